@@ -1,0 +1,30 @@
+"""Appending domain events: the only door from a workflow into the event store."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from dualpath.eventstore import AppendResult, EventIdConflict, EventStore, NewEvent, WrongExpectedVersion
+
+
+class AppendEvents(BaseModel):
+    stream_id: str
+    expected_version: int | None
+    events: list[NewEvent]
+
+
+class EventActivities:
+    def __init__(self, store: EventStore):
+        self._store = store
+
+    @activity.defn(name="append_events")
+    async def append_events(self, request: AppendEvents) -> AppendResult:
+        try:
+            return await self._store.append(request.stream_id, request.events, request.expected_version)
+        except (WrongExpectedVersion, EventIdConflict) as exc:
+            # The workflow is the stream's only writer and event ids are fixed
+            # before the first attempt, so a clash is a bug, not a race that a
+            # retry could heal: fail loudly instead of retrying forever.
+            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc

@@ -1,0 +1,47 @@
+"""Turning a staff request into a workflow update, and its answer into HTTP.
+
+An update's validator refuses an illegal command before anything is written;
+the refusal comes back as 409 with the engine's reason and what is allowed.
+After an accepted command the route waits until the read models have caught
+up with it, so the caller's next read shows what they just did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from dualpath.api.auth import Staff
+from dualpath.api.deps import Resources
+from dualpath.api.errors import ApiError
+from dualpath.domain.events import Actor
+
+REFUSALS = {"MoveRefused", "DecisionRefused", "CommandRefused"}
+
+
+def actor(staff: Staff) -> Actor:
+    return Actor(subject=staff.subject, role=staff.role.value, organisation=staff.org)
+
+
+async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any) -> Any:
+    try:
+        result = await handle.execute_update(update_fn, command)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
+            allowed = list(cause.details[0]) if cause.details else None
+            raise ApiError(409, "refused", cause.message, allowed=allowed) from None
+        raise
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, "not_found", "no running process with that id") from None
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION or "completed" in exc.message:
+            raise ApiError(409, "refused", "the process has ended: no further commands") from None
+        raise
+    position = getattr(result, "position", None)
+    if position is not None:
+        await res.runner.wait_for(position, timeout=10)
+    return result

@@ -1,0 +1,64 @@
+"""Annotated dependencies: who is calling, and the resources a route needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from dualpath.api import auth
+from dualpath.api.auth import Role, Staff
+from dualpath.api.errors import ApiError
+from dualpath.eventstore import EventStore, ProjectionRunner
+from dualpath.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    pool: asyncpg.Pool
+    store: EventStore
+    temporal: Client
+    runner: ProjectionRunner
+
+
+def _resources(request: Request) -> Resources:
+    return request.app.state.resources
+
+
+_bearer = HTTPBearer(auto_error=False, description="`dualpath token --role clinician --org region:1082`")
+
+
+def _current_staff(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Staff:
+    if credentials is None:
+        raise ApiError(401, "unauthenticated", "a bearer token is required (Authorization: Bearer <token>)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    try:
+        staff = auth.verify(_resources(request).settings, credentials.credentials)
+    except auth.InvalidToken as exc:
+        raise ApiError(401, "invalid_token", f"the bearer token was refused: {exc}",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    request.state.staff = staff
+    return staff
+
+
+CurrentStaff = Annotated[Staff, Depends(_current_staff)]
+Res = Annotated[Resources, Depends(_resources)]
+
+
+def require(*roles: Role):
+    """A dependency that lets only `roles` through (403 names the roles allowed)."""
+
+    def _check(staff: CurrentStaff) -> Staff:
+        if staff.role not in roles:
+            raise ApiError(403, "forbidden", f"role {staff.role.value} may not do this",
+                           allowed=[r.value for r in roles])
+        return staff
+
+    return Depends(_check)

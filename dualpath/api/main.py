@@ -1,0 +1,98 @@
+"""The staff API: build the app, wire its resources, keep the read models fed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+import asyncpg
+import structlog
+from fastapi import Depends, FastAPI, Request
+
+from dualpath import logs, temporal_client
+from dualpath.api import errors
+from dualpath.api.deps import Resources, _current_staff
+from dualpath.api.routes import health, pathways, referrals
+from dualpath.eventstore import EventStore, ProjectionRunner, migrate
+from dualpath.infra.postgres import database_url
+from dualpath.readmodels.pathways import all_projections
+from dualpath.settings import Settings, get_settings
+
+log = structlog.get_logger("dualpath.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        dsn = await database_url(settings)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        await migrate(pool)
+        runner = ProjectionRunner(pool, dsn, all_projections())
+        feeding = asyncio.create_task(_keep_feeding(runner), name="projections")
+        app.state.resources = Resources(
+            settings=settings, pool=pool, store=EventStore(pool),
+            temporal=await temporal_client.connect(settings), runner=runner,
+        )
+        log.info("api ready", temporal=settings.temporal_address, namespace=settings.temporal_namespace)
+        try:
+            yield
+        finally:
+            feeding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feeding
+            await pool.close()
+
+    app = FastAPI(
+        title="dualpath staff API",
+        description="Integrated dual-diagnosis treatment pathways (integreret dobbeltdiagnosebehandling).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.clear_contextvars()
+        response.headers["x-request-id"] = request_id
+        log.info("request", method=request.method, path=request.url.path, status=response.status_code,
+                 ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
+        return response
+
+    # Health is open on purpose (load balancers and compose ask without a
+    # token); every other router needs a valid bearer token.
+    app.include_router(health.router)
+    authenticated = [Depends(_current_staff)]
+    app.include_router(referrals.router, dependencies=authenticated)
+    app.include_router(pathways.router, dependencies=authenticated)
+    return app
+
+
+async def _keep_feeding(runner: ProjectionRunner) -> None:
+    """Run the projections; if they stop (a lost connection, a bad event), log
+    it and start again, so read models never silently freeze."""
+    while True:
+        try:
+            await runner.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("projections stopped; restarting in 1 s")
+        await asyncio.sleep(1)
+
+
+def app() -> FastAPI:
+    """uvicorn factory: `uvicorn --factory dualpath.api.main:app`."""
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    return create_app(settings)

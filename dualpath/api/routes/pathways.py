@@ -1,0 +1,113 @@
+"""Pathways (forløb): read them, move them through the ambulatory phases, end them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from dualpath.api import access, commands
+from dualpath.api.auth import Role, Staff
+from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.errors import not_found
+from dualpath.domain import ambulatory
+from dualpath.domain.ambulatory import AllowedMove, EndReason
+from dualpath.readmodels import queries
+from dualpath.workflows import pathway as wf
+
+router = APIRouter(prefix="/pathways", tags=["pathways"])
+
+PathwayId = Annotated[str, Path(description="The pathway's pseudonymous id")]
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str
+    at: datetime
+    by: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class PathwayOut(queries.PathwayRow):
+    phase_name: str
+    allowed_moves: list[AllowedMove]
+    history: list[HistoryEntry] = []
+
+
+async def _visible(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
+    row = await queries.pathway(res.pool, pathway_id)
+    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
+        raise not_found("pathway")
+    return row
+
+
+def _out(row: queries.PathwayRow, history: list[HistoryEntry] | None = None) -> PathwayOut:
+    return PathwayOut(
+        **row.model_dump(),
+        phase_name=ambulatory.PHASE_NAMES[row.phase],
+        allowed_moves=ambulatory.allowed_moves(row.phase) if row.status == "active" else [],
+        history=history or [],
+    )
+
+
+@router.get("", response_model=list[PathwayOut])
+async def list_pathways(
+    staff: CurrentStaff,
+    res: Res,
+    status: Literal["active", "ended"] | None = None,
+    phase: Annotated[int | None, Query(ge=1, le=4)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[PathwayOut]:
+    if staff.role not in (Role.clinician, Role.visitation, Role.ops):
+        return []
+    region = None if staff.role == Role.ops else staff.org_code
+    rows = await queries.pathways(res.pool, region=region, status=status, phase=phase, limit=limit, offset=offset)
+    return [_out(r) for r in rows]
+
+
+@router.get("/{pathway_id}", response_model=PathwayOut)
+async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> PathwayOut:
+    row = await _visible(res, staff, pathway_id)
+    events = await res.store.read_stream(wf.stream_id(pathway_id))
+    history = [
+        HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
+        for e in events
+    ]
+    return _out(row, history)
+
+
+class PhaseMoveIn(BaseModel):
+    to: int = Field(ge=1, le=4, description="The phase to move to (1 Opstart … 4 Overgang/afslutning)")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/{pathway_id}/ambulatory/phase", response_model=PathwayOut)
+async def move_phase(
+    pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
+) -> PathwayOut:
+    await _visible(res, staff, pathway_id)
+    await commands.update(
+        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.move_phase,
+        wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
+    )
+    return _out(await _visible(res, staff, pathway_id))
+
+
+class EndIn(BaseModel):
+    reason_kind: EndReason
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/{pathway_id}/end", response_model=PathwayOut)
+async def end_pathway(
+    pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
+) -> PathwayOut:
+    await _visible(res, staff, pathway_id)
+    await commands.update(
+        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.end_pathway,
+        wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason, actor=commands.actor(staff)),
+    )
+    return _out(await _visible(res, staff, pathway_id))

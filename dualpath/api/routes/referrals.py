@@ -1,0 +1,158 @@
+"""Referrals (henvisninger): no wrong door in, psychiatry's visitation decides."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field, field_validator
+from temporalio.common import WorkflowIDReusePolicy
+
+from dualpath.api import access, commands
+from dualpath.api.auth import Role, Staff
+from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.errors import not_found
+from dualpath.domain import copenhagen, cpr, municipalities, referral_rules
+from dualpath.domain.catalogue import CURRENT_VERSION
+from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
+from dualpath.readmodels import queries
+from dualpath.workflows import referral as wf
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+# No wrong door: every entry into the health system may refer.
+Source = Literal["municipality", "general_practice", "psychiatric_clinic", "acute_function", "inpatient_ward"]
+WARN_DAYS_BEFORE_DEADLINE = 3
+
+
+class ReferralIn(BaseModel):
+    cpr: str = Field(description="The patient's CPR number, 10 digits (DDMMYY-SSSS accepted)")
+    municipality: str = Field(description="The residence municipality's official three-digit code, e.g. 851")
+    source: Source
+    received_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
+    facts: ReferralFacts
+    criteria: EligibilityCriteria
+
+    @field_validator("cpr")
+    @classmethod
+    def _cpr(cls, v: str) -> str:
+        return cpr.validate_cpr(v)
+
+    @field_validator("municipality")
+    @classmethod
+    def _municipality(cls, v: str) -> str:
+        return municipalities.municipality(v).code
+
+
+class ReferralOut(BaseModel):
+    referral_id: str
+    group: int | None
+    region: str | None
+    status: str
+    start_deadline: date | None
+    opens_on: date | None = None
+    pathway_id: str | None = None
+    reasons: list[str]
+
+
+@router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
+async def refer(body: ReferralIn, staff: CurrentStaff, res: Res) -> ReferralOut:
+    received_on = body.received_on or copenhagen.today()
+    group, reasons = referral_rules.derive_group(body.facts, body.criteria)
+    unmet = referral_rules.unmet_criteria(body.criteria)
+    region = municipalities.region_for(body.municipality)
+    phase_in = res.settings.phase_in_for(region)
+    opens_on, deadline = None, None
+    if unmet or group is None:
+        status = "not_eligible"
+        reasons = [*unmet, *reasons]
+    elif not phase_in.is_open(group, received_on):
+        status, opens_on = "held_until_phase_in", phase_in.opens_on(group)
+        reasons = [f"target group {group} opens for referral in region {region} on {opens_on}"]
+        deadline = referral_rules.start_deadline(opens_on)
+    else:
+        status, deadline = "awaiting_visitation", referral_rules.start_deadline(received_on)
+
+    patient_id = await queries.register_patient(res.pool, body.cpr)
+    open_pathway = await queries.active_pathway_for(res.pool, patient_id) if status != "not_eligible" else None
+    if open_pathway:
+        status, deadline, opens_on = "attached", None, None
+        reasons = ["the patient already has an open pathway: this referral joins it"]
+
+    referral_id = str(uuid.uuid4())
+    await res.temporal.start_workflow(
+        wf.ReferralWorkflow.run,
+        wf.ReferralInput(
+            referral_id=referral_id,
+            patient_id=patient_id,
+            source=body.source,
+            municipality=body.municipality,
+            region=region,
+            group=group,
+            status=status,
+            received_on=received_on,
+            start_deadline=deadline,
+            opens_on=opens_on,
+            reasons=reasons,
+            catalogue_version=CURRENT_VERSION,
+            release_at=copenhagen.midnight(opens_on) if opens_on else None,
+            warn_at=copenhagen.midnight(deadline - timedelta(days=WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
+            deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
+            attach_to_pathway=open_pathway,
+            actor=commands.actor(staff),
+        ),
+        id=wf.workflow_id(referral_id),
+        task_queue=res.settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        static_summary=f"Referral, target group {group or '-'}, region {region}",
+    )
+    await queries.wait_for_row(res.pool, "rm_referrals", "referral_id", referral_id)
+    return ReferralOut(
+        referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
+        opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
+    )
+
+
+class DecisionIn(BaseModel):
+    accept: bool
+    setting: Literal["ambulatory", "inpatient"] = "ambulatory"
+    reason: str | None = Field(default=None, max_length=2000, description="Required when declining")
+
+
+ReferralId = Annotated[str, Path(description="The referral's id")]
+
+
+@router.post("/{referral_id}/decision", response_model=ReferralOut)
+async def decide(
+    referral_id: ReferralId, body: DecisionIn, res: Res, staff: Staff = require(Role.visitation)
+) -> ReferralOut:
+    row = await _visible_referral(res, staff, referral_id)
+    handle = res.temporal.get_workflow_handle(wf.workflow_id(referral_id))
+    result = await commands.update(
+        res, handle, wf.ReferralWorkflow.decide,
+        wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason,
+                           actor=commands.actor(staff)),
+    )
+    view = result.referral
+    if view.pathway_id:
+        await queries.wait_for_row(res.pool, "rm_pathways", "pathway_id", view.pathway_id)
+    return ReferralOut(
+        referral_id=referral_id, group=view.group, region=view.region, status=view.status,
+        start_deadline=view.start_deadline, opens_on=view.opens_on, pathway_id=view.pathway_id,
+        reasons=row.reasons,
+    )
+
+
+@router.get("/{referral_id}", response_model=queries.ReferralRow)
+async def get_referral(referral_id: ReferralId, staff: CurrentStaff, res: Res) -> queries.ReferralRow:
+    return await _visible_referral(res, staff, referral_id)
+
+
+async def _visible_referral(res, staff: Staff, referral_id: str) -> queries.ReferralRow:
+    row = await queries.referral(res.pool, referral_id)
+    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
+        raise not_found("referral")
+    return row
+

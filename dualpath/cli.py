@@ -1,0 +1,126 @@
+"""The `dualpath` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from dualpath.infra.errors import SetupError
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from dualpath.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SetupError(f"settings are invalid: {exc.errors()[0]['msg']}") from None
+
+
+def cmd_run(args) -> int:
+    from dualpath import devstack
+
+    return devstack.run(_settings())
+
+
+def cmd_worker(args) -> int:
+    from dualpath import worker
+
+    worker.main()
+    return 0
+
+
+def cmd_api(args) -> int:
+    import uvicorn
+
+    s = _settings()
+    uvicorn.run("dualpath.api.main:app", factory=True, host=s.api_host, port=s.api_port)
+    return 0
+
+
+def cmd_token(args) -> int:
+    from dualpath.api.auth import Role, issue_dev_token
+
+    s = _settings()
+    if s.environment != "development":
+        raise SetupError("development tokens are refused in production: get a token from your OIDC issuer")
+    try:
+        print(issue_dev_token(s, role=Role(args.role), org=args.org, subject=args.subject,
+                              ttl_seconds=args.hours * 3600))
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
+    return 0
+
+
+async def _with_pool(fn):
+    import asyncpg
+
+    from dualpath import logs
+    from dualpath.eventstore import migrate
+    from dualpath.infra.postgres import database_url
+
+    s = _settings()
+    logs.configure("console", "WARNING")
+    pool = await asyncpg.create_pool(await database_url(s), min_size=1, max_size=2)
+    try:
+        await migrate(pool)
+        return await fn(pool)
+    finally:
+        await pool.close()
+
+
+def cmd_migrate(args) -> int:
+    from dualpath.eventstore import migrate
+
+    applied = asyncio.run(_with_pool(migrate))
+    print(f"applied: {', '.join(applied)}" if applied else "migrations are current")
+    return 0
+
+
+def cmd_rebuild(args) -> int:
+    from dualpath.eventstore import rebuild
+    from dualpath.readmodels.pathways import all_projections
+
+    n = asyncio.run(_with_pool(lambda pool: rebuild(pool, all_projections())))
+    print(f"read models rebuilt from {n} events")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dualpath", description="Integrated dual-diagnosis pathways engine.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("run", "dev"):
+        sub.add_parser(name, help="run the whole engine on embedded defaults (what `make run` does)").set_defaults(
+            fn=cmd_run)
+    sub.add_parser("worker", help="run the Temporal worker only").set_defaults(fn=cmd_worker)
+    sub.add_parser("api", help="run the staff API only").set_defaults(fn=cmd_api)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    t = sub.add_parser("token", help="make a development bearer token")
+    t.add_argument("--role", required=True, choices=["clinician", "visitation", "municipality", "ops"])
+    t.add_argument("--org", required=True, help="region:<code>, municipality:<code> or ops:<name>")
+    t.add_argument("--subject", default="dev-user", help="who the token names (a staff id, not a patient)")
+    t.add_argument("--hours", type=int, default=12, help="how long it is valid")
+    t.set_defaults(fn=cmd_token)
+    proj = sub.add_parser("projections", help="read models")
+    proj_sub = proj.add_subparsers(dest="action", required=True)
+    proj_sub.add_parser("rebuild", help="drop the read models and rebuild them from the events").set_defaults(
+        fn=cmd_rebuild)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        sys.exit(args.fn(args))
+    except SetupError as exc:
+        print(f"dualpath: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Domain events: small, past-tense, immutable facts in the clinical record.
+
+The event store keeps `type` (the class name) and `data` (the model's JSON).
+Who did it travels in the event's metadata (`Actor`), so every fact answers
+"who decided, and when".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Actor(BaseModel):
+    """A member of staff (or the engine itself) as it appears in the record."""
+
+    model_config = ConfigDict(frozen=True)
+    subject: str
+    role: str
+    organisation: str
+
+    @classmethod
+    def engine(cls) -> "Actor":
+        return cls(subject="dualpath", role="engine", organisation="dualpath")
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__
+
+
+class ReferralReceived(DomainEvent):
+    referral_id: str
+    patient_id: str
+    source: str
+    municipality: str
+    region: str | None
+    group: int | None
+    status: str
+    received_on: date
+    start_deadline: date | None
+    opens_on: date | None
+    reasons: list[str]
+
+
+class ReferralReleased(DomainEvent):
+    referral_id: str
+    group: int
+    released_on: date
+
+
+class ReferralDeadlineApproaching(DomainEvent):
+    referral_id: str
+    start_deadline: date
+
+
+class ReferralDeadlinePassed(DomainEvent):
+    referral_id: str
+    start_deadline: date
+
+
+class ReferralAccepted(DomainEvent):
+    referral_id: str
+    pathway_id: str
+    setting: Literal["ambulatory", "inpatient"]
+
+
+class ReferralDeclined(DomainEvent):
+    referral_id: str
+    reason: str
+    to_level: str
+
+
+class ReferralAttached(DomainEvent):
+    """A second referral for a patient whose pathway is open joins that pathway."""
+
+    referral_id: str
+    pathway_id: str
+
+
+class PathwayStarted(DomainEvent):
+    pathway_id: str
+    referral_id: str
+    patient_id: str
+    group: int | None
+    region: str
+    municipality: str
+    phase: int
+    level_of_care: str
+    catalogue_version: str
+
+
+class PhaseChanged(DomainEvent):
+    pathway_id: str
+    from_phase: int
+    to_phase: int
+    reason: str | None
+
+
+class LevelOfCareChanged(DomainEvent):
+    pathway_id: str
+    from_level: str | None
+    to_level: str | None
+    reason: str
+
+
+class PathwayEnded(DomainEvent):
+    pathway_id: str
+    phase: int
+    reason_kind: str
+    reason: str | None

@@ -1,0 +1,1 @@
+"""Starting and reaching the servers dualpath runs on: Temporal and PostgreSQL."""

@@ -1,0 +1,108 @@
+"""What the API reads: the patient register and the read models."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+from pydantic import BaseModel, field_validator
+
+
+
+async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
+    """The patient's pseudonymous id, registering the CPR number on first sight."""
+    row = await pool.fetchrow(
+        """INSERT INTO patients (patient_id, cpr) VALUES ($1, $2)
+           ON CONFLICT (cpr) DO UPDATE SET cpr = EXCLUDED.cpr RETURNING patient_id""",
+        uuid.uuid4(), cpr,
+    )
+    return str(row["patient_id"])
+
+
+async def active_pathway_for(pool: asyncpg.Pool, patient_id: str) -> str | None:
+    return await pool.fetchval(
+        "SELECT pathway_id FROM rm_pathways WHERE patient_id = $1 AND status = 'active' LIMIT 1", patient_id
+    )
+
+
+async def wait_for_row(pool: asyncpg.Pool, table: str, key: str, value: str, timeout: float = 10.0) -> bool:
+    """Wait until a new process's first event has reached the read model."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await pool.fetchval(f"SELECT 1 FROM {table} WHERE {key} = $1", value):
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+class ReferralRow(BaseModel):
+    referral_id: str
+    source: str
+    municipality: str
+    region: str | None
+    group: int | None
+    status: str
+    received_on: date
+    start_deadline: date | None
+    opens_on: date | None
+    reasons: list[str]
+    pathway_id: str | None
+    deadline_warned: bool
+    deadline_passed: bool
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def _json(cls, v):
+        return json.loads(v) if isinstance(v, str) else v
+
+
+async def referral(pool: asyncpg.Pool, referral_id: str) -> ReferralRow | None:
+    row = await pool.fetchrow(
+        """SELECT referral_id, source, municipality, region, target_group AS "group", status, received_on,
+                  start_deadline, opens_on, reasons, pathway_id, deadline_warned, deadline_passed
+           FROM rm_referrals WHERE referral_id = $1""",
+        referral_id,
+    )
+    return ReferralRow(**dict(row)) if row else None
+
+
+class PathwayRow(BaseModel):
+    pathway_id: str
+    referral_id: str
+    group: int | None
+    region: str
+    municipality: str
+    kind: str
+    phase: int
+    level_of_care: str | None
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    updated_at: datetime
+
+
+_PATHWAY_COLUMNS = """pathway_id, referral_id, target_group AS "group", region, municipality, kind, phase,
+    level_of_care, status, started_at, ended_at, end_reason, updated_at"""
+
+
+async def pathway(pool: asyncpg.Pool, pathway_id: str) -> PathwayRow | None:
+    row = await pool.fetchrow(f"SELECT {_PATHWAY_COLUMNS} FROM rm_pathways WHERE pathway_id = $1", pathway_id)
+    return PathwayRow(**dict(row)) if row else None
+
+
+async def pathways(
+    pool: asyncpg.Pool, *, region: str | None, status: str | None, phase: int | None, limit: int, offset: int
+) -> list[PathwayRow]:
+    rows = await pool.fetch(
+        f"""SELECT {_PATHWAY_COLUMNS} FROM rm_pathways
+            WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR status = $2)
+              AND ($3::int IS NULL OR phase = $3)
+            ORDER BY started_at DESC, pathway_id LIMIT $4 OFFSET $5""",
+        region, status, phase, limit, offset,
+    )
+    return [PathwayRow(**dict(r)) for r in rows]

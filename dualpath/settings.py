@@ -1,0 +1,92 @@
+"""Settings, read once from the environment and a `.env` file.
+
+Every knob an operator may turn lives here, so that docker-compose, the README
+and the code agree on one list of names (a test checks docker-compose against
+it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dualpath-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DUALPATH_", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path(".data")
+
+    # Temporal: the embedded dev server by default; a cluster or Temporal Cloud
+    # when `temporal_address` points elsewhere and `temporal_embedded` is off.
+    temporal_embedded: bool = True
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_tls: bool = False
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_ca: Path | None = None
+    temporal_api_key: str | None = None
+    task_queue: str = "dualpath"
+
+    # PostgreSQL: DATABASE_URL when set, else an embedded server under data_dir.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "DUALPATH_DATABASE_URL")
+    )
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # Authentication: development tokens are signed with a local secret;
+    # production validates tokens from an OIDC issuer's JWKS.
+    jwt_secret: str = DEV_JWT_SECRET
+    oidc_issuer: str | None = None
+    oidc_audience: str = "dualpath"
+    oidc_jwks_url: str | None = None
+
+    # Target groups open for referral per region on their own timetable:
+    # {"1084": {"3": "2026-09-01"}} overrides the national dates for a region.
+    phase_in: dict[str, dict[int, date]] = {}
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> "Settings":
+        if self.environment == "production":
+            if self.oidc_issuer is None or self.oidc_jwks_url is None:
+                raise ValueError(
+                    "production needs DUALPATH_OIDC_ISSUER and DUALPATH_OIDC_JWKS_URL "
+                    "(development tokens are refused there)"
+                )
+            if self.database_url is None:
+                raise ValueError("production needs DATABASE_URL (no embedded PostgreSQL)")
+        return self
+
+    def phase_in_for(self, region: str):
+        from dualpath.domain.referral_rules import DEFAULT_PHASE_IN, PhaseInCalendar
+
+        return PhaseInCalendar(opening={**DEFAULT_PHASE_IN.opening, **self.phase_in.get(region, {})})
+
+    @property
+    def temporal_host(self) -> str:
+        return self.temporal_address.rsplit(":", 1)[0]
+
+    @property
+    def temporal_port(self) -> int:
+        return int(self.temporal_address.rsplit(":", 1)[1])
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,45 @@
+"""One way to reach Temporal, shared by the worker, the API, the CLI and the tests.
+
+The data converter is built in one place so every client, worker and replayer
+speaks the same payload format.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from dualpath.infra.errors import SetupError
+from dualpath.settings import Settings
+
+
+def data_converter() -> DataConverter:
+    return pydantic_data_converter
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_tls:
+        return False
+    read = lambda p: p.read_bytes() if p else None  # noqa: E731
+    return TLSConfig(
+        client_cert=read(settings.temporal_tls_client_cert),
+        client_private_key=read(settings.temporal_tls_client_key),
+        server_root_ca_cert=read(settings.temporal_tls_server_ca),
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=data_converter(),
+            tls=_tls(settings) if not settings.temporal_api_key else True,
+            api_key=settings.temporal_api_key,
+        )
+    except RuntimeError as exc:
+        raise SetupError(
+            f"Temporal at {settings.temporal_address} cannot be reached ({exc}); start it with "
+            "`make run`, or set DUALPATH_TEMPORAL_ADDRESS to a running server"
+        ) from exc

@@ -1,0 +1,67 @@
+"""The Temporal worker: runs the pathway workflows and their activities."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from dualpath import logs, temporal_client
+from dualpath.activities.events import EventActivities
+from dualpath.eventstore import EventStore, migrate
+from dualpath.infra.postgres import database_url
+from dualpath.settings import Settings, get_settings
+from dualpath.workflows.pathway import PathwayWorkflow
+from dualpath.workflows.referral import ReferralWorkflow
+
+log = structlog.get_logger("dualpath.worker")
+
+WORKFLOWS = [ReferralWorkflow, PathwayWorkflow]
+
+
+def activities(store: EventStore) -> list:
+    events = EventActivities(store)
+    return [events.append_events]
+
+
+def build_worker(client: Client, task_queue: str, store: EventStore) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities(store),
+        # Let in-flight activities finish on SIGTERM rather than cancelling them.
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run(settings: Settings) -> None:
+    dsn = await database_url(settings)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+    await migrate(pool)
+    client = await temporal_client.connect(settings)
+    worker = build_worker(client, settings.task_queue, EventStore(pool))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: finishing in-flight activities")
+    await pool.close()
+
+
+def main() -> None:
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

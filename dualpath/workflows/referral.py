@@ -1,0 +1,319 @@
+"""A referral (henvisning) waiting for visitation, as a durable process.
+
+Id `referral-<referral_id>`. The API assesses the referral with the pure rules
+in `domain.referral_rules` and hands the workflow the outcome and the instants
+of its timers (Copenhagen midnights, computed outside the sandbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from dualpath import search_attributes as sa
+    from dualpath.domain.ambulatory import LevelOfCare
+    from dualpath.domain.events import (
+        Actor,
+        DomainEvent,
+        ReferralAccepted,
+        ReferralAttached,
+        ReferralDeadlineApproaching,
+        ReferralDeadlinePassed,
+        ReferralDeclined,
+        ReferralReceived,
+        ReferralReleased,
+    )
+    from dualpath.workflows import pathway
+    from dualpath.workflows.record import record
+
+ReferralStatus = Literal[
+    "awaiting_visitation", "held_until_phase_in", "not_eligible", "accepted", "declined", "attached"
+]
+
+
+def workflow_id(referral_id: str) -> str:
+    return f"referral-{referral_id}"
+
+
+class ReferralInput(BaseModel):
+    referral_id: str
+    patient_id: str
+    source: str
+    municipality: str
+    region: str | None
+    group: int | None
+    status: ReferralStatus
+    received_on: date
+    start_deadline: date | None
+    opens_on: date | None
+    reasons: list[str]
+    catalogue_version: str
+    # Timer instants (UTC); None where the timer does not apply.
+    release_at: datetime | None = None
+    warn_at: datetime | None = None
+    deadline_at: datetime | None = None
+    attach_to_pathway: str | None = None
+    actor: Actor
+
+
+class DecisionCommand(BaseModel):
+    accept: bool
+    setting: Literal["ambulatory", "inpatient"] = "ambulatory"
+    reason: str | None = None
+    actor: Actor
+
+
+class ReferralView(BaseModel):
+    referral_id: str
+    status: ReferralStatus
+    group: int | None
+    region: str | None
+    start_deadline: date | None
+    opens_on: date | None
+    pathway_id: str | None
+    deadline_warned: bool
+    deadline_passed: bool
+
+
+class DecisionResult(BaseModel):
+    referral: ReferralView
+    position: int
+
+
+@workflow.defn(name="ReferralWorkflow", failure_exception_types=[ValidationError])
+class ReferralWorkflow:
+    """A referral from receipt to psychiatry's decision (spec §1).
+
+    - held until its target group opens: a durable timer releases it on the
+      opening date, untouched by anyone;
+    - the §82c start deadline: warns 3 days before and escalates when passed;
+    Updates:
+    - `decide(DecisionCommand) -> DecisionResult`: the visitation's decision;
+      accept starts the pathway (a child workflow that outlives this one),
+      decline sends the patient to coordinated treatment with a reason. Refused
+      while held, when not eligible, or once decided (psychiatry's decision is final).
+    Queries:
+    - `view() -> ReferralView`.
+    """
+
+    def __init__(self) -> None:
+        self._in: ReferralInput | None = None
+        self._status: ReferralStatus = "awaiting_visitation"
+        self._version = 0
+        self._pathway_id: str | None = None
+        self._warned = False
+        self._passed = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def inp(self) -> ReferralInput:
+        assert self._in is not None
+        return self._in
+
+    @workflow.run
+    async def run(self, input: ReferralInput) -> ReferralView:
+        self._in = input
+        self._status = input.status
+        events: list[DomainEvent] = [
+            ReferralReceived(
+                referral_id=input.referral_id,
+                patient_id=input.patient_id,
+                source=input.source,
+                municipality=input.municipality,
+                region=input.region,
+                group=input.group,
+                status=input.status,
+                received_on=input.received_on,
+                start_deadline=input.start_deadline,
+                opens_on=input.opens_on,
+                reasons=input.reasons,
+            )
+        ]
+        if input.status == "attached" and input.attach_to_pathway:
+            self._pathway_id = input.attach_to_pathway
+            events.append(ReferralAttached(referral_id=input.referral_id, pathway_id=input.attach_to_pathway))
+        async with self._lock:
+            await self._record(events, input.actor)
+        self._publish()
+        if self._status in ("not_eligible", "attached"):
+            return self._view()
+
+        if self._status == "held_until_phase_in":
+            assert input.release_at is not None and input.group is not None
+            await self._sleep_until(input.release_at)
+            async with self._lock:
+                await self._record(
+                    [ReferralReleased(referral_id=input.referral_id, group=input.group, released_on=input.opens_on or input.received_on)],
+                    Actor.engine(),
+                )
+                self._status = "awaiting_visitation"
+            self._publish()
+
+        await self._await_decision()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view()
+
+    async def _await_decision(self) -> None:
+        """Wait for the decision, warning and escalating on the §82c deadline."""
+        decided = lambda: self._status in ("accepted", "declined")  # noqa: E731
+        for at, kind in ((self.inp.warn_at, "warn"), (self.inp.deadline_at, "pass")):
+            if at is None:
+                continue
+            if not await self._wait_until(decided, at):
+                async with self._lock:
+                    if decided():
+                        return
+                    deadline = self.inp.start_deadline
+                    assert deadline is not None
+                    if kind == "warn":
+                        event: DomainEvent = ReferralDeadlineApproaching(
+                            referral_id=self.inp.referral_id, start_deadline=deadline
+                        )
+                        self._warned = True
+                    else:
+                        event = ReferralDeadlinePassed(referral_id=self.inp.referral_id, start_deadline=deadline)
+                        self._passed = True
+                    await self._record([event], Actor.engine())
+                self._publish()
+            else:
+                return
+        await workflow.wait_condition(decided)
+
+    @workflow.query
+    def view(self) -> ReferralView:
+        return self._view()
+
+    @workflow.update
+    async def decide(self, cmd: DecisionCommand) -> DecisionResult:
+        async with self._lock:
+            self._check_decision(cmd)
+            if cmd.accept:
+                pathway_id = str(workflow.uuid4())
+                await workflow.start_child_workflow(
+                    pathway.PathwayWorkflow.run,
+                    pathway.PathwayInput(
+                        state=pathway.PathwayState(
+                            pathway_id=pathway_id,
+                            referral_id=self.inp.referral_id,
+                            patient_id=self.inp.patient_id,
+                            group=self.inp.group,
+                            region=self.inp.region or "",
+                            municipality=self.inp.municipality,
+                            catalogue_version=self.inp.catalogue_version,
+                        ),
+                        actor=cmd.actor,
+                    ),
+                    id=pathway.workflow_id(pathway_id),
+                    # The pathway lives for years; the referral ends here.
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    static_summary="Ambulatory pathway (ambulant forløb)",
+                )
+                position = await self._record(
+                    [
+                        ReferralAccepted(
+                            referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting
+                        )
+                    ],
+                    cmd.actor,
+                )
+                self._status, self._pathway_id = "accepted", pathway_id
+            else:
+                position = await self._record(
+                    [
+                        ReferralDeclined(
+                            referral_id=self.inp.referral_id,
+                            reason=cmd.reason or "",
+                            to_level=LevelOfCare.coordinated.value,
+                        )
+                    ],
+                    cmd.actor,
+                )
+                self._status = "declined"
+            self._publish()
+            return DecisionResult(referral=self._view(), position=position)
+
+    @decide.validator
+    def _validate_decision(self, cmd: DecisionCommand) -> None:
+        self._check_decision(cmd)
+
+    def _check_decision(self, cmd: DecisionCommand) -> None:
+        if self._status == "held_until_phase_in":
+            raise ApplicationError(
+                f"the referral is held until target group {self.inp.group} opens on "
+                f"{self.inp.opens_on}: it comes to visitation then",
+                type="DecisionRefused",
+            )
+        if self._status != "awaiting_visitation":
+            raise ApplicationError(
+                f"the referral is {self._status}: psychiatry's decision is final and is made once",
+                type="DecisionRefused",
+            )
+        if cmd.accept and cmd.setting == "inpatient":
+            raise ApplicationError(
+                "accepting to an inpatient stay is not available yet: accept to the ambulatory "
+                "pathway and admit from there",
+                type="DecisionRefused",
+            )
+        if not cmd.accept and not (cmd.reason and cmd.reason.strip()):
+            raise ApplicationError(
+                "declining to coordinated treatment needs a reason", type="DecisionRefused"
+            )
+
+    # -- helpers ------------------------------------------------------------
+
+    async def _sleep_until(self, at: datetime) -> None:
+        delay = at - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+
+    async def _wait_until(self, condition, at: datetime) -> bool:
+        """True when `condition` held before `at`, False when the time came first."""
+        delay = at - workflow.now()
+        if delay <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=delay)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
+        result = await record(workflow_id(self.inp.referral_id), self._version, events, actor)
+        self._version = result.last_version
+        return result.last_position
+
+    def _view(self) -> ReferralView:
+        return ReferralView(
+            referral_id=self.inp.referral_id,
+            status=self._status,
+            group=self.inp.group,
+            region=self.inp.region,
+            start_deadline=self.inp.start_deadline,
+            opens_on=self.inp.opens_on,
+            pathway_id=self._pathway_id,
+            deadline_warned=self._warned,
+            deadline_passed=self._passed,
+        )
+
+    def _publish(self) -> None:
+        attrs = [
+            sa.PATHWAY_KIND.value_set("referral"),
+            sa.REFERRAL_STATUS.value_set(self._status),
+            sa.MUNICIPALITY.value_set(self.inp.municipality),
+            sa.OVERDUE.value_set(self._passed and self._status == "awaiting_visitation"),
+        ]
+        if self.inp.region:
+            attrs.append(sa.REGION.value_set(self.inp.region))
+        if self.inp.group:
+            attrs.append(sa.TARGET_GROUP.value_set(self.inp.group))
+        if self.inp.deadline_at:
+            attrs.append(sa.REFERRAL_DEADLINE.value_set(self.inp.deadline_at))
+        workflow.upsert_search_attributes(attrs)
+

@@ -1,0 +1,113 @@
+"""The first slice end to end over real HTTP: referral → visitation → phase moves."""
+
+import pytest
+
+from dualpath.workflows import pathway as pathway_wf
+
+from .helpers import referral
+
+REGION = "region:1082"
+
+
+async def _accepted_pathway(http) -> str:
+    async with http.as_("clinician", REGION) as c, http.as_("visitation", REGION) as v:
+        r = await c.post("/referrals", json=referral())
+        assert r.status_code == 201, r.text
+        assert r.json()["status"] == "awaiting_visitation"
+        d = await v.post(f"/referrals/{r.json()['referral_id']}/decision", json={"accept": True})
+        assert d.status_code == 200, d.text
+        return d.json()["pathway_id"]
+
+
+async def test_referral_is_assessed_and_answered(http):
+    async with http.as_("clinician", REGION) as c:
+        r = await c.post("/referrals", json=referral())
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["group"] == 2 and body["region"] == "1082"
+    assert body["status"] == "awaiting_visitation"
+    assert body["start_deadline"] == "2026-12-04"
+    assert body["reasons"] == []
+
+
+async def test_phase_moves_show_in_read_model_event_store_and_temporal(http, store, client):
+    pathway_id = await _accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        p = await c.get(f"/pathways/{pathway_id}")
+        assert p.status_code == 200, p.text
+        assert p.json()["phase"] == 1 and p.json()["level_of_care"] == "integrated_unstable"
+
+        m = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 3, "reason": "stable quickly"})
+        assert m.status_code == 200, m.text
+        assert m.json()["phase"] == 3 and m.json()["level_of_care"] == "integrated_stable"
+
+        p = await c.get(f"/pathways/{pathway_id}")
+    types = [h["type"] for h in p.json()["history"]]
+    assert types == ["PathwayStarted", "PhaseChanged", "LevelOfCareChanged"]
+    assert p.json()["history"][1]["by"]["role"] == "clinician"
+
+    events = await store.read_stream(pathway_wf.stream_id(pathway_id))
+    assert [e.type for e in events] == types
+    assert events[1].data == {"pathway_id": pathway_id, "from_phase": 1, "to_phase": 3, "reason": "stable quickly"}
+
+    view = await client.get_workflow_handle(pathway_wf.workflow_id(pathway_id)).query(
+        pathway_wf.PathwayWorkflow.view
+    )
+    assert view.phase == 3
+
+
+async def test_illegal_move_is_refused_with_allowed_moves_and_changes_nothing(http, store):
+    pathway_id = await _accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 4})
+        assert r.status_code == 409, r.text
+        assert r.json()["error"] == "refused"
+        assert "allowed moves are to 2 (Ustabil), 3 (Stabil)" in r.json()["message"]
+        assert [m["to"] for m in r.json()["allowed"]] == [2, 3]
+        p = await c.get(f"/pathways/{pathway_id}")
+    assert p.json()["phase"] == 1
+    assert [e.type for e in await store.read_stream(pathway_wf.stream_id(pathway_id))] == ["PathwayStarted"]
+
+
+@pytest.mark.parametrize("path", ["/pathways", "/referrals/x"])
+async def test_routes_need_a_token(http, path):
+    async with http.anonymous() as a:
+        r = await a.get(path)
+    assert r.status_code == 401
+    assert "bearer token" in r.json()["message"]
+
+
+async def test_a_forged_token_is_refused(http):
+    async with http.anonymous() as a:
+        r = await a.get("/pathways", headers={"Authorization": "Bearer not.a.token"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token"
+
+
+async def test_wrong_role_gets_403_naming_the_allowed_role(http):
+    pathway_id = await _accepted_pathway(http)
+    async with http.as_("visitation", REGION) as v:
+        r = await v.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2})
+    assert r.status_code == 403 and r.json()["allowed"] == ["clinician"]
+
+
+async def test_another_regions_pathway_is_not_found(http):
+    pathway_id = await _accepted_pathway(http)
+    async with http.as_("clinician", "region:1084") as other:
+        r = await other.get(f"/pathways/{pathway_id}")
+    assert r.status_code == 404
+
+
+async def test_health_is_open_and_ready(http):
+    async with http.anonymous() as a:
+        assert (await a.get("/healthz")).status_code == 200
+        r = await a.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json()["checks"] == {"postgres": "ok", "migrations": "current", "temporal": "ok"}
+
+
+async def test_bad_input_names_the_field(http):
+    async with http.as_("clinician", REGION) as c:
+        r = await c.post("/referrals", json=referral(cpr="3213121234", municipality="999"))
+    assert r.status_code == 422
+    fields = {f["field"] for f in r.json()["fields"]}
+    assert fields == {"cpr", "municipality"}

@@ -1,0 +1,150 @@
+"""Shared, session-wide servers: one PostgreSQL, one Temporal dev server, one
+time-skipping server (started on first use), one worker and one staff API on
+real HTTP. Tests isolate themselves by ids and, where they run their own
+worker, by a task queue of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from dualpath import search_attributes as sa
+from dualpath import temporal_client
+from dualpath.api.auth import Role, issue_dev_token
+from dualpath.api.main import create_app
+from dualpath.eventstore import EventStore, migrate
+from dualpath.infra.binaries import temporal_cli, temporal_test_server
+from dualpath.infra.ports import free_port
+from dualpath.infra.postgres import ensure_database, start_embedded
+from dualpath.settings import Settings
+from dualpath.worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / ".data" / "test"
+
+
+@pytest.fixture(scope="session")
+async def pg_url():
+    """A fresh, migrated database on the embedded server for this session."""
+    admin = start_embedded(TEST_DATA)
+    name = f"dualpath_test_{uuid.uuid4().hex[:10]}"
+    url = await ensure_database(admin, name)
+    conn = await asyncpg.connect(url)
+    await migrate(conn)
+    await conn.close()
+    yield url
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def pool(pg_url):
+    p = await asyncpg.create_pool(pg_url, min_size=1, max_size=10)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+def store(pool) -> EventStore:
+    return EventStore(pool)
+
+
+@pytest.fixture(scope="session")
+async def temporal_env():
+    env = await WorkflowEnvironment.start_local(
+        data_converter=temporal_client.data_converter(),
+        dev_server_existing_path=str(temporal_cli()),
+        search_attributes=sa.ALL,
+        ui=False,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_env():
+    """The time-skipping server, for timer-heavy tests (it has no visibility)."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=temporal_client.data_converter(),
+        test_server_existing_path=str(temporal_test_server()),
+    )
+    # This server takes no search-attribute flags: a workflow upserting an
+    # unknown attribute would stall, so register ours first.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in sa.ALL},
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(pg_url, temporal_env) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=pg_url,
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        temporal_embedded=False,
+        task_queue=f"api-tests-{uuid.uuid4().hex[:8]}",
+        data_dir=TEST_DATA,
+    )
+
+
+@pytest.fixture(scope="session")
+async def client(temporal_env) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+async def worker(client, settings, store):
+    async with build_worker(client, settings.task_queue, store) as w:
+        yield w
+
+
+@pytest.fixture(scope="session")
+async def api(settings, worker):
+    """The staff API served over real HTTP on a free loopback port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+class Http:
+    """An HTTP client that signs in as a given role."""
+
+    def __init__(self, base: str, settings: Settings):
+        self.base, self.settings = base, settings
+
+    def as_(self, role: str, org: str, subject: str = "test-staff") -> httpx.AsyncClient:
+        token = issue_dev_token(self.settings, role=Role(role), org=org, subject=subject)
+        return httpx.AsyncClient(base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def anonymous(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def http(api, settings) -> Http:
+    return Http(api, settings)
