@@ -82,7 +82,7 @@ def cmd_migrate(args) -> int:
 
 def cmd_rebuild(args) -> int:
     from dualpath.eventstore import rebuild
-    from dualpath.readmodels.pathways import all_projections
+    from dualpath.readmodels.registry import all_projections
 
     n = asyncio.run(_with_pool(lambda pool: rebuild(pool, all_projections())))
     print(f"read models rebuilt from {n} events")

@@ -13,28 +13,32 @@ from temporalio.worker import Worker
 
 from dualpath import logs, temporal_client
 from dualpath.activities.events import EventActivities
+from dualpath.activities.meetings import MeetingActivities
+from dualpath.activities.notifications import LocalRecorder, NotificationActivities
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
+from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
 from dualpath.workflows.referral import ReferralWorkflow
 
 log = structlog.get_logger("dualpath.worker")
 
-WORKFLOWS = [ReferralWorkflow, PathwayWorkflow]
+WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow]
 
 
-def activities(store: EventStore) -> list:
+def activities(store: EventStore, pool: asyncpg.Pool) -> list:
     events = EventActivities(store)
-    return [events.append_events]
+    notices = NotificationActivities(LocalRecorder(pool))
+    return [events.append_events, MeetingActivities().working_day_deadline, notices.send_notice]
 
 
-def build_worker(client: Client, task_queue: str, store: EventStore) -> Worker:
+def build_worker(client: Client, task_queue: str, store: EventStore, pool: asyncpg.Pool) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities(store),
+        activities=activities(store, pool),
         # Let in-flight activities finish on SIGTERM rather than cancelling them.
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
@@ -45,7 +49,7 @@ async def run(settings: Settings) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
     await migrate(pool)
     client = await temporal_client.connect(settings)
-    worker = build_worker(client, settings.task_queue, EventStore(pool))
+    worker = build_worker(client, settings.task_queue, EventStore(pool), pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -30,6 +30,9 @@ from dualpath.worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / ".data" / "test"
+CAN_AFTER_EVENTS = 150
+# A region whose group 3 opens late, to see referrals held until phase-in.
+LATE_REGION, LATE_OPENING = "1085", "2027-06-01"
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +69,9 @@ async def temporal_env():
         dev_server_existing_path=str(temporal_cli()),
         search_attributes=sa.ALL,
         ui=False,
+        # Suggest continue-as-new early, so years-long behaviour happens in
+        # seconds: pathways in the tests roll over to new runs for real.
+        dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={CAN_AFTER_EVENTS}"],
     )
     yield env
     await env.shutdown()
@@ -102,6 +108,7 @@ def settings(pg_url, temporal_env) -> Settings:
         temporal_embedded=False,
         task_queue=f"api-tests-{uuid.uuid4().hex[:8]}",
         data_dir=TEST_DATA,
+        phase_in={LATE_REGION: {3: LATE_OPENING}},
     )
 
 
@@ -111,8 +118,8 @@ async def client(temporal_env) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def worker(client, settings, store):
-    async with build_worker(client, settings.task_queue, store) as w:
+async def worker(client, settings, store, pool):
+    async with build_worker(client, settings.task_queue, store, pool) as w:
         yield w
 
 

@@ -32,14 +32,17 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            allowed = list(cause.details[0]) if cause.details else None
-            raise ApiError(409, "refused", cause.message, allowed=allowed) from None
+            # Refusals carry {"allowed": [...]} or {"open_tasks": [...]} as details.
+            extra = dict(cause.details[0]) if cause.details else {}
+            raise ApiError(409, "refused", cause.message, **extra) from None
         raise
     except RPCError as exc:
+        # An update to a workflow that has finished answers NOT_FOUND with
+        # "already completed": for staff that is a refused command, not a 404.
+        if "completed" in exc.message:
+            raise ApiError(409, "refused", "the process has ended: no further commands") from None
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(404, "not_found", "no running process with that id") from None
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION or "completed" in exc.message:
-            raise ApiError(409, "refused", "the process has ended: no further commands") from None
         raise
     position = getattr(result, "position", None)
     if position is not None:

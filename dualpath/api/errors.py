@@ -20,13 +20,15 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     allowed: list[Any] | None = None
+    open_tasks: list[Any] | None = None
     fields: list[dict[str, Any]] | None = None
 
 
 class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, *, allowed: list[Any] | None = None,
-                 headers: dict[str, str] | None = None):
-        self.status, self.body, self.headers = status, ErrorBody(error=error, message=message, allowed=allowed), headers
+                 open_tasks: list[Any] | None = None, headers: dict[str, str] | None = None):
+        self.status, self.headers = status, headers
+        self.body = ErrorBody(error=error, message=message, allowed=allowed, open_tasks=open_tasks)
 
 
 def not_found(what: str) -> ApiError:

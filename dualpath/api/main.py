@@ -15,10 +15,10 @@ from fastapi import Depends, FastAPI, Request
 from dualpath import logs, temporal_client
 from dualpath.api import errors
 from dualpath.api.deps import Resources, _current_staff
-from dualpath.api.routes import health, pathways, referrals
+from dualpath.api.routes import consents, health, meetings, pathways, referrals, tasks
 from dualpath.eventstore import EventStore, ProjectionRunner, migrate
 from dualpath.infra.postgres import database_url
-from dualpath.readmodels.pathways import all_projections
+from dualpath.readmodels.registry import all_projections
 from dualpath.settings import Settings, get_settings
 
 log = structlog.get_logger("dualpath.api")
@@ -75,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     authenticated = [Depends(_current_staff)]
     app.include_router(referrals.router, dependencies=authenticated)
     app.include_router(pathways.router, dependencies=authenticated)
+    app.include_router(meetings.router, dependencies=authenticated)
+    app.include_router(tasks.router, dependencies=authenticated)
+    app.include_router(consents.router, dependencies=authenticated)
     return app
 
 

@@ -114,3 +114,40 @@ class PathwayEnded(DomainEvent):
     phase: int
     reason_kind: str
     reason: str | None
+
+
+class TaskOpened(DomainEvent):
+    task_id: str
+    pathway_id: str | None = None
+    referral_id: str | None = None
+    kind: str
+    title: str
+    phase: int | None
+    owner_role: str
+    owner_org: str
+    due: date
+    mandatory: bool
+
+
+class TaskCompleted(DomainEvent):
+    task_id: str
+    outcome: str  # done | not_possible
+    note: str | None
+
+
+class TaskCancelled(DomainEvent):
+    task_id: str
+    reason: str
+
+
+class TaskOverdue(DomainEvent):
+    task_id: str
+    due: date
+
+
+class ConsentRecorded(DomainEvent):
+    pathway_id: str
+    scope: str
+    counterpart: str
+    state: str
+    form: str

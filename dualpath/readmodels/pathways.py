@@ -57,11 +57,11 @@ class PathwaysProjection:
     async def _on_PathwayStarted(self, conn, d, e) -> None:
         await conn.execute(
             """INSERT INTO rm_pathways (pathway_id, referral_id, patient_id, target_group, region, municipality,
-                   kind, phase, level_of_care, status, started_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,'ambulatory',$7,$8,'active',$9,$9)
+                   kind, phase, level_of_care, status, started_at, updated_at, catalogue_version)
+               VALUES ($1,$2,$3,$4,$5,$6,'ambulatory',$7,$8,'active',$9,$9,$10)
                ON CONFLICT (pathway_id) DO NOTHING""",
             d["pathway_id"], d["referral_id"], d["patient_id"], d["group"], d["region"], d["municipality"],
-            d["phase"], d["level_of_care"], e.recorded_at,
+            d["phase"], d["level_of_care"], e.recorded_at, d["catalogue_version"],
         )
 
     async def _pathway(self, conn, pathway_id: str, e, **fields) -> None:
@@ -81,6 +81,3 @@ class PathwaysProjection:
         await self._pathway(conn, d["pathway_id"], e, status="ended", ended_at=e.recorded_at,
                             end_reason=d["reason_kind"])
 
-
-def all_projections():
-    return [PathwaysProjection()]

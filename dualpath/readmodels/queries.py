@@ -84,10 +84,11 @@ class PathwayRow(BaseModel):
     ended_at: datetime | None
     end_reason: str | None
     updated_at: datetime
+    catalogue_version: str
 
 
 _PATHWAY_COLUMNS = """pathway_id, referral_id, target_group AS "group", region, municipality, kind, phase,
-    level_of_care, status, started_at, ended_at, end_reason, updated_at"""
+    level_of_care, status, started_at, ended_at, end_reason, updated_at, catalogue_version"""
 
 
 async def pathway(pool: asyncpg.Pool, pathway_id: str) -> PathwayRow | None:
@@ -106,3 +107,67 @@ async def pathways(
         region, status, phase, limit, offset,
     )
     return [PathwayRow(**dict(r)) for r in rows]
+
+
+class TaskRow(BaseModel):
+    task_id: str
+    pathway_id: str | None
+    referral_id: str | None
+    kind: str
+    title: str
+    phase: int | None
+    owner_role: str
+    owner_org: str
+    due: date
+    mandatory: bool
+    state: str
+    overdue: bool
+    note: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+_TASK_COLUMNS = """task_id, pathway_id, referral_id, kind, title, phase, owner_role, owner_org, due, mandatory,
+    state, overdue, note, opened_at, closed_at"""
+
+
+async def worklist(
+    pool: asyncpg.Pool, *, org: str, role: str, kind: str | None, limit: int, offset: int
+) -> list[TaskRow]:
+    rows = await pool.fetch(
+        f"""SELECT {_TASK_COLUMNS} FROM rm_tasks
+            WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
+            ORDER BY due, task_id LIMIT $4 OFFSET $5""",
+        org, role, kind, limit, offset,
+    )
+    return [TaskRow(**dict(r)) for r in rows]
+
+
+async def pathway_tasks(pool: asyncpg.Pool, pathway_id: str) -> list[TaskRow]:
+    rows = await pool.fetch(
+        f"SELECT {_TASK_COLUMNS} FROM rm_tasks WHERE pathway_id = $1 ORDER BY opened_at, due, task_id", pathway_id
+    )
+    return [TaskRow(**dict(r)) for r in rows]
+
+
+class ConsentRow(BaseModel):
+    scope: str
+    counterpart: str
+    state: str
+    form: str
+    recorded_by: dict | None
+    recorded_at: datetime
+
+    @field_validator("recorded_by", mode="before")
+    @classmethod
+    def _json(cls, v):
+        return json.loads(v) if isinstance(v, str) else v
+
+
+async def pathway_consents(pool: asyncpg.Pool, pathway_id: str) -> list[ConsentRow]:
+    rows = await pool.fetch(
+        """SELECT scope, counterpart, state, form, recorded_by, recorded_at FROM rm_consents
+           WHERE pathway_id = $1 ORDER BY scope, counterpart""",
+        pathway_id,
+    )
+    return [ConsentRow(**dict(r)) for r in rows]

@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         ReferralDeclined,
         ReferralReceived,
         ReferralReleased,
+        TaskCompleted,
+        TaskOpened,
     )
     from dualpath.workflows import pathway
     from dualpath.workflows.record import record
@@ -103,24 +105,23 @@ class ReferralWorkflow:
     - `view() -> ReferralView`.
     """
 
-    def __init__(self) -> None:
-        self._in: ReferralInput | None = None
-        self._status: ReferralStatus = "awaiting_visitation"
+    @workflow.init
+    def __init__(self, input: ReferralInput) -> None:
+        self._in = input
+        self._status: ReferralStatus = input.status
         self._version = 0
         self._pathway_id: str | None = None
         self._warned = False
         self._passed = False
+        self._escalation_task: str | None = None
         self._lock = asyncio.Lock()
 
     @property
     def inp(self) -> ReferralInput:
-        assert self._in is not None
         return self._in
 
     @workflow.run
     async def run(self, input: ReferralInput) -> ReferralView:
-        self._in = input
-        self._status = input.status
         events: list[DomainEvent] = [
             ReferralReceived(
                 referral_id=input.referral_id,
@@ -173,18 +174,33 @@ class ReferralWorkflow:
                     deadline = self.inp.start_deadline
                     assert deadline is not None
                     if kind == "warn":
-                        event: DomainEvent = ReferralDeadlineApproaching(
-                            referral_id=self.inp.referral_id, start_deadline=deadline
+                        await self._record(
+                            [ReferralDeadlineApproaching(referral_id=self.inp.referral_id, start_deadline=deadline)],
+                            Actor.engine(),
                         )
                         self._warned = True
                     else:
-                        event = ReferralDeadlinePassed(referral_id=self.inp.referral_id, start_deadline=deadline)
-                        self._passed = True
-                    await self._record([event], Actor.engine())
+                        await self._escalate(deadline)
                 self._publish()
             else:
                 return
         await workflow.wait_condition(decided)
+
+    async def _escalate(self, deadline: date) -> None:
+        """§82c passed: an event, a task for the visitation's lead, and the Overdue attribute."""
+        task_id = str(workflow.uuid4())
+        await self._record(
+            [
+                ReferralDeadlinePassed(referral_id=self.inp.referral_id, start_deadline=deadline),
+                TaskOpened(
+                    task_id=task_id, referral_id=self.inp.referral_id, kind="referral_start_deadline",
+                    title="Behandling ikke startet inden 14 dage (sundhedslovens § 82c)", phase=None,
+                    owner_role="visitation", owner_org=f"region:{self.inp.region}", due=deadline, mandatory=True,
+                ),
+            ],
+            Actor.engine(),
+        )
+        self._passed, self._escalation_task = True, task_id
 
     @workflow.query
     def view(self) -> ReferralView:
@@ -219,7 +235,8 @@ class ReferralWorkflow:
                     [
                         ReferralAccepted(
                             referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting
-                        )
+                        ),
+                        *self._close_escalation("accepted"),
                     ],
                     cmd.actor,
                 )
@@ -231,7 +248,8 @@ class ReferralWorkflow:
                             referral_id=self.inp.referral_id,
                             reason=cmd.reason or "",
                             to_level=LevelOfCare.coordinated.value,
-                        )
+                        ),
+                        *self._close_escalation("declined"),
                     ],
                     cmd.actor,
                 )
@@ -267,6 +285,11 @@ class ReferralWorkflow:
             )
 
     # -- helpers ------------------------------------------------------------
+
+    def _close_escalation(self, decision: str) -> list[DomainEvent]:
+        if self._escalation_task is None:
+            return []
+        return [TaskCompleted(task_id=self._escalation_task, outcome="done", note=f"referral {decision}")]
 
     async def _sleep_until(self, at: datetime) -> None:
         delay = at - workflow.now()

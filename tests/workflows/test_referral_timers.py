@@ -1,5 +1,6 @@
 """Referral timers on the time-skipping server: release on the opening date, §82c deadline."""
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -77,7 +78,11 @@ async def test_the_start_deadline_warns_three_days_before_and_escalates_when_pas
         assert result.referral.status == "accepted"
         await time_env.client.get_workflow_handle(f"pathway-{result.referral.pathway_id}").terminate("test over")
     types = [e.type for e in await store.read_stream(wf.workflow_id(inp.referral_id))]
-    assert types == ["ReferralReceived", "ReferralDeadlineApproaching", "ReferralDeadlinePassed", "ReferralAccepted"]
+    assert types == ["ReferralReceived", "ReferralDeadlineApproaching", "ReferralDeadlinePassed", "TaskOpened",
+                     "ReferralAccepted", "TaskCompleted"]
+    task = (await store.read_stream(wf.workflow_id(inp.referral_id)))[3].data
+    assert task["owner_role"] == "visitation" and task["owner_org"] == "region:1082"
+    assert task["kind"] == "referral_start_deadline"
 
 
 async def test_a_timely_decision_cancels_the_deadline_timers(time_env, store):
@@ -89,7 +94,7 @@ async def test_a_timely_decision_cancels_the_deadline_timers(time_env, store):
         await handle.execute_update(
             wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="parallel treatment suffices",
                                                            actor=ACTOR))
-        view = await handle.result()
+        view = await asyncio.wait_for(handle.result(), timeout=60)
     assert view.status == "declined" and not view.deadline_warned
     types = [e.type for e in await store.read_stream(wf.workflow_id(inp.referral_id))]
     assert types == ["ReferralReceived", "ReferralDeclined"]

@@ -14,6 +14,7 @@ from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.errors import not_found
 from dualpath.domain import ambulatory
 from dualpath.domain.ambulatory import AllowedMove, EndReason
+from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
 
@@ -30,29 +31,49 @@ class HistoryEntry(BaseModel):
     data: dict[str, Any]
 
 
-class PathwayOut(queries.PathwayRow):
+class PathwaySummary(queries.PathwayRow):
     phase_name: str
     allowed_moves: list[AllowedMove]
-    history: list[HistoryEntry] = []
 
 
-async def _visible(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
+class PathwayOut(PathwaySummary):
+    phase_catalogue: Phase
+    tasks: list[queries.TaskRow]
+    consents: list[queries.ConsentRow]
+    history: list[HistoryEntry]
+
+
+async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
     row = await queries.pathway(res.pool, pathway_id)
     if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
         raise not_found("pathway")
     return row
 
 
-def _out(row: queries.PathwayRow, history: list[HistoryEntry] | None = None) -> PathwayOut:
-    return PathwayOut(
+def _summary(row: queries.PathwayRow) -> dict[str, Any]:
+    return dict(
         **row.model_dump(),
         phase_name=ambulatory.PHASE_NAMES[row.phase],
         allowed_moves=ambulatory.allowed_moves(row.phase) if row.status == "active" else [],
-        history=history or [],
     )
 
 
-@router.get("", response_model=list[PathwayOut])
+async def pathway_out(res, staff: Staff, pathway_id: str) -> PathwayOut:
+    row = await visible_pathway(res, staff, pathway_id)
+    events = await res.store.read_stream(wf.stream_id(pathway_id))
+    return PathwayOut(
+        **_summary(row),
+        phase_catalogue=load_catalogue(row.catalogue_version).phase("ambulatory", row.phase),
+        tasks=await queries.pathway_tasks(res.pool, pathway_id),
+        consents=await queries.pathway_consents(res.pool, pathway_id),
+        history=[
+            HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
+            for e in events
+        ],
+    )
+
+
+@router.get("", response_model=list[PathwaySummary])
 async def list_pathways(
     staff: CurrentStaff,
     res: Res,
@@ -60,23 +81,17 @@ async def list_pathways(
     phase: Annotated[int | None, Query(ge=1, le=4)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[PathwayOut]:
+) -> list[PathwaySummary]:
     if staff.role not in (Role.clinician, Role.visitation, Role.ops):
         return []
     region = None if staff.role == Role.ops else staff.org_code
     rows = await queries.pathways(res.pool, region=region, status=status, phase=phase, limit=limit, offset=offset)
-    return [_out(r) for r in rows]
+    return [PathwaySummary(**_summary(r)) for r in rows]
 
 
 @router.get("/{pathway_id}", response_model=PathwayOut)
 async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> PathwayOut:
-    row = await _visible(res, staff, pathway_id)
-    events = await res.store.read_stream(wf.stream_id(pathway_id))
-    history = [
-        HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
-        for e in events
-    ]
-    return _out(row, history)
+    return await pathway_out(res, staff, pathway_id)
 
 
 class PhaseMoveIn(BaseModel):
@@ -88,12 +103,12 @@ class PhaseMoveIn(BaseModel):
 async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    await _visible(res, staff, pathway_id)
+    await visible_pathway(res, staff, pathway_id)
     await commands.update(
         res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.move_phase,
         wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
     )
-    return _out(await _visible(res, staff, pathway_id))
+    return await pathway_out(res, staff, pathway_id)
 
 
 class EndIn(BaseModel):
@@ -105,9 +120,9 @@ class EndIn(BaseModel):
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    await _visible(res, staff, pathway_id)
+    await visible_pathway(res, staff, pathway_id)
     await commands.update(
         res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.end_pathway,
         wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason, actor=commands.actor(staff)),
     )
-    return _out(await _visible(res, staff, pathway_id))
+    return await pathway_out(res, staff, pathway_id)

@@ -13,7 +13,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from dualpath.api import access, commands
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
-from dualpath.api.errors import not_found
+from dualpath.api.errors import ApiError, not_found
 from dualpath.domain import copenhagen, cpr, municipalities, referral_rules
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
@@ -129,6 +129,10 @@ async def decide(
     referral_id: ReferralId, body: DecisionIn, res: Res, staff: Staff = require(Role.visitation)
 ) -> ReferralOut:
     row = await _visible_referral(res, staff, referral_id)
+    if row.status not in ("awaiting_visitation", "held_until_phase_in"):
+        # Its process has finished; answer as the workflow's validator would.
+        raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is "
+                       "made once")
     handle = res.temporal.get_workflow_handle(wf.workflow_id(referral_id))
     result = await commands.update(
         res, handle, wf.ReferralWorkflow.decide,

@@ -1,0 +1,30 @@
+"""Calendar arithmetic for meetings, outside the workflow sandbox (`holidays` does not load there).
+
+The answer lands in the workflow's history, so a replay after a `holidays`
+upgrade still sees the date the meeting was given.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+
+from dualpath.domain.calendar import WorkingDayCalendar
+
+
+class WorkingDayDeadline(BaseModel):
+    start: date
+    working_days: int = Field(ge=0)
+
+
+class MeetingActivities:
+    def __init__(self, calendar: WorkingDayCalendar | None = None):
+        # Built once: holidays.Denmark fills its tables lazily per year.
+        self._calendar = calendar or WorkingDayCalendar()
+
+    @activity.defn(name="working_day_deadline")
+    async def working_day_deadline(self, request: WorkingDayDeadline) -> date:
+        """`working_days` working days (hverdage) after `start`."""
+        return self._calendar.add_working_days(request.start, request.working_days)

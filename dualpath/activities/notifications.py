@@ -1,0 +1,68 @@
+"""Notices to other organisations (invitations now; admission, discharge and FMK advice later).
+
+A notice goes out through a `Notifier` adapter. In development the
+`LocalRecorder` keeps it in the `notifications` table; a later adapter sends
+it over HTTP (a cross-sector message, a NAS subscription). A notice names the
+pathway only, never the patient, and carries no clinical detail: the receiver
+looks the rest up in its own systems.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Protocol
+
+import asyncpg
+from pydantic import BaseModel, Field, field_validator
+from temporalio import activity
+
+Channel = Literal["invitation"]
+
+# Ten digits with an optional dash: the shape of a CPR number. A notice leaves
+# the region, so refuse anything that looks like one rather than trust callers.
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+class Notice(BaseModel):
+    # Same key, same notice: a retried activity (or a replayed workflow) sends once.
+    idempotency_key: str = Field(min_length=1)
+    channel: Channel
+    recipient_org: str = Field(min_length=1)
+    subject: str
+    body: str
+    pathway_id: str
+
+    @field_validator("subject", "body")
+    @classmethod
+    def _no_cpr(cls, v: str) -> str:
+        if _CPR_LIKE.search(v):
+            raise ValueError("a notice must not carry a CPR number; name the pathway id instead")
+        return v
+
+
+class Notifier(Protocol):
+    async def send(self, notice: Notice) -> None: ...
+
+
+class LocalRecorder:
+    """Development default: records notices in PostgreSQL instead of sending them."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    async def send(self, notice: Notice) -> None:
+        await self._pool.execute(
+            """INSERT INTO notifications (idempotency_key, channel, recipient_org, subject, body, pathway_id)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING""",
+            notice.idempotency_key, notice.channel, notice.recipient_org, notice.subject, notice.body,
+            notice.pathway_id,
+        )
+
+
+class NotificationActivities:
+    def __init__(self, notifier: Notifier):
+        self._notifier = notifier
+
+    @activity.defn(name="send_notice")
+    async def send_notice(self, notice: Notice) -> None:
+        await self._notifier.send(notice)

@@ -1,0 +1,182 @@
+"""Meetings on a pathway (netværksmøde, samarbejdsmøde, opstartsmøde) and the joint plans made at them.
+
+Clinicians of the pathway's region call, schedule, record and cancel; whoever
+may see the pathway may read. Municipal staff get 404 until consent-gated
+access is built.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import AwareDatetime, BaseModel, Field
+from temporalio.common import WorkflowIDReusePolicy
+
+from dualpath.api import access, commands
+from dualpath.api.auth import Role, Staff
+from dualpath.api.deps import CurrentStaff, Res
+from dualpath.api.errors import ApiError, not_found
+from dualpath.domain import copenhagen
+from dualpath.domain import meetings as rules
+from dualpath.domain.meetings import JointPlanInput, JointPlanKind, MeetingKind, MeetingRefused, Participant
+from dualpath.readmodels import meetings as rm
+from dualpath.readmodels import queries
+from dualpath.workflows import meeting as wf
+
+router = APIRouter(prefix="/pathways/{pathway_id}", tags=["meetings"])
+
+PathwayId = Annotated[str, Path(description="The pathway's pseudonymous id")]
+MeetingId = Annotated[str, Path(description="The meeting's id")]
+
+
+class MeetingOut(rm.MeetingRow):
+    allowed: list[str] = Field(description="The commands the meeting takes now")
+
+
+def _out(row: rm.MeetingRow) -> MeetingOut:
+    return MeetingOut(**row.model_dump(), allowed=rules.allowed_commands(row.status))
+
+
+async def _visible(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
+    row = await queries.pathway(res.pool, pathway_id)
+    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
+        raise not_found("pathway")
+    return row
+
+
+def _clinician(staff: Staff) -> None:
+    # After the visibility check, so that staff who may not see the pathway
+    # learn nothing about it from a 403.
+    if staff.role != Role.clinician:
+        raise ApiError(403, "forbidden", f"role {staff.role.value} may not do this", allowed=[Role.clinician.value])
+
+
+async def _meeting(res, pathway_id: str, meeting_id: str) -> rm.MeetingRow:
+    row = await rm.meeting(res.pool, meeting_id)
+    if row is None or row.pathway_id != pathway_id:
+        raise not_found("meeting")
+    return row
+
+
+def _refuse_if_closed(row: rm.MeetingRow, what: str) -> None:
+    """A held or cancelled meeting's workflow has ended and takes no update, so
+    the API answers with the workflow's own rule; an open meeting's workflow
+    judges the command itself."""
+    try:
+        rules.require_open(row.status, what)
+    except MeetingRefused as exc:
+        raise ApiError(409, "refused", str(exc), allowed=exc.allowed) from None
+
+
+class CallMeetingIn(BaseModel):
+    kind: MeetingKind
+    purpose: str | None = Field(default=None, max_length=2000)
+    participants: list[Participant] = Field(min_length=1)
+    called_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
+
+
+@router.post("/meetings", status_code=201, response_model=MeetingOut)
+async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: CurrentStaff, res: Res) -> MeetingOut:
+    pathway = await _visible(res, staff, pathway_id)
+    _clinician(staff)
+    if pathway.status != "active":
+        raise ApiError(409, "refused", "the pathway has ended: no meetings can be called on it")
+    meeting_id = str(uuid.uuid4())
+    await res.temporal.start_workflow(
+        wf.MeetingWorkflow.run,
+        wf.MeetingInput(
+            meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
+            municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
+            called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
+        ),
+        id=wf.workflow_id(meeting_id),
+        task_queue=res.settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
+    )
+    # hold_by comes from the calendar activity inside the workflow.
+    await queries.wait_for_row(res.pool, "rm_meetings", "meeting_id", meeting_id)
+    row = await rm.meeting(res.pool, meeting_id)
+    if row is None:
+        raise ApiError(503, "not_ready", f"meeting {meeting_id} was called but is not listed yet; "
+                                         "list the pathway's meetings in a moment")
+    return _out(row)
+
+
+@router.get("/meetings", response_model=list[MeetingOut])
+async def list_meetings(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> list[MeetingOut]:
+    await _visible(res, staff, pathway_id)
+    return [_out(r) for r in await rm.meetings(res.pool, pathway_id)]
+
+
+class ScheduleIn(BaseModel):
+    at: AwareDatetime = Field(description="When, with its UTC offset")
+    place: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/meetings/{meeting_id}/schedule", response_model=MeetingOut)
+async def schedule(
+    pathway_id: PathwayId, meeting_id: MeetingId, body: ScheduleIn, staff: CurrentStaff, res: Res
+) -> MeetingOut:
+    row = await _command_target(res, staff, pathway_id, meeting_id)
+    _refuse_if_closed(row, "scheduled")
+    return await _update(res, meeting_id, wf.MeetingWorkflow.schedule,
+                         wf.ScheduleMeeting(at=body.at, place=body.place, actor=commands.actor(staff)))
+
+
+class HeldIn(BaseModel):
+    held_on: date
+    outcome: str = Field(max_length=10_000)
+    attendees: list[Participant] = []
+    joint_plan: JointPlanInput | None = None
+
+
+@router.post("/meetings/{meeting_id}/held", response_model=MeetingOut)
+async def record_held(
+    pathway_id: PathwayId, meeting_id: MeetingId, body: HeldIn, staff: CurrentStaff, res: Res
+) -> MeetingOut:
+    row = await _command_target(res, staff, pathway_id, meeting_id)
+    _refuse_if_closed(row, "recorded as held")
+    return await _update(res, meeting_id, wf.MeetingWorkflow.record_held,
+                         wf.RecordHeld(held_on=body.held_on, outcome=body.outcome, attendees=body.attendees,
+                                       joint_plan=body.joint_plan, actor=commands.actor(staff)))
+
+
+class CancelIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000, description="Required")
+
+
+@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
+async def cancel(
+    pathway_id: PathwayId, meeting_id: MeetingId, body: CancelIn, staff: CurrentStaff, res: Res
+) -> MeetingOut:
+    row = await _command_target(res, staff, pathway_id, meeting_id)
+    _refuse_if_closed(row, "cancelled")
+    return await _update(res, meeting_id, wf.MeetingWorkflow.cancel,
+                         wf.CancelMeeting(reason=body.reason or "", actor=commands.actor(staff)))
+
+
+async def _command_target(res, staff: Staff, pathway_id: str, meeting_id: str) -> rm.MeetingRow:
+    await _visible(res, staff, pathway_id)
+    _clinician(staff)
+    return await _meeting(res, pathway_id, meeting_id)
+
+
+async def _update(res, meeting_id: str, update_fn, command) -> MeetingOut:
+    await commands.update(res, res.temporal.get_workflow_handle(wf.workflow_id(meeting_id)), update_fn, command)
+    row = await rm.meeting(res.pool, meeting_id)
+    assert row is not None  # it existed before the update
+    return _out(row)
+
+
+@router.get("/joint-plans", response_model=list[rm.JointPlanRow])
+async def list_joint_plans(
+    pathway_id: PathwayId, staff: CurrentStaff, res: Res, kind: JointPlanKind | None = None
+) -> list[rm.JointPlanRow]:
+    """Every version of the pathway's joint plans (udskrivningsaftale, koordinationsplan,
+    koordinerende indsatsplan), newest first."""
+    await _visible(res, staff, pathway_id)
+    return await rm.joint_plans(res.pool, pathway_id, kind)

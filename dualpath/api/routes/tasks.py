@@ -1,0 +1,51 @@
+"""The worklist (arbejdsliste) and completing tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from dualpath.api import commands
+from dualpath.api.auth import Role, Staff
+from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
+from dualpath.readmodels import queries
+from dualpath.workflows import pathway as wf
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.get("/worklist", response_model=list[queries.TaskRow])
+async def worklist(
+    staff: CurrentStaff,
+    res: Res,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[queries.TaskRow]:
+    """The caller's organisation's open tasks for the caller's role, due soonest first."""
+    return await queries.worklist(res.pool, org=staff.org, role=staff.role.value, kind=kind, limit=limit,
+                                  offset=offset)
+
+
+class CompleteIn(BaseModel):
+    outcome: Literal["done", "not_possible"]
+    note: str | None = Field(default=None, max_length=4000, description="Required for not_possible: why")
+
+
+@router.post("/pathways/{pathway_id}/tasks/{task_id}/complete", response_model=PathwayOut)
+async def complete_task(
+    pathway_id: PathwayId,
+    task_id: Annotated[str, Path()],
+    body: CompleteIn,
+    res: Res,
+    staff: Staff = require(Role.clinician),
+) -> PathwayOut:
+    await visible_pathway(res, staff, pathway_id)
+    await commands.update(
+        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.complete_task,
+        wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
+    )
+    return await pathway_out(res, staff, pathway_id)

@@ -1,0 +1,85 @@
+"""Staff tasks (BPMN user tasks): the mandatory activities of a phase, and reminders.
+
+A phase cannot be left while one of its mandatory tasks is open; staff close a
+task as done, or as not possible with the reason (the patient declined, say).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from dualpath.domain.catalogue import Activity
+
+TaskState = Literal["open", "done", "not_possible", "cancelled"]
+Outcome = Literal["done", "not_possible"]
+
+# Tasks closed by recording something else, not by ticking them off: the
+# message tells staff where to record it.
+CLOSED_BY_RECORD = {
+    "consent_dialogue": "record the consent (POST /pathways/{id}/consents)",
+    "network_meeting": "record the network meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
+    "startup_meeting_accompaniment": "record the start-up meeting as held "
+    "(POST /pathways/{id}/meetings/{meeting_id}/held)",
+}
+
+# Which task a held meeting closes.
+TASK_FOR_MEETING = {"network_meeting": "network_meeting", "startup_meeting": "startup_meeting_accompaniment"}
+
+
+class Task(BaseModel):
+    task_id: str
+    kind: str
+    title: str
+    phase: int | None
+    owner_role: str
+    owner_org: str
+    due: date
+    mandatory: bool
+    state: TaskState = "open"
+    overdue: bool = False
+    outcome_note: str | None = None
+
+
+def tasks_for_phase(
+    activities: list[Activity], *, phase: int, entered_on: date, region: str, municipality: str, ids: list[str]
+) -> list[Task]:
+    """The tasks entering `phase` opens: one per mandatory activity without a condition."""
+    wanted = [a for a in activities if a.mandatory and a.condition is None]
+    return [
+        Task(
+            task_id=task_id,
+            kind=a.key,
+            title=a.name_da,
+            phase=phase,
+            owner_role=a.owner_role,
+            owner_org=f"municipality:{municipality}" if a.owner_role == "municipality" else f"region:{region}",
+            due=entered_on + timedelta(days=a.due_days),
+            mandatory=True,
+        )
+        for a, task_id in zip(wanted, ids)
+    ]
+
+
+def blocking(tasks: list[Task], phase: int) -> list[Task]:
+    return [t for t in tasks if t.state == "open" and t.mandatory and t.phase == phase]
+
+
+class TaskRefused(ValueError):
+    pass
+
+
+def check_completion(task: Task | None, outcome: Outcome, note: str | None) -> None:
+    if task is None:
+        raise TaskRefused("no open task with that id on this pathway: it does not exist or is closed already")
+    if task.state != "open":
+        raise TaskRefused(f"the task is {task.state} already: only open tasks can be completed")
+    if outcome == "not_possible" and not (note and note.strip()):
+        raise TaskRefused("closing a task as not possible needs the reason (e.g. the patient declined)")
+    if outcome == "done" and task.kind in CLOSED_BY_RECORD:
+        raise TaskRefused(
+            f"'{task.kind}' is completed by recording it: {CLOSED_BY_RECORD[task.kind]}; "
+            "or close it as not_possible with the reason"
+        )

@@ -1,0 +1,9 @@
+"""Every projection the engine keeps; the API feeds them, `projections rebuild` rebuilds them."""
+
+from dualpath.readmodels.meetings import MeetingsProjection
+from dualpath.readmodels.pathways import PathwaysProjection
+from dualpath.readmodels.tasks import TasksProjection
+
+
+def all_projections():
+    return [PathwaysProjection(), TasksProjection(), MeetingsProjection()]

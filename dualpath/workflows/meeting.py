@@ -1,0 +1,380 @@
+"""A meeting (netværksmøde, samarbejdsmøde, opstartsmøde) from being called to held or cancelled.
+
+One workflow per meeting, id `meeting-<meeting_id>`, the only writer of the
+event stream `meeting-<meeting_id>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from dualpath import search_attributes as sa
+    from dualpath.activities.meetings import WorkingDayDeadline
+    from dualpath.activities.notifications import Notice
+    from dualpath.domain import copenhagen
+    from dualpath.domain import meetings as rules
+    from dualpath.domain.events import Actor, DomainEvent
+    from dualpath.domain.meeting_events import (
+        InvitationSent,
+        JointPlanRecorded,
+        MeetingCalled,
+        MeetingCancelled,
+        MeetingHeld,
+        MeetingOverdue,
+        MeetingScheduled,
+    )
+    from dualpath.domain.meetings import (
+        HOLD_WITHIN_WORKING_DAYS,
+        JointPlanInput,
+        MeetingKind,
+        MeetingRefused,
+        MeetingStatus,
+        Participant,
+    )
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.record import record
+
+__all__ = [
+    "CancelMeeting", "JointPlanInput", "MeetingInput", "MeetingResult", "MeetingView", "MeetingWorkflow",
+    "Participant", "RecordHeld", "ScheduleMeeting", "stream_id", "workflow_id",
+]
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A notice that cannot go out now (the receiver's system is down) is tried
+# again for as long as it takes; the idempotency key keeps it single.
+NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+
+
+def workflow_id(meeting_id: str) -> str:
+    return f"meeting-{meeting_id}"
+
+
+def stream_id(meeting_id: str) -> str:
+    return f"meeting-{meeting_id}"
+
+
+class MeetingInput(BaseModel):
+    meeting_id: str
+    pathway_id: str
+    kind: MeetingKind
+    region: str
+    municipality: str
+    purpose: str | None = None
+    participants: list[Participant]
+    called_on: date
+    # Left empty by callers: the workflow asks the calendar activity.
+    hold_by: date | None = None
+    hold_within_working_days: int = HOLD_WITHIN_WORKING_DAYS
+    actor: Actor
+
+
+class ScheduleMeeting(BaseModel):
+    at: AwareDatetime
+    place: str = Field(max_length=500)
+    actor: Actor
+
+
+class RecordHeld(BaseModel):
+    held_on: date
+    outcome: str
+    attendees: list[Participant] = []
+    joint_plan: JointPlanInput | None = None
+    actor: Actor
+
+
+class CancelMeeting(BaseModel):
+    reason: str  # required, and refused when blank
+    actor: Actor
+
+
+class MeetingView(BaseModel):
+    meeting_id: str
+    pathway_id: str
+    kind: MeetingKind
+    status: MeetingStatus
+    purpose: str | None
+    participants: list[Participant]
+    called_on: date
+    hold_by: date | None
+    scheduled_at: datetime | None
+    place: str | None
+    held_on: date | None
+    outcome: str | None
+    attendees: list[Participant]
+    cancel_reason: str | None
+    overdue: bool
+
+
+class MeetingResult(BaseModel):
+    """An update's answer, with the event-store position read models must reach."""
+
+    meeting: MeetingView
+    position: int
+
+
+@workflow.defn(name="MeetingWorkflow", failure_exception_types=[ValidationError])
+class MeetingWorkflow:
+    """A meeting on a pathway (spec §3 phase 4, §4 discharge, §5).
+
+    On start: works out `hold_by` (5 working days after `called_on`, from the
+    calendar activity), records `MeetingCalled`, sends one invitation per
+    participant organisation (`send_notice`, one `InvitationSent` each), then waits.
+    A durable timer fires when `hold_by` has passed: `MeetingOverdue`, Overdue=true.
+    Updates (a validator refuses an illegal one with type CommandRefused, writing nothing):
+    - `schedule(ScheduleMeeting) -> MeetingResult`: time and place; again to re-schedule.
+    - `record_held(RecordHeld) -> MeetingResult`: `MeetingHeld` with the outcome, and
+      `JointPlanRecorded` when a joint plan was made or revised.
+    - `cancel(CancelMeeting) -> MeetingResult`: needs a reason.
+    Signals sent: `meeting_held(MeetingHeldSignal)` to `pathway-<pathway_id>` once held.
+    Queries: `view() -> MeetingView`.
+    The workflow ends when the meeting is held or cancelled.
+    """
+
+    @workflow.init
+    def __init__(self, input: MeetingInput) -> None:
+        # State exists before `run` starts, so a validator that runs first can read it.
+        self._in = input
+        self._status: MeetingStatus = "called"
+        self._hold_by: date | None = input.hold_by
+        self._scheduled_at: datetime | None = None
+        self._place: str | None = None
+        self._held: RecordHeld | None = None
+        self._cancel_reason: str | None = None
+        self._overdue = False
+        self._called = False
+        self._version = 0
+        # Handlers await activities; the lock keeps one writer at a time so the
+        # stream's expected version and the state move together.
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: MeetingInput) -> MeetingView:
+        async with self._lock:
+            if self._hold_by is None:
+                self._hold_by = await workflow.execute_activity(
+                    "working_day_deadline",
+                    WorkingDayDeadline(start=input.called_on, working_days=input.hold_within_working_days),
+                    result_type=date,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                )
+            await self._record(
+                [
+                    MeetingCalled(
+                        meeting_id=input.meeting_id, pathway_id=input.pathway_id, kind=input.kind,
+                        region=input.region, municipality=input.municipality, purpose=input.purpose,
+                        participants=input.participants, called_on=input.called_on, hold_by=self._hold_by,
+                    )
+                ],
+                input.actor,
+            )
+            self._called = True
+            self._publish()
+            await self._invite()
+
+        # Held on the hold_by day is in time: overdue from the next Copenhagen midnight.
+        overdue_at = copenhagen.midnight(self._hold_by + timedelta(days=1))
+        if not await self._closed_before(overdue_at):
+            async with self._lock:
+                if not self._is_closed():
+                    await self._record(
+                        [MeetingOverdue(meeting_id=input.meeting_id, pathway_id=input.pathway_id,
+                                        hold_by=self._hold_by)],
+                        Actor.engine(),
+                    )
+                    self._overdue = True
+                    self._publish()
+            await workflow.wait_condition(self._is_closed)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._held is not None:
+            await self._tell_pathway(self._held.held_on)
+        return self._view()
+
+    @workflow.query
+    def view(self) -> MeetingView:
+        return self._view()
+
+    # -- schedule -----------------------------------------------------------
+
+    @workflow.update
+    async def schedule(self, cmd: ScheduleMeeting) -> MeetingResult:
+        await workflow.wait_condition(lambda: self._called)
+        async with self._lock:
+            self._refuse_unless(lambda: rules.check_schedule(self._status))
+            position = await self._record(
+                [MeetingScheduled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
+                                  at=cmd.at, place=cmd.place)],
+                cmd.actor,
+            )
+            self._status, self._scheduled_at, self._place = "scheduled", cmd.at, cmd.place
+            self._publish()
+            return MeetingResult(meeting=self._view(), position=position)
+
+    @schedule.validator
+    def _validate_schedule(self, cmd: ScheduleMeeting) -> None:
+        self._refuse_unless(lambda: rules.check_schedule(self._status))
+
+    # -- record_held --------------------------------------------------------
+
+    @workflow.update
+    async def record_held(self, cmd: RecordHeld) -> MeetingResult:
+        await workflow.wait_condition(lambda: self._called)
+        async with self._lock:
+            self._check_held(cmd)  # again: another command may have run while we waited
+            events: list[DomainEvent] = [
+                MeetingHeld(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
+                            held_on=cmd.held_on, outcome=cmd.outcome, attendees=cmd.attendees)
+            ]
+            if cmd.joint_plan is not None:
+                events.append(
+                    JointPlanRecorded(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
+                                      kind=cmd.joint_plan.kind, summary=cmd.joint_plan.summary,
+                                      agreed_by=cmd.joint_plan.agreed_by)
+                )
+            position = await self._record(events, cmd.actor)
+            self._status, self._held = "held", cmd
+            self._publish()
+            return MeetingResult(meeting=self._view(), position=position)
+
+    @record_held.validator
+    def _validate_held(self, cmd: RecordHeld) -> None:
+        self._check_held(cmd)
+
+    def _check_held(self, cmd: RecordHeld) -> None:
+        self._refuse_unless(
+            lambda: rules.check_held(
+                self._status, called_on=self._in.called_on, held_on=cmd.held_on,
+                today=copenhagen.today(workflow.now()), outcome=cmd.outcome, plan=cmd.joint_plan,
+            )
+        )
+
+    # -- cancel -------------------------------------------------------------
+
+    @workflow.update
+    async def cancel(self, cmd: CancelMeeting) -> MeetingResult:
+        await workflow.wait_condition(lambda: self._called)
+        async with self._lock:
+            self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason))
+            reason = cmd.reason.strip()
+            position = await self._record(
+                [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)],
+                cmd.actor,
+            )
+            self._status, self._cancel_reason = "cancelled", reason
+            self._publish()
+            return MeetingResult(meeting=self._view(), position=position)
+
+    @cancel.validator
+    def _validate_cancel(self, cmd: CancelMeeting) -> None:
+        self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason))
+
+    # -- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_unless(check) -> None:
+        # Only an ApplicationError fails an update; any other exception would
+        # fail the workflow task and retry it forever.
+        try:
+            check()
+        except MeetingRefused as exc:
+            raise ApplicationError(str(exc), {"allowed": exc.allowed}, type="CommandRefused") from None
+
+    def _is_closed(self) -> bool:
+        return self._status in ("held", "cancelled")
+
+    async def _closed_before(self, at: datetime) -> bool:
+        """True when the meeting was held or cancelled before `at`; False when `at` came first."""
+        delay = at - workflow.now()
+        if delay <= timedelta(0):
+            return self._is_closed()
+        try:
+            await workflow.wait_condition(self._is_closed, timeout=delay)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _invite(self) -> None:
+        orgs = list(dict.fromkeys(p.organisation for p in self._in.participants))
+        notices = [self._invitation(org) for org in orgs]
+        await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    "send_notice", n, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=NOTICE_RETRY
+                )
+                for n in notices
+            )
+        )
+        if notices:
+            await self._record(
+                [
+                    InvitationSent(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
+                                   recipient_org=n.recipient_org, idempotency_key=n.idempotency_key)
+                    for n in notices
+                ],
+                Actor.engine(),
+            )
+
+    def _invitation(self, org: str) -> Notice:
+        # Pathway id, kind and dates only: no patient identity, no purpose (it
+        # may hold clinical detail), no names of participants.
+        kind = self._in.kind
+        danish = rules.DANISH_NAMES[kind]
+        return Notice(
+            idempotency_key=f"{workflow_id(self._in.meeting_id)}/invitation/{org}",
+            channel="invitation",
+            recipient_org=org,
+            subject=f"Indkaldelse til {danish} ({kind.replace('_', ' ')})",
+            body=(
+                f"You are invited to a {danish} ({kind.replace('_', ' ')}) on pathway {self._in.pathway_id}, "
+                f"called by {self._in.actor.organisation} on {self._in.called_on}, to be held by {self._hold_by}. "
+                f"Meeting reference: {self._in.meeting_id}."
+            ),
+            pathway_id=self._in.pathway_id,
+        )
+
+    async def _tell_pathway(self, held_on: date) -> None:
+        handle = workflow.get_external_workflow_handle(f"pathway-{self._in.pathway_id}")
+        try:
+            await handle.signal(
+                MEETING_HELD_SIGNAL,
+                MeetingHeldSignal(meeting_id=self._in.meeting_id, kind=self._in.kind, held_on=held_on),
+            )
+        except FailureError as exc:
+            # The pathway has ended (or was never started here): the meeting
+            # stays on the record; there is no one left to tell.
+            workflow.logger.warning("pathway not told of held meeting: %s", exc)
+
+    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
+        result = await record(stream_id(self._in.meeting_id), self._version, events, actor)
+        self._version = result.last_version
+        return result.last_position
+
+    def _view(self) -> MeetingView:
+        held = self._held
+        return MeetingView(
+            meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
+            status=self._status, purpose=self._in.purpose, participants=self._in.participants,
+            called_on=self._in.called_on, hold_by=self._hold_by, scheduled_at=self._scheduled_at,
+            place=self._place, held_on=held.held_on if held else None, outcome=held.outcome if held else None,
+            attendees=held.attendees if held else [], cancel_reason=self._cancel_reason, overdue=self._overdue,
+        )
+
+    def _publish(self) -> None:
+        attrs = [
+            sa.PATHWAY_KIND.value_set("meeting"),
+            sa.REGION.value_set(self._in.region),
+            sa.MUNICIPALITY.value_set(self._in.municipality),
+            sa.OVERDUE.value_set(self._overdue and not self._is_closed()),
+        ]
+        if self._hold_by is not None and not self._is_closed():
+            # Due by the end of hold_by, in Copenhagen.
+            attrs.append(sa.NEXT_DUE.value_set(copenhagen.midnight(self._hold_by + timedelta(days=1))))
+        else:
+            attrs.append(sa.NEXT_DUE.value_unset())
+        workflow.upsert_search_attributes(attrs)
