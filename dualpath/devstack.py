@@ -84,7 +84,9 @@ def run(settings: Settings) -> int:
         commands = {
             "worker": [sys.executable, "-m", "dualpath.worker"],
             "API": [sys.executable, "-m", "uvicorn", "--factory", "dualpath.api.main:app",
-                    "--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log"],
+                    "--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log",
+                    # The API logs each request itself (structlog); uvicorn need only warn.
+                    "--log-level", "warning"],
         }
         for name, args in commands.items():
             children.append((name, _child(args, env)))

