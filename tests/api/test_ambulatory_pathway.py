@@ -183,3 +183,18 @@ async def test_concurrent_commands_on_one_pathway_are_applied_one_at_a_time(http
     assert sorted(r.status_code for r in results) == [200] * len(ids) + [409] * len(ids)
     completed = [e for e in await store.read_stream(pathway_wf.stream_id(pathway_id)) if e.type == "TaskCompleted"]
     assert sorted(e.data["task_id"] for e in completed) == sorted(ids)
+
+
+async def test_a_repeated_referral_with_the_same_idempotency_key_creates_nothing_new(http, pool):
+    body = referral()
+    async with http.as_("clinician", REGION) as c:
+        first, second, third = await asyncio.gather(*[
+            c.post("/referrals", json=body, headers={"Idempotency-Key": "send-1"}) for _ in range(3)])
+        other = await c.post("/referrals", json=body, headers={"Idempotency-Key": "send-2"})
+    assert first.status_code == second.status_code == third.status_code == 201
+    assert first.json() == second.json() == third.json()
+    # One referral for this key; a different key is a different referral (attached to nothing yet).
+    assert other.json()["referral_id"] != first.json()["referral_id"]
+    patient = await pool.fetchval("SELECT patient_id FROM rm_referrals WHERE referral_id = $1",
+                                  first.json()["referral_id"])
+    assert await pool.fetchval("SELECT count(*) FROM rm_referrals WHERE patient_id = $1", str(patient)) == 2

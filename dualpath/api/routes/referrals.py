@@ -6,8 +6,9 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 from pydantic import BaseModel, Field, field_validator
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
 
 from dualpath.api import access, commands
@@ -57,8 +58,26 @@ class ReferralOut(BaseModel):
     reasons: list[str]
 
 
+IDEMPOTENCY = uuid.UUID("6f1c1f3e-6f7a-4b43-9d1c-2f0f6f1b5a10")
+
+
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
-async def refer(body: ReferralIn, staff: CurrentStaff, res: Res) -> ReferralOut:
+async def refer(
+    body: ReferralIn,
+    staff: CurrentStaff,
+    res: Res,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description=(
+        "Send the same key again (a retry after a timeout) to get the first answer; nothing is created twice"
+    ))] = None,
+) -> ReferralOut:
+    # With a key, the referral id — and so the workflow id, which Temporal
+    # keeps unique — follows from the key: a repeat cannot start a second one.
+    referral_id = (
+        str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
+        if idempotency_key else str(uuid.uuid4())
+    )
+    if idempotency_key and (row := await queries.referral(res.pool, referral_id)):
+        return _out(row)
     received_on = body.received_on or copenhagen.today()
     group, reasons = referral_rules.derive_group(body.facts, body.criteria)
     unmet = referral_rules.unmet_criteria(body.criteria)
@@ -81,37 +100,52 @@ async def refer(body: ReferralIn, staff: CurrentStaff, res: Res) -> ReferralOut:
         status, deadline, opens_on = "attached", None, None
         reasons = ["the patient already has an open pathway: this referral joins it"]
 
-    referral_id = str(uuid.uuid4())
-    await res.temporal.start_workflow(
-        wf.ReferralWorkflow.run,
-        wf.ReferralInput(
-            referral_id=referral_id,
-            patient_id=patient_id,
-            source=body.source,
-            municipality=body.municipality,
-            region=region,
-            group=group,
-            status=status,
-            received_on=received_on,
-            start_deadline=deadline,
-            opens_on=opens_on,
-            reasons=reasons,
-            catalogue_version=CURRENT_VERSION,
-            release_at=copenhagen.midnight(opens_on) if opens_on else None,
-            warn_at=copenhagen.midnight(deadline - timedelta(days=WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
-            deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
-            attach_to_pathway=open_pathway,
-            actor=commands.actor(staff),
-        ),
-        id=wf.workflow_id(referral_id),
-        task_queue=res.settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        static_summary=f"Referral, target group {group or '-'}, region {region}",
+    start = wf.ReferralInput(
+        referral_id=referral_id,
+        patient_id=patient_id,
+        source=body.source,
+        municipality=body.municipality,
+        region=region,
+        group=group,
+        status=status,
+        received_on=received_on,
+        start_deadline=deadline,
+        opens_on=opens_on,
+        reasons=reasons,
+        catalogue_version=CURRENT_VERSION,
+        release_at=copenhagen.midnight(opens_on) if opens_on else None,
+        warn_at=copenhagen.midnight(deadline - timedelta(days=WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
+        deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
+        attach_to_pathway=open_pathway,
+        actor=commands.actor(staff),
     )
+    try:
+        await res.temporal.start_workflow(
+            wf.ReferralWorkflow.run,
+            start,
+            id=wf.workflow_id(referral_id),
+            task_queue=res.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"Referral, target group {group or '-'}, region {region}",
+        )
+    except WorkflowAlreadyStartedError:
+        # The same key raced itself (or the first attempt's answer was lost):
+        # answer what the first one recorded.
+        await queries.wait_for_row(res.pool, "rm_referrals", "referral_id", referral_id)
+        row = await queries.referral(res.pool, referral_id)
+        assert row is not None
+        return _out(row)
     await queries.wait_for_row(res.pool, "rm_referrals", "referral_id", referral_id)
     return ReferralOut(
         referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
         opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
+    )
+
+
+def _out(row: queries.ReferralRow) -> ReferralOut:
+    return ReferralOut(
+        referral_id=row.referral_id, group=row.group, region=row.region, status=row.status,
+        start_deadline=row.start_deadline, opens_on=row.opens_on, pathway_id=row.pathway_id, reasons=row.reasons,
     )
 
 
