@@ -18,9 +18,12 @@ from temporalio import activity
 
 Channel = Literal["invitation"]
 
-# Ten digits with an optional dash: the shape of a CPR number. A notice leaves
-# the region, so refuse anything that looks like one rather than trust callers.
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+# Ten digits with an optional dash, standing alone: the shape of a CPR number.
+# A notice leaves the region, so refuse anything that looks like one rather
+# than trust callers. "Standing alone" matters: the ids a notice does carry are
+# UUIDs, whose hex groups often hold such digit runs (about 2 % of notices
+# tripped a looser pattern and failed their meeting).
+_CPR_LIKE = re.compile(r"(?<![\w-])\d{6}-?\d{4}(?![\w-])")
 
 
 class Notice(BaseModel):

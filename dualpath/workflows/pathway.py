@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TaskOverdue,
     )
     from dualpath.domain.tasks import Outcome, Task
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.workflows.record import record
 
 
@@ -95,14 +96,6 @@ class ConsentCommand(BaseModel):
     actor: Actor
 
 
-class MeetingHeld(BaseModel):
-    """Signalled by a meeting workflow when its meeting was held."""
-
-    meeting_id: str
-    kind: str
-    held_on: date
-
-
 class PathwayView(BaseModel):
     pathway_id: str
     status: str
@@ -140,7 +133,7 @@ class PathwayWorkflow:
     - `record_consent(ConsentCommand) -> CommandResult`: given, refused or withdrawn;
       a dialogue consent closes the consent task
     Signals:
-    - `meeting_held(MeetingHeld)`: closes the task the meeting fulfils
+    - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils
     Queries:
     - `view() -> PathwayView`
     The workflow continues-as-new with its whole state when Temporal suggests it,
@@ -216,6 +209,7 @@ class PathwayWorkflow:
 
     @workflow.update
     async def move_phase(self, cmd: MovePhaseCommand) -> CommandResult:
+        await self._started()
         async with self._lock:
             self._check_move(cmd)  # again: another command may have run while we waited
             before_phase, before_level = self.state.phase, self.state.level_of_care
@@ -266,6 +260,7 @@ class PathwayWorkflow:
 
     @workflow.update
     async def end_pathway(self, cmd: EndPathwayCommand) -> CommandResult:
+        await self._started()
         async with self._lock:
             self._check_end(cmd)
             after_level = ambulatory.LEVEL_AFTER_END.get(cmd.reason_kind)
@@ -312,6 +307,7 @@ class PathwayWorkflow:
 
     @workflow.update
     async def complete_task(self, cmd: CompleteTaskCommand) -> CommandResult:
+        await self._started()
         async with self._lock:
             self._check_completion(cmd)
             task = self._task(cmd.task_id)
@@ -333,9 +329,10 @@ class PathwayWorkflow:
         except tasks.TaskRefused as exc:
             raise ApplicationError(str(exc), type="CommandRefused") from None
 
-    @workflow.signal
-    async def meeting_held(self, held: MeetingHeld) -> None:
+    @workflow.signal(name=MEETING_HELD_SIGNAL)
+    async def meeting_held(self, held: MeetingHeldSignal) -> None:
         kind = tasks.TASK_FOR_MEETING.get(held.kind)
+        await self._started()
         async with self._lock:
             task = next((t for t in self._open_tasks() if t.kind == kind), None)
             if task is None or self.state.status != "active":
@@ -349,6 +346,7 @@ class PathwayWorkflow:
 
     @workflow.update
     async def record_consent(self, cmd: ConsentCommand) -> CommandResult:
+        await self._started()
         async with self._lock:
             self._check_consent(cmd)
             events: list[DomainEvent] = [
@@ -382,6 +380,12 @@ class PathwayWorkflow:
             raise ApplicationError(str(exc), type="CommandRefused") from None
 
     # -- helpers ------------------------------------------------------------
+
+    async def _started(self) -> None:
+        # A command can arrive in the run's very first task, before `run` has
+        # recorded PathwayStarted: let the start go first, so the stream opens
+        # with it.
+        await workflow.wait_condition(lambda: self.state.started)
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
         activities = load_catalogue(self.state.catalogue_version).mandatory("ambulatory", phase)

@@ -114,6 +114,7 @@ class ReferralWorkflow:
         self._warned = False
         self._passed = False
         self._escalation_task: str | None = None
+        self._received = False
         self._lock = asyncio.Lock()
 
     @property
@@ -142,6 +143,7 @@ class ReferralWorkflow:
             events.append(ReferralAttached(referral_id=input.referral_id, pathway_id=input.attach_to_pathway))
         async with self._lock:
             await self._record(events, input.actor)
+            self._received = True
         self._publish()
         if self._status in ("not_eligible", "attached"):
             return self._view()
@@ -208,6 +210,9 @@ class ReferralWorkflow:
 
     @workflow.update
     async def decide(self, cmd: DecisionCommand) -> DecisionResult:
+        # A decision may arrive before `run` has recorded the receipt: the
+        # stream must open with ReferralReceived.
+        await workflow.wait_condition(lambda: self._received)
         async with self._lock:
             self._check_decision(cmd)
             if cmd.accept:

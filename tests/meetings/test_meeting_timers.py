@@ -1,9 +1,10 @@
 """The 5-working-day timer on the time-skipping server, and the signal to the pathway once held."""
 
+import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 
-from temporalio import workflow
 from temporalio.worker import Worker
 
 from dualpath import search_attributes as sa
@@ -15,45 +16,50 @@ from dualpath.domain.events import Actor
 from dualpath.workflows import meeting as wf
 from dualpath.workflows.meeting_messages import MeetingHeldSignal
 
+from .pathway_stand_in import PathwayStandIn
+
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 
 
-@workflow.defn(name="PathwayStandIn")
-class PathwayStandIn:
-    """Stands in for `pathway-<id>` until the real pathway handles `meeting_held`."""
-
-    def __init__(self) -> None:
-        self._got: MeetingHeldSignal | None = None
-
-    @workflow.run
-    async def run(self) -> MeetingHeldSignal:
-        await workflow.wait_condition(lambda: self._got is not None)
-        assert self._got is not None
-        return self._got
-
-    @workflow.signal
-    def meeting_held(self, signal: MeetingHeldSignal) -> None:
-        self._got = signal
-
-
-def _worker(env, store, pool, queue):
-    return Worker(
+@contextlib.asynccontextmanager
+async def _running_meeting(env, store, pool, *, with_pathway: bool = False):
+    """A worker of our own and a meeting called today; whatever the test leaves
+    running is terminated before the worker stops (waiting timers would stall
+    later time-skipping tests)."""
+    queue = f"t-{uuid.uuid4()}"
+    worker = Worker(
         env.client, task_queue=queue, workflows=[wf.MeetingWorkflow, PathwayStandIn],
         activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline,
                     NotificationActivities(LocalRecorder(pool)).send_notice],
     )
-
-
-async def _start(env, queue):
-    today = copenhagen.today(await env.get_current_time())
     inp = wf.MeetingInput(
         meeting_id=str(uuid.uuid4()), pathway_id=str(uuid.uuid4()), kind="network_meeting", region="1082",
         municipality="751", participants=[wf.Participant(role="nurse", organisation="region:1082")],
-        called_on=today, actor=ACTOR,
+        called_on=copenhagen.today(await env.get_current_time()), actor=ACTOR,
     )
-    handle = await env.client.start_workflow(
-        wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id), task_queue=queue)
-    return inp, handle
+    async with worker:
+        handles = []
+        try:
+            if with_pathway:
+                handles.append(await env.client.start_workflow(
+                    PathwayStandIn.run, id=f"pathway-{inp.pathway_id}", task_queue=queue))
+            handles.insert(0, await env.client.start_workflow(
+                wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id), task_queue=queue))
+            yield inp, *handles
+        finally:
+            for h in handles:
+                with contextlib.suppress(Exception):
+                    await h.terminate("test over")
+
+
+async def _hold_by(handle):
+    # The calendar activity runs in real time: poll without skipping time.
+    for _ in range(200):
+        view = await handle.query(wf.MeetingWorkflow.view)
+        if view.hold_by is not None:
+            return view.hold_by
+        await asyncio.sleep(0.05)
+    raise AssertionError("hold_by was never set")
 
 
 async def _sleep_until(env, at):
@@ -61,12 +67,9 @@ async def _sleep_until(env, at):
 
 
 async def test_a_meeting_not_held_by_its_fifth_working_day_is_overdue(time_env, store, pool):
-    queue = f"t-{uuid.uuid4()}"
-    async with _worker(time_env, store, pool, queue):
-        inp, handle = await _start(time_env, queue)
-        view = await handle.query(wf.MeetingWorkflow.view)
-        hold_by = view.hold_by
-        assert hold_by is not None and (hold_by - inp.called_on).days >= 7  # 5 working days span a weekend
+    async with _running_meeting(time_env, store, pool) as (inp, handle):
+        hold_by = await _hold_by(handle)
+        assert (hold_by - inp.called_on).days >= 7  # 5 working days always span a weekend
         # Midday on hold_by is still in time.
         await _sleep_until(time_env, copenhagen.midnight(hold_by) + timedelta(hours=12))
         assert not (await handle.query(wf.MeetingWorkflow.view)).overdue
@@ -75,7 +78,6 @@ async def test_a_meeting_not_held_by_its_fifth_working_day_is_overdue(time_env, 
         attrs = (await handle.describe()).typed_search_attributes
         assert attrs.get(sa.OVERDUE) is True
         assert attrs.get(sa.NEXT_DUE) == copenhagen.midnight(hold_by + timedelta(days=1))
-        # Finish it: a waiting workflow would hold up time skipping for later tests.
         await handle.execute_update(wf.MeetingWorkflow.cancel, wf.CancelMeeting(reason="test over", actor=ACTOR))
         assert (await handle.result()).status == "cancelled"
     events = await store.read_stream(wf.stream_id(inp.meeting_id))
@@ -84,17 +86,11 @@ async def test_a_meeting_not_held_by_its_fifth_working_day_is_overdue(time_env, 
 
 
 async def test_a_meeting_held_on_its_last_day_is_not_overdue_and_tells_the_pathway(time_env, store, pool):
-    queue = f"t-{uuid.uuid4()}"
-    async with _worker(time_env, store, pool, queue):
-        inp, handle = await _start(time_env, queue)
-        pathway = await time_env.client.start_workflow(
-            PathwayStandIn.run, id=f"pathway-{inp.pathway_id}", task_queue=queue)
-        hold_by = (await handle.query(wf.MeetingWorkflow.view)).hold_by
-        assert hold_by is not None
+    async with _running_meeting(time_env, store, pool, with_pathway=True) as (inp, handle, pathway):
+        hold_by = await _hold_by(handle)
         await _sleep_until(time_env, copenhagen.midnight(hold_by) + timedelta(hours=12))
         await handle.execute_update(
-            wf.MeetingWorkflow.record_held,
-            wf.RecordHeld(held_on=hold_by, outcome="agreed", actor=ACTOR))
+            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=hold_by, outcome="agreed", actor=ACTOR))
         view = await handle.result()
         told = await pathway.result()
     assert view.status == "held" and not view.overdue
@@ -103,11 +99,8 @@ async def test_a_meeting_held_on_its_last_day_is_not_overdue_and_tells_the_pathw
     assert types == ["MeetingCalled", "InvitationSent", "MeetingHeld"]
 
 
-async def test_a_held_meeting_whose_pathway_is_gone_still_ends(time_env, store, pool):
-    queue = f"t-{uuid.uuid4()}"
-    async with _worker(time_env, store, pool, queue):
-        inp, handle = await _start(time_env, queue)
+async def test_a_held_meeting_ends_even_when_its_pathway_cannot_be_told(time_env, store, pool):
+    async with _running_meeting(time_env, store, pool) as (inp, handle):
         await handle.execute_update(
-            wf.MeetingWorkflow.record_held,
-            wf.RecordHeld(held_on=inp.called_on, outcome="agreed", actor=ACTOR))
+            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=inp.called_on, outcome="agreed", actor=ACTOR))
         assert (await handle.result()).status == "held"

@@ -83,8 +83,10 @@ def test_run_serves_stops_and_resumes(tmp_path):
         # The worker is killed outright; `run` starts it again and nothing is lost.
         (worker_pid,) = _children_of(proc.pid)
         os.kill(worker_pid, signal.SIGKILL)
-        m = httpx.post(f"{base}/pathways/{pathway_id}/ambulatory/phase", json={"to": 2}, headers=headers,
-                       timeout=60)
+        tasks = httpx.get(f"{base}/pathways/{pathway_id}", headers=headers, timeout=30).json()["tasks"]
+        screening = next(t["task_id"] for t in tasks if t["kind"] == "screening_diagnostics")
+        m = httpx.post(f"{base}/pathways/{pathway_id}/tasks/{screening}/complete", headers=headers, timeout=60,
+                       json={"outcome": "not_possible", "note": "declined"})
         assert m.status_code == 200, m.text
         (new_worker,) = _children_of(proc.pid)
         assert new_worker != worker_pid
@@ -99,12 +101,14 @@ def test_run_serves_stops_and_resumes(tmp_path):
         _wait_ready(base, proc)
         p = httpx.get(f"{base}/pathways/{pathway_id}", headers=headers, timeout=30)
         assert p.status_code == 200, p.text
-        assert p.json()["phase"] == 2
-        assert [h["type"] for h in p.json()["history"]] == ["PathwayStarted", "PhaseChanged"]
+        closed = next(t for t in p.json()["tasks"] if t["task_id"] == screening)
+        assert closed["state"] == "not_possible"
+        assert [h["type"] for h in p.json()["history"]].count("TaskCompleted") == 1
         # The workflow survived the restart too: it still takes commands.
-        m = httpx.post(f"{base}/pathways/{pathway_id}/ambulatory/phase", json={"to": 3}, headers=headers,
-                       timeout=60)
+        m = httpx.post(f"{base}/pathways/{pathway_id}/consents", headers=headers, timeout=60, json={
+            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"})
         assert m.status_code == 200, m.text
+        assert m.json()["consents"][0]["state"] == "given"
     finally:
         _stop(proc)
 
