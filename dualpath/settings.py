@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     # {"1084": {"3": "2026-09-01"}} overrides the national dates for a region.
     phase_in: dict[str, dict[int, date]] = {}
 
+    # Working days (hverdage): Mon–Fri less Danish public holidays and these
+    # extra closed days, as "MM-DD" (Grundlovsdag, Christmas Eve, New Year's Eve).
+    extra_closed_days: list[str] = ["06-05", "12-24", "12-31"]
+    # A meeting is held within this many working days of being called
+    # (the Capital Region's agreement).
+    meeting_within_working_days: int = Field(default=5, ge=1, le=30)
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
@@ -72,6 +79,11 @@ class Settings(BaseSettings):
             if self.database_url is None:
                 raise ValueError("production needs DATABASE_URL (no embedded PostgreSQL)")
         return self
+
+    def working_day_calendar(self):
+        from dualpath.domain.calendar import WorkingDayCalendar
+
+        return WorkingDayCalendar(tuple(int(x) for x in d.split("-")) for d in self.extra_closed_days)
 
     def phase_in_for(self, region: str):
         from dualpath.domain.referral_rules import DEFAULT_PHASE_IN, PhaseInCalendar

@@ -27,18 +27,19 @@ log = structlog.get_logger("dualpath.worker")
 WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow]
 
 
-def activities(store: EventStore, pool: asyncpg.Pool) -> list:
+def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:
     events = EventActivities(store)
     notices = NotificationActivities(LocalRecorder(pool))
-    return [events.append_events, MeetingActivities().working_day_deadline, notices.send_notice]
+    meetings = MeetingActivities(settings.working_day_calendar())
+    return [events.append_events, meetings.working_day_deadline, notices.send_notice]
 
 
-def build_worker(client: Client, task_queue: str, store: EventStore, pool: asyncpg.Pool) -> Worker:
+def build_worker(client: Client, settings: Settings, store: EventStore, pool: asyncpg.Pool) -> Worker:
     return Worker(
         client,
-        task_queue=task_queue,
+        task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities(store, pool),
+        activities=activities(store, pool, settings),
         # Let in-flight activities finish on SIGTERM rather than cancelling them.
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
@@ -49,7 +50,7 @@ async def run(settings: Settings) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
     await migrate(pool)
     client = await temporal_client.connect(settings)
-    worker = build_worker(client, settings.task_queue, EventStore(pool), pool)
+    worker = build_worker(client, settings, EventStore(pool), pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -119,7 +119,7 @@ async def client(temporal_env) -> Client:
 
 @pytest.fixture(scope="session")
 async def worker(client, settings, store, pool):
-    async with build_worker(client, settings.task_queue, store, pool) as w:
+    async with build_worker(client, settings, store, pool) as w:
         yield w
 
 

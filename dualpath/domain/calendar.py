@@ -40,7 +40,13 @@ class WorkingDayCalendar:
                 ) from None
             closed.append((month, day))
         self.extra_closed_days: frozenset[tuple[int, int]] = frozenset(closed)
-        self._holidays = holidays.Denmark()
+        # English names: they go into English sentences whatever the process locale.
+        self._holidays = holidays.Denmark(language="en_US")
+
+    def holiday_name(self, d: date) -> str | None:
+        """The public holiday's name on `d`, if it is one."""
+        name = self._holidays.get(d)
+        return str(name) if name else None
 
     def is_working_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in self._holidays and (d.month, d.day) not in self.extra_closed_days

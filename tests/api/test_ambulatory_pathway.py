@@ -37,7 +37,19 @@ async def test_whole_pathway_1_2_3_2_3_4_and_closure(http, store):
         assert {t["kind"] for t in _open(p)} == {"network_meeting", "startup_meeting_accompaniment", "bridging_plan"}
         r = await c.post(f"/pathways/{pathway_id}/end", json={"reason_kind": "transition_coordinated"})
         assert r.status_code == 409 and "phase 4's mandatory tasks" in r.json()["message"]
-        await close_open_tasks(c, pathway_id)
+
+        # The netværksmøde agrees the transition and a koordinationsplan; the
+        # opstartsmøde in the municipality is attended with the patient.
+        await _hold_meeting(c, pathway_id, "network_meeting", plan="koordinationsplan")
+        await _until_closed(c, pathway_id, "network_meeting")
+        await _hold_meeting(c, pathway_id, "startup_meeting")
+        await _until_closed(c, pathway_id, "startup_meeting_accompaniment")
+        bridging = _open(await _pathway(c, pathway_id), "bridging_plan")[0]["task_id"]
+        r = await c.post(f"/pathways/{pathway_id}/tasks/{bridging}/complete",
+                         json={"outcome": "done", "note": "plan for brobygning agreed with the municipality"})
+        assert r.status_code == 200
+        plans = (await c.get(f"/pathways/{pathway_id}/joint-plans")).json()
+        assert [(x["kind"], x["version"]) for x in plans] == [("koordinationsplan", 1)]
         r = await c.post(f"/pathways/{pathway_id}/end", json={"reason_kind": "transition_coordinated"})
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "ended" and r.json()["level_of_care"] == "coordinated"
@@ -48,6 +60,35 @@ async def test_whole_pathway_1_2_3_2_3_4_and_closure(http, store):
     levels = [e.data["to_level"] for e in await store.read_stream(pathway_wf.stream_id(pathway_id))
               if e.type == "LevelOfCareChanged"]
     assert levels == ["integrated_stable", "integrated_unstable", "integrated_stable", "coordinated"]
+
+
+PARTICIPANTS = [
+    {"role": "clinician", "organisation": "region:1082"},
+    {"role": "substance_treatment", "organisation": "municipality:751"},
+    {"role": "bosted_staff", "organisation": "municipality:751"},
+]
+
+
+async def _hold_meeting(c, pathway_id, kind, plan=None):
+    r = await c.post(f"/pathways/{pathway_id}/meetings", json={"kind": kind, "participants": PARTICIPANTS})
+    assert r.status_code == 201, r.text
+    held = {"held_on": r.json()["called_on"], "outcome": "transition to coordinated treatment agreed"}
+    if plan:
+        held["joint_plan"] = {"kind": plan, "summary": "who does what after the transition",
+                              "agreed_by": PARTICIPANTS}
+    r = await c.post(f"/pathways/{pathway_id}/meetings/{r.json()['meeting_id']}/held", json=held)
+    assert r.status_code == 200, r.text
+
+
+async def _until_closed(c, pathway_id, kind):
+    """A held meeting tells the pathway by signal: the task closes a moment later."""
+    for _ in range(100):
+        tasks = [t for t in (await _pathway(c, pathway_id))["tasks"] if t["kind"] == kind]
+        if tasks and all(t["state"] == "done" for t in tasks):
+            assert "held on" in tasks[-1]["note"]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{kind} task was not closed by the held meeting")
 
 
 async def test_a_phase_is_left_only_with_its_mandatory_tasks_closed(http):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import WorkflowIDReusePolicy
 
-from dualpath.api import access, commands
+from dualpath.api import commands
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, not_found
@@ -23,12 +23,12 @@ from dualpath.domain import copenhagen
 from dualpath.domain import meetings as rules
 from dualpath.domain.meetings import JointPlanInput, JointPlanKind, MeetingKind, MeetingRefused, Participant
 from dualpath.readmodels import meetings as rm
+from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.readmodels import queries
 from dualpath.workflows import meeting as wf
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["meetings"])
 
-PathwayId = Annotated[str, Path(description="The pathway's pseudonymous id")]
 MeetingId = Annotated[str, Path(description="The meeting's id")]
 
 
@@ -38,13 +38,6 @@ class MeetingOut(rm.MeetingRow):
 
 def _out(row: rm.MeetingRow) -> MeetingOut:
     return MeetingOut(**row.model_dump(), allowed=rules.allowed_commands(row.status))
-
-
-async def _visible(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
-    row = await queries.pathway(res.pool, pathway_id)
-    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
-        raise not_found("pathway")
-    return row
 
 
 def _clinician(staff: Staff) -> None:
@@ -80,7 +73,7 @@ class CallMeetingIn(BaseModel):
 
 @router.post("/meetings", status_code=201, response_model=MeetingOut)
 async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: CurrentStaff, res: Res) -> MeetingOut:
-    pathway = await _visible(res, staff, pathway_id)
+    pathway = await visible_pathway(res, staff, pathway_id)
     _clinician(staff)
     if pathway.status != "active":
         raise ApiError(409, "refused", "the pathway has ended: no meetings can be called on it")
@@ -91,6 +84,7 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
             meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
             municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
             called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
+            hold_within_working_days=res.settings.meeting_within_working_days,
         ),
         id=wf.workflow_id(meeting_id),
         task_queue=res.settings.task_queue,
@@ -108,7 +102,7 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
 
 @router.get("/meetings", response_model=list[MeetingOut])
 async def list_meetings(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> list[MeetingOut]:
-    await _visible(res, staff, pathway_id)
+    await visible_pathway(res, staff, pathway_id)
     return [_out(r) for r in await rm.meetings(res.pool, pathway_id)]
 
 
@@ -160,7 +154,7 @@ async def cancel(
 
 
 async def _command_target(res, staff: Staff, pathway_id: str, meeting_id: str) -> rm.MeetingRow:
-    await _visible(res, staff, pathway_id)
+    await visible_pathway(res, staff, pathway_id)
     _clinician(staff)
     return await _meeting(res, pathway_id, meeting_id)
 
@@ -178,5 +172,5 @@ async def list_joint_plans(
 ) -> list[rm.JointPlanRow]:
     """Every version of the pathway's joint plans (udskrivningsaftale, koordinationsplan,
     koordinerende indsatsplan), newest first."""
-    await _visible(res, staff, pathway_id)
+    await visible_pathway(res, staff, pathway_id)
     return await rm.joint_plans(res.pool, pathway_id, kind)

@@ -1,0 +1,30 @@
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from dualpath.settings import Settings
+
+
+def test_extra_closed_days_are_a_setting():
+    default = Settings(_env_file=None).working_day_calendar()
+    assert not default.is_working_day(date(2026, 12, 24))  # a Thursday, closed by default
+    custom = Settings(_env_file=None, extra_closed_days=["06-05"]).working_day_calendar()
+    assert custom.is_working_day(date(2026, 12, 24))
+    assert not custom.is_working_day(date(2026, 6, 5))
+
+
+def test_production_refuses_development_tokens_and_the_embedded_database():
+    with pytest.raises(ValidationError, match="DUALPATH_OIDC_ISSUER"):
+        Settings(_env_file=None, environment="production", database_url="postgresql://x/y")
+    with pytest.raises(ValidationError, match="DATABASE_URL"):
+        Settings(_env_file=None, environment="production", oidc_issuer="https://idp", oidc_jwks_url="https://idp/j")
+    Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
+             oidc_issuer="https://idp", oidc_jwks_url="https://idp/jwks")
+
+
+def test_phase_in_dates_per_region_override_the_national_ones():
+    s = Settings(_env_file=None, phase_in={"1084": {3: "2026-09-01"}})
+    assert s.phase_in_for("1084").opens_on(3) == date(2026, 9, 1)
+    assert s.phase_in_for("1081").opens_on(3) == date(2026, 7, 1)
+    assert s.phase_in_for("1084").opens_on(1) == date(2024, 9, 1)
