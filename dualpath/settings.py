@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # (the Capital Region's agreement).
     meeting_within_working_days: int = Field(default=5, ge=1, le=30)
 
+    # An admission of at least this many days ends with a network meeting;
+    # a shorter one with at least a conversation about the transition.
+    longer_admission_days: int = Field(default=7, ge=1)
+
+    # FMK notices ("FMK changed for this patient"): POSTed to this URL, else recorded locally; seconds per attempt.
+    fmk_notice_url: str | None = None
+    fmk_notice_timeout: float = Field(default=10.0, gt=0, le=25)
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 

@@ -12,26 +12,36 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from dualpath import logs, temporal_client
+from dualpath.activities.discharge import DischargeActivities
 from dualpath.activities.events import EventActivities
+from dualpath.activities.fmk import FmkActivities, build_notifier
 from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
+from dualpath.domain.discharge import DischargeSettings
+from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
 from dualpath.workflows.referral import ReferralWorkflow
 
 log = structlog.get_logger("dualpath.worker")
 
-WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow]
+WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow]
 
 
 def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:
     events = EventActivities(store)
     notices = NotificationActivities(LocalRecorder(pool))
-    meetings = MeetingActivities(settings.working_day_calendar())
-    return [events.append_events, meetings.working_day_deadline, notices.send_notice]
+    calendar = settings.working_day_calendar()
+    meetings = MeetingActivities(calendar)
+    discharge = DischargeActivities(calendar, DischargeSettings(
+        longer_admission_days=settings.longer_admission_days,
+        network_meeting_working_days=settings.meeting_within_working_days))
+    fmk = FmkActivities(build_notifier(url=settings.fmk_notice_url, pool=pool, timeout=settings.fmk_notice_timeout))
+    return [events.append_events, meetings.working_day_deadline, notices.send_notice, fmk.send_fmk_notice,
+            discharge.discharge_advice]
 
 
 def build_worker(client: Client, settings: Settings, store: EventStore, pool: asyncpg.Pool) -> Worker:

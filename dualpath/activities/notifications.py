@@ -16,7 +16,7 @@ import asyncpg
 from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
 
-Channel = Literal["invitation"]
+Channel = Literal["invitation", "admission", "discharge"]
 
 # Ten digits with an optional dash, standing alone: the shape of a CPR number.
 # A notice leaves the region, so refuse anything that looks like one rather

@@ -15,7 +15,8 @@ from fastapi import Depends, FastAPI, Request
 from dualpath import logs, temporal_client
 from dualpath.api import errors
 from dualpath.api.deps import Resources, _current_staff
-from dualpath.api.routes import consents, health, meetings, pathways, referrals, tasks
+from dualpath.api.routes import admissions, consents, health, meetings, pathways, referrals, tasks
+from dualpath.api.routes import medication
 from dualpath.eventstore import EventStore, ProjectionRunner, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.readmodels.registry import all_projections
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meetings.router, dependencies=authenticated)
     app.include_router(tasks.router, dependencies=authenticated)
     app.include_router(consents.router, dependencies=authenticated)
+    app.include_router(medication.router, dependencies=authenticated)
+    app.include_router(admissions.router, dependencies=authenticated)
     return app
 
 

@@ -120,6 +120,7 @@ class TaskOpened(DomainEvent):
     task_id: str
     pathway_id: str | None = None
     referral_id: str | None = None
+    stay_id: str | None = None
     kind: str
     title: str
     phase: int | None
@@ -151,3 +152,71 @@ class ConsentRecorded(DomainEvent):
     counterpart: str
     state: str
     form: str
+
+
+class AdmissionRecorded(DomainEvent):
+    """In the pathway's stream: the patient was admitted; the stay runs as its own process."""
+
+    pathway_id: str
+    stay_id: str
+    via: str
+    admitted_on: date
+
+
+class StayDischargeRecorded(DomainEvent):
+    """In the pathway's stream: the stay's patient went home; the ambulatory pathway resumes its level."""
+
+    pathway_id: str
+    stay_id: str
+    discharged_on: date
+
+
+class AdmissionStarted(DomainEvent):
+    stay_id: str
+    pathway_id: str
+    number: int
+    via: str
+    ward: str
+    admitted_on: date
+    region: str
+    municipality: str
+
+
+class InpatientPhaseChanged(DomainEvent):
+    stay_id: str
+    from_phase: int
+    to_phase: int
+    reason: str | None
+
+
+class MunicipalityInformed(DomainEvent):
+    stay_id: str
+    about: str  # admission | discharge
+    notice_key: str
+
+
+class MunicipalityNotInformed(DomainEvent):
+    stay_id: str
+    about: str
+    reason: str
+
+
+class DischargePlanned(DomainEvent):
+    stay_id: str
+    planned_date: date
+    before_non_working_days: bool
+    proposed_date: date | None
+    meeting: str
+    kept_despite_warning: str | None
+
+
+class PatientDischarged(DomainEvent):
+    stay_id: str
+    pathway_id: str
+    discharged_on: date
+    before_non_working_days: bool
+    follow_ups: list[dict]
+
+
+class StayEnded(DomainEvent):
+    stay_id: str

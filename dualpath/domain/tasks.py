@@ -38,16 +38,23 @@ class Task(BaseModel):
     owner_org: str
     due: date
     mandatory: bool
+    stay_id: str | None = None
     state: TaskState = "open"
     overdue: bool = False
     outcome_note: str | None = None
 
 
+def applicable(activities: list[Activity], facts: set[str] = frozenset()) -> list[Activity]:
+    """The mandatory activities whose condition (if any) is among the facts that hold."""
+    return [a for a in activities if a.mandatory and (a.condition is None or a.condition in facts)]
+
+
 def tasks_for_phase(
-    activities: list[Activity], *, phase: int, entered_on: date, region: str, municipality: str, ids: list[str]
+    activities: list[Activity], *, phase: int, entered_on: date, region: str, municipality: str, ids: list[str],
+    stay_id: str | None = None,
 ) -> list[Task]:
-    """The tasks entering `phase` opens: one per mandatory activity without a condition."""
-    wanted = [a for a in activities if a.mandatory and a.condition is None]
+    """The tasks entering `phase` opens: one per activity in `activities` (see `applicable`)."""
+    wanted = activities
     return [
         Task(
             task_id=task_id,
@@ -58,6 +65,7 @@ def tasks_for_phase(
             owner_org=f"municipality:{municipality}" if a.owner_role == "municipality" else f"region:{region}",
             due=entered_on + timedelta(days=a.due_days),
             mandatory=True,
+            stay_id=stay_id,
         )
         for a, task_id in zip(wanted, ids)
     ]

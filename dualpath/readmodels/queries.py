@@ -113,6 +113,7 @@ class TaskRow(BaseModel):
     task_id: str
     pathway_id: str | None
     referral_id: str | None
+    stay_id: str | None
     kind: str
     title: str
     phase: int | None
@@ -127,7 +128,7 @@ class TaskRow(BaseModel):
     closed_at: datetime | None
 
 
-_TASK_COLUMNS = """task_id, pathway_id, referral_id, kind, title, phase, owner_role, owner_org, due, mandatory,
+_TASK_COLUMNS = """task_id, pathway_id, referral_id, stay_id, kind, title, phase, owner_role, owner_org, due, mandatory,
     state, overdue, note, opened_at, closed_at"""
 
 
@@ -171,3 +172,8 @@ async def pathway_consents(pool: asyncpg.Pool, pathway_id: str) -> list[ConsentR
         pathway_id,
     )
     return [ConsentRow(**dict(r)) for r in rows]
+
+
+async def task(pool: asyncpg.Pool, task_id: str) -> TaskRow | None:
+    row = await pool.fetchrow(f"SELECT {_TASK_COLUMNS} FROM rm_tasks WHERE task_id = $1", task_id)
+    return TaskRow(**dict(row)) if row else None

@@ -2,8 +2,9 @@
 
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
+from dualpath.readmodels.stays import StaysProjection
 from dualpath.readmodels.tasks import TasksProjection
 
 
 def all_projections():
-    return [PathwaysProjection(), TasksProjection(), MeetingsProjection()]
+    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection()]

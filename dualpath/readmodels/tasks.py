@@ -21,11 +21,11 @@ class TasksProjection:
     async def _on_TaskOpened(self, conn, d, e) -> None:
         await conn.execute(
             """INSERT INTO rm_tasks (task_id, pathway_id, referral_id, kind, title, phase, owner_role, owner_org,
-                   due, mandatory, state, opened_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::text::date,$10,'open',$11)
+                   due, mandatory, state, opened_at, stay_id)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::text::date,$10,'open',$11,$12)
                ON CONFLICT (task_id) DO NOTHING""",
             d["task_id"], d.get("pathway_id"), d.get("referral_id"), d["kind"], d["title"], d["phase"],
-            d["owner_role"], d["owner_org"], d["due"], d["mandatory"], e.recorded_at,
+            d["owner_role"], d["owner_org"], d["due"], d["mandatory"], e.recorded_at, d.get("stay_id"),
         )
 
     async def _on_TaskCompleted(self, conn, d, e) -> None:

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -23,10 +25,12 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         ConsentRecorded,
         DomainEvent,
+        AdmissionRecorded,
         LevelOfCareChanged,
         PathwayEnded,
         PathwayStarted,
         PhaseChanged,
+        StayDischargeRecorded,
         TaskCancelled,
         TaskCompleted,
         TaskOpened,
@@ -34,7 +38,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.tasks import Outcome, Task
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.domain import inpatient
+    from dualpath.workflows import inpatient_stay, task_timers
     from dualpath.workflows.record import record
+    from dualpath.activities.fmk import FmkNotice
+    from dualpath.domain import medication
+    from dualpath.domain.medication import MedicationChange
+    from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
 
 
 def workflow_id(pathway_id: str) -> str:
@@ -62,6 +72,9 @@ class PathwayState(BaseModel):
     started: bool = False
     tasks: list[Task] = Field(default_factory=list)
     consents: list[Consent] = Field(default_factory=list)
+    municipal_substance_treatment: bool = False
+    active_stay: str | None = None  # the stay id while the patient is admitted
+    stays: int = 0
 
 
 class PathwayInput(BaseModel):
@@ -96,6 +109,27 @@ class ConsentCommand(BaseModel):
     actor: Actor
 
 
+class AdmitCommand(BaseModel):
+    via: inpatient.Via
+    ward: str
+    admitted_on: date
+    # False: referred to, but not yet attached to, an ambulatory clinic.
+    in_ambulatory_pathway: bool = True
+    actor: Actor
+
+
+class AdmitResult(BaseModel):
+    stay_id: str
+    stay_workflow_id: str
+    position: int
+
+
+class MedicationCommand(MedicationChange):
+    """A prescription started, changed or stopped (spec §4 "Medication")."""
+
+    actor: Actor
+
+
 class PathwayView(BaseModel):
     pathway_id: str
     status: str
@@ -115,6 +149,31 @@ class CommandResult(BaseModel):
     position: int
 
 
+class NoticeOutcome(BaseModel):
+    """Whether the municipality was advised that FMK changed, and why not."""
+
+    sent: bool
+    reason: str
+    idempotency_key: str | None = None
+
+
+class MedicationResult(BaseModel):
+    change_id: str
+    notice: NoticeOutcome
+    pathway: PathwayView
+    position: int
+
+
+# The FMK notice: one attempt is bounded by the notifier's own HTTP timeout
+# (DUALPATH_FMK_NOTICE_TIMEOUT, below this); a receiver that is away is tried
+# again with backoff up to a minute, a bounded number of times, after which
+# the clinician gets a task. A 4xx answer is not retried (non-retryable error).
+FMK_NOTICE_TIMEOUT = timedelta(seconds=30)
+FMK_NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                               maximum_interval=timedelta(minutes=1), maximum_attempts=10)
+_REASON_LIMIT = 500
+
+
 # A payload that no longer decodes must fail the workflow loudly, not retry forever.
 @workflow.defn(name="PathwayWorkflow", failure_exception_types=[ValidationError])
 class PathwayWorkflow:
@@ -131,9 +190,20 @@ class PathwayWorkflow:
       or an unplanned end from any phase with a reason
     - `complete_task(CompleteTaskCommand) -> CommandResult`
     - `record_consent(ConsentCommand) -> CommandResult`: given, refused or withdrawn;
-      a dialogue consent closes the consent task
+      a dialogue consent closes the consent task; an admitted patient's stay is told at once
+    - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
+      (`stay-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
+    - `record_medication_change(MedicationCommand) -> MedicationResult`: records the change
+      (MedicationChangeRecorded: the drug stays in the event store), then advises the municipal
+      practitioners that FMK changed (activity `send_fmk_notice`, nothing clinical) only while
+      consent `inform_municipal_treatment` is given for the pathway's own municipality, and
+      never for a private-marked prescription: FmkNoticeSent, else FmkNoticeWithheld with the
+      reason. Withheld for want of consent opens a `seek_consent_inform_municipality` task (one
+      at a time); a notice that finally fails opens a `fmk_notice_failed` task. Neither task is
+      mandatory: they never block a phase move
     Signals:
     - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils
+    - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns
     Queries:
     - `view() -> PathwayView`
     The workflow continues-as-new with its whole state when Temporal suggests it,
@@ -186,15 +256,12 @@ class PathwayWorkflow:
     async def _wait_for_change_or_due_date(self) -> None:
         """Sleep until something changes or the next open task falls due; escalate overdue tasks."""
         self._changed = False
-        due = self._next_due()
-        timeout = None if due is None else max(copenhagen.midnight(due + timedelta(days=1)) - workflow.now(),
-                                               timedelta(0))
         try:
-            await workflow.wait_condition(lambda: self._changed or self._should_stop(), timeout=timeout)
+            await workflow.wait_condition(lambda: self._changed or self._should_stop(),
+                                          timeout=task_timers.until_next_due(self.state.tasks))
         except asyncio.TimeoutError:
             async with self._lock:
-                today = copenhagen.local_date(workflow.now())
-                late = [t for t in self._open_tasks() if not t.overdue and t.due < today]
+                late = task_timers.newly_overdue(self.state.tasks)
                 if late:
                     await self._record([TaskOverdue(task_id=t.task_id, due=t.due) for t in late], Actor.engine())
                     for t in late:
@@ -213,7 +280,8 @@ class PathwayWorkflow:
         async with self._lock:
             self._check_move(cmd)  # again: another command may have run while we waited
             before_phase, before_level = self.state.phase, self.state.level_of_care
-            after_level = ambulatory.LEVEL_FOR_PHASE[cmd.to]
+            # The ambulatory pathway goes on during a stay; the level stays inpatient.
+            after_level = LevelOfCare.inpatient if self.state.active_stay else ambulatory.LEVEL_FOR_PHASE[cmd.to]
             events: list[DomainEvent] = [
                 PhaseChanged(
                     pathway_id=self.state.pathway_id, from_phase=before_phase, to_phase=cmd.to, reason=cmd.reason
@@ -342,6 +410,74 @@ class PathwayWorkflow:
             task.state, task.outcome_note = "done", note
             self._done(None)
 
+    # -- admission ----------------------------------------------------------
+
+    @workflow.update
+    async def admit(self, cmd: AdmitCommand) -> AdmitResult:
+        await self._started()
+        async with self._lock:
+            self._check_admit()
+            self.state.stays += 1
+            stay_id, number = str(workflow.uuid4()), self.state.stays
+            child_id = inpatient_stay.workflow_id(self.state.pathway_id, number)
+            await workflow.start_child_workflow(
+                inpatient_stay.InpatientStayWorkflow.run,
+                inpatient_stay.StayInput(
+                    stay_id=stay_id, pathway_id=self.state.pathway_id, number=number, region=self.state.region,
+                    municipality=self.state.municipality, via=cmd.via, ward=cmd.ward, admitted_on=cmd.admitted_on,
+                    in_ambulatory_pathway=cmd.in_ambulatory_pathway,
+                    municipal_substance_treatment=self.state.municipal_substance_treatment,
+                    consents=self.state.consents, catalogue_version=self.state.catalogue_version, actor=cmd.actor,
+                ),
+                id=child_id,
+                # The pathway continues-as-new over the years; its stays must
+                # not be terminated when one run hands over to the next.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Inpatient stay {number} (indlæggelse)",
+            )
+            position = await self._record(
+                [
+                    AdmissionRecorded(pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via,
+                                      admitted_on=cmd.admitted_on),
+                    LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=self.state.level_of_care,
+                                       to_level=LevelOfCare.inpatient, reason=f"admitted ({cmd.via})"),
+                ],
+                cmd.actor,
+            )
+            self.state.active_stay, self.state.level_of_care = stay_id, LevelOfCare.inpatient
+            self._done(position)
+            return AdmitResult(stay_id=stay_id, stay_workflow_id=child_id, position=position)
+
+    @admit.validator
+    def _validate_admit(self, cmd: AdmitCommand) -> None:
+        self._check_admit()
+
+    def _check_admit(self) -> None:
+        self._require_active()
+        if self.state.active_stay:
+            raise ApplicationError(
+                f"the patient is admitted already (stay {self.state.active_stay}): discharge first",
+                type="CommandRefused")
+
+    @workflow.signal(name=inpatient_stay.STAY_DISCHARGED_SIGNAL)
+    async def stay_discharged(self, done: inpatient_stay.StayDischarged) -> None:
+        await self._started()
+        async with self._lock:
+            if self.state.active_stay != done.stay_id:
+                return
+            back = ambulatory.LEVEL_FOR_PHASE[self.state.phase] if self.state.status == "active" else None
+            await self._record(
+                [
+                    StayDischargeRecorded(pathway_id=self.state.pathway_id, stay_id=done.stay_id,
+                                          discharged_on=done.discharged_on),
+                    LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=LevelOfCare.inpatient,
+                                       to_level=back, reason="discharged"),
+                ],
+                Actor.engine(),
+            )
+            self.state.active_stay, self.state.level_of_care = None, back
+            self._done(None)
+
     # -- consent ------------------------------------------------------------
 
     @workflow.update
@@ -363,6 +499,11 @@ class PathwayWorkflow:
             ] + [Consent(scope=cmd.scope, counterpart=cmd.counterpart, state=cmd.state, form=cmd.form)]
             if len(events) > 1 and consent_task:
                 consent_task.state, consent_task.outcome_note = "done", f"consent {cmd.state}"
+            if self.state.active_stay:
+                await workflow.get_external_workflow_handle(
+                    inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays)
+                ).signal(inpatient_stay.CONSENTS_CHANGED_SIGNAL,
+                         inpatient_stay.ConsentsChanged(consents=self.state.consents))
             return self._done(position)
 
     @record_consent.validator
@@ -379,6 +520,91 @@ class PathwayWorkflow:
         except consent.ConsentRefused as exc:
             raise ApplicationError(str(exc), type="CommandRefused") from None
 
+    # -- medication ---------------------------------------------------------
+
+    @workflow.update
+    async def record_medication_change(self, cmd: MedicationCommand) -> MedicationResult:
+        await self._started()
+        async with self._lock:
+            self._require_active()
+            change_id = str(workflow.uuid4())
+            recorded = MedicationChangeRecorded(
+                change_id=change_id, pathway_id=self.state.pathway_id, action=cmd.action, drug=cmd.drug,
+                changed_at=cmd.changed_at, private=cmd.private,
+            )
+            # Decided on the consents as they stand now: a withdrawal recorded
+            # before this command has taken effect already.
+            decision = medication.notice_decision(self.state.consents, self.state.municipality, cmd.private)
+            if not decision.send:
+                events: list[DomainEvent] = [
+                    recorded,
+                    FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=decision.reason),
+                ]
+                if decision.seek_consent and not any(
+                    t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()
+                ):
+                    events.append(self._medication_task(medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE,
+                                                        medication.SEEK_CONSENT_DUE_DAYS))
+                position = await self._record(events, cmd.actor)
+                notice = NoticeOutcome(sent=False, reason=decision.reason)
+            else:
+                # The key is drawn before the activity: the same on every attempt and on replay.
+                key = str(workflow.uuid4())
+                # The change is recorded first: whatever becomes of the notice, it is never lost.
+                await self._record([recorded], cmd.actor)
+                failure = await self._send_fmk_notice(key, cmd)
+                if failure is None:
+                    position = await self._record(
+                        [FmkNoticeSent(change_id=change_id, pathway_id=self.state.pathway_id,
+                                       municipality=self.state.municipality, idempotency_key=key)],
+                        Actor.engine(),
+                    )
+                    notice = NoticeOutcome(sent=True, reason=decision.reason, idempotency_key=key)
+                else:
+                    position = await self._record(
+                        [FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=failure,
+                                           idempotency_key=key),
+                         self._medication_task(medication.NOTICE_FAILED_TASK, medication.NOTICE_FAILED_TITLE,
+                                               medication.NOTICE_FAILED_DUE_DAYS)],
+                        Actor.engine(),
+                    )
+                    notice = NoticeOutcome(sent=False, reason=failure, idempotency_key=key)
+            done = self._done(position)
+            return MedicationResult(change_id=change_id, notice=notice, pathway=done.pathway, position=done.position)
+
+    @record_medication_change.validator
+    def _validate_medication_change(self, cmd: MedicationCommand) -> None:
+        self._require_active()
+
+    async def _send_fmk_notice(self, key: str, cmd: MedicationCommand) -> str | None:
+        """Advise the municipality that FMK changed (nothing clinical); None when delivered, else why not."""
+        try:
+            notice = FmkNotice(idempotency_key=key, pathway_id=self.state.pathway_id,
+                               municipality=self.state.municipality, changed_at=cmd.changed_at)
+        except ValidationError as exc:
+            # Raised here it would fail the whole workflow (failure_exception_types).
+            return f"FMK notice not sent: it could not be built ({exc.error_count()} invalid fields)"
+        try:
+            await workflow.execute_activity(
+                "send_fmk_notice", notice, start_to_close_timeout=FMK_NOTICE_TIMEOUT, retry_policy=FMK_NOTICE_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            why = getattr(cause, "message", None) or str(cause or err) or type(cause).__name__
+            reason = f"FMK notice not delivered: {why}"
+            return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 1] + "…"
+        return None
+
+    def _medication_task(self, kind: str, title: str, due_days: int) -> TaskOpened:
+        """A clinician's task on the region's worklist; not mandatory, so it never blocks a phase move."""
+        task = Task(task_id=str(workflow.uuid4()), kind=kind, title=title, phase=None, owner_role="clinician",
+                    owner_org=f"region:{self.state.region}",
+                    due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days), mandatory=False)
+        self.state.tasks.append(task)
+        return TaskOpened(task_id=task.task_id, pathway_id=self.state.pathway_id, kind=task.kind, title=task.title,
+                          phase=task.phase, owner_role=task.owner_role, owner_org=task.owner_org, due=task.due,
+                          mandatory=task.mandatory)
+
     # -- helpers ------------------------------------------------------------
 
     async def _started(self) -> None:
@@ -388,7 +614,7 @@ class PathwayWorkflow:
         await workflow.wait_condition(lambda: self.state.started)
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
-        activities = load_catalogue(self.state.catalogue_version).mandatory("ambulatory", phase)
+        activities = tasks.applicable(load_catalogue(self.state.catalogue_version).mandatory("ambulatory", phase))
         new = tasks.tasks_for_phase(
             activities,
             phase=phase,
@@ -410,10 +636,6 @@ class PathwayWorkflow:
 
     def _task(self, task_id: str) -> Task | None:
         return next((t for t in self.state.tasks if t.task_id == task_id), None)
-
-    def _next_due(self) -> date | None:
-        dues = [t.due for t in self._open_tasks() if not t.overdue]
-        return min(dues) if dues else None
 
     def _require_active(self) -> None:
         if self.state.status != "active":

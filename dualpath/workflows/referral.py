@@ -62,6 +62,7 @@ class ReferralInput(BaseModel):
     warn_at: datetime | None = None
     deadline_at: datetime | None = None
     attach_to_pathway: str | None = None
+    municipal_substance_treatment: bool = False
     actor: Actor
 
 
@@ -228,6 +229,7 @@ class ReferralWorkflow:
                             region=self.inp.region or "",
                             municipality=self.inp.municipality,
                             catalogue_version=self.inp.catalogue_version,
+                            municipal_substance_treatment=self.inp.municipal_substance_treatment,
                         ),
                         actor=cmd.actor,
                     ),

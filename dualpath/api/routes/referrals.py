@@ -117,6 +117,7 @@ async def refer(
         warn_at=copenhagen.midnight(deadline - timedelta(days=WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
         deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
         attach_to_pathway=open_pathway,
+        municipal_substance_treatment=body.facts.municipal_substance_treatment,
         actor=commands.actor(staff),
     )
     try:

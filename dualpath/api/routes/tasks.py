@@ -11,7 +11,8 @@ from dualpath.api import commands
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
-from dualpath.readmodels import queries
+from dualpath.readmodels import queries, stays
+from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as wf
 
 router = APIRouter(tags=["tasks"])
@@ -44,8 +45,21 @@ async def complete_task(
     staff: Staff = require(Role.clinician),
 ) -> PathwayOut:
     await visible_pathway(res, staff, pathway_id)
-    await commands.update(
-        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.complete_task,
-        wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
-    )
+    task = await queries.task(res.pool, task_id)
+    if task is not None and task.stay_id and task.pathway_id == pathway_id:
+        # A stay's task belongs to the stay's own process.
+        stay = await stays.stay(res.pool, task.stay_id)
+        assert stay is not None
+        await commands.update(
+            res, res.temporal.get_workflow_handle(stay_wf.workflow_id(pathway_id, stay.number)),
+            stay_wf.InpatientStayWorkflow.complete_task,
+            stay_wf.StayCompleteTask(task_id=task_id, outcome=body.outcome, note=body.note,
+                                     actor=commands.actor(staff)),
+        )
+    else:
+        await commands.update(
+            res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.complete_task,
+            wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
+                                   actor=commands.actor(staff)),
+        )
     return await pathway_out(res, staff, pathway_id)

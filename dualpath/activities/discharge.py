@@ -1,0 +1,34 @@
+"""Discharge advice in an activity: the holiday table lives outside the sandbox,
+and its answer lands in history, so a replay never consults a newer table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from dualpath.domain.calendar import WorkingDayCalendar
+from dualpath.domain.discharge import DischargeAdvice, DischargeSettings, advise
+
+
+class DischargeAdviceRequest(BaseModel):
+    admitted_on: date
+    planned_date: date
+    planned: bool = True
+    in_ambulatory_pathway: bool = True
+
+
+class DischargeActivities:
+    def __init__(self, calendar: WorkingDayCalendar, settings: DischargeSettings):
+        self._calendar, self._settings = calendar, settings
+
+    @activity.defn(name="discharge_advice")
+    async def discharge_advice(self, request: DischargeAdviceRequest) -> DischargeAdvice:
+        try:
+            return advise(admitted_on=request.admitted_on, planned_date=request.planned_date,
+                          planned=request.planned, in_ambulatory_pathway=request.in_ambulatory_pathway,
+                          calendar=self._calendar, settings=self._settings)
+        except ValueError as exc:  # a date before admission: no retry will fix it
+            raise ApplicationError(str(exc), type="CommandRefused", non_retryable=True) from exc

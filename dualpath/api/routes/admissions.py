@@ -1,0 +1,158 @@
+"""Inpatient stays (indlæggelser): admit, move through the stay's phases, plan and record discharge."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from dualpath.api import commands
+from dualpath.api.auth import Role, Staff
+from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.errors import not_found
+from dualpath.api.routes.pathways import PathwayId, visible_pathway
+from dualpath.domain import copenhagen, inpatient
+from dualpath.domain.discharge import DischargeAdvice
+from dualpath.domain.tasks import Task
+from dualpath.readmodels import queries, stays
+from dualpath.workflows import inpatient_stay as stay_wf
+from dualpath.workflows import pathway as pathway_wf
+
+router = APIRouter(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
+StayId = Annotated[str, Path(description="The stay's id")]
+
+
+class AdmitIn(BaseModel):
+    via: inpatient.Via
+    ward: str = Field(min_length=1, max_length=200)
+    admitted_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
+    in_ambulatory_pathway: bool = Field(default=True, description="False: referred, not yet attached to a clinic")
+
+
+class StayOut(stays.StayRow):
+    phase_name: str
+    tasks: list[queries.TaskRow]
+
+
+async def _stay(res, staff: Staff, pathway_id: str, stay_id: str) -> stays.StayRow:
+    await visible_pathway(res, staff, pathway_id)
+    row = await stays.stay(res.pool, stay_id)
+    if row is None or row.pathway_id != pathway_id:
+        raise not_found("admission")
+    return row
+
+
+async def _out(res, row: stays.StayRow) -> StayOut:
+    tasks = [t for t in await queries.pathway_tasks(res.pool, row.pathway_id) if t.stay_id == row.stay_id]
+    return StayOut(**row.model_dump(), phase_name=inpatient.PHASE_NAMES[row.phase], tasks=tasks)
+
+
+def _handle(res, row: stays.StayRow):
+    return res.temporal.get_workflow_handle(stay_wf.workflow_id(row.pathway_id, row.number))
+
+
+@router.post("", status_code=201, response_model=StayOut)
+async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
+    await visible_pathway(res, staff, pathway_id)
+    result = await commands.update(
+        res, res.temporal.get_workflow_handle(pathway_wf.workflow_id(pathway_id)), pathway_wf.PathwayWorkflow.admit,
+        pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
+                                in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
+    )
+    await queries.wait_for_row(res.pool, "rm_stays", "stay_id", result.stay_id)
+    return await _out(res, await _stay(res, staff, pathway_id, result.stay_id))
+
+
+@router.get("", response_model=list[StayOut])
+async def list_admissions(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> list[StayOut]:
+    await visible_pathway(res, staff, pathway_id)
+    return [await _out(res, r) for r in await stays.stays(res.pool, pathway_id)]
+
+
+class StayMoveIn(BaseModel):
+    to: int = Field(ge=1, le=4)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/{stay_id}/phase", response_model=StayOut)
+async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res,
+                     staff: Staff = require(Role.clinician)) -> StayOut:
+    row = await _stay(res, staff, pathway_id, stay_id)
+    await commands.update(res, _handle(res, row), stay_wf.InpatientStayWorkflow.move_phase,
+                          stay_wf.StayMoveCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
+    return await _out(res, await _stay(res, staff, pathway_id, stay_id))
+
+
+class DischargePlanIn(BaseModel):
+    planned_date: date
+    keep_reason: str | None = Field(default=None, max_length=2000,
+                                    description="Why a date warned against is kept (it is recorded)")
+
+
+class FollowUpOut(BaseModel):
+    kind: str
+    due: date
+
+
+class DischargePlanOut(BaseModel):
+    planned_date: date
+    length_of_stay_days: int
+    network_meeting_required: bool
+    transition_conversation_required: bool
+    offer_leave: bool
+    before_non_working_days: bool
+    on_non_working_day: bool
+    warning: str | None
+    proposed_date: date | None
+    kept_despite_warning: str | None
+    followups: list[FollowUpOut]
+
+
+def _plan_out(advice: DischargeAdvice, keep_reason: str | None) -> DischargePlanOut:
+    warned = advice.before_non_working_day or advice.on_non_working_day
+    kinds = {"home_visit": "home_visit", "acute_team_follow_up": "acute_team", "weekend_follow_up": "ward_contact"}
+    return DischargePlanOut(
+        planned_date=advice.planned_date, length_of_stay_days=advice.length_of_stay_days,
+        network_meeting_required=advice.meeting == "network_meeting",
+        transition_conversation_required=advice.meeting == "transition_conversation",
+        offer_leave=advice.offer_leave, before_non_working_days=advice.before_non_working_day,
+        on_non_working_day=advice.on_non_working_day, warning=advice.warning, proposed_date=advice.proposed_date,
+        kept_despite_warning=keep_reason if warned else None,
+        followups=[FollowUpOut(kind=kinds[f.kind], due=f.due) for f in advice.follow_ups],
+    )
+
+
+@router.post("/{stay_id}/discharge-plan", response_model=DischargePlanOut)
+async def plan_discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res,
+                         staff: Staff = require(Role.clinician)) -> DischargePlanOut:
+    row = await _stay(res, staff, pathway_id, stay_id)
+    result = await commands.update(
+        res, _handle(res, row), stay_wf.InpatientStayWorkflow.plan_discharge,
+        stay_wf.PlanDischargeCommand(planned_date=body.planned_date, keep_reason=body.keep_reason,
+                                     actor=commands.actor(staff)))
+    return _plan_out(result.advice, body.keep_reason)
+
+
+class DischargeIn(BaseModel):
+    discharged_on: date
+    acute_team_weekend: bool = Field(default=False, description=(
+        "Staff judged follow-up by the acute team over the coming non-working days necessary"))
+
+
+class DischargeOut(BaseModel):
+    stay: StayOut
+    followups: list[Task]
+
+
+@router.post("/{stay_id}/discharge", response_model=DischargeOut)
+async def discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res,
+                    staff: Staff = require(Role.clinician)) -> DischargeOut:
+    row = await _stay(res, staff, pathway_id, stay_id)
+    result = await commands.update(
+        res, _handle(res, row), stay_wf.InpatientStayWorkflow.discharge,
+        stay_wf.DischargeCommand(discharged_on=body.discharged_on, acute_team_weekend=body.acute_team_weekend,
+                                 actor=commands.actor(staff)))
+    return DischargeOut(stay=await _out(res, await _stay(res, staff, pathway_id, stay_id)),
+                        followups=result.follow_ups)

@@ -1,0 +1,459 @@
+"""An inpatient stay (indlæggelse) as its own durable process, a child of the pathway.
+
+Id `stay-<pathway_id>-<n>`, stream of the same name. The ambulatory pathway
+goes on during the stay; the pathway holds the patient's consents and tells
+the stay when they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from dualpath import search_attributes as sa
+    from dualpath.activities.discharge import DischargeAdviceRequest
+    from dualpath.activities.notifications import Notice
+    from dualpath.domain import consent, copenhagen, inpatient, tasks
+    from dualpath.domain.ambulatory import AllowedMove, MoveRefused
+    from dualpath.domain.catalogue import load_catalogue
+    from dualpath.domain.consent import Consent
+    from dualpath.domain.discharge import DischargeAdvice
+    from dualpath.domain.events import (
+        Actor,
+        AdmissionStarted,
+        DischargePlanned,
+        DomainEvent,
+        InpatientPhaseChanged,
+        MunicipalityInformed,
+        MunicipalityNotInformed,
+        PatientDischarged,
+        StayEnded,
+        TaskCompleted,
+        TaskOpened,
+        TaskOverdue,
+    )
+    from dualpath.domain.tasks import Task
+    from dualpath.workflows import task_timers
+    from dualpath.workflows.record import record
+
+STAY_DISCHARGED_SIGNAL = "stay_discharged"
+CONSENTS_CHANGED_SIGNAL = "consents_changed"
+CALENDAR_TIMEOUT = timedelta(seconds=30)
+NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+def workflow_id(pathway_id: str, number: int) -> str:
+    return f"stay-{pathway_id}-{number}"
+
+
+class StayInput(BaseModel):
+    stay_id: str
+    pathway_id: str
+    number: int
+    region: str
+    municipality: str
+    via: inpatient.Via
+    ward: str
+    admitted_on: date
+    in_ambulatory_pathway: bool
+    municipal_substance_treatment: bool
+    consents: list[Consent]
+    catalogue_version: str
+    actor: Actor
+
+
+class StayMoveCommand(BaseModel):
+    to: int
+    reason: str | None = None
+    actor: Actor
+
+
+class PlanDischargeCommand(BaseModel):
+    planned_date: date
+    keep_reason: str | None = None
+    actor: Actor
+
+
+class DischargeCommand(BaseModel):
+    discharged_on: date
+    # Staff judged follow-up by the acute team over the coming non-working days necessary.
+    acute_team_weekend: bool = False
+    actor: Actor
+
+
+class StayCompleteTask(BaseModel):
+    task_id: str
+    outcome: tasks.Outcome
+    note: str | None = None
+    actor: Actor
+
+
+class ConsentsChanged(BaseModel):
+    consents: list[Consent]
+
+
+class StayDischarged(BaseModel):
+    stay_id: str
+    discharged_on: date
+
+
+class StayView(BaseModel):
+    stay_id: str
+    pathway_id: str
+    status: str  # admitted | discharged | ended
+    phase: int
+    phase_name: str
+    allowed_moves: list[AllowedMove]
+    open_tasks: list[Task]
+    planned_discharge: DischargeAdvice | None
+
+
+class StayResult(BaseModel):
+    stay: StayView
+    position: int
+    advice: DischargeAdvice | None = None
+    follow_ups: list[Task] = Field(default_factory=list)
+
+
+@workflow.defn(name="InpatientStayWorkflow", failure_exception_types=[ValidationError])
+class InpatientStayWorkflow:
+    """An inpatient stay, phases 1–4 (spec §4), through discharge and its follow-ups.
+
+    At admission of a patient in municipal substance treatment, a task asks for
+    consent to keep the municipal practitioners informed; with that consent the
+    municipality is advised of the admission and the discharge (no clinical
+    detail), without it nothing is sent and the record says why.
+
+    Updates (a validator refuses an illegal one, writing nothing):
+    - `move_phase(StayMoveCommand) -> StayResult`
+    - `plan_discharge(PlanDischargeCommand) -> StayResult`: the discharge rules for that date
+      (network meeting or transition conversation, leave, the non-working-day warning with
+      the proposed date, the follow-ups it would create); staff may keep a warned date with a reason
+    - `discharge(DischargeCommand) -> StayResult`: from phase 4; opens the follow-up tasks
+    - `complete_task(StayCompleteTask) -> StayResult`
+    Signals received: `consents_changed(ConsentsChanged)` from the pathway.
+    Signals sent: `stay_discharged(StayDischarged)` to the pathway.
+    Queries: `view() -> StayView`.
+    Ends when discharged and every follow-up task is closed.
+    """
+
+    @workflow.init
+    def __init__(self, input: StayInput) -> None:
+        self._in = input
+        self._consents = list(input.consents)
+        self._phase = 1
+        self._status = "admitted"
+        self._tasks: list[Task] = []
+        self._plan: DischargeAdvice | None = None
+        self._version = 0
+        self._started = False
+        self._changed = False
+        self._informed: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: StayInput) -> StayView:
+        async with self._lock:
+            started = AdmissionStarted(
+                stay_id=input.stay_id, pathway_id=input.pathway_id, number=input.number, via=input.via,
+                ward=input.ward, admitted_on=input.admitted_on, region=input.region,
+                municipality=input.municipality,
+            )
+            await self._record([started, *self._open_phase_tasks(1)], input.actor)
+            self._started = True
+            await self._inform_municipality("admission")
+        self._publish()
+        while not (self._status == "discharged" and not self._open()):
+            await self._wait_for_change_or_due_date()
+        async with self._lock:
+            await self._record([StayEnded(stay_id=input.stay_id)], Actor.engine())
+            self._status = "ended"
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._publish()
+        return self._view()
+
+    async def _wait_for_change_or_due_date(self) -> None:
+        self._changed = False
+        try:
+            await workflow.wait_condition(lambda: self._changed, timeout=task_timers.until_next_due(self._tasks))
+        except asyncio.TimeoutError:
+            async with self._lock:
+                late = task_timers.newly_overdue(self._tasks)
+                if late:
+                    await self._record([TaskOverdue(task_id=t.task_id, due=t.due) for t in late], Actor.engine())
+                    for t in late:
+                        t.overdue = True
+            self._publish()
+
+    @workflow.query
+    def view(self) -> StayView:
+        return self._view()
+
+    @workflow.signal(name=CONSENTS_CHANGED_SIGNAL)
+    async def consents_changed(self, changed: ConsentsChanged) -> None:
+        # Takes effect at once, before any await: a withdrawal stops the discharge notice.
+        self._consents = list(changed.consents)
+        self._changed = True
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            decided = next((c.state for c in self._consents if c.scope == "inform_municipal_treatment"
+                            and c.counterpart == self._in.municipality), None)
+            task = next((t for t in self._open() if t.kind == "consent_municipal_information"), None)
+            if decided in ("given", "refused") and task:
+                await self._record([TaskCompleted(task_id=task.task_id, outcome="done",
+                                                  note=f"consent {decided}")], Actor.engine())
+                task.state = "done"
+            # With consent given mid-stay the municipality still hears of the admission.
+            if decided == "given" and "admission" not in self._informed:
+                await self._inform_municipality("admission")
+            self._done(0)
+
+    # -- phases -------------------------------------------------------------
+
+    @workflow.update
+    async def move_phase(self, cmd: StayMoveCommand) -> StayResult:
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            self._check_move(cmd)
+            events: list[DomainEvent] = [
+                InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to,
+                                      reason=cmd.reason),
+                *self._open_phase_tasks(cmd.to),
+            ]
+            position = await self._record(events, cmd.actor)
+            self._phase = cmd.to
+            return self._done(position)
+
+    @move_phase.validator
+    def _validate_move(self, cmd: StayMoveCommand) -> None:
+        self._check_move(cmd)
+
+    def _check_move(self, cmd: StayMoveCommand) -> None:
+        self._require_admitted()
+        try:
+            inpatient.check_move(self._phase, cmd.to, cmd.reason)
+        except MoveRefused as exc:
+            raise ApplicationError(str(exc), {"allowed": [m.model_dump() for m in inpatient.allowed_moves(
+                self._phase)]}, type="MoveRefused") from None
+        blocking = [t for t in self._open() if t.mandatory and t.phase == self._phase]
+        if blocking:
+            raise ApplicationError(
+                f"stay phase {self._phase} has open mandatory tasks: {', '.join(t.kind for t in blocking)}; "
+                "complete each, or close it as not_possible with the reason",
+                {"open_tasks": [t.model_dump(mode="json") for t in blocking]}, type="MoveRefused")
+
+    # -- discharge ----------------------------------------------------------
+
+    @workflow.update
+    async def plan_discharge(self, cmd: PlanDischargeCommand) -> StayResult:
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            self._require_admitted()
+            advice = await self._advice(cmd.planned_date)
+            warned = advice.before_non_working_day or advice.on_non_working_day
+            position = await self._record(
+                [DischargePlanned(stay_id=self._in.stay_id, planned_date=cmd.planned_date,
+                                  before_non_working_days=warned, proposed_date=advice.proposed_date,
+                                  meeting=advice.meeting, kept_despite_warning=cmd.keep_reason if warned else None)],
+                cmd.actor,
+            )
+            self._plan = advice
+            return self._done(position, advice=advice)
+
+    @plan_discharge.validator
+    def _validate_plan(self, cmd: PlanDischargeCommand) -> None:
+        self._require_admitted()
+        self._check_date(cmd.planned_date, "planned discharge")
+
+    @workflow.update
+    async def discharge(self, cmd: DischargeCommand) -> StayResult:
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            self._check_discharge(cmd)
+            advice = await self._advice(cmd.discharged_on)
+            before = advice.before_non_working_day
+            follow_ups = self._follow_ups(advice, cmd)
+            events: list[DomainEvent] = [
+                PatientDischarged(stay_id=self._in.stay_id, pathway_id=self._in.pathway_id,
+                                  discharged_on=cmd.discharged_on, before_non_working_days=before,
+                                  follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups]),
+                *[self._opened(t) for t in follow_ups],
+            ]
+            # The stay's own phase tasks end with it; the follow-ups carry on.
+            events += [TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
+                       for t in self._open()]
+            position = await self._record(events, cmd.actor)
+            self._tasks = follow_ups
+            self._status = "discharged"
+            await self._inform_municipality("discharge")
+            await workflow.get_external_workflow_handle(f"pathway-{self._in.pathway_id}").signal(
+                STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on))
+            return self._done(position, follow_ups=follow_ups)
+
+    @discharge.validator
+    def _validate_discharge(self, cmd: DischargeCommand) -> None:
+        self._check_discharge(cmd)
+
+    def _check_discharge(self, cmd: DischargeCommand) -> None:
+        self._require_admitted()
+        if self._phase != 4:
+            raise ApplicationError(
+                f"discharge happens from phase 4 (Udskrivelse og overgang); the stay is in phase {self._phase}",
+                {"allowed": [m.model_dump() for m in inpatient.allowed_moves(self._phase)]}, type="MoveRefused")
+        self._check_date(cmd.discharged_on, "discharge")
+
+    def _check_date(self, d: date, what: str) -> None:
+        if d < self._in.admitted_on:
+            raise ApplicationError(
+                f"the {what} date {d} is before the admission on {self._in.admitted_on}", type="CommandRefused")
+
+    def _follow_ups(self, advice: DischargeAdvice, cmd: DischargeCommand) -> list[Task]:
+        """Home visit (or acute team) the first working day after; and over non-working days,
+        contact with the ward (no ambulatory appointment can be had) and, where staff judged it
+        necessary, the acute team."""
+        home = next(f for f in advice.follow_ups if f.kind in ("home_visit", "acute_team_follow_up"))
+        kinds = [("home_visit" if home.kind == "home_visit" else "acute_team", home.due)]
+        if advice.before_non_working_day:
+            day_after = cmd.discharged_on + timedelta(days=1)
+            kinds.append(("ward_contact", day_after))
+            if cmd.acute_team_weekend:
+                kinds.append(("acute_team_weekend", day_after))
+        return [
+            Task(task_id=str(workflow.uuid4()), kind=kind, title=inpatient.FOLLOW_UP_TITLES[kind], phase=None,
+                 owner_role="clinician", owner_org=f"region:{self._in.region}", due=due, mandatory=True,
+                 stay_id=self._in.stay_id)
+            for kind, due in kinds
+        ]
+
+    async def _advice(self, on: date) -> DischargeAdvice:
+        return await workflow.execute_activity(
+            "discharge_advice",
+            DischargeAdviceRequest(admitted_on=self._in.admitted_on, planned_date=on,
+                                   in_ambulatory_pathway=self._in.in_ambulatory_pathway),
+            result_type=DischargeAdvice,
+            start_to_close_timeout=CALENDAR_TIMEOUT,
+        )
+
+    # -- tasks --------------------------------------------------------------
+
+    @workflow.update
+    async def complete_task(self, cmd: StayCompleteTask) -> StayResult:
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            self._check_completion(cmd)
+            task = next(t for t in self._open() if t.task_id == cmd.task_id)
+            position = await self._record([TaskCompleted(task_id=task.task_id, outcome=cmd.outcome,
+                                                         note=cmd.note)], cmd.actor)
+            task.state, task.outcome_note = cmd.outcome, cmd.note
+            return self._done(position)
+
+    @complete_task.validator
+    def _validate_completion(self, cmd: StayCompleteTask) -> None:
+        self._check_completion(cmd)
+
+    def _check_completion(self, cmd: StayCompleteTask) -> None:
+        task = next((t for t in self._open() if t.task_id == cmd.task_id), None)
+        try:
+            tasks.check_completion(task, cmd.outcome, cmd.note)
+        except tasks.TaskRefused as exc:
+            raise ApplicationError(str(exc), type="CommandRefused") from None
+
+    # -- helpers ------------------------------------------------------------
+
+    def _facts(self) -> set[str]:
+        facts = set()
+        if self._in.municipal_substance_treatment:
+            facts.add("municipal_substance_treatment")
+        if self._in.in_ambulatory_pathway:
+            facts.add("ambulatory_pathway")
+        days = (copenhagen.local_date(workflow.now()) - self._in.admitted_on).days
+        facts.add("longer_admission" if days >= 7 else "short_admission")
+        return facts
+
+    def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
+        activities = tasks.applicable(load_catalogue(self._in.catalogue_version).mandatory("inpatient", phase),
+                                      self._facts())
+        if consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
+            activities = [a for a in activities if a.key != "consent_municipal_information"]
+        new = tasks.tasks_for_phase(
+            activities, phase=phase, entered_on=copenhagen.local_date(workflow.now()), region=self._in.region,
+            municipality=self._in.municipality, ids=[str(workflow.uuid4()) for _ in activities],
+            stay_id=self._in.stay_id,
+        )
+        self._tasks = self._open() + new
+        return [self._opened(t) for t in new]
+
+    def _opened(self, t: Task) -> TaskOpened:
+        return TaskOpened(task_id=t.task_id, pathway_id=self._in.pathway_id, stay_id=self._in.stay_id, kind=t.kind,
+                          title=t.title, phase=t.phase, owner_role=t.owner_role, owner_org=t.owner_org, due=t.due,
+                          mandatory=t.mandatory)
+
+    async def _inform_municipality(self, about: str) -> None:
+        """Advise the municipality of the admission or discharge — only with consent."""
+        if not self._in.municipal_substance_treatment:
+            return
+        if not consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
+            await self._record([MunicipalityNotInformed(
+                stay_id=self._in.stay_id, about=about,
+                reason="no consent to keep municipal substance treatment informed")], Actor.engine())
+            return
+        key = str(workflow.uuid4())
+        notice = Notice(idempotency_key=key, channel=about, recipient_org=f"municipality:{self._in.municipality}",
+                        subject=f"Indlæggelse: {about}", pathway_id=self._in.pathway_id,
+                        body=f"Forløb {self._in.pathway_id}: {'indlagt' if about == 'admission' else 'udskrevet'}.")
+        try:
+            await workflow.execute_activity("send_notice", notice, start_to_close_timeout=CALENDAR_TIMEOUT,
+                                            retry_policy=NOTICE_RETRY)
+        except ActivityError as exc:
+            await self._record([MunicipalityNotInformed(stay_id=self._in.stay_id, about=about,
+                                                        reason=f"the notice failed: {exc.cause}")], Actor.engine())
+            return
+        await self._record([MunicipalityInformed(stay_id=self._in.stay_id, about=about, notice_key=key)],
+                           Actor.engine())
+        self._informed.add(about)
+
+    def _open(self) -> list[Task]:
+        return [t for t in self._tasks if t.state == "open"]
+
+    def _require_admitted(self) -> None:
+        if self._status != "admitted":
+            raise ApplicationError(f"the patient is not admitted (the stay is {self._status})",
+                                   type="MoveRefused")
+
+    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
+        result = await record(workflow_id(self._in.pathway_id, self._in.number), self._version, events, actor)
+        self._version = result.last_version
+        return result.last_position
+
+    def _done(self, position: int, **extra) -> StayResult:
+        self._changed = True
+        self._tasks = self._open()
+        self._publish()
+        return StayResult(stay=self._view(), position=position, **extra)
+
+    def _view(self) -> StayView:
+        return StayView(
+            stay_id=self._in.stay_id, pathway_id=self._in.pathway_id, status=self._status, phase=self._phase,
+            phase_name=inpatient.PHASE_NAMES[self._phase],
+            allowed_moves=inpatient.allowed_moves(self._phase) if self._status == "admitted" else [],
+            open_tasks=self._open(), planned_discharge=self._plan,
+        )
+
+    def _publish(self) -> None:
+        open_ = self._open()
+        due = min((t.due for t in open_), default=None)
+        workflow.upsert_search_attributes([
+            sa.PATHWAY_KIND.value_set("inpatient"),
+            sa.PHASE.value_set(str(self._phase) if self._status == "admitted" else self._status),
+            sa.LEVEL_OF_CARE.value_set("inpatient"),
+            sa.REGION.value_set(self._in.region),
+            sa.MUNICIPALITY.value_set(self._in.municipality),
+            sa.OVERDUE.value_set(any(t.overdue for t in open_)),
+            sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
+        ])
