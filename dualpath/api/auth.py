@@ -85,5 +85,7 @@ def verify(settings: Settings, token: str) -> Staff:
             claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.oidc_audience,
                                 issuer=DEV_ISSUER, options={"require": ["exp", "sub"]})
         return Staff(subject=claims["sub"], role=claims.get("role"), org=claims.get("org"))
-    except (jwt.PyJWTError, ValidationError, KeyError) as exc:
+    except ValidationError as exc:
+        raise InvalidToken("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    except (jwt.PyJWTError, KeyError) as exc:
         raise InvalidToken(str(exc).splitlines()[0]) from exc
