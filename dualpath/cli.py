@@ -89,6 +89,16 @@ def cmd_rebuild(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from dualpath import status, temporal_client
+
+    async def _counts():
+        return await status.counts(await temporal_client.connect(_settings()), args.region)
+
+    print(status.table(asyncio.run(_counts())))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dualpath", description="Integrated dual-diagnosis pathways engine.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -98,6 +108,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run the Temporal worker only").set_defaults(fn=cmd_worker)
     sub.add_parser("api", help="run the staff API only").set_defaults(fn=cmd_api)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    st = sub.add_parser("status", help="running processes by kind, phase and overdue (Temporal visibility)")
+    st.add_argument("--region", help="only this region, e.g. 1082")
+    st.set_defaults(fn=cmd_status)
     t = sub.add_parser("token", help="make a development bearer token")
     t.add_argument("--role", required=True, choices=["clinician", "visitation", "municipality", "ops"])
     t.add_argument("--org", required=True, help="region:<code>, municipality:<code> or ops:<name>")

@@ -13,7 +13,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 
 from dualpath import logs, temporal_client
-from dualpath.api import errors
+from dualpath.api import errors, metrics
 from dualpath.api.deps import Resources, _current_staff
 from dualpath.api.routes import admissions, consents, health, meetings, pathways, referrals, tasks
 from dualpath.api.routes import medication
@@ -63,9 +63,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         try:
             response = await call_next(request)
+        except Exception:
+            # The error handler answers 500 outside this middleware; count it here.
+            metrics.observe(request, 500, time.perf_counter() - started)
+            raise
         finally:
             structlog.contextvars.clear_contextvars()
         response.headers["x-request-id"] = request_id
+        metrics.observe(request, response.status_code, time.perf_counter() - started)
         log.info("request", method=request.method, path=request.url.path, status=response.status_code,
                  ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
         return response
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Health is open on purpose (load balancers and compose ask without a
     # token); every other router needs a valid bearer token.
     app.include_router(health.router)
+    app.include_router(metrics.router)
     authenticated = [Depends(_current_staff)]
     app.include_router(referrals.router, dependencies=authenticated)
     app.include_router(pathways.router, dependencies=authenticated)
