@@ -489,16 +489,21 @@ class PathwayWorkflow:
                 ConsentRecorded(pathway_id=self.state.pathway_id, scope=cmd.scope, counterpart=cmd.counterpart,
                                 state=cmd.state, form=cmd.form)
             ]
-            consent_task = next((t for t in self._open_tasks() if t.kind == "consent_dialogue"), None)
-            if cmd.scope == "dialogue" and cmd.state in ("given", "refused") and consent_task:
-                events.append(TaskCompleted(task_id=consent_task.task_id, outcome="done",
-                                            note=f"consent {cmd.state} ({cmd.form})"))
+            # The task that asked for this consent is answered by recording it.
+            asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
+            answered = [
+                t for t in self._open_tasks()
+                if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused")
+                and (cmd.scope == "dialogue" or cmd.counterpart == self.state.municipality)
+            ]
+            events += [TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})")
+                       for t in answered]
             position = await self._record(events, cmd.actor)
             self.state.consents = [
                 c for c in self.state.consents if (c.scope, c.counterpart) != (cmd.scope, cmd.counterpart)
             ] + [Consent(scope=cmd.scope, counterpart=cmd.counterpart, state=cmd.state, form=cmd.form)]
-            if len(events) > 1 and consent_task:
-                consent_task.state, consent_task.outcome_note = "done", f"consent {cmd.state}"
+            for t in answered:
+                t.state, t.outcome_note = "done", f"consent {cmd.state}"
             if self.state.active_stay:
                 await workflow.get_external_workflow_handle(
                     inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays)

@@ -131,6 +131,10 @@ async def test_without_consent_nothing_is_sent_and_one_task_asks_the_clinician_t
         r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2, "reason": "chaotic"})
         assert r.status_code == 200, r.text
         assert _open(r.json()["tasks"], medication.SEEK_CONSENT_TASK)
+
+        # Recording the consent answers the task that asked for it.
+        await _consent(c, pathway_id, "given")
+        assert not await _worklist(c, pathway_id, medication.SEEK_CONSENT_TASK)
     assert await _notices(pool, pathway_id) == []
     events = await store.read_stream(pathway_wf.stream_id(pathway_id))
     assert [e.type for e in events].count("MedicationChangeRecorded") == 2
