@@ -8,6 +8,7 @@ up with it, so the caller's next read shows what they just did.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -15,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dualpath.api.auth import Staff
-from dualpath.api.deps import Resources
+from dualpath.api.deps import Resources, idempotency_scope
 from dualpath.api.errors import ApiError
 from dualpath.domain.events import Actor
 
@@ -26,9 +27,22 @@ def actor(staff: Staff) -> Actor:
     return Actor(subject=staff.subject, role=staff.role.value, organisation=staff.org)
 
 
+IDEMPOTENCY = uuid.UUID("0b7a3f7e-2a55-4f0e-9d0c-6a0f6c1d2e11")
+
+
+def _update_id(handle: WorkflowHandle, update_fn: Any) -> str | None:
+    """With an Idempotency-Key, the update id follows from it: Temporal answers a
+    repeated update id with the first outcome instead of applying it again."""
+    scope = idempotency_scope.get()
+    if scope is None:
+        return None
+    name = getattr(update_fn, "__name__", str(update_fn))
+    return str(uuid.uuid5(IDEMPOTENCY, f"{scope}|{handle.id}|{name}"))
+
+
 async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any) -> Any:
     try:
-        result = await handle.execute_update(update_fn, command)
+        result = await handle.execute_update(update_fn, command, id=_update_id(handle, update_fn))
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -33,7 +34,12 @@ def _resources(request: Request) -> Resources:
 _bearer = HTTPBearer(auto_error=False, description="`dualpath token --role clinician --org region:1082`")
 
 
-def _current_staff(
+# The caller's Idempotency-Key, scoped to who they are; commands become
+# idempotent updates with it (see api/commands.py).
+idempotency_scope: ContextVar[str | None] = ContextVar("idempotency_scope", default=None)
+
+
+async def _current_staff(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Staff:
     if credentials is None:
@@ -45,6 +51,8 @@ def _current_staff(
         raise ApiError(401, "invalid_token", f"the bearer token was refused: {exc}",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     request.state.staff = staff
+    key = request.headers.get("idempotency-key")
+    idempotency_scope.set(f"{staff.org}|{staff.subject}|{key}" if key else None)
     return staff
 
 

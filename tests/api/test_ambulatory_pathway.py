@@ -239,3 +239,19 @@ async def test_a_repeated_referral_with_the_same_idempotency_key_creates_nothing
     patient = await pool.fetchval("SELECT patient_id FROM rm_referrals WHERE referral_id = $1",
                                   first.json()["referral_id"])
     assert await pool.fetchval("SELECT count(*) FROM rm_referrals WHERE patient_id = $1", str(patient)) == 2
+
+
+async def test_a_repeated_command_with_the_same_idempotency_key_is_applied_once(http, store):
+    pathway_id = await accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        await close_open_tasks(c, pathway_id)
+        move = {"to": 2, "reason": "relapse"}
+        first, again = await asyncio.gather(*[
+            c.post(f"/pathways/{pathway_id}/ambulatory/phase", json=move, headers={"Idempotency-Key": "k-1"})
+            for _ in range(2)])
+        assert first.status_code == again.status_code == 200, (first.text, again.text)
+        # Without a key the same move is a new command, and now an illegal one.
+        r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json=move)
+        assert r.status_code == 409
+    moves = [e for e in await store.read_stream(pathway_wf.stream_id(pathway_id)) if e.type == "PhaseChanged"]
+    assert len(moves) == 1
