@@ -70,6 +70,7 @@ def run(settings: Settings) -> int:
             temporal = temporal_server.start_dev_server(
                 data_dir=settings.data_dir, host=settings.temporal_host, port=settings.temporal_port,
                 ui_port=settings.temporal_ui_port, log_file=settings.data_dir / "temporal.log",
+                codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/codec",
             )
             children.append(("Temporal", temporal))
         else:
@@ -93,6 +94,7 @@ def run(settings: Settings) -> int:
         base = f"http://{settings.api_host}:{settings.api_port}"
         print(f"  worker           task queue {settings.task_queue!r}")
         print(f"  staff API        {base}  (OpenAPI: {base}/docs)")
+        print(f"  codec server     {base}/codec  (decodes Temporal payloads; clinician or ops token)")
         if settings.environment == "development":
             token = issue_dev_token(settings, role=Role.clinician, org="region:1082", subject="dev-clinician")
             print("\n  a development token (clinician, region 1082; `dualpath token --help` for others):")

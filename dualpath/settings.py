@@ -7,6 +7,7 @@ it).
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from datetime import date
 from pathlib import Path
@@ -16,11 +17,17 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dualpath-development-secret-not-for-production"
+# The development payload key: base64 of b"dualpath-dev-payload-key-NOT-PRD".
+# Anyone with this source can read payloads encrypted with it; production refuses it.
+DEV_PAYLOAD_KEY_ID = "development"
+DEV_PAYLOAD_KEY = "ZHVhbHBhdGgtZGV2LXBheWxvYWQta2V5LU5PVC1QUkQ="
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="DUALPATH_", env_file=".env", extra="ignore"
+        env_prefix="DUALPATH_", env_file=".env", extra="ignore",
+        # A validation error must not echo secrets (keys, JWT secret) into logs.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "production"] = "development"
@@ -69,12 +76,39 @@ class Settings(BaseSettings):
     # a shorter one with at least a conversation about the transition.
     longer_admission_days: int = Field(default=7, ge=1)
 
+    # A cross-sector transition's steps are due this many working days after each starts (seed 002: the
+    # dialogue must not delay the transition); steps left out keep these (dualpath/domain/transition.py).
+    transition_step_due_days: dict[str, int] = {
+        "assessment": 2, "agreement": 5, "collaboration_meeting": 10, "psychiatry_decision": 5, "who_says_what": 3,
+        "network_meeting": 10, "patient_talk": 10, "completion": 5, "closure": 30}
+
     # FMK notices ("FMK changed for this patient"): POSTed to this URL, else recorded locally; seconds per attempt.
     fmk_notice_url: str | None = None
     fmk_notice_timeout: float = Field(default=10.0, gt=0, le=25)
 
+    # Temporal payload encryption (AES-256-GCM, dualpath/codec.py): key id →
+    # base64 of 32 bytes, as JSON in DUALPATH_PAYLOAD_KEYS; new payloads use
+    # `payload_key_id`, the others stay listed to decode older payloads.
+    payload_keys: dict[str, str] = Field(default={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY}, repr=False)
+    payload_key_id: str = DEV_PAYLOAD_KEY_ID
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _payload_keys_usable(self) -> "Settings":
+        from dualpath.codec import decode_key
+
+        if not self.payload_keys:
+            raise ValueError("DUALPATH_PAYLOAD_KEYS lists no key; give at least one (key id → base64 of 32 bytes)")
+        for key_id, key in self.payload_keys.items():
+            decode_key(key_id, key)  # raises a ValueError naming the id, never the key
+        if self.payload_key_id not in self.payload_keys:
+            raise ValueError(
+                f"DUALPATH_PAYLOAD_KEY_ID {self.payload_key_id!r} is not among the ids in DUALPATH_PAYLOAD_KEYS "
+                f"({', '.join(sorted(self.payload_keys))})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> "Settings":
@@ -86,6 +120,11 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None:
                 raise ValueError("production needs DATABASE_URL (no embedded PostgreSQL)")
+            if any(base64.b64decode(k) == base64.b64decode(DEV_PAYLOAD_KEY) for k in self.payload_keys.values()):
+                raise ValueError(
+                    "production refuses the development payload key: set DUALPATH_PAYLOAD_KEYS (JSON, key id → "
+                    "base64 of 32 random bytes) and DUALPATH_PAYLOAD_KEY_ID, without the development key"
+                )
         return self
 
     def working_day_calendar(self):

@@ -1,21 +1,33 @@
 """One way to reach Temporal, shared by the worker, the API, the CLI and the tests.
 
 The data converter is built in one place so every client, worker and replayer
-speaks the same payload format.
+speaks the same payload format: pydantic models, encrypted with the payload
+keys from the settings (dualpath/codec.py), failure messages and stack traces
+included.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
+from dualpath.codec import EncryptionCodec
 from dualpath.infra.errors import SetupError
-from dualpath.settings import Settings
+from dualpath.settings import Settings, get_settings
 
 
-def data_converter() -> DataConverter:
-    return pydantic_data_converter
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """The converter for `settings`' payload keys (`get_settings()` when None)."""
+    if settings is None:
+        settings = get_settings()
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec.from_settings(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -34,7 +46,7 @@ async def connect(settings: Settings) -> Client:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=data_converter(),
+            data_converter=data_converter(settings),
             tls=_tls(settings) if not settings.temporal_api_key else True,
             api_key=settings.temporal_api_key,
         )

@@ -62,10 +62,15 @@ def store(pool) -> EventStore:
     return EventStore(pool)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--record-histories", action="store_true",
+                     help="at the end, save workflow histories for the replay tests (tests/replay/histories)")
+
+
 @pytest.fixture(scope="session")
-async def temporal_env():
+async def temporal_env(request):
     env = await WorkflowEnvironment.start_local(
-        data_converter=temporal_client.data_converter(),
+        data_converter=temporal_client.data_converter(Settings(_env_file=None)),
         dev_server_existing_path=str(temporal_cli()),
         search_attributes=sa.ALL,
         ui=False,
@@ -74,6 +79,11 @@ async def temporal_env():
         dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={CAN_AFTER_EVENTS}"],
     )
     yield env
+    if request.config.getoption("--record-histories"):
+        from tests.replay.record import record
+
+        for path in await record(env.client.service_client.config.target_host):
+            print(f"recorded {path.name}")
     await env.shutdown()
 
 
@@ -84,7 +94,7 @@ async def time_env():
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=temporal_client.data_converter(),
+        data_converter=temporal_client.data_converter(Settings(_env_file=None)),
         test_server_existing_path=str(temporal_test_server()),
     )
     # This server takes no search-attribute flags: a workflow upserting an

@@ -1,3 +1,5 @@
+import base64
+import os
 from datetime import date
 
 import pytest
@@ -20,7 +22,8 @@ def test_production_refuses_development_tokens_and_the_embedded_database():
     with pytest.raises(ValidationError, match="DATABASE_URL"):
         Settings(_env_file=None, environment="production", oidc_issuer="https://idp", oidc_jwks_url="https://idp/j")
     Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
-             oidc_issuer="https://idp", oidc_jwks_url="https://idp/jwks")
+             oidc_issuer="https://idp", oidc_jwks_url="https://idp/jwks",
+             payload_keys={"prod-1": base64.b64encode(os.urandom(32)).decode()}, payload_key_id="prod-1")
 
 
 def test_phase_in_dates_per_region_override_the_national_ones():

@@ -13,7 +13,8 @@ from dualpath.infra.ports import require_free
 
 
 def dev_server_command(
-    *, db_file: Path | None, host: str, port: int, ui_port: int | None, namespace: str = "default"
+    *, db_file: Path | None, host: str, port: int, ui_port: int | None, namespace: str = "default",
+    codec_endpoint: str | None = None,
 ) -> list[str]:
     cmd = [
         str(temporal_cli()), "server", "start-dev",
@@ -29,11 +30,15 @@ def dev_server_command(
         cmd += ["--headless"]
     else:
         cmd += ["--ui-port", str(ui_port)]
+        if codec_endpoint is not None:
+            # Payloads are encrypted: the UI asks this endpoint (the staff API's codec server) to decode them.
+            cmd += ["--ui-codec-endpoint", codec_endpoint]
     return cmd + search_attributes.cli_flags()
 
 
 def start_dev_server(
-    *, data_dir: Path | None, host: str, port: int, ui_port: int | None, log_file: Path | None = None
+    *, data_dir: Path | None, host: str, port: int, ui_port: int | None, log_file: Path | None = None,
+    codec_endpoint: str | None = None,
 ) -> subprocess.Popen:
     require_free(host, port, "the Temporal dev server", "DUALPATH_TEMPORAL_ADDRESS")
     if ui_port is not None:
@@ -44,7 +49,7 @@ def start_dev_server(
         db_file = data_dir / "temporal.db"
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     return subprocess.Popen(
-        dev_server_command(db_file=db_file, host=host, port=port, ui_port=ui_port),
+        dev_server_command(db_file=db_file, host=host, port=port, ui_port=ui_port, codec_endpoint=codec_endpoint),
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )
 

@@ -1,6 +1,8 @@
 """Tokens: development HS256 tokens, and production tokens checked against an OIDC issuer's JWKS."""
 
+import base64
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -50,7 +52,8 @@ def _token(key, kid, **claims):
 
 def _prod(url):
     return Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
-                    oidc_issuer=ISSUER, oidc_jwks_url=url)
+                    oidc_issuer=ISSUER, oidc_jwks_url=url,
+                    payload_keys={"prod-1": base64.b64encode(os.urandom(32)).decode()}, payload_key_id="prod-1")
 
 
 def test_a_production_token_is_checked_against_the_issuers_keys(jwks):

@@ -15,11 +15,14 @@ from temporalio.worker import Worker
 
 from dualpath import temporal_client
 from dualpath.activities.fmk import FmkActivities, HttpFmkNotifier
+from dualpath.settings import Settings
 from tests.fmk.notice_workflow import SendFmkNoticeWorkflow
 
 
 async def main(address: str, namespace: str, task_queue: str, url: str) -> None:
-    client = await Client.connect(address, namespace=namespace, data_converter=temporal_client.data_converter())
+    # The session's converter: tests/conftest.py builds it from the same default settings.
+    converter = temporal_client.data_converter(Settings(_env_file=None))
+    client = await Client.connect(address, namespace=namespace, data_converter=converter)
     worker = Worker(
         client, task_queue=task_queue, workflows=[SendFmkNoticeWorkflow],
         activities=[FmkActivities(HttpFmkNotifier(url, timeout=10)).send_fmk_notice],
