@@ -97,14 +97,20 @@ async def pathway(pool: asyncpg.Pool, pathway_id: str) -> PathwayRow | None:
 
 
 async def pathways(
-    pool: asyncpg.Pool, *, region: str | None, status: str | None, phase: int | None, limit: int, offset: int
+    pool: asyncpg.Pool, *, region: str | None, status: str | None, phase: int | None, limit: int, offset: int,
+    shared_with: str | None = None,
 ) -> list[PathwayRow]:
+    """Pathways by region, or (`shared_with` a municipality code) those whose dialogue consent
+    with that municipality is given."""
     rows = await pool.fetch(
-        f"""SELECT {_PATHWAY_COLUMNS} FROM rm_pathways
+        f"""SELECT {_PATHWAY_COLUMNS} FROM rm_pathways p
             WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR status = $2)
               AND ($3::int IS NULL OR phase = $3)
+              AND ($6::text IS NULL OR EXISTS (
+                  SELECT 1 FROM rm_consents c WHERE c.pathway_id = p.pathway_id AND c.scope = 'dialogue'
+                    AND c.counterpart = $6 AND c.state = 'given'))
             ORDER BY started_at DESC, pathway_id LIMIT $4 OFFSET $5""",
-        region, status, phase, limit, offset,
+        region, status, phase, limit, offset, shared_with,
     )
     return [PathwayRow(**dict(r)) for r in rows]
 
@@ -177,3 +183,25 @@ async def pathway_consents(pool: asyncpg.Pool, pathway_id: str) -> list[ConsentR
 async def task(pool: asyncpg.Pool, task_id: str) -> TaskRow | None:
     row = await pool.fetchrow(f"SELECT {_TASK_COLUMNS} FROM rm_tasks WHERE task_id = $1", task_id)
     return TaskRow(**dict(row)) if row else None
+
+
+class AccessRow(BaseModel):
+    at: datetime
+    subject: str
+    role: str
+    organisation: str
+    action: str
+    pathway_id: str | None
+    legal_basis: str | None
+
+
+async def access_log(
+    pool: asyncpg.Pool, *, pathway_id: str | None, subject: str | None, limit: int
+) -> list[AccessRow]:
+    rows = await pool.fetch(
+        """SELECT at, subject, role, organisation, action, pathway_id, legal_basis FROM access_log
+           WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2)
+           ORDER BY id DESC LIMIT $3""",
+        pathway_id, subject, limit,
+    )
+    return [AccessRow(**dict(r)) for r in rows]

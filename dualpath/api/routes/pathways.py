@@ -44,9 +44,11 @@ class PathwayOut(PathwaySummary):
 
 
 async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
+    """The pathway if the caller may see it (else 404), with the look written to the access log."""
     row = await queries.pathway(res.pool, pathway_id)
-    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
+    if row is None or not await access.may_see(res.pool, staff, pathway_id=pathway_id, region=row.region):
         raise not_found("pathway")
+    await access.record(res.pool, staff, pathway_id=pathway_id)
     return row
 
 
@@ -61,13 +63,22 @@ def _summary(row: queries.PathwayRow) -> dict[str, Any]:
 async def pathway_out(res, staff: Staff, pathway_id: str) -> PathwayOut:
     row = await visible_pathway(res, staff, pathway_id)
     events = await res.store.read_stream(wf.stream_id(pathway_id))
+    tasks = await queries.pathway_tasks(res.pool, pathway_id)
+    clinical = access.sees_clinical_content(staff)
+    if not clinical:
+        # Municipality staff see their own organisation's tasks; ops see
+        # process state. Neither sees notes or what the events say.
+        if staff.role == Role.municipality:
+            tasks = [t for t in tasks if t.owner_org == staff.org]
+        tasks = [t.model_copy(update={"note": None}) for t in tasks]
     return PathwayOut(
         **_summary(row),
         phase_catalogue=load_catalogue(row.catalogue_version).phase("ambulatory", row.phase),
-        tasks=await queries.pathway_tasks(res.pool, pathway_id),
+        tasks=tasks,
         consents=await queries.pathway_consents(res.pool, pathway_id),
         history=[
-            HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
+            HistoryEntry(version=e.version, type=e.type, at=e.recorded_at,
+                         by=e.metadata.get("actor") if clinical else None, data=e.data if clinical else {})
             for e in events
         ],
     )
@@ -82,10 +93,10 @@ async def list_pathways(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[PathwaySummary]:
-    if staff.role not in (Role.clinician, Role.visitation, Role.ops):
-        return []
-    region = None if staff.role == Role.ops else staff.org_code
-    rows = await queries.pathways(res.pool, region=region, status=status, phase=phase, limit=limit, offset=offset)
+    region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
+    shared_with = staff.org_code if staff.role == Role.municipality else None
+    rows = await queries.pathways(res.pool, region=region, shared_with=shared_with, status=status, phase=phase,
+                                  limit=limit, offset=offset)
     return [PathwaySummary(**_summary(r)) for r in rows]
 
 

@@ -94,6 +94,7 @@ async def refer(
     else:
         status, deadline = "awaiting_visitation", referral_rules.start_deadline(received_on)
 
+    await access.record(res.pool, staff, pathway_id=None)
     patient_id = await queries.register_patient(res.pool, body.cpr)
     open_pathway = await queries.active_pathway_for(res.pool, patient_id) if status != "not_eligible" else None
     if open_pathway:
@@ -191,7 +192,11 @@ async def get_referral(referral_id: ReferralId, staff: CurrentStaff, res: Res) -
 
 async def _visible_referral(res, staff: Staff, referral_id: str) -> queries.ReferralRow:
     row = await queries.referral(res.pool, referral_id)
-    if row is None or not access.may_see(staff, region=row.region, municipality=row.municipality):
+    # Referrals are the region's: municipality staff follow a patient through
+    # the pathway, once consent allows.
+    if row is None or staff.role == Role.municipality or not await access.may_see(
+            res.pool, staff, pathway_id=row.pathway_id, region=row.region):
         raise not_found("referral")
+    await access.record(res.pool, staff, pathway_id=row.pathway_id)
     return row
 
