@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows import task_timers
+    from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
     from dualpath.workflows.record import record
 
 STAY_DISCHARGED_SIGNAL = "stay_discharged"
@@ -68,12 +69,6 @@ class StayInput(BaseModel):
     actor: Actor
 
 
-class StayMoveCommand(BaseModel):
-    to: int
-    reason: str | None = None
-    actor: Actor
-
-
 class PlanDischargeCommand(BaseModel):
     planned_date: date
     keep_reason: str | None = None
@@ -84,13 +79,6 @@ class DischargeCommand(BaseModel):
     discharged_on: date
     # Staff judged follow-up by the acute team over the coming non-working days necessary.
     acute_team_weekend: bool = False
-    actor: Actor
-
-
-class StayCompleteTask(BaseModel):
-    task_id: str
-    outcome: tasks.Outcome
-    note: str | None = None
     actor: Actor
 
 
@@ -131,12 +119,12 @@ class InpatientStayWorkflow:
     detail), without it nothing is sent and the record says why.
 
     Updates (a validator refuses an illegal one, writing nothing):
-    - `move_phase(StayMoveCommand) -> StayResult`
+    - `move_phase(MovePhaseCommand) -> StayResult`
     - `plan_discharge(PlanDischargeCommand) -> StayResult`: the discharge rules for that date
       (network meeting or transition conversation, leave, the non-working-day warning with
       the proposed date, the follow-ups it would create); staff may keep a warned date with a reason
     - `discharge(DischargeCommand) -> StayResult`: from phase 4; opens the follow-up tasks
-    - `complete_task(StayCompleteTask) -> StayResult`
+    - `complete_task(CompleteTaskCommand) -> StayResult`
     Signals received: `consents_changed(ConsentsChanged)` from the pathway.
     Signals sent: `stay_discharged(StayDischarged)` to the pathway.
     Queries: `view() -> StayView`.
@@ -217,7 +205,7 @@ class InpatientStayWorkflow:
     # -- phases -------------------------------------------------------------
 
     @workflow.update
-    async def move_phase(self, cmd: StayMoveCommand) -> StayResult:
+    async def move_phase(self, cmd: MovePhaseCommand) -> StayResult:
         await workflow.wait_condition(lambda: self._started)
         async with self._lock:
             self._check_move(cmd)
@@ -231,10 +219,10 @@ class InpatientStayWorkflow:
             return self._done(position)
 
     @move_phase.validator
-    def _validate_move(self, cmd: StayMoveCommand) -> None:
+    def _validate_move(self, cmd: MovePhaseCommand) -> None:
         self._check_move(cmd)
 
-    def _check_move(self, cmd: StayMoveCommand) -> None:
+    def _check_move(self, cmd: MovePhaseCommand) -> None:
         self._require_admitted()
         try:
             inpatient.check_move(self._phase, cmd.to, cmd.reason)
@@ -343,7 +331,7 @@ class InpatientStayWorkflow:
     # -- tasks --------------------------------------------------------------
 
     @workflow.update
-    async def complete_task(self, cmd: StayCompleteTask) -> StayResult:
+    async def complete_task(self, cmd: CompleteTaskCommand) -> StayResult:
         await workflow.wait_condition(lambda: self._started)
         async with self._lock:
             self._check_completion(cmd)
@@ -354,10 +342,10 @@ class InpatientStayWorkflow:
             return self._done(position)
 
     @complete_task.validator
-    def _validate_completion(self, cmd: StayCompleteTask) -> None:
+    def _validate_completion(self, cmd: CompleteTaskCommand) -> None:
         self._check_completion(cmd)
 
-    def _check_completion(self, cmd: StayCompleteTask) -> None:
+    def _check_completion(self, cmd: CompleteTaskCommand) -> None:
         task = next((t for t in self._open() if t.task_id == cmd.task_id), None)
         try:
             tasks.check_completion(task, cmd.outcome, cmd.note)

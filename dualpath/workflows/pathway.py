@@ -36,10 +36,11 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
         TaskOverdue,
     )
-    from dualpath.domain.tasks import Outcome, Task
+    from dualpath.domain.tasks import Task
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.domain import inpatient
     from dualpath.workflows import inpatient_stay, task_timers
+    from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
     from dualpath.workflows.record import record
     from dualpath.activities.fmk import FmkNotice
     from dualpath.domain import medication
@@ -82,22 +83,9 @@ class PathwayInput(BaseModel):
     actor: Actor
 
 
-class MovePhaseCommand(BaseModel):
-    to: int
-    reason: str | None = None
-    actor: Actor
-
-
 class EndPathwayCommand(BaseModel):
     reason_kind: EndReason
     reason: str | None = None
-    actor: Actor
-
-
-class CompleteTaskCommand(BaseModel):
-    task_id: str
-    outcome: Outcome
-    note: str | None = None
     actor: Actor
 
 

@@ -38,10 +38,10 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
         stay = time_env.client.get_workflow_handle_for(stay_wf.InpatientStayWorkflow.run, admitted.stay_workflow_id)
         for to in (2, 3, 4):
             for t in [t for t in (await stay.query(stay_wf.InpatientStayWorkflow.view)).open_tasks if t.mandatory]:
-                await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.StayCompleteTask(
+                await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.CompleteTaskCommand(
                     task_id=t.task_id, outcome="not_possible", note="test", actor=ACTOR))
             await stay.execute_update(stay_wf.InpatientStayWorkflow.move_phase,
-                                      stay_wf.StayMoveCommand(to=to, actor=ACTOR))
+                                      stay_wf.MovePhaseCommand(to=to, actor=ACTOR))
         result = await stay.execute_update(stay_wf.InpatientStayWorkflow.discharge,
                                            stay_wf.DischargeCommand(discharged_on=today, actor=ACTOR))
         visit = next(t for t in result.follow_ups if t.kind == "home_visit")
@@ -52,7 +52,7 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
         view = await stay.query(stay_wf.InpatientStayWorkflow.view)
         assert {t.kind for t in view.open_tasks if t.overdue} >= {"home_visit"}
         for t in view.open_tasks:
-            await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.StayCompleteTask(
+            await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.CompleteTaskCommand(
                 task_id=t.task_id, outcome="done", note="visited", actor=ACTOR))
         assert (await stay.result()).status == "ended"
         assert (await pathway.query(pathway_wf.PathwayWorkflow.view)).level_of_care == "integrated_unstable"

@@ -81,7 +81,7 @@ async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, r
                      staff: Staff = require(Role.clinician)) -> StayOut:
     row = await _stay(res, staff, pathway_id, stay_id)
     await commands.update(res, _handle(res, row), stay_wf.InpatientStayWorkflow.move_phase,
-                          stay_wf.StayMoveCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
+                          stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
     return await _out(res, await _stay(res, staff, pathway_id, stay_id))
 
 

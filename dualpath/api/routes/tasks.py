@@ -53,7 +53,7 @@ async def complete_task(
         await commands.update(
             res, res.temporal.get_workflow_handle(stay_wf.workflow_id(pathway_id, stay.number)),
             stay_wf.InpatientStayWorkflow.complete_task,
-            stay_wf.StayCompleteTask(task_id=task_id, outcome=body.outcome, note=body.note,
+            stay_wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
                                      actor=commands.actor(staff)),
         )
     else:
