@@ -144,6 +144,10 @@ PHASE_IN_TARGETS: list[PhaseInTarget] = [PhaseInTarget(**t) for t in _TARGETS["t
 PHASE_IN_STATED_TOTALS: list[PhaseInTotal] = [PhaseInTotal(**t) for t in _TARGETS["stated_totals"]]
 
 
+# The §82c deadline is warned about this many days before it passes.
+WARN_DAYS_BEFORE_DEADLINE = 3
+
+
 def start_deadline(received_on: date, days: int = 14) -> date:
     """Health Act §82c: integrated treatment starts within 14 days of receiving the referral."""
     if days < 0:

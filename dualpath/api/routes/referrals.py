@@ -25,7 +25,6 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
 
 # No wrong door: every entry into the health system may refer.
 Source = Literal["municipality", "general_practice", "psychiatric_clinic", "acute_function", "inpatient_ward"]
-WARN_DAYS_BEFORE_DEADLINE = 3
 
 
 class ReferralIn(BaseModel):
@@ -115,7 +114,7 @@ async def refer(
         reasons=reasons,
         catalogue_version=CURRENT_VERSION,
         release_at=copenhagen.midnight(opens_on) if opens_on else None,
-        warn_at=copenhagen.midnight(deadline - timedelta(days=WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
+        warn_at=copenhagen.midnight(deadline - timedelta(days=referral_rules.WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
         deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
         attach_to_pathway=open_pathway,
         municipal_substance_treatment=body.facts.municipal_substance_treatment,
