@@ -89,6 +89,24 @@ def cmd_rebuild(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    import importlib.util
+
+    from dualpath.domain.municipalities import REGIONS
+    from dualpath.readmodels import report
+
+    if args.region is not None and args.region not in REGIONS:
+        raise SetupError(f"unknown region {args.region!r}; known: {', '.join(sorted(REGIONS))}")
+    if args.png and importlib.util.find_spec("matplotlib") is None:
+        raise SetupError("--png draws with matplotlib, which is not installed: pip install matplotlib")
+    rep = asyncio.run(_with_pool(lambda pool: report.monitoring_report(pool, args.region)))
+    print(rep.model_dump_json(indent=2) if args.as_json else report.render_text(rep))
+    if args.png:
+        report.write_phase_in_png(rep, args.png)
+        print(f"phase-in chart written to {args.png}", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args) -> int:
     from dualpath import status, temporal_client
 
@@ -111,17 +129,43 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="running processes by kind, phase and overdue (Temporal visibility)")
     st.add_argument("--region", help="only this region, e.g. 1082")
     st.set_defaults(fn=cmd_status)
+    rep = sub.add_parser("report", help="the monitoring report: per region and target group, against the targets")
+    rep.add_argument("--region", help="only this region, e.g. 1082 (default: all regions)")
+    rep.add_argument("--json", dest="as_json", action="store_true", help="print the report as JSON")
+    rep.add_argument("--png", metavar="FILE", help="also draw the phase-in against the targets as a PNG chart")
+    rep.set_defaults(fn=cmd_report)
     t = sub.add_parser("token", help="make a development bearer token")
     t.add_argument("--role", required=True, choices=["clinician", "visitation", "municipality", "ops"])
     t.add_argument("--org", required=True, help="region:<code>, municipality:<code> or ops:<name>")
     t.add_argument("--subject", default="dev-user", help="who the token names (a staff id, not a patient)")
     t.add_argument("--hours", type=int, default=12, help="how long it is valid")
     t.set_defaults(fn=cmd_token)
+    dia = sub.add_parser("diagram", help="process diagrams (Mermaid, BPMN 2.0) generated from the workflow tables")
+    dia.add_argument("process", nargs="?", help="referral, ambulatory, inpatient or meeting (default: all, Mermaid)")
+    dia.add_argument("--format", choices=["mermaid", "bpmn"], default="mermaid", help="what to print")
+    dia.add_argument("--write", action="store_true", help="regenerate every file under docs/diagrams/")
+    dia.set_defaults(fn=cmd_diagram)
     proj = sub.add_parser("projections", help="read models")
     proj_sub = proj.add_subparsers(dest="action", required=True)
     proj_sub.add_parser("rebuild", help="drop the read models and rebuild them from the events").set_defaults(
         fn=cmd_rebuild)
     return p
+
+
+def cmd_diagram(args) -> int:
+    from dualpath import diagrams
+
+    if args.write:
+        for path in diagrams.write_all(diagrams.default_directory()):
+            print(path)
+        return 0
+    if args.process and args.process not in diagrams.PROCESSES:
+        raise SetupError(f"unknown process {args.process!r}: choose one of {', '.join(diagrams.PROCESSES)}")
+    if args.format == "bpmn" and not args.process:
+        raise SetupError(f"a BPMN document holds one process: name one of {', '.join(diagrams.PROCESSES)}")
+    render = diagrams.bpmn if args.format == "bpmn" else diagrams.mermaid
+    print("\n".join(render(name) for name in ([args.process] if args.process else diagrams.PROCESSES)), end="")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
