@@ -4,12 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean record-histories
+.PHONY: run test bench install clean record-histories screenshots
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The browser tests drive Debian's chromium, never a downloaded browser: install it when it is
+	@# missing and we may (root, with apt); otherwise those tests skip and say why.
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will skip"; fi
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +28,11 @@ test: $(STAMP)
 # Refresh the histories the replay tests replay (commit them with the change
 # that made them; never to paper over a replay failure of running pathways).
 record-histories: $(STAMP)
-	$(BIN)/pytest -q tests/api tests/inpatient tests/meetings tests/workflows --record-histories
+	$(BIN)/pytest -q tests/api tests/inpatient tests/meetings tests/transitions tests/workflows --record-histories
+
+# Refresh docs/screenshots/ (worklist.png, pathway.png): the staff pages in headless chromium.
+screenshots: $(STAMP)
+	DUALPATH_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -17,6 +17,7 @@ from dualpath.activities.events import EventActivities
 from dualpath.activities.fmk import FmkActivities, build_notifier
 from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
+from dualpath.activities.transitions import TransitionActivities
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
@@ -25,10 +26,11 @@ from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
 from dualpath.workflows.referral import ReferralWorkflow
+from dualpath.workflows.transition import TransitionWorkflow
 
 log = structlog.get_logger("dualpath.worker")
 
-WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow]
+WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow, TransitionWorkflow]
 
 
 def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:
@@ -41,7 +43,7 @@ def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> lis
         network_meeting_working_days=settings.meeting_within_working_days))
     fmk = FmkActivities(build_notifier(url=settings.fmk_notice_url, pool=pool, timeout=settings.fmk_notice_timeout))
     return [events.append_events, meetings.working_day_deadline, notices.send_notice, fmk.send_fmk_notice,
-            discharge.discharge_advice]
+            discharge.discharge_advice, TransitionActivities(store).pathway_ended]
 
 
 def build_worker(client: Client, settings: Settings, store: EventStore, pool: asyncpg.Pool) -> Worker:

@@ -4,7 +4,8 @@ from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
 from dualpath.readmodels.stays import StaysProjection
 from dualpath.readmodels.tasks import TasksProjection
+from dualpath.readmodels.transitions import TransitionsProjection
 
 
 def all_projections():
-    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection()]
+    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection(), TransitionsProjection()]

@@ -1,0 +1,755 @@
+"""The cross-sector transition (overgang) between coordinated and integrated treatment, as a durable process.
+
+Id `transition-<transition_id>`, the only writer of the event stream of the same
+name. The rules (states, which step is legal when, the refusals) are pure, in
+`domain.transition`; this module applies them, keeps the due dates, and moves
+the pathway when the transition completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from dualpath import search_attributes as sa
+    from dualpath.activities.meetings import WorkingDayDeadline
+    from dualpath.activities.transitions import PathwayEndedInfo, PathwayEndedQuery
+    from dualpath.domain import copenhagen
+    from dualpath.domain import tasks as task_rules
+    from dualpath.domain import transition as rules
+    from dualpath.domain.events import Actor, DomainEvent, TaskCancelled, TaskCompleted, TaskOpened, TaskOverdue
+    from dualpath.domain.meeting_events import JointPlanRecorded
+    from dualpath.domain.tasks import Outcome as TaskOutcome
+    from dualpath.domain.tasks import Task
+    from dualpath.domain.transition import (
+        Agreement,
+        Assessment,
+        Branch,
+        CollaborationMeeting,
+        Completion,
+        DialogueConsent,
+        Direction,
+        NetworkMeetingCall,
+        NetworkMeetingHeld,
+        NewTask,
+        Outcome,
+        Party,
+        PatientTalk,
+        PsychiatryDecision,
+        Sign,
+        Situation,
+        State,
+        Step,
+        TransitionRefused,
+        WhoSaysWhat,
+    )
+    from dualpath.domain.transition_events import (
+        CollaborationMeetingHeld,
+        PatientTalkRecorded,
+        PsychiatryDecided,
+        TransitionAgreed,
+        TransitionAssessed,
+        TransitionCompleted,
+        TransitionDisagreed,
+        TransitionNetworkMeetingCalled,
+        TransitionNetworkMeetingHeld,
+        TransitionPathwayClosed,
+        TransitionReported,
+        TransitionStepOverdue,
+        TransitionStepStarted,
+        WhoSaysWhatAgreed,
+    )
+    from dualpath.workflows import pathway
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.record import record
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Asking whether the integrated pathway has ended: soon at first (staff often end
+# it right after the decision), then at most every 10 minutes, for as long as it takes.
+CLOSURE_POLL = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=1.5,
+                           maximum_interval=timedelta(minutes=10))
+
+
+def workflow_id(transition_id: str) -> str:
+    return f"transition-{transition_id}"
+
+
+def stream_id(transition_id: str) -> str:
+    return f"transition-{transition_id}"
+
+
+class TransitionInput(BaseModel):
+    transition_id: str
+    direction: Direction
+    branch: Branch
+    patient_id: str
+    pathway_id: str | None = None  # the integrated pathway a move back starts from
+    region: str
+    municipality: str
+    reported_by: Party
+    signs: list[Sign] = []
+    description: str | None = None
+    dialogue_consent: DialogueConsent
+    group: int | None = None
+    catalogue_version: str
+    reported_on: date
+    # Working days per step (domain.transition.step_due_days, from the settings).
+    due_days: dict[str, int]
+    actor: Actor
+
+
+class AssessCommand(Assessment):
+    actor: Actor
+
+
+class AgreementCommand(Agreement):
+    actor: Actor
+
+
+class DisagreementCommand(rules.Disagreement):
+    actor: Actor
+
+
+class CollaborationMeetingCommand(CollaborationMeeting):
+    actor: Actor
+
+
+class DecisionCommand(PsychiatryDecision):
+    actor: Actor
+
+
+class WhoSaysWhatCommand(WhoSaysWhat):
+    actor: Actor
+
+
+class CallNetworkMeetingCommand(NetworkMeetingCall):
+    actor: Actor
+
+
+class NetworkMeetingCommand(NetworkMeetingHeld):
+    actor: Actor
+
+
+class PatientTalkCommand(PatientTalk):
+    actor: Actor
+
+
+class CompleteCommand(Completion):
+    actor: Actor
+
+
+class AddTaskCommand(NewTask):
+    actor: Actor
+
+
+class CompleteTaskCommand(BaseModel):
+    task_id: str
+    outcome: TaskOutcome
+    note: str | None = None
+    actor: Actor
+
+
+class TransitionView(BaseModel):
+    transition_id: str
+    direction: Direction
+    branch: Branch
+    state: State
+    settled: Outcome | None
+    outcome: Outcome | None
+    current_step: Step | None
+    step_due: date | None
+    overdue: bool
+    pathway_id: str | None
+    closure: str | None
+    patient_may_be_involved: bool
+    allowed: list[str]
+    open_tasks: list[Task]
+
+
+class TransitionResult(BaseModel):
+    """An update's answer, with the event-store position read models must reach."""
+
+    transition: TransitionView
+    position: int
+    task_id: str | None = None
+
+
+_KEEP: Any = object()
+
+
+@workflow.defn(name="TransitionWorkflow", failure_exception_types=[ValidationError])
+class TransitionWorkflow:
+    """A transition between coordinated and integrated treatment (spec §5, seed 002).
+
+    On start: records TransitionReported and opens the first step (the region's
+    assessment). Every step has an owner (a worklist task, TaskOpened with
+    `referral_id` = the transition id) and a due date in working days; a step not
+    taken by the end of its due date escalates: TransitionStepOverdue, TaskOverdue,
+    search attribute Overdue=true.
+
+    Updates (a validator refuses an illegal step with type CommandRefused and the
+    steps allowed, writing nothing; `domain.transition` has the rules):
+    - `assess(AssessCommand)`: the region's immediate assessment and its answer to
+      the municipality (no answer without dialogue consent: the no-consent branch).
+    - `record_agreement(AgreementCommand)` / `record_disagreement(DisagreementCommand)`: the gateway.
+    - `record_collaboration_meeting(CollaborationMeetingCommand)`: samarbejdsmøde without the
+      patient; agree, or still disagree.
+    - `psychiatry_decides(DecisionCommand)`: after a collaboration meeting that did not agree;
+      against a move to integrated treatment it states what it would take.
+    - `record_who_says_what(WhoSaysWhatCommand)`: before the network meeting.
+    - `call_network_meeting(CallNetworkMeetingCommand)`, `record_network_meeting(NetworkMeetingCommand)`:
+      the netværksmøde with the patient decides the concrete transition; the joint plan.
+      A held meeting on a move back signals `meeting_held` to `pathway-<pathway_id>`,
+      which closes that pathway's phase-4 network-meeting task.
+    - `record_patient_talk(PatientTalkCommand)`: psychiatry's talk with the patient, with
+      the motivational work (the step of the no-consent branch; a record after agreement otherwise).
+    - `complete(CompleteCommand)`: to integrated: starts the ambulatory pathway as a child
+      workflow that outlives this one (ABANDON), with the joint plan on it; to coordinated:
+      awaits the integrated pathway's own closure (its bridging plan and end), then completes.
+    - `add_task(AddTaskCommand)`, `complete_task(CompleteTaskCommand)`: further tasks; none for
+      the patient before agreement, none for the municipality without consent.
+    Every update answers `TransitionResult`.
+    Queries: `view() -> TransitionView`.
+    Activities: `append_events`, `working_day_deadline`, `pathway_ended` (polled by retry).
+    """
+
+    @workflow.init
+    def __init__(self, input: TransitionInput) -> None:
+        # State exists before `run` starts, so a validator that runs first can read it.
+        self._in = input
+        self._state: State = "reported"
+        self._settled: Outcome | None = None
+        self._recommends: bool | None = None
+        self._patient_agrees: bool | None = None
+        self._called_on: date | None = None
+        self._joint_plan: dict | None = None
+        self._outcome: Outcome | None = None
+        self._closure: str | None = None
+        self._pathway_id: str | None = input.pathway_id
+        self._step: Step | None = None
+        self._step_task: str | None = None
+        self._step_due: date | None = None
+        self._step_overdue = False
+        self._step_seq = 0
+        self._tasks: list[Task] = []  # open tasks staff added
+        self._version = 0
+        self._reported = False
+        self._changed = False
+        # Handlers await activities; the lock keeps one writer at a time so the
+        # stream's expected version and the state move together.
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: TransitionInput) -> TransitionView:
+        async with self._lock:
+            step_events, step_state = await self._step_change(rules.current_step(self._situation()))
+            await self._record(
+                [
+                    TransitionReported(
+                        transition_id=input.transition_id, direction=input.direction, branch=input.branch,
+                        patient_id=input.patient_id, pathway_id=input.pathway_id, region=input.region,
+                        municipality=input.municipality, reported_by=input.reported_by, signs=list(input.signs),
+                        description=input.description, dialogue_consent=input.dialogue_consent, group=input.group,
+                        reported_on=input.reported_on,
+                    ),
+                    *step_events,
+                ],
+                input.actor,
+            )
+            self._apply_step(step_state)
+            self._reported = True
+        self._publish()
+
+        closure: workflow.ActivityHandle[PathwayEndedInfo] | None = None
+        while self._state != "completed":
+            if self._state == "closure_awaited" and closure is None and self._pathway_id:
+                closure = workflow.start_activity(
+                    "pathway_ended", PathwayEndedQuery(pathway_id=self._pathway_id), result_type=PathwayEndedInfo,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=CLOSURE_POLL,
+                )
+            await self._wait_for_change_or_due(lambda: closure is not None and closure.done())
+            if closure is not None and closure.done():
+                await self._pathway_closed(closure.result())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view()
+
+    @workflow.query
+    def view(self) -> TransitionView:
+        return self._view()
+
+    # -- the assessment and the gateway ----------------------------------------
+
+    @workflow.update
+    async def assess(self, cmd: AssessCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_assessment(s, cmd))
+            dialogue = self._in.branch == "dialogue"
+            return await self._advance(
+                [TransitionAssessed(transition_id=self._in.transition_id, assessment=cmd.assessment,
+                                    recommends_transition=cmd.recommends_transition,
+                                    answer_to_municipality=cmd.answer_to_municipality if dialogue else None)],
+                cmd.actor, state="assessed" if dialogue else "assessed_alone", recommends=cmd.recommends_transition,
+            )
+
+    @assess.validator
+    def _validate_assess(self, cmd: AssessCommand) -> None:
+        self._check(lambda s: rules.check_assessment(s, cmd))
+
+    @workflow.update
+    async def record_agreement(self, cmd: AgreementCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_agreement(s, cmd))
+            return await self._advance(
+                [TransitionAgreed(transition_id=self._in.transition_id, on=cmd.on, via="assessment", note=cmd.note)],
+                cmd.actor, state="agreed", settled=cmd.on,
+            )
+
+    @record_agreement.validator
+    def _validate_agreement(self, cmd: AgreementCommand) -> None:
+        self._check(lambda s: rules.check_agreement(s, cmd))
+
+    @workflow.update
+    async def record_disagreement(self, cmd: DisagreementCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_disagreement(s, cmd))
+            return await self._advance(
+                [TransitionDisagreed(transition_id=self._in.transition_id, region_view=cmd.region_view,
+                                     municipality_view=cmd.municipality_view)],
+                cmd.actor, state="disagreed",
+            )
+
+    @record_disagreement.validator
+    def _validate_disagreement(self, cmd: DisagreementCommand) -> None:
+        self._check(lambda s: rules.check_disagreement(s, cmd))
+
+    @workflow.update
+    async def record_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(self._collaboration_rule(cmd))
+            events: list[DomainEvent] = [
+                CollaborationMeetingHeld(transition_id=self._in.transition_id, held_on=cmd.held_on,
+                                         attendees=cmd.attendees, region_view=cmd.region_view,
+                                         municipality_view=cmd.municipality_view, outcome=cmd.outcome)
+            ]
+            if cmd.outcome == "agree":
+                events.append(TransitionAgreed(transition_id=self._in.transition_id, on=cmd.agreed_on,
+                                               via="collaboration_meeting", note=None))
+                return await self._advance(events, cmd.actor, state="agreed", settled=cmd.agreed_on)
+            return await self._advance(events, cmd.actor, state="collaboration_meeting_held")
+
+    @record_collaboration_meeting.validator
+    def _validate_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> None:
+        self._check(self._collaboration_rule(cmd))
+
+    def _collaboration_rule(self, cmd: CollaborationMeetingCommand) -> Callable[[Situation], None]:
+        return lambda s: rules.check_collaboration_meeting(s, cmd, today=self._today(),
+                                                           reported_on=self._in.reported_on)
+
+    @workflow.update
+    async def psychiatry_decides(self, cmd: DecisionCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_decision(s, cmd))
+            return await self._advance(
+                [PsychiatryDecided(transition_id=self._in.transition_id, decision=cmd.decision, reason=cmd.reason,
+                                   what_it_would_take=cmd.what_it_would_take)],
+                cmd.actor, state="psychiatry_decided", settled=cmd.decision,
+            )
+
+    @psychiatry_decides.validator
+    def _validate_decision(self, cmd: DecisionCommand) -> None:
+        self._check(lambda s: rules.check_decision(s, cmd))
+
+    # -- towards the patient ---------------------------------------------------
+
+    @workflow.update
+    async def record_who_says_what(self, cmd: WhoSaysWhatCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_who_says_what(s, cmd))
+            # Recorded again before the meeting is called: the parties revised it.
+            return await self._advance(
+                [WhoSaysWhatAgreed(transition_id=self._in.transition_id,
+                                   statements=[st.model_dump() for st in cmd.statements])],
+                cmd.actor, state="who_says_what_agreed",
+            )
+
+    @record_who_says_what.validator
+    def _validate_who_says_what(self, cmd: WhoSaysWhatCommand) -> None:
+        self._check(lambda s: rules.check_who_says_what(s, cmd))
+
+    @workflow.update
+    async def call_network_meeting(self, cmd: CallNetworkMeetingCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_call(s, cmd, today=self._today()))
+            self._called_on = cmd.called_on
+            return await self._advance(
+                [TransitionNetworkMeetingCalled(transition_id=self._in.transition_id, called_on=cmd.called_on,
+                                                participants=cmd.participants,
+                                                relatives_invited=cmd.relatives_invited)],
+                cmd.actor, state="network_meeting_called",
+            )
+
+    @call_network_meeting.validator
+    def _validate_call(self, cmd: CallNetworkMeetingCommand) -> None:
+        self._check(lambda s: rules.check_call(s, cmd, today=self._today()))
+
+    @workflow.update
+    async def record_network_meeting(self, cmd: NetworkMeetingCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(self._network_meeting_rule(cmd))
+            plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
+            events: list[DomainEvent] = [
+                TransitionNetworkMeetingHeld(
+                    transition_id=self._in.transition_id, held_on=cmd.held_on, attendees=cmd.attendees,
+                    relatives_present=cmd.relatives_present, concrete_transition=cmd.concrete_transition,
+                    patient_agrees=cmd.patient_agrees, joint_plan=plan,
+                )
+            ]
+            if cmd.joint_plan is not None and self._pathway_id:
+                # A move back: the plan is revised on the pathway it belongs to (versioned per kind there).
+                events.append(self._joint_plan_event(self._pathway_id, cmd.joint_plan.model_dump(mode="json")))
+            result = await self._advance(events, cmd.actor, state="network_meeting_held")
+            self._patient_agrees, self._joint_plan = cmd.patient_agrees, plan
+            if self._pathway_id and cmd.patient_agrees:
+                await self._tell_pathway(cmd.held_on)
+            return result
+
+    @record_network_meeting.validator
+    def _validate_network_meeting(self, cmd: NetworkMeetingCommand) -> None:
+        self._check(self._network_meeting_rule(cmd))
+
+    def _network_meeting_rule(self, cmd: NetworkMeetingCommand) -> Callable[[Situation], None]:
+        return lambda s: rules.check_network_meeting(s, cmd, today=self._today(), called_on=self._called_on)
+
+    @workflow.update
+    async def record_patient_talk(self, cmd: PatientTalkCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(self._talk_rule(cmd))
+            events = [PatientTalkRecorded(transition_id=self._in.transition_id, held_on=cmd.held_on,
+                                          summary=cmd.summary, motivational_work=cmd.motivational_work,
+                                          patient_agrees=cmd.patient_agrees)]
+            if self._in.branch == "no_consent":
+                result = await self._advance(events, cmd.actor, state="patient_talk_held")
+                self._patient_agrees = cmd.patient_agrees
+                return result
+            # With consent, the talk is the parties' shared motivational work after agreement: on the record,
+            # the network meeting still decides.
+            return await self._advance(events, cmd.actor, state=self._state)
+
+    @record_patient_talk.validator
+    def _validate_patient_talk(self, cmd: PatientTalkCommand) -> None:
+        self._check(self._talk_rule(cmd))
+
+    def _talk_rule(self, cmd: PatientTalkCommand) -> Callable[[Situation], None]:
+        return lambda s: rules.check_patient_talk(s, cmd, today=self._today(), reported_on=self._in.reported_on)
+
+    # -- completion --------------------------------------------------------------
+
+    @workflow.update
+    async def complete(self, cmd: CompleteCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(rules.check_complete)
+            outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self._patient_agrees)
+            events: list[DomainEvent] = []
+            pathway_id, closure, state = self._pathway_id, None, "completed"
+            if outcome == "transition" and self._in.direction == "to_integrated":
+                pathway_id, closure = str(workflow.uuid4()), "started"
+                await self._start_pathway(pathway_id, cmd.actor)
+            elif outcome == "transition":
+                closure, state = "awaited", "closure_awaited"
+            events.append(TransitionCompleted(transition_id=self._in.transition_id, outcome=outcome,
+                                              pathway_id=pathway_id if outcome == "transition" else None,
+                                              closure=closure, note=cmd.note))
+            if closure == "started" and self._joint_plan is not None:
+                # The plan made at the network meeting belongs to the pathway that now exists.
+                events.append(self._joint_plan_event(pathway_id, self._joint_plan))
+            events += [TaskCancelled(task_id=t.task_id, reason="the transition is completed") for t in self._tasks]
+            result = await self._advance(events, cmd.actor, state=state)
+            self._tasks = []
+            self._outcome, self._closure = outcome, closure
+            if outcome == "transition":
+                self._pathway_id = pathway_id
+            self._publish()
+            result.transition = self._view()
+            return result
+
+    @complete.validator
+    def _validate_complete(self, cmd: CompleteCommand) -> None:
+        self._check(rules.check_complete)
+
+    async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
+        await workflow.start_child_workflow(
+            pathway.PathwayWorkflow.run,
+            pathway.PathwayInput(
+                state=pathway.PathwayState(
+                    pathway_id=pathway_id,
+                    # The transition stands where a referral would: the pathway's origin.
+                    referral_id=self._in.transition_id,
+                    patient_id=self._in.patient_id,
+                    group=self._in.group,
+                    region=self._in.region,
+                    municipality=self._in.municipality,
+                    catalogue_version=self._in.catalogue_version,
+                    # Coordinated treatment: the patient is in municipal substance treatment.
+                    municipal_substance_treatment=True,
+                ),
+                actor=actor,
+            ),
+            id=pathway.workflow_id(pathway_id),
+            # The pathway lives for years; the transition ends here.
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary="Ambulatory pathway (ambulant forløb), after a transition from coordinated treatment",
+        )
+
+    async def _pathway_closed(self, ended: PathwayEndedInfo) -> None:
+        async with self._lock:
+            await self._advance(
+                [TransitionPathwayClosed(transition_id=self._in.transition_id, pathway_id=ended.pathway_id,
+                                         reason_kind=ended.reason_kind)],
+                Actor.engine(), state="completed",
+            )
+            self._closure = "done"
+            self._publish()
+
+    async def _tell_pathway(self, held_on: date) -> None:
+        """The network meeting of a move back is the pathway's phase-4 netværksmøde: tell the pathway."""
+        handle = workflow.get_external_workflow_handle(pathway.workflow_id(self._pathway_id or ""))
+        try:
+            await handle.signal(
+                MEETING_HELD_SIGNAL,
+                MeetingHeldSignal(meeting_id=workflow_id(self._in.transition_id), kind="network_meeting",
+                                  held_on=held_on),
+            )
+        except FailureError as exc:
+            # The pathway has ended meanwhile: the meeting stays on the transition's record.
+            workflow.logger.warning("pathway not told of the transition's network meeting: %s", exc)
+
+    # -- tasks staff add -------------------------------------------------------------
+
+    @workflow.update
+    async def add_task(self, cmd: AddTaskCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda s: rules.check_new_task(s, cmd))
+            due = await self._due_in(cmd.due_in_working_days)
+            side, role = ("municipality", "municipality") if cmd.owner == "municipality" else ("region", "clinician")
+            task = Task(task_id=str(workflow.uuid4()),
+                        kind="transition_patient_task" if cmd.involves_patient else "transition_task",
+                        title=cmd.title.strip(), phase=None, owner_role=role, owner_org=self._org(side), due=due,
+                        mandatory=False)
+            position = await self._record([self._task_opened(task)], cmd.actor)
+            self._tasks.append(task)
+            return self._answer(position, task_id=task.task_id)
+
+    @add_task.validator
+    def _validate_add_task(self, cmd: AddTaskCommand) -> None:
+        self._check(lambda s: rules.check_new_task(s, cmd))
+
+    @workflow.update
+    async def complete_task(self, cmd: CompleteTaskCommand) -> TransitionResult:
+        await self._ready()
+        async with self._lock:
+            self._check_task(cmd)
+            position = await self._record(
+                [TaskCompleted(task_id=cmd.task_id, outcome=cmd.outcome, note=cmd.note)], cmd.actor)
+            self._tasks = [t for t in self._tasks if t.task_id != cmd.task_id]
+            return self._answer(position)
+
+    @complete_task.validator
+    def _validate_complete_task(self, cmd: CompleteTaskCommand) -> None:
+        self._check_task(cmd)
+
+    def _check_task(self, cmd: CompleteTaskCommand) -> None:
+        self._check(lambda s: rules.check_command(s, "complete_task"))
+        if cmd.task_id == self._step_task and self._step is not None:
+            raise ApplicationError(
+                f"the task of the step '{self._step}' closes when the step is recorded (allowed now: "
+                f"{', '.join(self._allowed())})", {"allowed": self._allowed()}, type="CommandRefused")
+        try:
+            task_rules.check_completion(next((t for t in self._tasks if t.task_id == cmd.task_id), None),
+                                        cmd.outcome, cmd.note)
+        except task_rules.TaskRefused as exc:
+            raise ApplicationError(str(exc).replace("pathway", "transition"), type="CommandRefused") from None
+
+    # -- steps, due dates, escalation --------------------------------------------
+
+    async def _wait_for_change_or_due(self, done: Callable[[], bool]) -> None:
+        """Sleep until a command changes something, `done()` holds, or the current step falls overdue."""
+        self._changed = False
+        seq = self._step_seq
+        at = self._overdue_at()
+        now = workflow.now()
+        if at is None or at > now:
+            try:
+                await workflow.wait_condition(lambda: self._changed or done() or self._state == "completed",
+                                              timeout=(at - now) if at else None)
+                return
+            except asyncio.TimeoutError:
+                pass
+        async with self._lock:
+            # A command may have moved the step on while the timer fired.
+            if self._step_seq == seq and self._step is not None and not self._step_overdue:
+                await self._escalate()
+
+    async def _escalate(self) -> None:
+        assert self._step is not None and self._step_due is not None and self._step_task is not None
+        await self._record(
+            [TransitionStepOverdue(transition_id=self._in.transition_id, step=self._step, due=self._step_due),
+             TaskOverdue(task_id=self._step_task, due=self._step_due)],
+            Actor.engine(),
+        )
+        self._step_overdue = True
+        self._publish()
+
+    def _overdue_at(self) -> datetime | None:
+        # Taken on its due date is in time: late from the next Copenhagen midnight.
+        if self._step is None or self._step_overdue or self._step_due is None:
+            return None
+        return copenhagen.midnight(self._step_due + timedelta(days=1))
+
+    async def _due_in(self, working_days: int) -> date:
+        return await workflow.execute_activity(
+            "working_day_deadline", WorkingDayDeadline(start=self._today(), working_days=working_days),
+            result_type=date, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+    async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict]:
+        """Events closing the current step's task and opening the next one's; the state to apply after."""
+        if step == self._step:
+            return [], {}
+        events: list[DomainEvent] = []
+        if self._step_task is not None:
+            events.append(TaskCompleted(task_id=self._step_task, outcome="done", note=f"{self._step} recorded"))
+        if step is None:
+            return events, {"step": None, "task": None, "due": None}
+        due = await self._due_in(rules.step_due_days(self._in.due_days)[step])
+        side, role = rules.step_owner(step, self._in.direction)
+        task = Task(task_id=str(workflow.uuid4()), kind=f"transition_{step}", title=rules.STEP_TITLES[step],
+                    phase=None, owner_role=role, owner_org=self._org(side), due=due, mandatory=True)
+        events += [
+            TransitionStepStarted(transition_id=self._in.transition_id, step=step, owner_org=task.owner_org,
+                                  task_id=task.task_id, due=due),
+            self._task_opened(task),
+        ]
+        return events, {"step": step, "task": task.task_id, "due": due}
+
+    def _apply_step(self, change: dict) -> None:
+        if not change:
+            return
+        self._step, self._step_task, self._step_due = change["step"], change["task"], change["due"]
+        self._step_overdue = False
+        self._step_seq += 1
+
+    async def _advance(
+        self, events: list[DomainEvent], actor: Actor, *, state: State, settled: Any = _KEEP, recommends: Any = _KEEP
+    ) -> TransitionResult:
+        """Record a step's events with the step change they cause, then move the state."""
+        after = self._situation().model_copy(update={
+            "state": state,
+            **({"settled": settled} if settled is not _KEEP else {}),
+            **({"recommends_transition": recommends} if recommends is not _KEEP else {}),
+        })
+        step_events, step_state = await self._step_change(rules.current_step(after))
+        position = await self._record([*events, *step_events], actor)
+        self._state, self._settled, self._recommends = after.state, after.settled, after.recommends_transition
+        self._apply_step(step_state)
+        return self._answer(position)
+
+    # -- helpers -----------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        # A command can arrive in the run's first task, before `run` has recorded
+        # TransitionReported: let that go first, so the stream opens with it.
+        await workflow.wait_condition(lambda: self._reported)
+
+    def _situation(self) -> Situation:
+        return Situation(direction=self._in.direction, branch=self._in.branch, state=self._state,
+                         settled=self._settled, recommends_transition=self._recommends)
+
+    def _check(self, rule: Callable[[Situation], None]) -> None:
+        # Only an ApplicationError fails an update; any other exception would
+        # fail the workflow task and retry it forever.
+        try:
+            rule(self._situation())
+        except TransitionRefused as exc:
+            raise ApplicationError(str(exc), {"allowed": exc.allowed}, type="CommandRefused") from None
+
+    def _allowed(self) -> list[str]:
+        return rules.allowed_commands(self._situation())
+
+    def _today(self) -> date:
+        return copenhagen.local_date(workflow.now())
+
+    def _org(self, side: str) -> str:
+        return f"municipality:{self._in.municipality}" if side == "municipality" else f"region:{self._in.region}"
+
+    def _task_opened(self, task: Task) -> TaskOpened:
+        # The transition id rides in `referral_id` (the transition stands where a referral would). No
+        # `pathway_id`, even on a move back: the pathway's task list is the pathway's own, and its
+        # complete-task route would not find these.
+        return TaskOpened(task_id=task.task_id, referral_id=self._in.transition_id,
+                          kind=task.kind, title=task.title, phase=None, owner_role=task.owner_role,
+                          owner_org=task.owner_org, due=task.due, mandatory=task.mandatory)
+
+    def _joint_plan_event(self, pathway_id: str, plan: dict) -> JointPlanRecorded:
+        return JointPlanRecorded(meeting_id=workflow_id(self._in.transition_id), pathway_id=pathway_id,
+                                 kind=plan["kind"], summary=plan["summary"], agreed_by=plan["agreed_by"])
+
+    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
+        result = await record(stream_id(self._in.transition_id), self._version, events, actor)
+        self._version = result.last_version
+        return result.last_position
+
+    def _answer(self, position: int, task_id: str | None = None) -> TransitionResult:
+        self._changed = True
+        self._publish()
+        return TransitionResult(transition=self._view(), position=position, task_id=task_id)
+
+    def _view(self) -> TransitionView:
+        s = self._situation()
+        return TransitionView(
+            transition_id=self._in.transition_id, direction=self._in.direction, branch=self._in.branch,
+            state=self._state, settled=self._settled, outcome=self._outcome, current_step=self._step,
+            step_due=self._step_due, overdue=self._step_overdue, pathway_id=self._pathway_id,
+            closure=self._closure, patient_may_be_involved=rules.patient_may_be_involved(s),
+            allowed=rules.allowed_commands(s), open_tasks=list(self._tasks),
+        )
+
+    def _publish(self) -> None:
+        late = self._step_overdue and self._step is not None
+        attrs = [
+            sa.PATHWAY_KIND.value_set("transition"),
+            sa.PHASE.value_set(self._state),
+            sa.REGION.value_set(self._in.region),
+            sa.MUNICIPALITY.value_set(self._in.municipality),
+            sa.OVERDUE.value_set(late),
+            sa.NEXT_DUE.value_set(copenhagen.midnight(self._step_due + timedelta(days=1)))
+            if self._step_due is not None else sa.NEXT_DUE.value_unset(),
+        ]
+        if self._in.group:
+            attrs.append(sa.TARGET_GROUP.value_set(self._in.group))
+        workflow.upsert_search_attributes(attrs)
+        # What the Temporal UI shows on the workflow's page: process state only, nothing clinical.
+        step = (f"next step: {self._step}, due {self._step_due}{' — OVERDUE' if late else ''}"
+                if self._step else f"outcome: {self._outcome or '-'}")
+        workflow.set_current_details(
+            f"**{self._state}** ({self._in.direction}, {self._in.branch}); {step}; "
+            f"allowed: {', '.join(self._allowed()) or 'nothing'}"
+        )
