@@ -1,0 +1,505 @@
+"""A group-2 phase-in campaign per psychiatric centre and municipality (spec §6, seed 004), as a durable process.
+
+Id `campaign-<campaign_id>`, the only writer of the event stream of the same name.
+The rules are pure, in `domain.campaign`; this module applies them and keeps the
+timers: the reminder when the lists are not shared in time, and each decided start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from dualpath import search_attributes as sa
+    from dualpath.activities.meetings import WorkingDayDeadline
+    from dualpath.domain import campaign as rules
+    from dualpath.domain import copenhagen
+    from dualpath.domain.campaign import (
+        CampaignRefused,
+        CampaignState,
+        ConsentForm,
+        ConsentState,
+        DecisionKind,
+        KkrContact,
+        ListedRow,
+        NetworkMeetingPlan,
+        Person,
+        Phase,
+        Side,
+    )
+    from dualpath.domain.campaign_events import (
+        CampaignConsentRecorded,
+        CampaignListsShared,
+        CampaignListUploaded,
+        CampaignMeetingHeld,
+        CampaignNetworkMeetingPlanned,
+        CampaignOpened,
+        CampaignPathwayStarted,
+        CampaignPersonDecided,
+        CampaignShareReminded,
+        CampaignStartCancelled,
+        CoordinationStarted,
+        KkrContactsSet,
+    )
+    from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
+    from dualpath.workflows import pathway
+    from dualpath.workflows.record import record
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# The municipality's task when coordinated treatment starts: due this many working days after the start.
+COORDINATION_TASK_WORKING_DAYS = 5
+
+
+def workflow_id(campaign_id: str) -> str:
+    return f"campaign-{campaign_id}"
+
+
+def stream_id(campaign_id: str) -> str:
+    return f"campaign-{campaign_id}"
+
+
+class CampaignInput(BaseModel):
+    campaign_id: str
+    centre: str
+    region: str
+    municipality: str
+    collaboration_meeting_on: date
+    share_days: int
+    group2_opens_on: date
+    catalogue_version: str
+    actor: Actor
+    # Set on continue-as-new: the state carried over.
+    state: CampaignState | None = None
+
+
+class KkrCommand(BaseModel):
+    contacts: list[KkrContact]
+    actor: Actor
+
+
+class UploadListCommand(BaseModel):
+    side: Side
+    rows: list[ListedRow]
+    actor: Actor
+
+
+class ConsentCommand(BaseModel):
+    patient_id: str
+    side: Side
+    state: ConsentState
+    form: ConsentForm
+    actor: Actor
+
+
+class ShareCommand(BaseModel):
+    actor: Actor
+
+
+class MeetingCommand(BaseModel):
+    held_on: date
+    note: str | None = None
+    actor: Actor
+
+
+class DecideCommand(BaseModel):
+    patient_id: str
+    decision: DecisionKind
+    from_date: date | None = None
+    actor: Actor
+
+
+class NetworkMeetingCommand(BaseModel):
+    patient_id: str
+    plan: NetworkMeetingPlan
+    actor: Actor
+
+
+class CampaignView(BaseModel):
+    campaign_id: str
+    phase: Phase
+    share_by: date
+    shared_on: date | None
+    earliest_meeting_on: date | None
+    meeting_planned_on: date
+    meeting_held_on: date | None
+    reminder_sent: bool
+    lists: dict[str, int]  # side → people on it
+    people: list[Person]
+    timetable: list[Person]
+
+
+class CampaignResult(BaseModel):
+    """An update's answer, with the event-store position read models must reach."""
+
+    campaign: CampaignView
+    position: int
+
+
+@workflow.defn(name="CampaignWorkflow", failure_exception_types=[ValidationError])
+class CampaignWorkflow:
+    """A group-2 phase-in campaign (spec §6).
+
+    On start records CampaignOpened. Timers: at `REMINDER_DAYS` before the share-by date
+    (the planned meeting less `share_days`), if the lists are not shared, a reminder task
+    for both sides (closed when they are shared); on each decided date, the person's
+    integrated pathway starts (a child PathwayWorkflow that outlives this one, ABANDON)
+    or coordination starts (an event and a task for the municipality).
+
+    Updates (a validator refuses with type CommandRefused, writing nothing; `domain.campaign`
+    has the rules): `set_kkr_contacts`, `upload_list`, `record_consent`, `share_lists`,
+    `hold_collaboration_meeting`, `decide`, `plan_network_meeting`; each answers CampaignResult.
+    Queries: `view() -> CampaignView`.
+    Activities: `append_events`, `working_day_deadline`.
+    """
+
+    @workflow.init
+    def __init__(self, input: CampaignInput) -> None:
+        self._s: CampaignState = input.state or CampaignState(
+            campaign_id=input.campaign_id, centre=input.centre, region=input.region,
+            municipality=input.municipality, meeting_planned_on=input.collaboration_meeting_on,
+            share_days=input.share_days, group2_opens_on=input.group2_opens_on,
+            catalogue_version=input.catalogue_version,
+        )
+        self._in = input
+        self._changed = False
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: CampaignInput) -> CampaignView:
+        s = self._s
+        if not s.opened:
+            async with self._lock:
+                await self._record([CampaignOpened(
+                    campaign_id=s.campaign_id, centre=s.centre, region=s.region, municipality=s.municipality,
+                    collaboration_meeting_on=s.meeting_planned_on, share_by=rules.share_by(s),
+                    share_days=s.share_days)], input.actor)
+                s.opened = True
+        self._publish()
+        while True:
+            async with self._lock:
+                await self._fire_due()
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._in.model_copy(update={"state": self._s}))
+            self._changed = False
+            at = self._next_timer()
+            if at is not None and at <= workflow.now():
+                continue
+            try:
+                await workflow.wait_condition(lambda: self._changed,
+                                              timeout=(at - workflow.now()) if at is not None else None)
+            except asyncio.TimeoutError:
+                pass
+
+    @workflow.query
+    def view(self) -> CampaignView:
+        return self._view()
+
+    # -- updates ---------------------------------------------------------------------
+
+    @workflow.update
+    async def set_kkr_contacts(self, cmd: KkrCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            position = await self._record([KkrContactsSet(
+                campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])], cmd.actor)
+            self._s.kkr_contacts = list(cmd.contacts)
+            return self._answer(position)
+
+    @workflow.update
+    async def upload_list(self, cmd: UploadListCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows))
+            new = {r.patient_id: r for r in cmd.rows}
+            people: list[Person] = []
+            removed: list[str] = []
+            for p in self._s.people:
+                rows = {k: v for k, v in p.rows.items() if k != cmd.side}
+                if p.patient_id in new:
+                    r = new.pop(p.patient_id)
+                    rows[cmd.side] = r.row
+                    p = p.model_copy(update={"rows": rows, **self._facts(r, p, cmd.side)})
+                elif not rows:
+                    removed.append(p.patient_id)
+                    continue
+                else:
+                    p = p.model_copy(update={"rows": rows})
+                people.append(p)
+            people += [Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
+                       for r in cmd.rows if r.patient_id in new]
+            position = await self._record([CampaignListUploaded(
+                campaign_id=self._s.campaign_id, side=cmd.side, uploaded_on=self._today(),
+                people=[r.model_dump() for r in cmd.rows], removed=removed)], cmd.actor)
+            self._s.people = people
+            self._s.uploaded[cmd.side] = self._today()
+            return self._answer(position)
+
+    @upload_list.validator
+    def _validate_upload(self, cmd: UploadListCommand) -> None:
+        self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows))
+
+    @staticmethod
+    def _facts(r: ListedRow, p: Person | None, side: Side) -> dict:
+        # The clinic knows the psychiatric facts: once the person is on its list, a municipality's row
+        # does not overwrite them.
+        if p is not None and side == "municipality" and "clinic" in p.rows:
+            return {}
+        return {"psychiatric_contact": r.psychiatric_contact,
+                "municipal_substance_treatment": r.municipal_substance_treatment,
+                "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None)}
+
+    @workflow.update
+    async def record_consent(self, cmd: ConsentCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state))
+            p = rules.person(self._s, cmd.patient_id)
+            events: list[DomainEvent] = [CampaignConsentRecorded(
+                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, side=cmd.side, state=cmd.state,
+                form=cmd.form)]
+            cancel = cmd.state == "refused" and p.status == "scheduled"
+            if cancel:
+                events.append(CampaignStartCancelled(
+                    campaign_id=self._s.campaign_id, patient_id=cmd.patient_id,
+                    reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start"))
+            position = await self._record(events, cmd.actor)
+            p.consent[cmd.side] = cmd.state
+            if cancel:
+                p.status = "cancelled"
+            return self._answer(position)
+
+    @record_consent.validator
+    def _validate_consent(self, cmd: ConsentCommand) -> None:
+        self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state))
+
+    @workflow.update
+    async def share_lists(self, cmd: ShareCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda: rules.check_share(self._s))
+            today = self._today()
+            events: list[DomainEvent] = [CampaignListsShared(
+                campaign_id=self._s.campaign_id, shared_on=today,
+                earliest_meeting_on=today + timedelta(days=self._s.share_days))]
+            events += [TaskCompleted(task_id=t, outcome="done", note="the lists are shared")
+                       for t in self._s.reminder_tasks]
+            position = await self._record(events, cmd.actor)
+            self._s.shared_on, self._s.reminder_tasks = today, []
+            return self._answer(position)
+
+    @share_lists.validator
+    def _validate_share(self, cmd: ShareCommand) -> None:
+        self._check(lambda: rules.check_share(self._s))
+
+    @workflow.update
+    async def hold_collaboration_meeting(self, cmd: MeetingCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today()))
+            not_discussed = [p.patient_id for p in self._s.people if rules.not_discussed_mark(p)]
+            position = await self._record([CampaignMeetingHeld(
+                campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note,
+                not_discussed=not_discussed)], cmd.actor)
+            self._s.meeting_held_on = cmd.held_on
+            return self._answer(position)
+
+    @hold_collaboration_meeting.validator
+    def _validate_meeting(self, cmd: MeetingCommand) -> None:
+        self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today()))
+
+    @workflow.update
+    async def decide(self, cmd: DecideCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(self._decision_rule(cmd))
+            position = await self._record([CampaignPersonDecided(
+                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, decision=cmd.decision,
+                from_date=cmd.from_date)], cmd.actor)
+            p = rules.person(self._s, cmd.patient_id)
+            p.decision, p.from_date = cmd.decision, cmd.from_date
+            p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
+            return self._answer(position)
+
+    @decide.validator
+    def _validate_decide(self, cmd: DecideCommand) -> None:
+        self._check(self._decision_rule(cmd))
+
+    def _decision_rule(self, cmd: DecideCommand):
+        return lambda: rules.check_decision(self._s, cmd.patient_id, cmd.decision, cmd.from_date, self._today())
+
+    @workflow.update
+    async def plan_network_meeting(self, cmd: NetworkMeetingCommand) -> CampaignResult:
+        await self._ready()
+        async with self._lock:
+            self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id))
+            position = await self._record([CampaignNetworkMeetingPlanned(
+                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, on=cmd.plan.on,
+                accompaniment=cmd.plan.accompaniment, outreach=cmd.plan.outreach, note=cmd.plan.note)],
+                cmd.actor)
+            rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
+            return self._answer(position)
+
+    @plan_network_meeting.validator
+    def _validate_network_meeting(self, cmd: NetworkMeetingCommand) -> None:
+        self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id))
+
+    # -- timers --------------------------------------------------------------------------
+
+    def _reminder_at(self) -> datetime | None:
+        s = self._s
+        if s.shared_on is not None or s.reminder_sent:
+            return None
+        return copenhagen.midnight(rules.reminder_on(s))
+
+    def _due_starts(self) -> list[Person]:
+        return [p for p in self._s.people if p.status == "scheduled" and p.from_date is not None]
+
+    def _next_timer(self) -> datetime | None:
+        instants = [copenhagen.midnight(p.from_date) for p in self._due_starts() if p.from_date]
+        if (at := self._reminder_at()) is not None:
+            instants.append(at)
+        return min(instants, default=None)
+
+    async def _fire_due(self) -> None:
+        now = workflow.now()
+        if (at := self._reminder_at()) is not None and at <= now:
+            await self._remind()
+        for p in self._due_starts():
+            if p.from_date is not None and copenhagen.midnight(p.from_date) <= now:
+                await self._start(p)
+
+    async def _remind(self) -> None:
+        s = self._s
+        due = rules.share_by(s)
+        tasks = [
+            TaskOpened(task_id=str(workflow.uuid4()), referral_id=s.campaign_id, kind="campaign_share_lists",
+                       title=f"Del listen over gruppe 2 senest {due} (samarbejdsmøde {s.meeting_planned_on})",
+                       phase=None, owner_role=role, owner_org=org, due=due, mandatory=True)
+            for role, org in (("clinician", f"region:{s.region}"), ("municipality", f"municipality:{s.municipality}"))
+        ]
+        await self._record([CampaignShareReminded(campaign_id=s.campaign_id, reminded_on=self._today(), share_by=due,
+                                                  task_ids=[t.task_id for t in tasks]), *tasks], Actor.engine())
+        s.reminder_sent, s.reminder_tasks = True, [t.task_id for t in tasks]
+        self._publish()
+
+    async def _start(self, p: Person) -> None:
+        s = self._s
+        assert p.from_date is not None
+        if p.decision == "integrated":
+            pathway_id = str(workflow.uuid4())
+            await workflow.start_child_workflow(
+                pathway.PathwayWorkflow.run,
+                pathway.PathwayInput(
+                    state=pathway.PathwayState(
+                        pathway_id=pathway_id,
+                        # The campaign stands where a referral would: the pathway's origin.
+                        referral_id=s.campaign_id,
+                        patient_id=p.patient_id,
+                        group=2,
+                        region=s.region,
+                        municipality=s.municipality,
+                        catalogue_version=s.catalogue_version,
+                        municipal_substance_treatment=p.municipal_substance_treatment,
+                    ),
+                    actor=Actor.engine(),
+                ),
+                id=pathway.workflow_id(pathway_id),
+                # The pathway lives for years; the campaign does not own it.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary="Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
+            )
+            await self._record([CampaignPathwayStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
+                                                       pathway_id=pathway_id, started_on=p.from_date)],
+                               Actor.engine())
+            p.pathway_id = pathway_id
+        else:
+            due = await workflow.execute_activity(
+                "working_day_deadline",
+                WorkingDayDeadline(start=p.from_date, working_days=COORDINATION_TASK_WORKING_DAYS),
+                result_type=date, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            task = TaskOpened(
+                task_id=str(workflow.uuid4()), referral_id=s.campaign_id, kind="campaign_coordination_start",
+                title=f"Koordineret behandling starter {p.from_date} (gruppe 2, kampagne {s.centre})",
+                phase=None, owner_role="municipality", owner_org=f"municipality:{s.municipality}", due=due,
+                mandatory=True)
+            await self._record([CoordinationStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
+                                                    started_on=p.from_date, task_id=task.task_id), task],
+                               Actor.engine())
+        p.status, p.started_on = "started", p.from_date
+        self._publish()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        # A command may arrive in the first task, before `run` has recorded CampaignOpened.
+        await workflow.wait_condition(lambda: self._s.opened)
+
+    def _check(self, rule) -> None:
+        # Only an ApplicationError fails an update; any other exception would fail the task and retry it.
+        try:
+            rule()
+        except CampaignRefused as exc:
+            raise ApplicationError(str(exc), type="CommandRefused") from None
+
+    def _today(self) -> date:
+        return copenhagen.local_date(workflow.now())
+
+    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
+        result = await record(stream_id(self._s.campaign_id), self._s.version, events, actor)
+        self._s.version = result.last_version
+        return result.last_position
+
+    def _answer(self, position: int) -> CampaignResult:
+        self._changed = True
+        self._publish()
+        return CampaignResult(campaign=self._view(), position=position)
+
+    def _view(self) -> CampaignView:
+        s = self._s
+        return CampaignView(
+            campaign_id=s.campaign_id, phase=rules.phase(s), share_by=rules.share_by(s), shared_on=s.shared_on,
+            earliest_meeting_on=rules.earliest_meeting(s), meeting_planned_on=s.meeting_planned_on,
+            meeting_held_on=s.meeting_held_on, reminder_sent=s.reminder_sent,
+            lists={side: sum(1 for p in s.people if side in p.rows) for side in rules.SIDES},
+            people=[p.model_copy(deep=True) for p in s.people],
+            timetable=[p.model_copy(deep=True) for p in rules.timetable(s)],
+        )
+
+    def _next_due(self) -> date | None:
+        s = self._s
+        if s.shared_on is None:
+            return rules.share_by(s)
+        if s.meeting_held_on is None:
+            return max(s.meeting_planned_on, rules.earliest_meeting(s) or s.meeting_planned_on)
+        return min((p.from_date for p in self._due_starts() if p.from_date), default=None)
+
+    def _publish(self) -> None:
+        s = self._s
+        due = self._next_due()
+        phase = rules.phase(s)
+        workflow.upsert_search_attributes([
+            sa.PATHWAY_KIND.value_set("campaign"),
+            sa.PHASE.value_set(phase),
+            sa.REGION.value_set(s.region),
+            sa.MUNICIPALITY.value_set(s.municipality),
+            sa.TARGET_GROUP.value_set(2),
+            sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
+        ])
+        # What the Temporal UI shows on the workflow's page: process state and counts only.
+        counts = {st: sum(1 for p in s.people if p.status == st) for st in ("scheduled", "started", "not_relevant")}
+        without = sum(1 for p in s.people if rules.not_discussed_mark(p))
+        workflow.set_current_details(
+            f"**{phase}** — {s.centre}, municipality {s.municipality}; lists: "
+            f"{', '.join(f'{k} {v}' for k, v in self._view().lists.items())}; shared: {s.shared_on or 'no'} "
+            f"(by {rules.share_by(s)}); meeting planned {s.meeting_planned_on}, held {s.meeting_held_on or 'no'}; "
+            f"without consent {without}; scheduled {counts['scheduled']}, started {counts['started']}, "
+            f"not relevant {counts['not_relevant']}; next due {due or '-'}"
+        )
