@@ -28,7 +28,7 @@ test: $(STAMP)
 # Refresh the histories the replay tests replay (commit them with the change
 # that made them; never to paper over a replay failure of running pathways).
 record-histories: $(STAMP)
-	$(BIN)/pytest -q tests/api tests/inpatient tests/meetings tests/transitions tests/workflows --record-histories
+	$(BIN)/pytest -q tests/api tests/inpatient tests/meetings tests/transitions tests/campaigns tests/workflows --record-histories
 
 # Refresh docs/screenshots/ (worklist.png, pathway.png): the staff pages in headless chromium.
 screenshots: $(STAMP)

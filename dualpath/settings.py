@@ -82,6 +82,9 @@ class Settings(BaseSettings):
         "assessment": 2, "agreement": 5, "collaboration_meeting": 10, "psychiatry_decision": 5, "who_says_what": 3,
         "network_meeting": 10, "patient_talk": 10, "completion": 5, "closure": 30}
 
+    # Group-2 phase-in (seed 004): both lists shared at least this many days before the collaboration meeting.
+    campaign_share_days_before_meeting: int = Field(default=14, ge=0, le=90)
+
     # FMK notices ("FMK changed for this patient"): POSTed to this URL, else recorded locally; seconds per attempt.
     fmk_notice_url: str | None = None
     fmk_notice_timeout: float = Field(default=10.0, gt=0, le=25)

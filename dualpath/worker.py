@@ -22,6 +22,7 @@ from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
 from dualpath.domain.discharge import DischargeSettings
+from dualpath.workflows.campaign import CampaignWorkflow
 from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
@@ -30,7 +31,8 @@ from dualpath.workflows.transition import TransitionWorkflow
 
 log = structlog.get_logger("dualpath.worker")
 
-WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow, TransitionWorkflow]
+WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow, TransitionWorkflow,
+             CampaignWorkflow]
 
 
 def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:

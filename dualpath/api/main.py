@@ -15,8 +15,22 @@ from fastapi import Depends, FastAPI, Request
 from dualpath import logs, temporal_client
 from dualpath.api import errors, metrics
 from dualpath.api.deps import Resources, _current_staff
-from dualpath.api.routes import admissions, consents, health, meetings, pathways, referrals, tasks
-from dualpath.api.routes import medication
+from dualpath import web
+from dualpath.api.routes import (
+    admissions,
+    audit,
+    campaigns,
+    codec,
+    consents,
+    health,
+    medication,
+    meetings,
+    pathways,
+    referrals,
+    reports,
+    tasks,
+    transitions,
+)
 from dualpath.eventstore import EventStore, ProjectionRunner, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.readmodels.registry import all_projections
@@ -31,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         dsn = await database_url(settings)
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        # Bounded, so a database that is away answers 503 (api/errors.py) instead of hanging a request.
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=30)
         await migrate(pool)
         runner = ProjectionRunner(pool, dsn, all_projections())
         feeding = asyncio.create_task(_keep_feeding(runner), name="projections")
@@ -87,6 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consents.router, dependencies=authenticated)
     app.include_router(medication.router, dependencies=authenticated)
     app.include_router(admissions.router, dependencies=authenticated)
+    app.include_router(reports.router, dependencies=authenticated)
+    app.include_router(codec.router, dependencies=authenticated)
+    app.include_router(transitions.router, dependencies=authenticated)
+    app.include_router(campaigns.router, dependencies=authenticated)
+    app.include_router(campaigns.cvd_router, dependencies=authenticated)
+    app.include_router(audit.router, dependencies=authenticated)
+    app.add_middleware(codec.CodecCors, ui_port=settings.temporal_ui_port)  # the Temporal UI's browser calls /codec/*
+    web.mount(app)  # the staff pages (HTML, cookie sign-in) and their static files
     return app
 
 

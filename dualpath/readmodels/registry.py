@@ -1,5 +1,6 @@
 """Every projection the engine keeps; the API feeds them, `projections rebuild` rebuilds them."""
 
+from dualpath.readmodels.campaigns import CampaignsProjection
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
 from dualpath.readmodels.stays import StaysProjection
@@ -8,4 +9,5 @@ from dualpath.readmodels.transitions import TransitionsProjection
 
 
 def all_projections():
-    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection(), TransitionsProjection()]
+    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection(), TransitionsProjection(),
+            CampaignsProjection()]

@@ -1,0 +1,215 @@
+"""The Danish words the pages show for the engine's identifiers (the spec's glossary).
+
+Only words: no rule lives here. Unknown identifiers are shown as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dualpath.domain import ambulatory, inpatient, municipalities
+from dualpath.domain.meetings import DANISH_NAMES as MEETING_NAMES
+
+ROLES = {
+    "clinician": "Behandler (psykiatrien)",
+    "visitation": "Visitator (psykiatrien)",
+    "municipality": "Kommunal medarbejder",
+    "ops": "Drift",
+}
+
+ROLES_SHORT = {"clinician": "Behandler", "visitation": "Visitator", "municipality": "Kommune", "ops": "Drift"}
+
+LEVELS = {
+    "primary": "Behandling i primærsektoren",
+    "coordinated": "Koordineret (parallel) behandling",
+    "integrated_stable": "Integreret behandling – stabil",
+    "integrated_unstable": "Integreret behandling – ustabil",
+    "inpatient": "Indlagt (døgnafsnit)",
+}
+
+PATHWAY_STATUS = {"active": "Aktivt forløb", "ended": "Afsluttet"}
+
+REFERRAL_STATUS = {
+    "awaiting_visitation": "Afventer visitation",
+    "held_until_phase_in": "Afventer indfasning af målgruppen",
+    "not_eligible": "Opfylder ikke kriterierne",
+    "accepted": "Accepteret",
+    "declined": "Afvist",
+    "attached": "Knyttet til et åbent forløb",
+}
+
+SOURCES = {
+    "municipality": "Kommune (fx rusmiddelbehandlingen)",
+    "general_practice": "Almen praksis (egen læge)",
+    "psychiatric_clinic": "Psykiatrisk ambulatorium",
+    "acute_function": "Akutfunktion",
+    "inpatient_ward": "Sengeafsnit (døgnafsnit)",
+}
+
+PSYCHIATRIC_CONTACT = {
+    "current": "Aktuel kontakt med psykiatrien",
+    "within_last_year": "Kontakt med psykiatrien inden for det seneste år, ikke nu",
+    "none": "Ingen kontakt med psykiatrien",
+}
+
+MENTAL_ILLNESS = {
+    "severe": "Svær",
+    "moderate": "Moderat",
+    "suspected": "Mistanke om moderat til svær psykisk lidelse",
+    "mild": "Let",
+    "none": "Ingen",
+}
+
+# The four visitation criteria (spec §1), in the order the engine checks them.
+CRITERIA = [
+    ("mental_illness", "1. Behandlingskrævende psykisk lidelse af moderat til svær grad, eller mistanke herom"),
+    ("substance_problem", "2. Samtidig rusmiddelproblematik"),
+    ("reduced_functioning", "3. Nedsat funktionsevne"),
+    ("parallel_treatment_insufficient",
+     "4. Parallel (koordineret) behandling er ikke tilstrækkelig eller har ikke virket"),
+]
+
+CONSENT_SCOPES = {
+    "dialogue": "Dialog mellem region og kommune",
+    "inform_municipal_treatment": "Orientering af kommunal rusmiddelbehandling (indlæggelse, udskrivelse, FMK)",
+}
+CONSENT_STATES = {"given": "Givet", "refused": "Afslået", "withdrawn": "Trukket tilbage"}
+CONSENT_FORMS = {"written": "Skriftligt", "oral": "Mundtligt"}
+
+TASK_STATES = {"open": "Åben", "done": "Udført", "not_possible": "Ikke muligt", "cancelled": "Annulleret"}
+
+END_REASONS = {
+    "transition_coordinated": "Planlagt overgang til koordineret behandling",
+    "transition_outside_psychiatry": "Planlagt overgang til forløb uden for psykiatrien",
+    "patient_declined": "Patienten ønsker ikke at fortsætte",
+    "moved_away": "Patienten er fraflyttet",
+    "died": "Patienten er død",
+    "other": "Anden årsag",
+}
+PLANNED_ENDS = {e.value for e in ambulatory.PLANNED_ENDS}
+
+MEETING_KINDS = {k: v[0].upper() + v[1:] for k, v in MEETING_NAMES.items()}
+MEETING_STATUS = {"called": "Indkaldt", "scheduled": "Planlagt", "held": "Afholdt", "cancelled": "Aflyst"}
+JOINT_PLANS = {
+    "udskrivningsaftale": "Udskrivningsaftale",
+    "koordinationsplan": "Koordinationsplan",
+    "koordinerende_indsatsplan": "Koordinerende indsatsplan",
+}
+
+VIA = {"acute_function": "Via akutfunktion/modtagelse", "planned": "Planlagt indlæggelse"}
+STAY_STATUS = {"admitted": "Indlagt", "discharged": "Udskrevet"}
+FOLLOW_UPS = {
+    "home_visit": "Hjemmebesøg ved det ambulante team",
+    "acute_team": "Opfølgning ved det ambulante akutteam",
+    "ward_contact": "Kontakt med afsnittet over fridagene (besøg eller telefon)",
+    "acute_team_weekend": "Akutteamet over de kommende fridage",
+}
+
+PHASES = ambulatory.PHASE_NAMES
+STAY_PHASES = inpatient.PHASE_NAMES
+
+EVENTS = {
+    "PathwayStarted": "Forløbet startede",
+    "PhaseChanged": "Fase skiftet",
+    "LevelOfCareChanged": "Behandlingsniveau ændret",
+    "PathwayEnded": "Forløbet afsluttet",
+    "TaskOpened": "Opgave oprettet",
+    "TaskCompleted": "Opgave lukket",
+    "TaskCancelled": "Opgave annulleret",
+    "TaskOverdue": "Opgave overskredet",
+    "ConsentRecorded": "Samtykke registreret",
+    "AdmissionRecorded": "Indlæggelse",
+    "StayDischargeRecorded": "Udskrivelse",
+    "ReferralAttached": "Henvisning knyttet til forløbet",
+    "MeetingHeld": "Møde afholdt",
+    "JointPlanRecorded": "Fælles plan",
+    "MedicationChanged": "Medicinændring (FMK)",
+}
+
+
+def role(value: str) -> str:
+    return ROLES.get(value, value)
+
+
+def org(value: str) -> str:
+    """'region:1082' → 'Region Midtjylland'; 'municipality:751' → 'Aarhus (751)'."""
+    kind, _, code = value.partition(":")
+    if kind == "region":
+        return municipalities.REGIONS.get(code, f"Region {code}")
+    if kind == "municipality":
+        return municipality(code)
+    if kind == "ops":
+        return "Drift"
+    return value
+
+
+def region(code: str | None) -> str:
+    return municipalities.REGIONS.get(code or "", code or "–")
+
+
+def municipality(code: str | None) -> str:
+    if not code:
+        return "–"
+    try:
+        return f"{municipalities.municipality(code).name} ({code})"
+    except ValueError:
+        return f"kommune {code}"
+
+
+def all_municipalities() -> list[tuple[str, str]]:
+    return sorted(((m.code, m.name) for m in municipalities.MUNICIPALITIES), key=lambda m: m[1])
+
+
+def _date(value: Any) -> str:
+    """'2026-12-07' → '07.12.2026' (event data carries ISO dates)."""
+    text = str(value or "")
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}.{text[5:7]}.{text[0:4]}"
+    return text
+
+
+def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
+    """A line about what an event says (clinical roles only get `data`; others see the type)."""
+    d = entry.data or {}
+    t = entry.type
+    if not d:
+        return ""
+    title = (task_titles or {}).get(d.get("task_id", ""), "")
+    if t == "PhaseChanged":
+        text = f"Fase {d.get('from_phase')} {PHASES.get(d.get('from_phase'), '')} → {d.get('to_phase')} " \
+               f"{PHASES.get(d.get('to_phase'), '')}"
+        return text + (f" · {d['reason']}" if d.get("reason") else "")
+    if t == "PathwayStarted":
+        return f"Fase {d.get('phase')} {PHASES.get(d.get('phase'), '')} · {LEVELS.get(d.get('level_of_care'), '')}"
+    if t == "LevelOfCareChanged":
+        return f"{LEVELS.get(d.get('from_level'), d.get('from_level') or '–')} → " \
+               f"{LEVELS.get(d.get('to_level'), d.get('to_level') or '–')} · {d.get('reason', '')}"
+    if t == "TaskOpened":
+        return f"{d.get('title', d.get('kind', ''))} · frist {_date(d.get('due'))}"
+    if t == "TaskCompleted":
+        outcome = TASK_STATES.get(d.get("outcome"), d.get("outcome", ""))
+        return " · ".join(x for x in (title, outcome, d.get("note") or "") if x)
+    if t == "TaskCancelled":
+        return " · ".join(x for x in (title, d.get("reason", "")) if x)
+    if t == "TaskOverdue":
+        return " · ".join(x for x in (title, f"frist {_date(d.get('due'))}") if x)
+    if t == "ConsentRecorded":
+        return f"{CONSENT_SCOPES.get(d.get('scope'), d.get('scope'))} · {municipality(d.get('counterpart'))} · " \
+               f"{CONSENT_STATES.get(d.get('state'), d.get('state'))} ({CONSENT_FORMS.get(d.get('form'), '')})"
+    if t == "PathwayEnded":
+        return END_REASONS.get(d.get("reason_kind"), d.get("reason_kind", "")) + \
+            (f" · {d['reason']}" if d.get("reason") else "")
+    if t == "AdmissionRecorded":
+        return f"{VIA.get(d.get('via'), d.get('via', ''))} · indlagt {_date(d.get('admitted_on'))}"
+    if t == "StayDischargeRecorded":
+        return f"Udskrevet {_date(d.get('discharged_on'))}"
+    return ""
+
+
+def actor(by: dict | None) -> str:
+    if not by:
+        return ""
+    if by.get("role") == "engine":
+        return "motoren"
+    return f"{by.get('subject', '')} · {ROLES_SHORT.get(by.get('role', ''), by.get('role', ''))}, " \
+           f"{org(by.get('organisation', ''))}"
