@@ -22,22 +22,26 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, get_args
 
 from dualpath.domain import ambulatory, inpatient
+from dualpath.domain import campaign as campaign_rules
+from dualpath.domain import campaign_events as cev
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
 from dualpath.domain import meeting_events as mev
 from dualpath.domain import meetings as meeting_rules
 from dualpath.domain import referral_rules
+from dualpath.domain import transition as transition_rules
+from dualpath.domain import transition_events as tev
+from dualpath.workflows import campaign as campaign_wf
 from dualpath.workflows import inpatient_stay, meeting_messages, pathway, referral
+from dualpath.workflows import transition as transition_wf
 
 # The processes of the spec not built yet (a later issue); listed in docs/diagrams/README.md.
-STILL_TO_COME: dict[str, str] = {
-    "transition": "the cross-sector transition from coordinated to integrated treatment (spec §5)",
-    "group2_campaign": "the phase-in campaign for target group 2 (spec §6)",
-}
+STILL_TO_COME: dict[str, str] = {}
 
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
 # tests/docs checks that the workflow agrees).
@@ -484,6 +488,471 @@ def _meeting() -> Process:
     return b.build()
 
 
+# -- the cross-sector transition (spec §5) --------------------------------------------
+
+# Marks on the diagrams of the transition: a step that reaches the patient, and the rule that refuses it
+# before the parties agree (seed 002, principle 3).
+PATIENT_FACING_MARK = "patientrettet"
+NOT_BEFORE_AGREEMENT = "patienten inddrages ikke før enighed"
+NOT_BEFORE_ASSESSMENT = "patienten inddrages først efter psykiatriens vurdering"  # the no-consent branch
+# The steps staff take in any open state (extra tasks), drawn once in an event sub-process.
+TRANSITION_FINAL_STATES = ("closure_awaited", "completed")
+
+
+def transition_node_id(branch: str, state: str, settled: str | None = None) -> str:
+    """The user task of a state of the transition (split by what was settled where that changes the steps)."""
+    return f"{branch}_{state}" + (f"_{settled}" if settled else "")
+
+
+def _literal(model: type, name: str) -> tuple[str, ...]:
+    """The values a Literal field of a command model takes."""
+    values = get_args(model.model_fields[name].annotation)
+    if not values:
+        raise ValueError(f"{model.__name__}.{name} is not a Literal: the transition diagram needs updating")
+    return values
+
+
+def _transition_next(s, command: str) -> list[tuple[str, object]]:
+    """What a step leads to, as the workflow's update applies it: (label, next Situation or 'complete')."""
+    T = transition_rules
+    same = [(command, s)]
+    at = lambda state, **kw: s.model_copy(update={"state": state, **kw})  # noqa: E731
+    if command == "assess":
+        return [(command, at("assessed" if s.branch == "dialogue" else "assessed_alone"))]
+    if command == "record_agreement":
+        return [(f"{command}(on={on})", at("agreed", settled=on)) for on in _literal(T.Agreement, "on")]
+    if command == "record_disagreement":
+        return [(command, at("disagreed"))]
+    if command == "record_collaboration_meeting":
+        out = []
+        for outcome in _literal(T.CollaborationMeeting, "outcome"):
+            if outcome == "agree":
+                out += [(f"{command}({outcome}, {on})", at("agreed", settled=on))
+                        for on in _literal(T.CollaborationMeeting, "agreed_on")]
+            else:
+                out.append((f"{command}({outcome})", at("collaboration_meeting_held")))
+        return out
+    if command == "psychiatry_decides":
+        return [(f"{command}({d})", at("psychiatry_decided", settled=d))
+                for d in _literal(T.PsychiatryDecision, "decision")]
+    if command == "record_who_says_what":
+        return [(command, at("who_says_what_agreed"))]
+    if command == "call_network_meeting":
+        return [(command, at("network_meeting_called"))]
+    if command == "record_network_meeting":
+        return [(command, at("network_meeting_held"))]
+    if command == "record_patient_talk":
+        return [(command, at("patient_talk_held"))] if s.branch == "no_consent" else same
+    if command == "complete":
+        return [(command, "complete")]
+    return same
+
+
+def transition_graph(direction: str = "to_integrated"):
+    """Per branch: the states reached from `reported` and the steps `allowed_commands` allows in each,
+    with where each leads. Returns ({branch: [Situation]}, {branch: [(Situation, command, label, next)]},
+    the commands allowed in every open state)."""
+    T = transition_rules
+    situations: dict[str, list] = {}
+    edges: dict[str, list] = {}
+    open_sets = []
+    for branch in get_args(T.Branch):
+        first = T.Situation(direction=direction, branch=branch, state="reported")
+        seen, queue, out = [first], [first], []
+        while queue:
+            s = queue.pop(0)
+            allowed = T.allowed_commands(s)
+            open_sets.append(set(allowed))
+            for command in allowed:
+                for label, nxt in _transition_next(s, command):
+                    out.append((s, command, label, nxt))
+                    if nxt != "complete" and nxt not in seen and nxt.state not in TRANSITION_FINAL_STATES:
+                        seen.append(nxt)
+                        queue.append(nxt)
+        situations[branch], edges[branch] = seen, out
+    always = [c for c in get_args(T.Command) if all(c in a for a in open_sets)]
+    return situations, edges, always
+
+
+def _transition() -> Process:
+    T = transition_rules
+    b = _Builder(
+        "transition",
+        "Overgang (transition): fra koordineret til integreret behandling og tilbage",
+        "The cross-sector transition (spec §5): a reported worsening (or a proposed move back), the branch "
+        "on the patient's consent to dialogue between the sectors, the region's immediate assessment, "
+        "enighed/uenighed, the samarbejdsmøde without the patient, psychiatry's decision, who says what "
+        "to the patient, the netværksmøde, and completion that starts an ambulatory pathway or awaits the "
+        "integrated pathway's closure. Every state is the task of its step with the step's due date "
+        f"(working days; escalated when passed); steps marked '{PATIENT_FACING_MARK}' reach the patient and "
+        f"are refused before the parties agree ('{NOT_BEFORE_AGREEMENT}').",
+        ("dualpath/domain/transition.py: State, Branch, Command, allowed_commands(Situation), check_command, "
+         "current_step, step_owner, DEFAULT_STEP_DUE_DAYS, STEP_TITLES, PATIENT_FACING, patient_may_be_involved, "
+         "branch_for, outcome_at_completion",
+         "dualpath/workflows/transition.py: TransitionWorkflow (updates, the state each leads to, completion)"),
+    )
+    wf = transition_wf.TransitionWorkflow
+    commands = get_args(T.Command)
+    states = get_args(T.State)
+    for command in commands:
+        _has(wf, command)
+    for state in ("reported", *TRANSITION_FINAL_STATES):
+        if state not in states:
+            raise ValueError(f"transition State has no {state!r}: the transition diagram needs updating")
+    situations, edges, always = transition_graph()
+    for direction in get_args(T.Direction):
+        other = transition_graph(direction)
+        if [[(s.state, s.settled) for s in ss] for ss in other[0].values()] != \
+                [[(s.state, s.settled) for s in ss] for ss in situations.values()]:
+            raise ValueError(f"the steps depend on the direction ({direction}): the transition diagram needs updating")
+    due_days = T.DEFAULT_STEP_DUE_DAYS
+
+    def owner(step: str) -> str:
+        owners = {d: "/".join(T.step_owner(step, d)) for d in get_args(T.Direction)}
+        if len(set(owners.values())) == 1:
+            return next(iter(owners.values()))
+        return ", ".join(f"{o} ({d})" for d, o in owners.items())
+
+    b.add("start", "startEvent", f"Forværring meldt, eller tilbageføring foreslået ({tev.TransitionReported.__name__})",
+          detail=(f"retning: {', '.join(get_args(T.Direction))}",))
+    b.add("gw_branch", "exclusiveGateway", "Samtykke til dialog mellem kommune og region?", col=1)
+    b.flow("start", "gw_branch")
+    consents = {br: [c for c in get_args(T.DialogueConsent) if T.branch_for(c) == br] for br in get_args(T.Branch)}
+    branch_names = {"dialogue": "Dialog mellem sektorerne (samtykke givet)",
+                    "no_consent": "Uden samtykke: psykiatrien vurderer alene og taler med patienten"}
+    col0 = 2
+    last_cols = []
+    split = {br: {s.state for s in ss if sum(1 for o in ss if o.state == s.state) > 1}
+             for br, ss in situations.items()}
+
+    def sid(s) -> str:
+        return transition_node_id(s.branch, s.state, s.settled if s.state in split[s.branch] else None)
+
+    for band, branch in enumerate(get_args(T.Branch)):
+        sp = b.add(branch, "subProcess", f"{branch}: {branch_names.get(branch, branch)}", band=band, col=col0)
+        b.flow("gw_branch", sp, branch, condition=f"dialogue_consent in ({', '.join(consents[branch])})")
+        ss, es = situations[branch], edges[branch]
+        # Columns: the longest way from `reported` (a state's own steps that stay are not counted).
+        depth = {sid(ss[0]): 0}
+        for _ in ss:
+            for s, _c, _l, nxt in es:
+                if nxt != "complete" and sid(nxt) != sid(s) and nxt.state not in TRANSITION_FINAL_STATES:
+                    depth[sid(nxt)] = max(depth.get(sid(nxt), 0), depth[sid(s)] + 1)
+        by_depth: dict[int, list] = defaultdict(list)
+        for s in ss:
+            by_depth[depth[sid(s)]].append(s)
+        start_col = col0 + 0.5
+        b.add(f"{branch}_start", "startEvent", "", parent=sp, col=start_col)
+        b.flow(f"{branch}_start", sid(ss[0]))
+        col_of = lambda d: start_col + 1 + 2 * d  # noqa: E731
+        for d, group in sorted(by_depth.items()):
+            for i, s in enumerate(group):
+                row = 1.6 * (i - (len(group) - 1) / 2)
+                step = T.current_step(s)
+                detail = [f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}",
+                          f"{T.STEP_TITLES[step]}"]
+                if not T.patient_may_be_involved(s):
+                    refused = [c for c in commands if c in T.PATIENT_FACING and not _allowed(T.check_command, s, c)]
+                    if refused:
+                        rule = NOT_BEFORE_ASSESSMENT if branch == "no_consent" else NOT_BEFORE_AGREEMENT
+                        detail.append(f"⛔ {rule}: {', '.join(refused)} afvises")
+                name = s.state + (f" ({s.settled})" if s.state in split[branch] else "")
+                tid = b.add(sid(s), "userTask", name, parent=sp, col=col_of(d), row=row, detail=tuple(detail))
+                timer = b.add(f"{tid}_timer", "boundaryEvent", f"{step} forfalden efter {due_days[step]} hverdage",
+                              parent=sp, attached_to=tid, event="timer", interrupting=False,
+                              timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"))
+                overdue = b.add(f"{tid}_overdue", "endEvent",
+                                f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
+                                parent=sp, event="escalation", ref=tev.TransitionStepOverdue.__name__,
+                                col=col_of(d) + 0.6, row=row + 0.7)
+                b.flow(timer, overdue)
+        end_col = col_of(max(by_depth) + 1)
+        last_cols.append(end_col)
+        done = b.add(f"{branch}_complete", "endEvent", "complete: til udfaldet", parent=sp, col=end_col,
+                     detail=(tev.TransitionCompleted.__name__,))
+        for s in ss:
+            exits = [(c, label, nxt) for s2, c, label, nxt in es if s2 == s and c not in always]
+            source = sid(s)
+            if len(exits) > 1:
+                source = b.add(f"gw_{sid(s)}", "exclusiveGateway", "", parent=sp,
+                               col=col_of(depth[sid(s)]) + 1, row=b.nodes[sid(s)].row)
+                b.flow(sid(s), source)
+            for c, label, nxt in exits:
+                target = done if nxt == "complete" else sid(nxt)
+                mark = c in T.PATIENT_FACING
+                name = f"{label} ({PATIENT_FACING_MARK})" if mark else label
+                b.flow(source, target, name, condition=c if len(exits) > 1 else None)
+
+    col = max(last_cols) + 1
+    gw = b.add("gw_outcome", "exclusiveGateway", "Udfald (outcome_at_completion)", col=col)
+    for branch in get_args(T.Branch):
+        b.flow(branch, gw)
+    outcomes = get_args(T.Outcome)
+    if set(outcomes) != {"transition", "no_transition"}:
+        raise ValueError("the transition outcomes changed: the transition diagram needs updating")
+    pw = pathway.PathwayWorkflow.__name__
+    b.add("start_pathway", "callActivity", f"Ambulant forløb startes ({pw}, lever videre)", col=col + 1, row=-1,
+          called="Process_ambulatory", detail=("closure=started", "fælles plan flyttes til forløbet"))
+    b.add("end_started", "endEvent", f"completed ({tev.TransitionCompleted.__name__})", col=col + 3, row=-1)
+    b.flow(gw, "start_pathway", "transition, to_integrated",
+           condition="outcome == 'transition' and direction == 'to_integrated'")
+    b.flow("start_pathway", "end_started")
+    step = T.current_step(T.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited"))
+    b.add("closure_awaited", "receiveTask",
+          f"closure_awaited: {T.STEP_TITLES[step]}", col=col + 1, row=0.3,
+          detail=(f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}",
+                  "pathway_ended: det integrerede forløbs end_pathway"))
+    b.add("closure_awaited_timer", "boundaryEvent", f"{step} forfalden efter {due_days[step]} hverdage",
+          attached_to="closure_awaited", event="timer", interrupting=False,
+          timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"))
+    b.add("closure_awaited_overdue", "endEvent",
+          f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)", event="escalation",
+          ref=tev.TransitionStepOverdue.__name__, col=col + 2, row=1.3)
+    b.flow("closure_awaited_timer", "closure_awaited_overdue")
+    b.add("end_closed", "endEvent", f"completed ({tev.TransitionPathwayClosed.__name__})", col=col + 3, row=0.3)
+    b.flow(gw, "closure_awaited", "transition, to_coordinated",
+           condition="outcome == 'transition' and direction == 'to_coordinated'")
+    b.flow("closure_awaited", "end_closed")
+    b.add("end_no_transition", "endEvent", f"completed: ingen overgang ({tev.TransitionCompleted.__name__})",
+          col=col + 3, row=-2)
+    b.flow(gw, "end_no_transition", "no_transition", condition="outcome == 'no_transition'")
+
+    if always:
+        band = len(get_args(T.Branch))
+        ev_sp = b.add("tasks", "subProcess", f"Opgaver i enhver åben tilstand ({', '.join(always)})", band=band,
+                      triggered_by_event=True, col=col0)
+        first, *rest = always
+        b.add("tasks_start", "startEvent", f"{first}: en ekstra opgave", parent=ev_sp, event="message", ref=first,
+              interrupting=False, col=col0 + 0.5)
+        b.add("tasks_task", "userTask", "Ekstra opgave", parent=ev_sp, col=col0 + 1.5,
+              detail=(f"involves_patient: {NOT_BEFORE_AGREEMENT}", "ingen opgave til kommunen uden samtykke"))
+        b.add("tasks_end", "endEvent", f"{', '.join(rest)} ({ev.TaskCompleted.__name__})", parent=ev_sp,
+              col=col0 + 2.5)
+        b.flow("tasks_start", "tasks_task")
+        b.flow("tasks_task", "tasks_end")
+    return b.build()
+
+
+# -- the group-2 phase-in campaign (spec §6) ------------------------------------------
+
+# The campaign's commands (CampaignWorkflow's updates), each with the rule that refuses it; a command
+# with sides is drawn once per side.
+CAMPAIGN_COMMANDS = ("set_kkr_contacts", "upload_list", "record_consent", "share_lists",
+                     "hold_collaboration_meeting", "decide", "plan_network_meeting")
+_CAMPAIGN_PER_SIDE = ("upload_list", "record_consent")
+
+
+def campaign_status_id(phase: str) -> str:
+    return f"status_{phase}"
+
+
+def campaign_share_days() -> int:
+    from dualpath.settings import Settings
+
+    return Settings.model_fields["campaign_share_days_before_meeting"].default
+
+
+def campaign_samples(share_days: int) -> dict[str, object]:
+    """A campaign in each phase, built as the workflow's updates leave it: one state per Phase."""
+    C = campaign_rules
+    day = date(2026, 1, 5)
+    both = {side: "given" for side in C.SIDES}
+
+    def listed(pid: str, **kw):
+        return C.Person(patient_id=pid, rows={side: 2 for side in C.SIDES}, psychiatric_contact="current",
+                        municipal_substance_treatment=True, consent=dict(both), **kw)
+
+    base = C.CampaignState(campaign_id="c", centre="centre", region="r", municipality="m",
+                           meeting_planned_on=day + timedelta(days=share_days + 10), share_days=share_days,
+                           group2_opens_on=day, catalogue_version="v", opened=True,
+                           uploaded={side: day for side in C.SIDES}, people=[listed("p"), listed("q")])
+    shared = base.model_copy(update={"shared_on": day})
+    held = shared.model_copy(update={"meeting_held_on": C.earliest_meeting(shared)})
+    starting = held.model_copy(update={"people": [
+        listed("p", decision="integrated", from_date=held.meeting_held_on + timedelta(days=7), status="scheduled"),
+        listed("q")]})
+    samples = {"collecting_lists": base, "lists_shared": shared, "meeting_held": held, "starting": starting}
+    for phase, s in samples.items():
+        if C.phase(s) != phase:
+            raise ValueError(f"campaign phase {phase!r} is not what phase() says: the campaign diagram needs updating")
+    if set(samples) != set(get_args(C.Phase)):
+        raise ValueError("the campaign phases changed: the campaign diagram needs updating")
+    return samples
+
+
+def _campaign_today(s) -> date:
+    return (s.meeting_held_on or campaign_rules.earliest_meeting(s) or s.meeting_planned_on) + timedelta(days=1)
+
+
+def campaign_steps(phase: str, s) -> list[tuple[str, str, object]]:
+    """The steps the campaign's rules allow in a phase: (command, label, the campaign after it)."""
+    C = campaign_rules
+    today = _campaign_today(s)
+    undecided = next((p for p in s.people if p.decision is None), s.people[0])
+    decided = next((p for p in s.people if p.decision in ("integrated", "coordinated")), s.people[0])
+    row = C.ListedRow(patient_id="new", row=2, psychiatric_contact="current", municipal_substance_treatment=True)
+    out: list[tuple[str, str, object]] = []
+    for command in CAMPAIGN_COMMANDS:
+        if command == "set_kkr_contacts":
+            out.append((command, command, s))  # no rule: the KKR list may change at any time
+        elif command == "upload_list":
+            out += [(command, f"{command}({side})", s) for side in C.SIDES
+                    if _allowed(C.check_upload, s, side, [row])]
+        elif command == "record_consent":
+            out += [(command, f"{command}({side})", s) for side in C.SIDES
+                    if _allowed(C.check_consent, s, side, undecided.patient_id, "refused")]
+        elif command == "share_lists":
+            if _allowed(C.check_share, s):
+                out.append((command, command, s.model_copy(update={"shared_on": today})))
+        elif command == "hold_collaboration_meeting":
+            held_on = C.earliest_meeting(s) or today
+            if _allowed(C.check_meeting, s, held_on, today):
+                out.append((command, command, s.model_copy(update={"meeting_held_on": held_on})))
+        elif command == "decide":
+            for kind in get_args(C.DecisionKind):
+                from_date = None if kind == "not_relevant" else max(today, s.group2_opens_on)
+                if _allowed(C.check_decision, s, undecided.patient_id, kind, from_date, today):
+                    people = [p.model_copy(update={"decision": kind, "from_date": from_date,
+                                                   "status": "not_relevant" if kind == "not_relevant" else "scheduled"})
+                              if p.patient_id == undecided.patient_id else p for p in s.people]
+                    out.append((command, f"{command}({kind})", s.model_copy(update={"people": people})))
+        elif command == "plan_network_meeting":
+            if _allowed(C.check_network_meeting, s, decided.patient_id):
+                out.append((command, command, s))
+    return out
+
+
+def _campaign() -> Process:
+    C = campaign_rules
+    share_days = campaign_share_days()
+    b = _Builder(
+        "campaign",
+        "Indfasning af målgruppe 2 (group-2 campaign) pr. psykiatrisk center og kommune",
+        "The phase-in campaign for target group 2 (spec §6): the KKR contact list, the clinic's and the "
+        "municipality's lists, consent per person from each side, sharing the lists at least "
+        f"{share_days} days before the samarbejdsmøde (an earlier meeting is refused) with the reminder "
+        f"{C.REMINDER_DAYS} days before the share-by date, the decision per person (integrated from a date, "
+        "coordinated from a date, not relevant; without consent from both sides not discussed), the start "
+        "timers that start a pathway or coordination on the decided date, and network meetings with "
+        "følgeskab and udgående behandling. Each phase waits for the steps its rules allow.",
+        ("dualpath/domain/campaign.py: Phase, phase, SIDES, check_upload, check_consent, check_share, "
+         "check_meeting, check_decision, check_network_meeting, DecisionKind, REMINDER_DAYS, share_by, "
+         "earliest_meeting, not_discussed_mark, NetworkMeetingPlan",
+         "dualpath/settings.py: campaign_share_days_before_meeting (default)",
+         "dualpath/workflows/campaign.py: CampaignWorkflow (updates, timers, COORDINATION_TASK_WORKING_DAYS)"),
+    )
+    wf = campaign_wf.CampaignWorkflow
+    for command in CAMPAIGN_COMMANDS:
+        _has(wf, command)
+    samples = campaign_samples(share_days)
+    phases = list(get_args(C.Phase))
+    event_of = {"set_kkr_contacts": cev.KkrContactsSet, "upload_list": cev.CampaignListUploaded,
+                "record_consent": cev.CampaignConsentRecorded, "share_lists": cev.CampaignListsShared,
+                "hold_collaboration_meeting": cev.CampaignMeetingHeld, "decide": cev.CampaignPersonDecided,
+                "plan_network_meeting": cev.CampaignNetworkMeetingPlanned}
+    plan_fields = C.NetworkMeetingPlan.model_fields
+    notes = {
+        "upload_list": "liste efter skabelonen (CSV), hver række valideres; hele listen erstattes",
+        "record_consent": f"samtykke pr. person: {', '.join(get_args(C.ConsentState))} "
+                          f"({', '.join(get_args(C.ConsentForm))}); uden samtykke fra begge sider: ikke drøftet",
+        "share_lists": f"begge lister; senest {share_days} dage før samarbejdsmødet (share_by)",
+        "hold_collaboration_meeting": f"tidligst {share_days} dage efter delingen (earliest_meeting); "
+                                      "tidligere afvises",
+        "decide": "pr. person med samtykke fra begge sider",
+        "plan_network_meeting": ", ".join(f"{k}: {plan_fields[k].description}" for k in ("accompaniment", "outreach")),
+        "set_kkr_contacts": "KKR's liste over kommunale kontakter",
+    }
+    b.add("start", "startEvent", f"Kampagnen åbnes ({cev.CampaignOpened.__name__})",
+          detail=(f"share_by = mødet − {share_days} dage",))
+    b.flow("start", campaign_status_id(phases[0]))
+    for i, phase in enumerate(phases):
+        b.add(campaign_status_id(phase), "eventBasedGateway", phase, col=1 + 2 * i)
+    for i, phase in enumerate(phases):
+        gw = campaign_status_id(phase)
+        s = samples[phase]
+        steps = campaign_steps(phase, s)
+        sign = 1 if i % 2 == 0 else -1
+        # The steps that move on stay on the main row.
+        ahead = [st for st in steps if C.phase(st[2]) != phase]
+        order = ahead + [st for st in steps if st not in ahead]
+        j = 0
+        decide_gw = None
+        for command, label, after in order:
+            nxt = C.phase(after)
+            target = campaign_status_id(nxt)
+            if command == "decide":
+                if decide_gw is None:
+                    catch = b.add(f"{phase}_decide", "intermediateCatchEvent", f"decide ({event_of[command].__name__})",
+                                  event="message", ref=command, col=2 + 2 * i, row=sign * j, detail=(notes[command],))
+                    b.flow(gw, catch, command)
+                    decide_gw = b.add(f"gw_{phase}_decide", "exclusiveGateway", "Beslutning pr. person",
+                                      col=2.5 + 2 * i, row=sign * (j + 0.5))
+                    b.flow(catch, decide_gw)
+                    j += 1
+                b.flow(decide_gw, target, label, condition=label)
+                continue
+            node = f"{phase}_{_slug(label)}"
+            catch = b.add(node, "intermediateCatchEvent", f"{label} ({event_of[command].__name__})", event="message",
+                          ref=command, col=2 + 2 * i, row=sign * j, detail=(notes[command],))
+            guarded = command == "hold_collaboration_meeting"
+            b.flow(gw, catch, f"{label} (tidligst {share_days} dage efter deling)" if guarded else label,
+                   condition=f"held_on >= shared_on + {share_days} dage" if guarded else None)
+            b.flow(catch, target)
+            j += 1
+        if s.shared_on is None and not s.reminder_sent:  # the workflow's reminder timer runs in this phase
+            timer = b.add(f"{phase}_reminder", "intermediateCatchEvent",
+                          f"{C.REMINDER_DAYS} dage før share_by, listerne ikke delt", event="timer",
+                          timer=("timeDate", "midnight of reminder_on = share_by - REMINDER_DAYS (Europe/Copenhagen)"),
+                          col=2 + 2 * i, row=sign * j)
+            remind = b.add(f"{phase}_remind", "intermediateThrowEvent",
+                           f"{cev.CampaignShareReminded.__name__}: opgave til begge sider (frist share_by)",
+                           col=2.5 + 2 * i, row=sign * (j + 0.6))
+            b.flow(gw, timer, "påmindelse")
+            b.flow(timer, remind)
+            b.flow(remind, gw)
+
+    # Per person: the decided start, on its date, unless consent is withdrawn before.
+    sp = b.add("person", "subProcess", "Pr. person: start på den besluttede dato", band=1, triggered_by_event=True,
+               col=1)
+    b.add("person_start", "startEvent", f"decide ({cev.CampaignPersonDecided.__name__})", parent=sp,
+          event="message", ref="decide", interrupting=False, col=1)
+    b.add("person_gw", "exclusiveGateway", "Beslutning", parent=sp, col=2)
+    b.flow("person_start", "person_gw")
+    kinds = get_args(C.DecisionKind)
+    starts = {"integrated": ("callActivity", f"Ambulant forløb startes ({pathway.PathwayWorkflow.__name__})",
+                             cev.CampaignPathwayStarted, "tidligst når gruppe 2 åbner (group2_opens_on)"),
+              "coordinated": ("serviceTask", "Koordineret behandling starter: opgave til kommunen",
+                              cev.CoordinationStarted,
+                              f"frist {campaign_wf.COORDINATION_TASK_WORKING_DAYS} hverdage efter start")}
+    for k, kind in enumerate(kinds):
+        row = 1.2 * (k - (len(kinds) - 1) / 2)
+        if kind not in starts:
+            b.add(f"person_{kind}", "endEvent", f"{kind}: ingen start", parent=sp, col=6, row=row)
+            b.flow("person_gw", f"person_{kind}", kind, condition=f"decision == '{kind}'")
+            continue
+        kind_el, title, event, note = starts[kind]
+        wait = b.add(f"person_{kind}_wait", "eventBasedGateway", "", parent=sp, col=3, row=row)
+        b.flow("person_gw", wait, f"{kind} fra dato", condition=f"decision == '{kind}'")
+        timer = b.add(f"person_{kind}_timer", "intermediateCatchEvent", f"from_date ({kind})", parent=sp,
+                      event="timer", timer=("timeDate", "midnight of from_date (Europe/Copenhagen)"), col=4, row=row,
+                      detail=(note,))
+        started = b.add(f"person_{kind}_started", kind_el, title, parent=sp, col=5, row=row,
+                        called="Process_ambulatory" if kind_el == "callActivity" else None,
+                        detail=(event.__name__,))
+        b.add(f"person_{kind}_end", "endEvent", "started", parent=sp, col=6, row=row)
+        refused = b.add(f"person_{kind}_refused", "intermediateCatchEvent",
+                        "record_consent(refused) før start", parent=sp, event="message", ref="record_consent",
+                        col=4, row=row + 0.55)
+        b.add(f"person_{kind}_cancelled", "endEvent", f"cancelled ({cev.CampaignStartCancelled.__name__})",
+              parent=sp, col=6, row=row + 0.55)
+        b.flow(wait, timer)
+        b.flow(timer, started)
+        b.flow(started, f"person_{kind}_end")
+        b.flow(wait, refused)
+        b.flow(refused, f"person_{kind}_cancelled")
+    return b.build()
+
+
 def _days(n: int) -> str:
     return f"{n} dag" if n == 1 else f"{n} dage"
 
@@ -511,6 +980,8 @@ _BUILDERS: dict[str, Callable[[], Process]] = {
     "ambulatory": _ambulatory,
     "inpatient": _inpatient,
     "meeting": _meeting,
+    "transition": _transition,
+    "campaign": _campaign,
 }
 PROCESSES: tuple[str, ...] = tuple(_BUILDERS)
 
@@ -981,11 +1452,13 @@ def readme() -> str:
         "activity, with its due days and owner; a task past its due date is escalated (the ⏱ dotted edge),",
         "and the phase is left only when its tasks are closed. Thick edges are moves that need a reason;",
         "✉ marks a staff command or message, △ a signal to another workflow, ⚠ an escalation.",
+        "In the transition each state is the task of its step, with the step's due date in working days; a step",
+        f"labelled '{PATIENT_FACING_MARK}' reaches the patient, and a state marked ⛔ refuses those steps",
+        f"({NOT_BEFORE_AGREEMENT}). In the campaign each phase waits for the steps its rules allow.",
         "",
-        "## Still to come",
-        "",
-        *[f"- `{key}`: {text}: not built yet; its diagram comes with it." for key, text in STILL_TO_COME.items()],
-        "",
+        *(["## Still to come", "",
+            *[f"- `{key}`: {text}: not built yet; its diagram comes with it." for key, text in STILL_TO_COME.items()],
+            ""] if STILL_TO_COME else []),
     ]
     for p in procs:
         out += [f"## {p.title} (`{p.key}`)", "", p.summary, "", "Drawn from:", "",

@@ -3,12 +3,13 @@ execute, and fail here when they no longer match the code (regenerate: `dualpath
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import get_args
@@ -18,11 +19,14 @@ from temporalio.exceptions import ApplicationError
 
 from dualpath import diagrams
 from dualpath.domain import ambulatory, inpatient
+from dualpath.domain import campaign as campaign_rules
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import meetings as meeting_rules
+from dualpath.domain import transition as transition_rules
 from dualpath.domain.catalogue import load_catalogue
 from dualpath.workflows import referral
 from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
+from dualpath.workflows.transition import TransitionWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "diagrams"
@@ -133,7 +137,9 @@ def test_readme_embeds_each_mermaid_diagram_and_names_what_is_to_come():
     assert blocks == [diagrams.mermaid(p) for p in diagrams.PROCESSES]
     for process in diagrams.PROCESSES:
         assert f"[{process}.bpmn]({process}.bpmn)" in text
-    assert "Still to come" in text and "spec §5" in text and "spec §6" in text
+    # Every process of the spec is drawn now: nothing is listed as still to come.
+    assert diagrams.STILL_TO_COME == {}
+    assert "Still to come" not in text
     assert "dualpath diagram --write" in text and "bpmn.io" in text and "Camunda Modeler" in text
 
 
@@ -301,6 +307,256 @@ def test_the_meeting_shows_every_status_command_and_the_overdue_timer():
     assert str(meeting_rules.HOLD_WITHIN_WORKING_DAYS) in doc.by_id["hold_by"].get("name")
 
 
+# -- the cross-sector transition (spec §5) --------------------------------------------------
+
+
+def _situations():
+    """Every state of the transition the diagram draws, by branch, with its node id."""
+    situations, _, _ = diagrams.transition_graph()
+    doc = Bpmn(diagrams.bpmn("transition"))
+    out = []
+    for branch, ss in situations.items():
+        for s in ss:
+            ids = [diagrams.transition_node_id(branch, s.state, s.settled),
+                   diagrams.transition_node_id(branch, s.state)]
+            node = next(i for i in ids if i in doc.by_id)
+            out.append((s, node))
+    return out
+
+
+def _out_labels(mmd: Mermaid, doc: Bpmn, node: str) -> tuple[list[str], list[str]]:
+    sources = {node, f"gw_{node}"}
+    # (Mermaid draws a boundary timer's flow from its host, dotted: not a step.)
+    return ([e[2] for e in mmd.edges if e[0] in sources and e[2] and e[1] != "-.->"],
+            [f.get("name") for f in doc.flows if f.get("sourceRef") in sources and f.get("name")])
+
+
+def _command(label: str) -> str:
+    return re.split(r"[( ]", label, maxsplit=1)[0]
+
+
+def test_every_transition_state_is_drawn():
+    doc = Bpmn(diagrams.bpmn("transition"))
+    drawn = {s.state for s, _ in _situations()}
+    assert "closure_awaited" in doc.by_id and any("completed" in (el.get("name") or "") for el in doc.flow_nodes)
+    assert drawn | set(diagrams.TRANSITION_FINAL_STATES) == set(get_args(transition_rules.State))
+    # Both branches start where the workflow starts, and the no-consent branch has no dialogue states.
+    branches = {s.branch for s, _ in _situations()}
+    assert branches == set(get_args(transition_rules.Branch))
+    assert {s.state for s, _ in _situations() if s.branch == "no_consent"} == {
+        "reported", "assessed_alone", "patient_talk_held"}
+
+
+def test_every_step_allowed_in_each_transition_state_is_an_edge_in_both_formats():
+    mmd, doc = Mermaid(diagrams.mermaid("transition")), Bpmn(diagrams.bpmn("transition"))
+    _, _, always = diagrams.transition_graph()
+    assert set(always) == {"add_task", "complete_task"}
+    tasks = doc.by_id["tasks"]
+    assert tasks.get("triggeredByEvent") == "true" and all(c in tasks.get("name") for c in always)
+    for s, node in _situations():
+        allowed = transition_rules.allowed_commands(s)
+        in_mmd, in_bpmn = _out_labels(mmd, doc, node)
+        for command in allowed:
+            if command in always:
+                continue
+            assert any(_command(label) == command for label in in_mmd), f"Mermaid: {node} lacks {command}"
+            assert any(_command(label) == command for label in in_bpmn), f"BPMN: {node} lacks {command}"
+        # …and nothing the rules refuse there.
+        assert {_command(label) for label in in_mmd} == {_command(label) for label in in_bpmn} == (
+            set(allowed) - set(always))
+
+
+def test_the_transition_goes_where_the_workflow_sends_it():
+    _, edges, _ = diagrams.transition_graph()
+    for branch_edges in edges.values():
+        for s, command, _, nxt in branch_edges:
+            source = inspect.getsource(getattr(TransitionWorkflow, command))
+            if nxt == "complete":
+                assert "TransitionCompleted" in source
+            elif nxt.state != s.state:
+                assert f'"{nxt.state}"' in source, f"{command} does not lead to {nxt.state} in the workflow"
+            if nxt != "complete" and nxt.settled != s.settled:
+                assert "settled=" in source
+
+
+def test_the_patient_facing_steps_are_marked_and_refused_before_agreement():
+    mmd, doc = Mermaid(diagrams.mermaid("transition")), Bpmn(diagrams.bpmn("transition"))
+    refused_somewhere = set()
+    for s, node in _situations():
+        in_mmd, in_bpmn = _out_labels(mmd, doc, node)
+        for label in in_mmd + in_bpmn:
+            marked = diagrams.PATIENT_FACING_MARK in label
+            assert marked == (_command(label) in transition_rules.PATIENT_FACING), label
+        documentation = doc.by_id[node].find(f"{M}documentation").text
+        rule = diagrams.NOT_BEFORE_ASSESSMENT if s.branch == "no_consent" else diagrams.NOT_BEFORE_AGREEMENT
+        if transition_rules.patient_may_be_involved(s):
+            assert rule not in documentation
+            continue
+        assert not any(_command(label) in transition_rules.PATIENT_FACING for label in in_mmd + in_bpmn)
+        refused = [c for c in transition_rules.PATIENT_FACING
+                   if c not in transition_rules.allowed_commands(s)]
+        assert refused and rule in documentation
+        assert all(c in documentation and c in mmd.plain(node) for c in refused)
+        refused_somewhere.update(refused)
+        for c in refused:
+            with pytest.raises(transition_rules.TransitionRefused):
+                transition_rules.check_command(s, c)
+    assert refused_somewhere == set(transition_rules.PATIENT_FACING)
+    # The collaboration meeting is drawn as held without the patient: its step is not marked.
+    assert "record_collaboration_meeting" not in transition_rules.PATIENT_FACING
+
+
+def test_each_transition_step_has_its_due_date_as_an_overdue_timer():
+    doc = Bpmn(diagrams.bpmn("transition"))
+    nodes = [(s, node) for s, node in _situations()]
+    closure = transition_rules.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited")
+    nodes.append((closure, "closure_awaited"))
+    for s, node in nodes:
+        step = transition_rules.current_step(s)
+        days = transition_rules.DEFAULT_STEP_DUE_DAYS[step]
+        timers = [b for b in doc.process.iter(f"{M}boundaryEvent") if b.get("attachedToRef") == node]
+        assert len(timers) == 1 and timers[0].get("cancelActivity") == "false"
+        assert timers[0].find(f"{M}timerEventDefinition") is not None
+        assert timers[0].get("name") == f"{step} forfalden efter {days} hverdage"
+        assert f"frist {days} hverdage" in doc.by_id[node].find(f"{M}documentation").text
+        flow = doc.flow({timers[0].get("id")}, timers[0].get("id").replace("_timer", "_overdue"))
+        assert flow is not None
+        assert doc.by_id[flow.get("targetRef")].find(f"{M}escalationEventDefinition") is not None
+
+
+def test_the_transition_branches_on_consent_and_completes_by_direction():
+    doc = Bpmn(diagrams.bpmn("transition"))
+    assert _local(doc.by_id["gw_branch"].tag) == "exclusiveGateway"
+    for branch in get_args(transition_rules.Branch):
+        flow = doc.flow({"gw_branch"}, branch)
+        consents = [c for c in get_args(transition_rules.DialogueConsent) if transition_rules.branch_for(c) == branch]
+        assert flow is not None and all(c in flow.find(f"{M}conditionExpression").text for c in consents)
+        assert _local(doc.by_id[branch].tag) == "subProcess"
+        assert doc.flow({branch}, "gw_outcome") is not None
+    # The agreement / disagreement gateway after the region's assessment.
+    assessed = {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_dialogue_assessed"}
+    assert assessed == {"dialogue_agreed_transition", "dialogue_agreed_no_transition", "dialogue_disagreed"}
+    assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_outcome"} == {
+        "start_pathway", "closure_awaited", "end_no_transition"}
+    assert doc.by_id["start_pathway"].get("calledElement") == "Process_ambulatory"
+    complete = inspect.getsource(TransitionWorkflow.complete)
+    assert '"to_integrated"' in complete and '"closure_awaited"' in complete and "_start_pathway" in complete
+
+
+def test_a_changed_transition_table_gives_a_different_diagram(monkeypatch):
+    before_mmd, before_bpmn = diagrams.mermaid("transition"), diagrams.bpmn("transition")
+    monkeypatch.setitem(transition_rules.DEFAULT_STEP_DUE_DAYS, "assessment", 7)
+    rule = transition_rules.allowed_commands
+
+    def allowed(s):  # a new step: back to disagreement after the collaboration meeting
+        extra = ["record_disagreement"] if s.state == "collaboration_meeting_held" else []
+        return extra + rule(s)
+
+    monkeypatch.setattr(transition_rules, "allowed_commands", allowed)
+    mmd, doc = Mermaid(diagrams.mermaid("transition")), Bpmn(diagrams.bpmn("transition"))
+    assert diagrams.mermaid("transition") != before_mmd and diagrams.bpmn("transition") != before_bpmn
+    assert doc.by_id["dialogue_reported_timer"].get("name") == "assessment forfalden efter 7 hverdage"
+    held = {"dialogue_collaboration_meeting_held", "gw_dialogue_collaboration_meeting_held"}
+    assert mmd.edge(held, "dialogue_disagreed") is not None and doc.flow(held, "dialogue_disagreed") is not None
+    assert diagrams.files()["transition.bpmn"] != (DOCS / "transition.bpmn").read_text(encoding="utf-8")
+
+
+# -- the group-2 campaign (spec §6) ---------------------------------------------------------
+
+
+def _campaign_steps():
+    share_days = diagrams.campaign_share_days()
+    for phase, sample in diagrams.campaign_samples(share_days).items():
+        yield phase, diagrams.campaign_steps(phase, sample)
+
+
+def test_every_step_the_campaign_rules_allow_in_each_phase_is_an_edge():
+    mmd, doc = Mermaid(diagrams.mermaid("campaign")), Bpmn(diagrams.bpmn("campaign"))
+    drawn = {}
+    for phase, steps in _campaign_steps():
+        gw = diagrams.campaign_status_id(phase)
+        assert _local(doc.by_id[gw].tag) == "eventBasedGateway"
+        catches = {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == gw}
+        labels = {doc.by_id[c].get("name") for c in catches}
+        decisions = {f.get("name") for c in catches for g in [f"gw_{phase}_decide"] for f in doc.flows
+                     if f.get("sourceRef") == g}
+        for command, label, after in steps:
+            if command == "decide":
+                assert label in decisions and mmd.edge({f"gw_{phase}_decide"}, diagrams.campaign_status_id(
+                    campaign_rules.phase(after)))
+            else:
+                assert any(n.startswith(label + " ") for n in labels), f"{phase}: no step {label}"
+                catch = next(c for c in catches if doc.by_id[c].get("name").startswith(label + " "))
+                assert doc.flow({catch}, diagrams.campaign_status_id(campaign_rules.phase(after))) is not None
+                assert mmd.edge({gw}, catch) is not None
+        drawn[phase] = {c for c, _, _ in steps}
+    # The rules, not the diagram, decide: lists only before sharing, the meeting only after it,
+    # decisions only at or after the meeting, network meetings only once someone is decided.
+    assert "upload_list" in drawn["collecting_lists"] and "upload_list" not in drawn["lists_shared"]
+    assert "share_lists" in drawn["collecting_lists"] and "share_lists" not in drawn["lists_shared"]
+    assert "hold_collaboration_meeting" in drawn["lists_shared"]
+    assert "hold_collaboration_meeting" not in drawn["collecting_lists"] | drawn["meeting_held"]
+    assert "decide" not in drawn["collecting_lists"] | drawn["lists_shared"] and "decide" in drawn["meeting_held"]
+    assert "plan_network_meeting" in drawn["starting"] and "plan_network_meeting" not in drawn["meeting_held"]
+    assert all("record_consent" in d and "set_kkr_contacts" in d for d in drawn.values())
+    for side in campaign_rules.SIDES:
+        assert f"collecting_lists_upload_list_{side}" in doc.by_id
+        assert f"collecting_lists_record_consent_{side}" in doc.by_id
+
+
+def test_the_campaign_shows_the_two_week_rule_and_the_reminder():
+    doc, mmd = Bpmn(diagrams.bpmn("campaign")), Mermaid(diagrams.mermaid("campaign"))
+    share_days = diagrams.campaign_share_days()
+    assert share_days == 14
+    flow = doc.flow({diagrams.campaign_status_id("lists_shared")}, "lists_shared_hold_collaboration_meeting")
+    assert f"tidligst {share_days} dage efter deling" in flow.get("name")
+    assert str(share_days) in flow.find(f"{M}conditionExpression").text
+    # …which is what the rule refuses: a day earlier is too early.
+    sample = diagrams.campaign_samples(share_days)["lists_shared"]
+    earliest = campaign_rules.earliest_meeting(sample)
+    with pytest.raises(campaign_rules.CampaignRefused, match="too early"):
+        campaign_rules.check_meeting(sample, earliest - timedelta(days=1), earliest)
+    reminder = doc.by_id["collecting_lists_reminder"]
+    assert reminder.find(f"{M}timerEventDefinition") is not None
+    assert reminder.get("name").startswith(f"{campaign_rules.REMINDER_DAYS} dage før share_by")
+    assert doc.flow({"collecting_lists_reminder"}, "collecting_lists_remind") is not None
+    assert doc.flow({"collecting_lists_remind"}, diagrams.campaign_status_id("collecting_lists")) is not None
+    assert "lists_shared_reminder" not in doc.by_id
+    assert "CampaignShareReminded" in mmd.plain("collecting_lists_remind")
+
+
+def test_the_campaign_decides_per_person_and_starts_on_the_date():
+    doc = Bpmn(diagrams.bpmn("campaign"))
+    kinds = get_args(campaign_rules.DecisionKind)
+    gw = "gw_meeting_held_decide"
+    assert {f.get("name") for f in doc.flows if f.get("sourceRef") == gw} == {f"decide({k})" for k in kinds}
+    person = doc.by_id["person"]
+    assert person.get("triggeredByEvent") == "true"
+    assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "person_gw"} == {
+        "person_integrated_wait", "person_coordinated_wait", "person_not_relevant"}
+    for kind in ("integrated", "coordinated"):
+        timer = doc.by_id[f"person_{kind}_timer"]
+        assert timer.find(f"{M}timerEventDefinition") is not None
+        assert doc.flow({f"person_{kind}_timer"}, f"person_{kind}_started") is not None
+        assert doc.flow({f"person_{kind}_refused"}, f"person_{kind}_cancelled") is not None
+    assert doc.by_id["person_integrated_started"].get("calledElement") == "Process_ambulatory"
+    meeting = doc.by_id["starting_plan_network_meeting"].find(f"{M}documentation").text
+    assert "følgeskab" in meeting and "udgående behandling" in meeting
+    consent = doc.by_id["collecting_lists_record_consent_clinic"].find(f"{M}documentation").text
+    assert "ikke drøftet" in consent
+
+
+def test_a_changed_campaign_rule_gives_a_different_diagram(monkeypatch):
+    before_mmd, before_bpmn = diagrams.mermaid("campaign"), diagrams.bpmn("campaign")
+    monkeypatch.setattr(campaign_rules, "REMINDER_DAYS", 5)
+    monkeypatch.setattr(campaign_rules, "check_upload", lambda s, side, rows: None)  # lists taken after sharing
+    doc = Bpmn(diagrams.bpmn("campaign"))
+    assert diagrams.mermaid("campaign") != before_mmd and diagrams.bpmn("campaign") != before_bpmn
+    assert doc.by_id["collecting_lists_reminder"].get("name").startswith("5 dage før share_by")
+    assert "lists_shared_upload_list_clinic" in doc.by_id
+    assert diagrams.files()["campaign.mmd"] != (DOCS / "campaign.mmd").read_text(encoding="utf-8")
+
+
 # -- the BPMN is a document a modeller opens --------------------------------------------
 
 
@@ -383,8 +639,8 @@ def test_generation_is_deterministic(process):
 
 
 def test_an_unknown_process_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="referral, ambulatory, inpatient, meeting"):
-        diagrams.mermaid("transition")
+    with pytest.raises(ValueError, match="referral, ambulatory, inpatient, meeting, transition, campaign"):
+        diagrams.mermaid("discharge")
 
 
 # -- the command ---------------------------------------------------------------------
@@ -406,7 +662,7 @@ def test_cli_prints_a_diagram():
 
 
 def test_cli_refuses_an_unknown_process():
-    done = _cli("transition")
+    done = _cli("discharge")
     assert done.returncode == 2 and "choose one of" in done.stderr
 
 
