@@ -222,7 +222,7 @@ async def open_campaign(
 @router.get("", response_model=list[CampaignOut])
 async def list_campaigns(
     staff: CurrentStaff, res: Res, phase: rules.Phase | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CampaignOut]:
     await access.record(res.pool, staff, pathway_id=None)
     rows = await rm.campaigns(res.pool, region=staff.org_code if staff.role in REGION_ROLES else None,

@@ -91,7 +91,7 @@ async def list_pathways(
     status: Literal["active", "ended"] | None = None,
     phase: Annotated[int | None, Query(ge=1, le=4)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PathwaySummary]:
     region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
     shared_with = staff.org_code if staff.role == Role.municipality else None

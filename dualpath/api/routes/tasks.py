@@ -24,7 +24,7 @@ async def worklist(
     res: Res,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[queries.TaskRow]:
     """The caller's organisation's open tasks for the caller's role, due soonest first."""
     return await queries.worklist(res.pool, org=staff.org, role=staff.role.value, kind=kind, limit=limit,

@@ -317,7 +317,7 @@ async def list_transitions(
     state: rules.State | None = None,
     direction: Direction | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[TransitionSummary]:
     region = staff.org_code if staff.role in REGION_ROLES else None
     municipality = staff.org_code if staff.role == Role.municipality else None
