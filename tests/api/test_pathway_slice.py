@@ -117,3 +117,12 @@ async def test_metrics_count_requests_by_route_template_without_ids(http):
     assert r.status_code == 200
     assert 'dualpath_api_requests_total{method="GET",route="/pathways/{pathway_id}",status="200"}' in r.text
     assert pathway_id not in r.text
+
+
+async def test_an_expired_token_is_refused(http, settings):
+    from dualpath.api.auth import Role, issue_dev_token
+
+    expired = issue_dev_token(settings, role=Role.clinician, org=REGION, subject="late", ttl_seconds=-60)
+    async with http.anonymous() as a:
+        r = await a.get("/pathways", headers={"Authorization": f"Bearer {expired}"})
+    assert r.status_code == 401 and "expired" in r.json()["message"]
