@@ -4,20 +4,31 @@ An update's validator refuses an illegal command before anything is written;
 the refusal comes back as 409 with the engine's reason and what is allowed.
 After an accepted command the route waits until the read models have caught
 up with it, so the caller's next read shows what they just did.
+
+A request waits for its command's outcome at most UPDATE_WAIT_SECONDS: the
+command lives in Temporal, not in the request, so when the outcome is slow
+(the worker restarting, PostgreSQL away while the workflow's append retries)
+the caller gets 503 saying what is true rather than a connection held open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Resources, idempotency_scope
-from dualpath.api.errors import ApiError
+from dualpath.api.errors import ApiError, command_applied, unavailable
 from dualpath.domain.events import Actor
 
 REFUSALS = {"MoveRefused", "DecisionRefused", "CommandRefused"}
@@ -40,9 +51,43 @@ def _update_id(handle: WorkflowHandle, update_fn: Any) -> str | None:
     return str(uuid.uuid5(IDEMPOTENCY, f"{scope}|{handle.id}|{name}"))
 
 
+# Longer than any healthy command takes (well under a second), shorter than
+# the HTTP timeouts of the clients and proxies in front of us.
+UPDATE_WAIT_SECONDS = 30.0
+
+
+def _not_yet(accepted: bool, keyed: bool) -> ApiError:
+    """503 for a command whose outcome did not come in time, saying precisely where it stands."""
+    repeat = ("repeat the request with the same Idempotency-Key to get its outcome (it is applied at most once)"
+              if keyed else "check before repeating it: without an Idempotency-Key a repeat is a new command")
+    if accepted:
+        # Accepted means recorded in the workflow's history: its handler runs to the end,
+        # and the append it waits on is retried until PostgreSQL takes it.
+        return unavailable("your command was accepted by its process (workflow) but is not recorded yet (the "
+                           "database or the worker is not answering right now); it will be applied as soon as it "
+                           f"can be recorded — {repeat}")
+    return unavailable("your command reached the workflow engine but its process (workflow) has not taken it up "
+                       "yet (the worker is not answering right now); it may still be applied — " + repeat)
+
+
 async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any) -> Any:
+    update_id = _update_id(handle, update_fn)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + UPDATE_WAIT_SECONDS
     try:
-        result = await handle.execute_update(update_fn, command, id=_update_id(handle, update_fn))
+        # In two steps, so that a 503 can say whether the workflow has the command.
+        # A cancelled wait leaves the update in Temporal; the SDK may report the
+        # cancel as WorkflowUpdateRPCTimeoutOrCancelledError rather than a timeout.
+        try:
+            pending = await asyncio.wait_for(
+                handle.start_update(update_fn, command, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED),
+                UPDATE_WAIT_SECONDS)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise _not_yet(accepted=False, keyed=update_id is not None) from None
+        try:
+            result = await asyncio.wait_for(pending.result(), max(deadline - loop.time(), 1.0))
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise _not_yet(accepted=True, keyed=update_id is not None) from None
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
@@ -58,7 +103,26 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(404, "not_found", "no running process with that id") from None
         raise
+    command_applied.set(True)
     position = getattr(result, "position", None)
     if position is not None:
         await res.runner.wait_for(position, timeout=10)
     return result
+
+
+async def until_listed(res: Resources, table: str, key: str, value: str, what: str) -> None:
+    """Wait until a process just started has reached the read models.
+
+    Its start is durable already; if the read model lags (a slow or restarting
+    worker), say so with 503 rather than answer with an id the next read
+    cannot find.
+    """
+    from dualpath.readmodels.queries import wait_for_row
+
+    if not await wait_for_row(res.pool, table, key, value):
+        raise ApiError(
+            503, "not_yet_recorded",
+            f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
+            "Idempotency-Key to get its answer, or look it up before repeating without one",
+            headers={"Retry-After": "5"},
+        )

@@ -1,19 +1,33 @@
 """One error shape for every 4xx: what was wrong, and what is allowed.
 
-Never a stack trace to the client.
+Never a stack trace to the client. When a part the API depends on is away
+(PostgreSQL, Temporal), the answer is 503 in the same shape, naming the part,
+with Retry-After: the client may try again; it is not our bug (500) and must
+not be a hang.
 """
 
 from __future__ import annotations
 
+import traceback
+from contextvars import ContextVar
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 import structlog
+
+RETRY_AFTER_SECONDS = 5
+
+# Set by api/commands.py once this request's command has been applied by its
+# workflow: if PostgreSQL then fails (reading the result back), the answer must
+# not claim that nothing was applied.
+command_applied: ContextVar[bool] = ContextVar("command_applied", default=False)
 
 
 class ErrorBody(BaseModel):
@@ -37,6 +51,52 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no {what} with that id")
 
 
+def unavailable(message: str) -> ApiError:
+    return ApiError(503, "unavailable", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+# The database is away: refused or dropped connections, a server shutting down
+# or starting up, the pool closed under us. (asyncpg's `timeout`/`command_timeout`
+# and refused sockets surface as OSError/TimeoutError: see `_from_asyncpg`.)
+_PG_DOWN = (
+    asyncpg.PostgresConnectionError,  # 08xxx, ConnectionDoesNotExistError among them
+    asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.exceptions.AdminShutdownError,  # "terminating connection due to administrator command"
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def _from_asyncpg(exc: BaseException) -> bool:
+    """Whether the error was raised by asyncpg (so an OSError/TimeoutError is the database's, not another's)."""
+    return any("asyncpg" in frame.f_code.co_filename for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, _PG_DOWN):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "closed" in str(exc) or "closing" in str(exc)  # "connection is closed", "pool is closing"
+    return isinstance(exc, OSError) and _from_asyncpg(exc)
+
+
+def _temporal_unreachable(exc: BaseException) -> bool:
+    # UNAVAILABLE is what the client reports for a refused or lost connection
+    # ("tcp connect error"), after its own retries (about ten seconds).
+    return isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE
+
+
+def _unavailable_message(request: Request, part: str) -> str:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return f"{part} is not reachable right now; try again in a moment"
+    if command_applied.get():
+        return (f"your command was applied, but {part} is not reachable right now to show the result; read it "
+                "again in a moment (repeating it with the same Idempotency-Key returns it without applying it twice)")
+    return (f"{part} is not reachable right now, so your request was not completed; try again in a moment — "
+            "with the same Idempotency-Key a repeat is applied at most once; without one, check first whether "
+            "it took effect")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -56,6 +116,23 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         body = ErrorBody(error="http_error", message=str(exc.detail))
         return JSONResponse(body.model_dump(exclude_none=True), status_code=exc.status_code, headers=exc.headers)
+
+    async def _maybe_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """503 when PostgreSQL or Temporal is away; anything else of these types is ours: 500."""
+        if _database_unreachable(exc):
+            part = "the database"
+        elif _temporal_unreachable(exc):
+            part = "the workflow engine (Temporal)"
+        else:
+            return await _unexpected(request, exc)
+        structlog.get_logger("dualpath.api").warning(
+            "dependency unreachable", path=request.url.path, part=part, error=f"{type(exc).__name__}: {exc}")
+        return await _api_error(request, unavailable(_unavailable_message(request, part)))
+
+    # Registered by type, so these are answered here rather than re-raised by
+    # the server-error middleware (which is what the catch-all below is).
+    for kind in (*_PG_DOWN, asyncpg.InterfaceError, OSError, RPCError):
+        app.add_exception_handler(kind, _maybe_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

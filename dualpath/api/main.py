@@ -46,8 +46,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         dsn = await database_url(settings)
         # Bounded, so a database that is away answers 503 (api/errors.py) instead of hanging a request.
+        # Migrations on a connection of their own: a long step must not meet the pool's statement limit.
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=30)
-        await migrate(pool)
         runner = ProjectionRunner(pool, dsn, all_projections())
         feeding = asyncio.create_task(_keep_feeding(runner), name="projections")
         app.state.resources = Resources(

@@ -17,10 +17,13 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.events import Actor, DomainEvent
     from dualpath.eventstore import AppendResult, NewEvent
 
-APPEND_TIMEOUT = timedelta(seconds=30)
+# An append takes milliseconds; a short limit means a worker that died mid-append
+# delays its command by seconds, not half a minute.
+APPEND_TIMEOUT = timedelta(seconds=10)
 # PostgreSQL may be away for a while (a restart, a failover); keep trying for
-# as long as it takes, backing off to one attempt a minute.
-APPEND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(minutes=1))
+# as long as it takes, backing off to one attempt every 10 s so work resumes
+# soon after it returns.
+APPEND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
 async def record(

@@ -61,7 +61,7 @@ async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = r
         pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
                                 in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
     )
-    await queries.wait_for_row(res.pool, "rm_stays", "stay_id", result.stay_id)
+    await commands.until_listed(res, "rm_stays", "stay_id", result.stay_id, "admission")
     return await _out(res, await _stay(res, staff, pathway_id, result.stay_id))
 
 

@@ -92,7 +92,7 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
         static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
     )
     # hold_by comes from the calendar activity inside the workflow.
-    await queries.wait_for_row(res.pool, "rm_meetings", "meeting_id", meeting_id)
+    await commands.until_listed(res, "rm_meetings", "meeting_id", meeting_id, "meeting")
     row = await rm.meeting(res.pool, meeting_id)
     if row is None:
         raise ApiError(503, "not_ready", f"meeting {meeting_id} was called but is not listed yet; "

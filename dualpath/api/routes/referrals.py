@@ -132,11 +132,11 @@ async def refer(
     except WorkflowAlreadyStartedError:
         # The same key raced itself (or the first attempt's answer was lost):
         # answer what the first one recorded.
-        await queries.wait_for_row(res.pool, "rm_referrals", "referral_id", referral_id)
+        await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
         row = await queries.referral(res.pool, referral_id)
         assert row is not None
         return _out(row)
-    await queries.wait_for_row(res.pool, "rm_referrals", "referral_id", referral_id)
+    await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
     return ReferralOut(
         referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
         opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
@@ -176,7 +176,7 @@ async def decide(
     )
     view = result.referral
     if view.pathway_id:
-        await queries.wait_for_row(res.pool, "rm_pathways", "pathway_id", view.pathway_id)
+        await commands.until_listed(res, "rm_pathways", "pathway_id", view.pathway_id, "pathway")
     return ReferralOut(
         referral_id=referral_id, group=view.group, region=view.region, status=view.status,
         start_deadline=view.start_deadline, opens_on=view.opens_on, pathway_id=view.pathway_id,

@@ -349,7 +349,7 @@ async def _step(res, staff: Staff, transition_id: str, command: rules.Command, u
     result = await commands.update(res, res.temporal.get_workflow_handle(wf.workflow_id(transition_id)),
                                    update_fn, cmd)
     if result.transition.closure == "started" and result.transition.pathway_id:
-        await queries.wait_for_row(res.pool, "rm_pathways", "pathway_id", result.transition.pathway_id)
+        await commands.until_listed(res, "rm_pathways", "pathway_id", result.transition.pathway_id, "pathway")
     return await _out(res, staff, transition_id)
 
 
