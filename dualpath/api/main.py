@@ -13,7 +13,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 
 from dualpath import logs, temporal_client
-from dualpath.api import errors, metrics
+from dualpath.api import errors, metrics, text_guard
 from dualpath.api.deps import Resources, _current_staff
 from dualpath import web
 from dualpath.api.routes import (
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+
+    app.middleware("http")(text_guard.refuse_unstorable_text)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):

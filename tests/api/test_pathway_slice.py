@@ -126,3 +126,13 @@ async def test_an_expired_token_is_refused(http, settings):
     async with http.anonymous() as a:
         r = await a.get("/pathways", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["message"]
+
+
+@pytest.mark.parametrize("text", ["a\u0000b", "\ud843"])
+async def test_text_postgresql_cannot_store_is_refused_at_the_door(http, text):
+    pathway_id = await _accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        body = '{"reason_kind": "other", "reason": ' + __import__("json").dumps(text) + "}"
+        r = await c.post(f"/pathways/{pathway_id}/end", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == "reason"
+        assert (await c.get(f"/pathways/{pathway_id}")).json()["status"] == "active"
