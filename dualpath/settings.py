@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "DUALPATH_DATABASE_URL")
     )
 
+    # host:port where the worker serves Temporal SDK metrics for Prometheus; unset, none.
+    worker_metrics_address: str | None = None
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

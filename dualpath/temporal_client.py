@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
@@ -41,7 +42,13 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A runtime whose SDK metrics (workflow/activity task latencies, failures,
+    schedule-to-start) Prometheus scrapes at `bind_address`."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -49,6 +56,7 @@ async def connect(settings: Settings) -> Client:
             data_converter=data_converter(settings),
             tls=_tls(settings) if not settings.temporal_api_key else True,
             api_key=settings.temporal_api_key,
+            runtime=runtime,
         )
     except RuntimeError as exc:
         raise SetupError(

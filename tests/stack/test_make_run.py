@@ -17,7 +17,8 @@ from dualpath.settings import Settings
 from ..api.helpers import referral
 
 
-def _env(data_dir, api_port, temporal_port, ui_port) -> dict[str, str]:
+def _env(data_dir, api_port, temporal_port, ui_port, metrics_port=None) -> dict[str, str]:
+    metrics_port = metrics_port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUALPATH_") and k != "DATABASE_URL"}
     env.update(
         DUALPATH_DATA_DIR=str(data_dir),
@@ -25,6 +26,7 @@ def _env(data_dir, api_port, temporal_port, ui_port) -> dict[str, str]:
         DUALPATH_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
         DUALPATH_TEMPORAL_UI_PORT=str(ui_port),
         DUALPATH_LOG_FORMAT="json",
+        DUALPATH_WORKER_METRICS_ADDRESS=f"127.0.0.1:{metrics_port}",
     )
     return env
 
@@ -62,8 +64,8 @@ def _children_of(pid: int) -> list[int]:
 
 
 def test_run_serves_stops_and_resumes(tmp_path):
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    env = _env(tmp_path / "data", api_port, temporal_port, ui_port)
+    api_port, temporal_port, ui_port, metrics_port = free_port(), free_port(), free_port(), free_port()
+    env = _env(tmp_path / "data", api_port, temporal_port, ui_port, metrics_port)
     base = f"http://127.0.0.1:{api_port}"
     settings = Settings(_env_file=None)
     headers = {"Authorization": "Bearer " + issue_dev_token(settings, role=Role.clinician, org="region:1082",
@@ -81,6 +83,9 @@ def test_run_serves_stops_and_resumes(tmp_path):
         pathway_id = d.json()["pathway_id"]
 
         # The worker is killed outright; `run` starts it again and nothing is lost.
+        # The worker serves the Temporal SDK's metrics for Prometheus.
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert "temporal_" in scraped
         (worker_pid,) = _children_of(proc.pid)
         os.kill(worker_pid, signal.SIGKILL)
         tasks = httpx.get(f"{base}/pathways/{pathway_id}", headers=headers, timeout=30).json()["tasks"]
