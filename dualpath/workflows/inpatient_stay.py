@@ -36,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         StayEnded,
         TaskCompleted,
         TaskOpened,
-        TaskOverdue,
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows import task_timers
@@ -172,11 +171,7 @@ class InpatientStayWorkflow:
             await workflow.wait_condition(lambda: self._changed, timeout=task_timers.until_next_due(self._tasks))
         except asyncio.TimeoutError:
             async with self._lock:
-                late = task_timers.newly_overdue(self._tasks)
-                if late:
-                    await self._record([TaskOverdue(task_id=t.task_id, due=t.due) for t in late], Actor.engine())
-                    for t in late:
-                        t.overdue = True
+                await task_timers.escalate_overdue(self._tasks, self._record)
             self._publish()
 
     @workflow.query

@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         TaskCancelled,
         TaskCompleted,
         TaskOpened,
-        TaskOverdue,
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
@@ -249,11 +248,7 @@ class PathwayWorkflow:
                                           timeout=task_timers.until_next_due(self.state.tasks))
         except asyncio.TimeoutError:
             async with self._lock:
-                late = task_timers.newly_overdue(self.state.tasks)
-                if late:
-                    await self._record([TaskOverdue(task_id=t.task_id, due=t.due) for t in late], Actor.engine())
-                    for t in late:
-                        t.overdue = True
+                await task_timers.escalate_overdue(self.state.tasks, self._record)
             self._publish()
 
     @workflow.query

@@ -6,12 +6,14 @@ late from the Copenhagen midnight after its due date.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dualpath.domain import copenhagen
+    from dualpath.domain.events import Actor, DomainEvent, TaskOverdue
     from dualpath.domain.tasks import Task
 
 
@@ -25,3 +27,12 @@ def until_next_due(tasks: list[Task]) -> timedelta | None:
 def newly_overdue(tasks: list[Task]) -> list[Task]:
     today = copenhagen.local_date(workflow.now())
     return [t for t in tasks if t.state == "open" and not t.overdue and t.due < today]
+
+
+async def escalate_overdue(tasks: list[Task], record: Callable[[list[DomainEvent], Actor], Awaitable]) -> None:
+    """Record TaskOverdue for each open task past its due date, once, and mark it."""
+    late = newly_overdue(tasks)
+    if late:
+        await record([TaskOverdue(task_id=t.task_id, due=t.due) for t in late], Actor.engine())
+        for t in late:
+            t.overdue = True
