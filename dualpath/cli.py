@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from dualpath.infra.errors import SetupError
@@ -113,8 +114,12 @@ def cmd_status(args) -> int:
     async def _counts():
         return await status.counts(await temporal_client.connect(_settings()), args.region)
 
-    print(status.table(asyncio.run(_counts())))
-    return 0
+    print(status.table(asyncio.run(_counts())), flush=True)
+    # The Temporal client's native threads can abort interpreter shutdown
+    # (about one exit in ten: "PyGILState_Release … finalizing"); everything
+    # is printed, so leave without finalizing.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def parser() -> argparse.ArgumentParser:
