@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -394,26 +393,20 @@ class CampaignWorkflow:
         assert p.from_date is not None
         if p.decision == "integrated":
             pathway_id = str(workflow.uuid4())
-            await workflow.start_child_workflow(
-                pathway.PathwayWorkflow.run,
-                pathway.PathwayInput(
-                    state=pathway.PathwayState(
-                        pathway_id=pathway_id,
-                        # The campaign stands where a referral would: the pathway's origin.
-                        referral_id=s.campaign_id,
-                        patient_id=p.patient_id,
-                        group=2,
-                        region=s.region,
-                        municipality=s.municipality,
-                        catalogue_version=s.catalogue_version,
-                        municipal_substance_treatment=p.municipal_substance_treatment,
-                    ),
-                    actor=Actor.engine(),
+            await pathway.start_as_child(
+                pathway.PathwayState(
+                    pathway_id=pathway_id,
+                    # The campaign stands where a referral would: the pathway's origin.
+                    referral_id=s.campaign_id,
+                    patient_id=p.patient_id,
+                    group=2,
+                    region=s.region,
+                    municipality=s.municipality,
+                    catalogue_version=s.catalogue_version,
+                    municipal_substance_treatment=p.municipal_substance_treatment,
                 ),
-                id=pathway.workflow_id(pathway_id),
-                # The pathway lives for years; the campaign does not own it.
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary="Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
+                Actor.engine(),
+                "Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
             )
             await self._record([CampaignPathwayStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
                                                        pathway_id=pathway_id, started_on=p.from_date)],

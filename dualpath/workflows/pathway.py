@@ -55,6 +55,19 @@ def stream_id(pathway_id: str) -> str:
     return f"pathway-{pathway_id}"
 
 
+async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> None:
+    """Start a pathway from the workflow that admitted the patient (a referral's decision,
+    a transition, a campaign's start date). The pathway lives for years and outlives its
+    origin, so the origin's closing must not end it (ParentClosePolicy.ABANDON)."""
+    await workflow.start_child_workflow(
+        PathwayWorkflow.run,
+        PathwayInput(state=state, actor=actor),
+        id=workflow_id(state.pathway_id),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+        static_summary=summary,
+    )
+
+
 class PathwayState(BaseModel):
     """Everything the workflow knows; carried whole across continue-as-new."""
 

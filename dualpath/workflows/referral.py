@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -218,25 +217,19 @@ class ReferralWorkflow:
             self._check_decision(cmd)
             if cmd.accept:
                 pathway_id = str(workflow.uuid4())
-                await workflow.start_child_workflow(
-                    pathway.PathwayWorkflow.run,
-                    pathway.PathwayInput(
-                        state=pathway.PathwayState(
-                            pathway_id=pathway_id,
-                            referral_id=self.inp.referral_id,
-                            patient_id=self.inp.patient_id,
-                            group=self.inp.group,
-                            region=self.inp.region or "",
-                            municipality=self.inp.municipality,
-                            catalogue_version=self.inp.catalogue_version,
-                            municipal_substance_treatment=self.inp.municipal_substance_treatment,
-                        ),
-                        actor=cmd.actor,
+                await pathway.start_as_child(
+                    pathway.PathwayState(
+                        pathway_id=pathway_id,
+                        referral_id=self.inp.referral_id,
+                        patient_id=self.inp.patient_id,
+                        group=self.inp.group,
+                        region=self.inp.region or "",
+                        municipality=self.inp.municipality,
+                        catalogue_version=self.inp.catalogue_version,
+                        municipal_substance_treatment=self.inp.municipal_substance_treatment,
                     ),
-                    id=pathway.workflow_id(pathway_id),
-                    # The pathway lives for years; the referral ends here.
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                    static_summary="Ambulatory pathway (ambulant forløb)",
+                    cmd.actor,
+                    "Ambulatory pathway (ambulant forløb)",
                 )
                 position = await self._record(
                     [

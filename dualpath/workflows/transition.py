@@ -16,7 +16,6 @@ from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -495,27 +494,21 @@ class TransitionWorkflow:
         self._check(rules.check_complete)
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
-        await workflow.start_child_workflow(
-            pathway.PathwayWorkflow.run,
-            pathway.PathwayInput(
-                state=pathway.PathwayState(
-                    pathway_id=pathway_id,
-                    # The transition stands where a referral would: the pathway's origin.
-                    referral_id=self._in.transition_id,
-                    patient_id=self._in.patient_id,
-                    group=self._in.group,
-                    region=self._in.region,
-                    municipality=self._in.municipality,
-                    catalogue_version=self._in.catalogue_version,
-                    # Coordinated treatment: the patient is in municipal substance treatment.
-                    municipal_substance_treatment=True,
-                ),
-                actor=actor,
+        await pathway.start_as_child(
+            pathway.PathwayState(
+                pathway_id=pathway_id,
+                # The transition stands where a referral would: the pathway's origin.
+                referral_id=self._in.transition_id,
+                patient_id=self._in.patient_id,
+                group=self._in.group,
+                region=self._in.region,
+                municipality=self._in.municipality,
+                catalogue_version=self._in.catalogue_version,
+                # Coordinated treatment: the patient is in municipal substance treatment.
+                municipal_substance_treatment=True,
             ),
-            id=pathway.workflow_id(pathway_id),
-            # The pathway lives for years; the transition ends here.
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary="Ambulatory pathway (ambulant forløb), after a transition from coordinated treatment",
+            actor,
+            "Ambulatory pathway (ambulant forløb), after a transition from coordinated treatment",
         )
 
     async def _pathway_closed(self, ended: PathwayEndedInfo) -> None:
