@@ -19,6 +19,7 @@ from contextvars import ContextVar
 import asyncpg
 
 from dualpath.api.auth import Role, Staff
+from dualpath.api.errors import not_found
 
 # Set per request by the authentication dependency: "GET /pathways/{pathway_id}".
 current_action: ContextVar[str] = ContextVar("current_action", default="unknown")
@@ -29,10 +30,6 @@ LEGAL_BASIS = {
     Role.municipality: "consent: dialogue between region and municipality",
     Role.ops: "operations: process state, no clinical content",
 }
-
-
-def sees_clinical_content(staff: Staff) -> bool:
-    return staff.role in (Role.clinician, Role.visitation)
 
 
 async def may_see(pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None, region: str | None) -> bool:
@@ -47,9 +44,32 @@ async def may_see(pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None, r
     return staff.role == Role.ops
 
 
-async def record(pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None) -> None:
+async def record(
+    pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None, object_kind: str | None = None,
+    object_id: str | None = None, denied: bool = False,
+) -> None:
+    """One look or change: `object_kind`/`object_id` name what (a pathway, referral, transition,
+    campaign, or a list read as `list` with its route); `denied` a look answered 404."""
+    if object_kind is None and pathway_id is not None:
+        object_kind, object_id = "pathway", pathway_id
     await pool.execute(
-        """INSERT INTO access_log (subject, role, organisation, action, pathway_id, legal_basis)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        staff.subject, staff.role.value, staff.org, current_action.get(), pathway_id, LEGAL_BASIS[staff.role],
+        """INSERT INTO access_log (subject, role, organisation, action, pathway_id, legal_basis,
+                                   object_kind, object_id, outcome)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        staff.subject, staff.role.value, staff.org, current_action.get(), pathway_id,
+        None if denied else LEGAL_BASIS[staff.role], object_kind, object_id, "denied" if denied else "allowed",
     )
+
+
+async def look(
+    pool: asyncpg.Pool, staff: Staff, *, kind: str, object_id: str, visible: bool, pathway_id: str | None = None,
+) -> None:
+    """Record a look at one object; a denied one answers 404, as if it did not exist."""
+    await record(pool, staff, pathway_id=pathway_id, object_kind=kind, object_id=object_id, denied=not visible)
+    if not visible:
+        raise not_found(kind)
+
+
+async def record_list(pool: asyncpg.Pool, staff: Staff) -> None:
+    """A list read (pathways, worklist, transitions, campaigns, the report, the access log itself)."""
+    await record(pool, staff, pathway_id=None, object_kind="list", object_id=current_action.get())

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from dualpath.api import access, auth
+from dualpath.api import access, auth, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.errors import ApiError
 from dualpath.eventstore import EventStore, ProjectionRunner
@@ -51,6 +51,7 @@ async def _current_staff(
         raise ApiError(401, "invalid_token", f"the bearer token was refused: {exc}",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     request.state.staff = staff
+    disclosure.current_staff.set(staff)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
     key = request.headers.get("idempotency-key")

@@ -14,9 +14,11 @@ whose workflow has already ended) refuse with the same words.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from dualpath.domain.disclosure import CLINICAL
 
 MeetingKind = Literal["network_meeting", "collaboration_meeting", "startup_meeting"]
 JointPlanKind = Literal["udskrivningsaftale", "koordinationsplan", "koordinerende_indsatsplan"]
@@ -42,7 +44,7 @@ class Participant(BaseModel):
     model_config = ConfigDict(frozen=True)
     role: str = Field(min_length=1, max_length=200)
     organisation: str = Field(min_length=1, max_length=200)
-    name_or_function: str | None = Field(default=None, max_length=200)
+    name_or_function: Annotated[str | None, CLINICAL] = Field(default=None, max_length=200)
 
 
 class JointPlanInput(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from pydantic import BaseModel, field_validator
 
+from dualpath.domain.disclosure import CLINICAL, SHARED
 from dualpath.domain.meetings import Participant
 from dualpath.eventstore import RecordedEvent
 
@@ -75,16 +76,16 @@ class MeetingRow(BaseModel):
     pathway_id: str
     kind: str
     status: str
-    purpose: str | None
+    purpose: Annotated[str | None, CLINICAL]
     participants: list[Participant]
     called_on: date
     hold_by: date
     scheduled_at: datetime | None
-    place: str | None
+    place: Annotated[str | None, SHARED]
     held_on: date | None
-    outcome: str | None
+    outcome: Annotated[str | None, CLINICAL]
     attendees: list[Participant]
-    cancel_reason: str | None
+    cancel_reason: Annotated[str | None, CLINICAL]
     overdue: bool
     updated_at: datetime
 
@@ -99,7 +100,9 @@ class JointPlanRow(BaseModel):
     kind: str
     version: int
     meeting_id: str
-    summary: str
+    # A joint plan is the two sectors' own agreement (a koordinationsplan is made to be shared,
+    # Psychiatry Act §13c): municipal staff with consent read it; ops do not.
+    summary: Annotated[str | None, SHARED]
     agreed_by: list[Participant]
     recorded_at: datetime
 

@@ -6,9 +6,12 @@ import asyncio
 import json
 import uuid
 from datetime import date, datetime
+from typing import Annotated, ClassVar
 
 import asyncpg
 from pydantic import BaseModel, field_validator
+
+from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
 
 
 
@@ -49,7 +52,7 @@ class ReferralRow(BaseModel):
     received_on: date
     start_deadline: date | None
     opens_on: date | None
-    reasons: list[str]
+    reasons: Annotated[list[str], CLINICAL]
     pathway_id: str | None
     deadline_warned: bool
     deadline_passed: bool
@@ -116,12 +119,15 @@ async def pathways(
 
 
 class TaskRow(BaseModel):
+    # Municipal staff read their own organisation's tasks only (api/disclosure.py).
+    disclosure_owner: ClassVar[str] = "owner_org"
+
     task_id: str
     pathway_id: str | None
     referral_id: str | None
     stay_id: str | None
     kind: str
-    title: str
+    title: Annotated[str | None, OWNER]
     phase: int | None
     owner_role: str
     owner_org: str
@@ -129,7 +135,7 @@ class TaskRow(BaseModel):
     mandatory: bool
     state: str
     overdue: bool
-    note: str | None
+    note: Annotated[str | None, OWNER]
     opened_at: datetime
     closed_at: datetime | None
 
@@ -162,7 +168,7 @@ class ConsentRow(BaseModel):
     counterpart: str
     state: str
     form: str
-    recorded_by: dict | None
+    recorded_by: Annotated[dict | None, SHARED]
     recorded_at: datetime
 
     @field_validator("recorded_by", mode="before")
@@ -193,13 +199,18 @@ class AccessRow(BaseModel):
     action: str
     pathway_id: str | None
     legal_basis: str | None
+    object_kind: str | None = None
+    object_id: str | None = None
+    outcome: str = "allowed"
+    reason: str | None = None
 
 
 async def access_log(
     pool: asyncpg.Pool, *, pathway_id: str | None, subject: str | None, limit: int
 ) -> list[AccessRow]:
     rows = await pool.fetch(
-        """SELECT at, subject, role, organisation, action, pathway_id, legal_basis FROM access_log
+        """SELECT at, subject, role, organisation, action, pathway_id, legal_basis, object_kind, object_id,
+                  outcome, reason FROM access_log
            WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2)
            ORDER BY id DESC LIMIT $3""",
         pathway_id, subject, limit,

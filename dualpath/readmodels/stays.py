@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncpg
 from pydantic import BaseModel
 from datetime import date, datetime
+from typing import Annotated
+
+from dualpath.domain.disclosure import CLINICAL
 
 from dualpath.eventstore import RecordedEvent
 
@@ -50,7 +53,7 @@ class StayRow(BaseModel):
     pathway_id: str
     number: int
     via: str
-    ward: str
+    ward: Annotated[str | None, CLINICAL]
     phase: int
     status: str
     admitted_on: date

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from pydantic import BaseModel, field_validator
 
+from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
 from dualpath.eventstore import RecordedEvent
 from dualpath.readmodels import queries
 
@@ -128,8 +129,8 @@ class TransitionRow(BaseModel):
     region: str
     municipality: str
     reported_by: str
-    signs: list[str]
-    description: str | None
+    signs: Annotated[list[str], SHARED]
+    description: Annotated[str | None, SHARED]
     group: int | None
     reported_on: date
     state: str
@@ -140,14 +141,16 @@ class TransitionRow(BaseModel):
     overdue: bool
     pathway_id: str | None
     closure: str | None
-    assessment: dict | None
-    agreement: dict | None
-    disagreement: dict | None
-    collaboration_meeting: dict | None
-    decision: dict | None
-    who_says_what: dict | None
-    network_meeting: dict | None
-    patient_talks: list[dict]
+    # The parties' shared record; psychiatry's own assessment text and its talks with the
+    # patient are not shared (seed 002).
+    assessment: Annotated[dict | None, shared_except("assessment")]
+    agreement: Annotated[dict | None, SHARED]
+    disagreement: Annotated[dict | None, SHARED]
+    collaboration_meeting: Annotated[dict | None, SHARED]
+    decision: Annotated[dict | None, SHARED]
+    who_says_what: Annotated[dict | None, SHARED]
+    network_meeting: Annotated[dict | None, SHARED]
+    patient_talks: Annotated[list[dict], CLINICAL]
     reported_at: datetime
     completed_at: datetime | None
     updated_at: datetime

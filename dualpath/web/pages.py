@@ -28,7 +28,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from dualpath.api import access
+from dualpath.api import access, disclosure
+from dualpath.api.disclosure import disclose
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Resources, _resources, idempotency_scope
 from dualpath.api.errors import ApiError
@@ -191,8 +192,8 @@ async def _pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dic
     closed_tasks = [t for t in p.tasks if t.state != "open"]
     return dict(
         p=p, meetings=meeting_rows, plans=plans, stays=stay_rows, may=may,
-        clinical=access.sees_clinical_content(staff),
-        open_tasks=sorted(open_tasks, key=lambda t: (t.due, t.title)),
+        clinical=staff.role in disclosure.REGION_ROLES,
+        open_tasks=sorted(open_tasks, key=lambda t: (t.due, t.title or "")),
         closed_tasks=sorted(closed_tasks, key=lambda t: t.closed_at or t.opened_at, reverse=True),
         history=list(reversed(p.history)),
         task_titles={t.task_id: t.title for t in p.tasks},
@@ -468,9 +469,9 @@ async def worklist(request: Request, staff: StaffDep, res: ResDep) -> Response:
     wards = {}
     for stay_id in {t.stay_id for t in everything if t.stay_id}:
         s = await stays.stay(res.pool, stay_id)
-        if s:
-            wards[stay_id] = s.ward
-    kinds = sorted({(t.kind, t.title) for t in everything}, key=lambda k: k[1])
+        if s and (ward := disclose(s, staff).ward):
+            wards[stay_id] = ward
+    kinds = sorted({(t.kind, t.title or t.kind) for t in everything}, key=lambda k: k[1])
     kind_options: dict[str, str] = {}
     for k, title in kinds:
         kind_options.setdefault(k, title)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from dualpath.api import commands
+from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.errors import not_found
@@ -20,7 +20,7 @@ from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as pathway_wf
 
-router = APIRouter(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
+router = disclosure.Router(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
 StayId = Annotated[str, Path(description="The stay's id")]
 
 

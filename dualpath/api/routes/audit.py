@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from dualpath.api import access, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
 from dualpath.readmodels import queries
 
-router = APIRouter(tags=["audit"])
+router = disclosure.Router(tags=["audit"])
 
 
 @router.get("/access-log", response_model=list[queries.AccessRow])
@@ -22,4 +23,5 @@ async def access_log(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[queries.AccessRow]:
     """Newest first. The log itself cannot be changed or deleted by the application."""
+    await access.record_list(res.pool, staff)  # who read the log is itself a look worth keeping
     return await queries.access_log(res.pool, pathway_id=pathway_id, subject=subject, limit=limit)

@@ -28,10 +28,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from dualpath.api import access, commands
+from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
-from dualpath.api.errors import ApiError, ErrorBody, not_found
+from dualpath.api.errors import ApiError, ErrorBody
 from dualpath.api.routes import referrals
 from dualpath.domain import campaign as rules
 from dualpath.domain import copenhagen, cpr, municipalities
@@ -42,8 +42,8 @@ from dualpath.readmodels import campaigns as rm
 from dualpath.readmodels import queries
 from dualpath.workflows import campaign as wf
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-cvd_router = APIRouter(prefix="/cvd-referrals", tags=["referrals"])
+router = disclosure.Router(prefix="/campaigns", tags=["campaigns"])
+cvd_router = disclosure.Router(prefix="/cvd-referrals", tags=["referrals"])
 
 CampaignId = Annotated[str, Path(description="The campaign's id")]
 PatientId = Annotated[str, Path(description="The person's pseudonymous id (as listed by GET /campaigns/{id})")]
@@ -151,9 +151,9 @@ def _may_see(staff: Staff, row: rm.CampaignRow) -> bool:
 
 async def _visible(res, staff: Staff, campaign_id: str) -> rm.CampaignRow:
     row = await rm.campaign(res.pool, campaign_id)
-    if row is None or not _may_see(staff, row):
-        raise not_found("campaign")
-    await access.record(res.pool, staff, pathway_id=None)
+    await access.look(res.pool, staff, kind="campaign", object_id=campaign_id,
+                      visible=row is not None and _may_see(staff, row))
+    assert row is not None
     return row
 
 
@@ -199,7 +199,7 @@ async def open_campaign(
     campaign_id = (str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
                    if idempotency_key else str(uuid.uuid4()))
     if not (idempotency_key and await rm.campaign(res.pool, campaign_id)):
-        await access.record(res.pool, staff, pathway_id=None)
+        await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
         start = wf.CampaignInput(
             campaign_id=campaign_id, centre=body.centre.strip(), region=body.region, municipality=body.municipality,
             collaboration_meeting_on=body.collaboration_meeting_on,
@@ -224,7 +224,7 @@ async def list_campaigns(
     staff: CurrentStaff, res: Res, phase: rules.Phase | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CampaignOut]:
-    await access.record(res.pool, staff, pathway_id=None)
+    await access.record_list(res.pool, staff)
     rows = await rm.campaigns(res.pool, region=staff.org_code if staff.role in REGION_ROLES else None,
                               municipality=staff.org_code if staff.role == Role.municipality else None,
                               phase=phase, limit=limit, offset=offset)

@@ -6,7 +6,7 @@ from pydantic import BaseModel, field_validator
 
 from fastapi import APIRouter
 
-from dualpath.api import commands
+from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
 from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
@@ -14,7 +14,7 @@ from dualpath.domain import municipalities
 from dualpath.domain.consent import ConsentForm, ConsentScope, ConsentState
 from dualpath.workflows import pathway as wf
 
-router = APIRouter(tags=["consents"])
+router = disclosure.Router(tags=["consents"])
 
 
 class ConsentIn(BaseModel):

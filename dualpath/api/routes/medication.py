@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from dualpath.api import commands
+from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
 from dualpath.api.routes.pathways import PathwayId, visible_pathway
@@ -20,7 +20,7 @@ from dualpath.domain.medication import MedicationChange
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
 
-router = APIRouter(tags=["medication"])
+router = disclosure.Router(tags=["medication"])
 
 
 class MedicationChangeIn(MedicationChange):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import WorkflowIDReusePolicy
 
-from dualpath.api import commands
+from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, not_found
@@ -27,7 +27,7 @@ from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.readmodels import queries
 from dualpath.workflows import meeting as wf
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["meetings"])
+router = disclosure.Router(prefix="/pathways/{pathway_id}", tags=["meetings"])
 
 MeetingId = Annotated[str, Path(description="The meeting's id")]
 

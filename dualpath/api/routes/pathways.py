@@ -8,17 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from dualpath.api import access, commands
+from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
-from dualpath.api.errors import not_found
 from dualpath.domain import ambulatory
 from dualpath.domain.ambulatory import AllowedMove, EndReason
 from dualpath.domain.catalogue import Phase, load_catalogue
+from dualpath.domain.disclosure import CLINICAL
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
 
-router = APIRouter(prefix="/pathways", tags=["pathways"])
+router = disclosure.Router(prefix="/pathways", tags=["pathways"])
 
 PathwayId = Annotated[str, Path(description="The pathway's pseudonymous id")]
 
@@ -27,8 +27,8 @@ class HistoryEntry(BaseModel):
     version: int
     type: str
     at: datetime
-    by: dict[str, Any] | None
-    data: dict[str, Any]
+    by: Annotated[dict[str, Any] | None, CLINICAL]
+    data: Annotated[dict[str, Any], CLINICAL]
 
 
 class PathwaySummary(queries.PathwayRow):
@@ -46,9 +46,10 @@ class PathwayOut(PathwaySummary):
 async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
     """The pathway if the caller may see it (else 404), with the look written to the access log."""
     row = await queries.pathway(res.pool, pathway_id)
-    if row is None or not await access.may_see(res.pool, staff, pathway_id=pathway_id, region=row.region):
-        raise not_found("pathway")
-    await access.record(res.pool, staff, pathway_id=pathway_id)
+    visible = row is not None and await access.may_see(res.pool, staff, pathway_id=pathway_id, region=row.region)
+    await access.look(res.pool, staff, kind="pathway", object_id=pathway_id, visible=visible,
+                      pathway_id=pathway_id if row is not None else None)
+    assert row is not None
     return row
 
 
@@ -63,24 +64,14 @@ def _summary(row: queries.PathwayRow) -> dict[str, Any]:
 async def pathway_out(res, staff: Staff, pathway_id: str) -> PathwayOut:
     row = await visible_pathway(res, staff, pathway_id)
     events = await res.store.read_stream(wf.stream_id(pathway_id))
-    tasks = await queries.pathway_tasks(res.pool, pathway_id)
-    clinical = access.sees_clinical_content(staff)
-    if not clinical:
-        # Municipality staff see their own organisation's tasks; ops see
-        # process state. Neither sees notes or what the events say.
-        if staff.role == Role.municipality:
-            tasks = [t for t in tasks if t.owner_org == staff.org]
-        tasks = [t.model_copy(update={"note": None}) for t in tasks]
+    # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
     return PathwayOut(
         **_summary(row),
         phase_catalogue=load_catalogue(row.catalogue_version).phase("ambulatory", row.phase),
-        tasks=tasks,
+        tasks=await queries.pathway_tasks(res.pool, pathway_id),
         consents=await queries.pathway_consents(res.pool, pathway_id),
-        history=[
-            HistoryEntry(version=e.version, type=e.type, at=e.recorded_at,
-                         by=e.metadata.get("actor") if clinical else None, data=e.data if clinical else {})
-            for e in events
-        ],
+        history=[HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"),
+                              data=e.data) for e in events],
     )
 
 
@@ -93,6 +84,7 @@ async def list_pathways(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PathwaySummary]:
+    await access.record_list(res.pool, staff)
     region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
     shared_with = staff.org_code if staff.role == Role.municipality else None
     rows = await queries.pathways(res.pool, region=region, shared_with=shared_with, status=status, phase=phase,

@@ -11,17 +11,17 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
 
-from dualpath.api import access, commands
+from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
-from dualpath.api.errors import ApiError, not_found
+from dualpath.api.errors import ApiError
 from dualpath.domain import copenhagen, cpr, municipalities, referral_rules
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.readmodels import queries
 from dualpath.workflows import referral as wf
 
-router = APIRouter(prefix="/referrals", tags=["referrals"])
+router = disclosure.Router(prefix="/referrals", tags=["referrals"])
 
 # No wrong door: every entry into the health system may refer.
 Source = Literal["municipality", "general_practice", "psychiatric_clinic", "acute_function", "inpatient_ward"]
@@ -93,7 +93,7 @@ async def refer(
     else:
         status, deadline = "awaiting_visitation", referral_rules.start_deadline(received_on)
 
-    await access.record(res.pool, staff, pathway_id=None)
+    await access.record(res.pool, staff, pathway_id=None, object_kind="referral", object_id=referral_id)
     patient_id = await queries.register_patient(res.pool, body.cpr)
     open_pathway = await queries.active_pathway_for(res.pool, patient_id) if status != "not_eligible" else None
     if open_pathway:
@@ -193,9 +193,10 @@ async def _visible_referral(res, staff: Staff, referral_id: str) -> queries.Refe
     row = await queries.referral(res.pool, referral_id)
     # Referrals are the region's: municipality staff follow a patient through
     # the pathway, once consent allows.
-    if row is None or staff.role == Role.municipality or not await access.may_see(
-            res.pool, staff, pathway_id=row.pathway_id, region=row.region):
-        raise not_found("referral")
-    await access.record(res.pool, staff, pathway_id=row.pathway_id)
+    visible = row is not None and staff.role != Role.municipality and await access.may_see(
+        res.pool, staff, pathway_id=row.pathway_id, region=row.region)
+    await access.look(res.pool, staff, kind="referral", object_id=referral_id, visible=visible,
+                      pathway_id=row.pathway_id if row is not None else None)
+    assert row is not None
     return row
 

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from dualpath.api import access, disclosure
 from dualpath.api.auth import Role
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError
 from dualpath.domain.municipalities import REGIONS
 from dualpath.readmodels import report
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = disclosure.Router(prefix="/reports", tags=["reports"])
 
 
 @router.get("/monitoring", response_model=report.MonitoringReport)
@@ -37,4 +38,5 @@ async def monitoring(
         if staff.org_code not in REGIONS:
             raise ApiError(403, "forbidden", f"organisation {staff.org} is not a known region")
         region = staff.org_code
+    await access.record_list(res.pool, staff)
     return await report.monitoring_report(res.pool, region)

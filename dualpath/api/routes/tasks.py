@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from dualpath.api import commands
+from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
@@ -15,7 +15,7 @@ from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as wf
 
-router = APIRouter(tags=["tasks"])
+router = disclosure.Router(tags=["tasks"])
 
 
 @router.get("/worklist", response_model=list[queries.TaskRow])
@@ -27,6 +27,7 @@ async def worklist(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[queries.TaskRow]:
     """The caller's organisation's open tasks for the caller's role, due soonest first."""
+    await access.record_list(res.pool, staff)
     return await queries.worklist(res.pool, org=staff.org, role=staff.role.value, kind=kind, limit=limit,
                                   offset=offset)
 

@@ -27,10 +27,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from dualpath.api import access, commands
+from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
-from dualpath.api.errors import ApiError, not_found
+from dualpath.api.errors import ApiError
 from dualpath.api.routes.pathways import HistoryEntry, visible_pathway
 from dualpath.domain import copenhagen, cpr, municipalities
 from dualpath.domain import transition as rules
@@ -43,7 +43,7 @@ from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
 from dualpath.workflows import transition as wf
 
-router = APIRouter(prefix="/transitions", tags=["transitions"])
+router = disclosure.Router(prefix="/transitions", tags=["transitions"])
 
 TransitionId = Annotated[str, Path(description="The transition's id")]
 REGION_ROLES = (Role.clinician, Role.visitation)
@@ -126,23 +126,10 @@ def _situation(row: rm.TransitionRow) -> rules.Situation:
                            recommends_transition=recommends)
 
 
-# What is clinical content in a transition's row: ops never see it; the municipality sees
-# the parties' shared record (the answer, the views, decisions, who says what, the network
-# meeting and its plan), not psychiatry's own assessment text or its talks with the patient.
-_CLINICAL = ("signs", "description", "assessment", "agreement", "disagreement", "collaboration_meeting", "decision",
-             "who_says_what", "network_meeting", "patient_talks")
-
-
-def _summary(row: rm.TransitionRow, staff: Staff) -> dict[str, Any]:
+def _summary(row: rm.TransitionRow) -> dict[str, Any]:
     s = _situation(row)
-    data = row.model_dump()
-    if staff.role == Role.ops:
-        data.update({k: [] if k in ("signs", "patient_talks") else None for k in _CLINICAL})
-    elif staff.role == Role.municipality:
-        data["patient_talks"] = []
-        if data["assessment"]:
-            data["assessment"] = {k: v for k, v in data["assessment"].items() if k != "assessment"}
-    return dict(**data, allowed=rules.allowed_commands(s), patient_may_be_involved=rules.patient_may_be_involved(s))
+    return dict(**row.model_dump(), allowed=rules.allowed_commands(s),
+                patient_may_be_involved=rules.patient_may_be_involved(s))
 
 
 async def _may_see(res, staff: Staff, row: rm.TransitionRow) -> bool:
@@ -161,27 +148,22 @@ async def _may_see(res, staff: Staff, row: rm.TransitionRow) -> bool:
 async def _visible(res, staff: Staff, transition_id: str) -> rm.TransitionRow:
     """The transition if the caller may see it (else 404), with the look written to the access log."""
     row = await rm.transition(res.pool, transition_id)
-    if row is None or not await _may_see(res, staff, row):
-        raise not_found("transition")
-    await access.record(res.pool, staff, pathway_id=row.pathway_id)
+    visible = row is not None and await _may_see(res, staff, row)
+    await access.look(res.pool, staff, kind="transition", object_id=transition_id, visible=visible,
+                      pathway_id=row.pathway_id if row is not None else None)
+    assert row is not None
     return row
 
 
 async def _out(res, staff: Staff, transition_id: str) -> TransitionOut:
     row = await _visible(res, staff, transition_id)
     events = await res.store.read_stream(wf.stream_id(transition_id))
-    tasks = await rm.tasks(res.pool, transition_id)
-    clinical = access.sees_clinical_content(staff)
-    if not clinical:
-        if staff.role == Role.municipality:
-            tasks = [t for t in tasks if t.owner_org == staff.org]
-        tasks = [t.model_copy(update={"note": None}) for t in tasks]
+    # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
     return TransitionOut(
-        **_summary(row, staff),
-        tasks=tasks,
-        history=[HistoryEntry(version=e.version, type=e.type, at=e.recorded_at,
-                              by=e.metadata.get("actor") if clinical else None, data=e.data if clinical else {})
-                 for e in events],
+        **_summary(row),
+        tasks=await rm.tasks(res.pool, transition_id),
+        history=[HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"),
+                              data=e.data) for e in events],
     )
 
 
@@ -258,7 +240,7 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
     if body.reported_by is not None and body.reported_by != side:
         raise ApiError(403, "forbidden", f"you report for the {side}: reported_by must be '{side}'")
     # The patient is looked up (or registered) by CPR number: written to the access log first.
-    await access.record(res.pool, staff, pathway_id=None)
+    await access.record(res.pool, staff, pathway_id=None, object_kind="transition", object_id=transition_id)
     patient_id = await queries.register_patient(res.pool, body.cpr)
     if open_pathway := await queries.active_pathway_for(res.pool, patient_id):
         raise ApiError(409, "refused", _for(staff, f"the patient is in integrated treatment already (pathway "
@@ -319,11 +301,12 @@ async def list_transitions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[TransitionSummary]:
+    await access.record_list(res.pool, staff)
     region = staff.org_code if staff.role in REGION_ROLES else None
     municipality = staff.org_code if staff.role == Role.municipality else None
     rows = await rm.transitions(res.pool, region=region, municipality=municipality, state=state,
                                 direction=direction, limit=limit, offset=offset)
-    return [TransitionSummary(**_summary(r, staff)) for r in rows]
+    return [TransitionSummary(**_summary(r)) for r in rows]
 
 
 @router.get("/{transition_id}", response_model=TransitionOut)
