@@ -25,9 +25,12 @@ async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
     return str(row["patient_id"])
 
 
-async def active_pathway_for(pool: asyncpg.Pool, patient_id: str) -> str | None:
+async def active_pathway_for(pool: asyncpg.Pool, patient_id: str, region: str | None = None) -> str | None:
+    """The patient's active pathway (in `region`, when given)."""
     return await pool.fetchval(
-        "SELECT pathway_id FROM rm_pathways WHERE patient_id = $1 AND status = 'active' LIMIT 1", patient_id
+        """SELECT pathway_id FROM rm_pathways WHERE patient_id = $1 AND status = 'active'
+             AND ($2::text IS NULL OR region = $2) LIMIT 1""",
+        patient_id, region,
     )
 
 
@@ -144,14 +147,31 @@ _TASK_COLUMNS = """task_id, pathway_id, referral_id, stay_id, kind, title, phase
     state, overdue, note, opened_at, closed_at"""
 
 
+_DIALOGUE_GIVEN = """EXISTS (SELECT 1 FROM rm_consents c WHERE c.pathway_id = {pathway} AND c.scope = 'dialogue'
+                                  AND c.counterpart = $6 AND c.state = 'given')"""
+
+
 async def worklist(
     pool: asyncpg.Pool, *, org: str, role: str, kind: str | None, limit: int, offset: int
 ) -> list[TaskRow]:
+    # Municipal staff see a task only while they may see what it belongs to (api/access.py and
+    # the transition and campaign routes' own rules): a pathway or a move back while the patient's
+    # consent to dialogue with them is given; a transition reported with that consent; their
+    # campaign. Withdrawn consent takes the tasks off the list at once.
+    municipality = org.partition(":")[2] if role == "municipality" else None
     rows = await pool.fetch(
-        f"""SELECT {_TASK_COLUMNS} FROM rm_tasks
+        f"""SELECT {_TASK_COLUMNS} FROM rm_tasks t
             WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
+              AND ($6::text IS NULL
+                   OR (t.pathway_id IS NOT NULL AND {_DIALOGUE_GIVEN.format(pathway="t.pathway_id")})
+                   OR (t.pathway_id IS NULL AND EXISTS (
+                         SELECT 1 FROM rm_transitions tr WHERE tr.transition_id = t.referral_id
+                            AND tr.branch = 'dialogue' AND tr.municipality = $6
+                            AND (tr.direction = 'to_integrated' OR {_DIALOGUE_GIVEN.format(pathway="tr.pathway_id")})))
+                   OR (t.pathway_id IS NULL AND EXISTS (
+                         SELECT 1 FROM rm_campaigns cp WHERE cp.campaign_id = t.referral_id AND cp.municipality = $6)))
             ORDER BY due, task_id LIMIT $4 OFFSET $5""",
-        org, role, kind, limit, offset,
+        org, role, kind, limit, offset, municipality,
     )
     return [TaskRow(**dict(r)) for r in rows]
 

@@ -409,7 +409,7 @@ async def refer_to_cvd(
                              facts=ReferralFacts(psychiatric_contact="within_last_year",
                                                  municipal_substance_treatment=body.municipal_substance_treatment),
                              criteria=body.criteria),
-        staff, res, idempotency_key)
+        res=res, idempotency_key=idempotency_key, staff=staff)
     return CvdReferralOut(**out.model_dump(),
                           routed_to=f"the central visitation unit (CVD) of region {out.region}")
 

@@ -57,17 +57,21 @@ class ReferralOut(BaseModel):
     reasons: list[str]
 
 
+# Who refers: the region's clinicians and visitation, and the municipality (no wrong door).
+# Ops run the system and refer no one: a referral answers about a patient.
+REFERRERS = (Role.clinician, Role.visitation, Role.municipality)
+
 IDEMPOTENCY = uuid.UUID("6f1c1f3e-6f7a-4b43-9d1c-2f0f6f1b5a10")
 
 
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
 async def refer(
     body: ReferralIn,
-    staff: CurrentStaff,
     res: Res,
     idempotency_key: Annotated[str | None, Header(max_length=200, description=(
         "Send the same key again (a retry after a timeout) to get the first answer; nothing is created twice"
     ))] = None,
+    staff: Staff = require(*REFERRERS),
 ) -> ReferralOut:
     # With a key, the referral id — and so the workflow id, which Temporal
     # keeps unique — follows from the key: a repeat cannot start a second one.
@@ -75,8 +79,6 @@ async def refer(
         str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
         if idempotency_key else str(uuid.uuid4())
     )
-    if idempotency_key and (row := await queries.referral(res.pool, referral_id)):
-        return _out(row)
     received_on = body.received_on or copenhagen.today()
     group, reasons = referral_rules.derive_group(body.facts, body.criteria)
     unmet = referral_rules.unmet_criteria(body.criteria)
@@ -93,9 +95,18 @@ async def refer(
     else:
         status, deadline = "awaiting_visitation", referral_rules.start_deadline(received_on)
 
+    # As assessed from what the referrer sent: the answer for a referrer who may not see the
+    # patient's pathway, so that no answer tells them whether one exists.
+    assessed = ReferralOut(referral_id=referral_id, group=group, region=region, status=status,
+                           start_deadline=deadline, opens_on=opens_on, reasons=reasons)
+    if idempotency_key and (row := await queries.referral(res.pool, referral_id)):
+        return await _as_seen_by(res, staff, _out(row), assessed)
     await access.record(res.pool, staff, pathway_id=None, object_kind="referral", object_id=referral_id)
     patient_id = await queries.register_patient(res.pool, body.cpr)
-    open_pathway = await queries.active_pathway_for(res.pool, patient_id) if status != "not_eligible" else None
+    # A referral joins an open pathway of its own region only: another region's pathway is not
+    # this region's to see; its visitation decides, and a patient has one active pathway at most.
+    open_pathway = (await queries.active_pathway_for(res.pool, patient_id, region)
+                    if status != "not_eligible" else None)
     if open_pathway:
         status, deadline, opens_on = "attached", None, None
         reasons = ["the patient already has an open pathway: this referral joins it"]
@@ -135,12 +146,20 @@ async def refer(
         await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
         row = await queries.referral(res.pool, referral_id)
         assert row is not None
-        return _out(row)
+        return await _as_seen_by(res, staff, _out(row), assessed)
     await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
-    return ReferralOut(
+    return await _as_seen_by(res, staff, ReferralOut(
         referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
         opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
-    )
+    ), assessed)
+
+
+async def _as_seen_by(res, staff: Staff, answer: ReferralOut, assessed: ReferralOut) -> ReferralOut:
+    """The answer, if the caller may see the pathway it joined; else the referral as assessed."""
+    if answer.pathway_id is None or await access.may_see(
+            res.pool, staff, pathway_id=answer.pathway_id, region=answer.region):
+        return answer
+    return assessed
 
 
 def _out(row: queries.ReferralRow) -> ReferralOut:

@@ -243,8 +243,11 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
     await access.record(res.pool, staff, pathway_id=None, object_kind="transition", object_id=transition_id)
     patient_id = await queries.register_patient(res.pool, body.cpr)
     if open_pathway := await queries.active_pathway_for(res.pool, patient_id):
-        raise ApiError(409, "refused", _for(staff, f"the patient is in integrated treatment already (pathway "
-                                                   f"{open_pathway}): a move back is direction to_coordinated"))
+        pathway = await queries.pathway(res.pool, open_pathway)
+        seen = pathway is not None and await access.may_see(res.pool, staff, pathway_id=open_pathway,
+                                                            region=pathway.region)
+        raise ApiError(409, "refused", f"the patient is in integrated treatment already (pathway {open_pathway}): "
+                                       "a move back is direction to_coordinated" if seen else CANNOT_START)
     await _refuse_second(res, staff, patient_id)
     return wf.TransitionInput(
         transition_id=transition_id, direction="to_integrated", branch=rules.branch_for(body.dialogue_consent),
@@ -278,16 +281,16 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
 
 async def _refuse_second(res, staff: Staff, patient_id: str) -> None:
     if open_ := await rm.open_transition_for(res.pool, patient_id=patient_id):
-        raise ApiError(409, "refused", _for(staff, f"a transition for this patient is under way already ({open_}): "
-                                                   "one at a time"))
+        row = await rm.transition(res.pool, open_)
+        seen = row is not None and await _may_see(res, staff, row)
+        raise ApiError(409, "refused", f"a transition for this patient is under way already ({open_}): one at a time"
+                       if seen else CANNOT_START)
 
 
-def _for(staff: Staff, region_message: str) -> str:
-    """Municipal staff learn that the report cannot start here, not why: the patient's psychiatric
-    treatment, or a transition without consent to dialogue, is not theirs to see."""
-    if staff.role == Role.municipality:
-        return "a transition cannot start for this patient now; contact the region's visitation"
-    return region_message
+# Who may not see the patient's pathway or transition learns that the report cannot start here,
+# not why, nor which one, nor where: that is the least a reporter must be told (docs/security.md).
+CANNOT_START = "a transition cannot start for this patient now; contact the region's visitation"
+
 
 
 # -- read ----------------------------------------------------------------------
