@@ -189,9 +189,11 @@ async def test_every_get_route_as_every_role(http, world, caller):
             assert r.status_code == _expected(template, caller), f"{caller.name} GET {template}: {r.status_code} {r.text[:300]}"
             for marker in _forbidden(caller):
                 assert marker not in r.text, f"{caller.name} reads {marker}… through GET {template}"
-        # The pathway without consent is the municipality's to know nothing of.
-        r = await c.get(f"/pathways/{world['without_consent']}")
-        assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), r.text
+        # The pathway without consent is the municipality's to know nothing of, through any of its routes.
+        for template in (t for t in API_ROUTES if t.startswith("/pathways/{pathway_id}")):
+            r = await c.get(template.format(pathway_id=world["without_consent"]))
+            assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), \
+                f"{caller.name} GET {template} of the pathway without consent: {r.status_code}"
     if caller in (OWN_CLINICIAN, OWN_VISITATION):
         # Region staff read every marker: the markers are really in the answers.
         async with http.as_(caller.role, caller.org) as c:
