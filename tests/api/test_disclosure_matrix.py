@@ -109,7 +109,8 @@ async def world(http):
         assert r.status_code == 201, r.text
         campaign_id = r.json()["campaign_id"]
     return {"pathway_id": pathway_id, "stay_id": stay_id, "meeting_id": meeting_id, "transition_id": transition_id,
-            "referral_id": referral_id, "campaign_id": campaign_id, "without_consent": without_consent}
+            "referral_id": referral_id, "campaign_id": campaign_id, "without_consent": without_consent,
+            "task_id": task["task_id"]}
 
 
 def _routes():
@@ -247,6 +248,28 @@ async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, wor
                     missing.status_code, missing.json()["error"]), \
                     f"{caller.name} POST {template} tells existing ({existing.status_code}) from missing " \
                     f"({missing.status_code})"
+
+
+@pytest.mark.parametrize("caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY], ids=lambda c: c.name)
+async def test_every_command_route_is_refused_alike_for_what_exists_and_what_does_not(http, world, caller):
+    """Every POST and PUT route with an id in it, as callers who see none of these objects: never applied,
+    and answered exactly as for ids that do not exist."""
+    templates = sorted({r.path for r in api_routes(create_app()) if r.methods & {"POST", "PUT"} and "{" in r.path})
+    assert templates
+    fixed = {"side": "clinic"}
+    async with http.as_(caller.role, caller.org) as c:
+        for template in templates:
+            names = [p.strip("{}") for p in template.split("/") if p.startswith("{")]
+            existing_ids = {n: fixed.get(n) or world.get(n) or str(uuid.uuid4()) for n in names}
+            missing_ids = {n: fixed.get(n) or str(uuid.uuid4()) for n in names}
+            method = "PUT" if "lists" in template or "kkr" in template else "POST"
+            existing = await c.request(method, template.format(**existing_ids), json={})
+            missing = await c.request(method, template.format(**missing_ids), json={})
+            assert existing.status_code >= 400, f"{caller.name} {method} {template} was applied: {existing.text[:200]}"
+            assert (existing.status_code, existing.json().get("error")) == (
+                missing.status_code, missing.json().get("error")), \
+                f"{caller.name} {method} {template}: existing {existing.status_code} {existing.text[:150]} " \
+                f"vs missing {missing.status_code} {missing.text[:150]}"
 
 
 async def test_denied_looks_and_list_reads_are_in_the_access_log(http, world, pool):
