@@ -14,7 +14,6 @@ the caller gets 503 saying what is true rather than a connection held open.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from temporalio.client import (
@@ -27,7 +26,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dualpath.api.auth import Staff
-from dualpath.api.deps import Resources, idempotency_scope
+from dualpath.api import idempotency
+from dualpath.api.deps import Resources
 from dualpath.api.errors import ApiError, command_applied, unavailable
 from dualpath.domain.events import Actor
 
@@ -38,17 +38,11 @@ def actor(staff: Staff) -> Actor:
     return Actor(subject=staff.subject, role=staff.role.value, organisation=staff.org)
 
 
-IDEMPOTENCY = uuid.UUID("0b7a3f7e-2a55-4f0e-9d0c-6a0f6c1d2e11")
-
-
 def _update_id(handle: WorkflowHandle, update_fn: Any) -> str | None:
     """With an Idempotency-Key, the update id follows from it: Temporal answers a
     repeated update id with the first outcome instead of applying it again."""
-    scope = idempotency_scope.get()
-    if scope is None:
-        return None
     name = getattr(update_fn, "__name__", str(update_fn))
-    return str(uuid.uuid5(IDEMPOTENCY, f"{scope}|{handle.id}|{name}"))
+    return idempotency.derived_id(f"update|{handle.id}|{name}")
 
 
 # Longer than any healthy command takes (well under a second), shorter than
@@ -72,6 +66,8 @@ def _not_yet(accepted: bool, keyed: bool) -> ApiError:
 
 async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any) -> Any:
     update_id = _update_id(handle, update_fn)
+    # The key is bound to this request before the command goes out (a reuse with another body: 422).
+    await idempotency.claim(res.pool)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UPDATE_WAIT_SECONDS
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from dualpath.api import access, auth, disclosure
+from dualpath.api import access, auth, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.errors import ApiError
 from dualpath.eventstore import EventStore, ProjectionRunner
@@ -34,10 +33,6 @@ def _resources(request: Request) -> Resources:
 _bearer = HTTPBearer(auto_error=False, description="`dualpath token --role clinician --org region:1082`")
 
 
-# The caller's Idempotency-Key, scoped to who they are; commands become
-# idempotent updates with it (see api/commands.py).
-idempotency_scope: ContextVar[str | None] = ContextVar("idempotency_scope", default=None)
-
 
 async def _current_staff(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -54,8 +49,10 @@ async def _current_staff(
     disclosure.current_staff.set(staff)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
-    key = request.headers.get("idempotency-key")
-    idempotency_scope.set(f"{staff.org}|{staff.subject}|{key}" if key else None)
+    # The caller's Idempotency-Key, bound to this request (api/idempotency.py).
+    key = request.headers.get("idempotency-key") if request.method not in ("GET", "HEAD", "OPTIONS") else None
+    idempotency.bind(f"{staff.org}|{staff.subject}", key, request.method, request.url.path, request.url.query,
+                     await request.body() if key else b"", request.headers.get("content-type", ""))
     return staff
 
 

@@ -31,7 +31,8 @@ from pydantic import ValidationError
 from dualpath.api import access, disclosure
 from dualpath.api.disclosure import disclose
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import Resources, _resources, idempotency_scope
+from dualpath.api import idempotency
+from dualpath.api.deps import Resources, _resources
 from dualpath.api.errors import ApiError
 from dualpath.api.routes import admissions, consents, meetings, pathways, referrals, tasks
 from dualpath.domain import inpatient
@@ -228,8 +229,7 @@ async def _pathway_action(
     action: Callable[[Form], Awaitable[Any]], notice: str, anchor: str,
 ) -> Response:
     form = await read_form(request)
-    key = form.get("idem").strip()
-    token = idempotency_scope.set(f"{staff.org}|{staff.subject}|{key}" if key else None)
+    token = idempotency.bind_form(staff, request.url.path, form.pairs)
     try:
         await action(form)
     except ValidationError as exc:
@@ -239,7 +239,7 @@ async def _pathway_action(
     except ApiError as exc:
         return await _refused(request, staff, res, pathway_id, form_name, form, Refusal.from_api(exc))
     finally:
-        idempotency_scope.reset(token)
+        idempotency.current.reset(token)
     return RedirectResponse(f"/forloeb/{pathway_id}?besked={notice}#{anchor}", status_code=303)
 
 
@@ -374,8 +374,7 @@ async def plan_discharge(pathway_id: str, stay_id: str, request: Request, staff:
     page, before the discharge itself is confirmed."""
     form = await read_form(request)
     name = f"plan-{stay_id}"
-    key = form.get("idem").strip()
-    token = idempotency_scope.set(f"{staff.org}|{staff.subject}|{key}" if key else None)
+    token = idempotency.bind_form(staff, request.url.path, form.pairs)
     try:
         body = admissions.DischargePlanIn(planned_date=_date(form, "planned_date"),
                                           keep_reason=form.optional("keep_reason"))
@@ -388,7 +387,7 @@ async def plan_discharge(pathway_id: str, stay_id: str, request: Request, staff:
     except ApiError as exc:
         return await _refused(request, staff, res, pathway_id, name, form, Refusal.from_api(exc))
     finally:
-        idempotency_scope.reset(token)
+        idempotency.current.reset(token)
     ctx = await _pathway_context(staff, res, pathway_id)
     ctx["plan_advice"] = {stay_id: advice}
     return page(request, "pathway.html", title=f"Forløb {pathway_id[:8]}",
@@ -511,6 +510,7 @@ async def referral_form(request: Request, staff: StaffDep) -> Response:
 @router.post("/henvisning")
 async def refer(request: Request, staff: StaffDep, res: ResDep) -> Response:
     form = await read_form(request)
+    idempotency.bind_form(staff, request.url.path, form.pairs)  # this request's own context: no reset needed
     try:
         body = referrals.ReferralIn(
             cpr=form.get("cpr").strip(), municipality=form.get("municipality").strip(), source=form.get("source"),
@@ -552,8 +552,7 @@ async def referral_page(referral_id: str, request: Request, staff: StaffDep, res
 @router.post("/henvisninger/{referral_id}/visitation")
 async def decide(referral_id: str, request: Request, staff: StaffDep, res: ResDep) -> Response:
     form = await read_form(request)
-    key = form.get("idem").strip()
-    token = idempotency_scope.set(f"{staff.org}|{staff.subject}|{key}" if key else None)
+    token = idempotency.bind_form(staff, request.url.path, form.pairs)
     try:
         accept = {"accept": True, "decline": False}.get(form.get("decision"))
         body = referrals.DecisionIn(accept=accept, setting=form.get("setting") or "ambulatory",
@@ -571,7 +570,7 @@ async def decide(referral_id: str, request: Request, staff: StaffDep, res: ResDe
                     may_decide=permitted(referrals.decide, staff), notice=None, values=form.values(),
                     refusal=refusal, canonical=f"/henvisninger/{referral_id}")
     finally:
-        idempotency_scope.reset(token)
+        idempotency.current.reset(token)
     if out.pathway_id and out.status == "accepted":
         return RedirectResponse(f"/forloeb/{out.pathway_id}?besked=accepteret", status_code=303)
     return RedirectResponse(f"/henvisninger/{referral_id}?besked=afvist", status_code=303)

@@ -27,9 +27,9 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from dualpath.api import access, auth
+from dualpath.api import access, auth, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import Resources, _resources, idempotency_scope
+from dualpath.api.deps import Resources, _resources
 from dualpath.web.render import PageRoute, page
 
 COOKIE = "dualpath_session"
@@ -86,7 +86,7 @@ async def page_staff(request: Request, res: Resources = Depends(_resources)) -> 
     request.state.csrf = csrf_token(res.settings, token)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
-    idempotency_scope.set(None)
+    idempotency.current.set(None)  # a form binds its own key (idempotency.bind_form)
     return staff
 
 

@@ -14,7 +14,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from dualpath.api import commands
-from dualpath.api.deps import idempotency_scope
+from dualpath.api import idempotency
 
 
 async def fetch(dsn: str, sql: str, *args) -> list[asyncpg.Record]:
@@ -100,7 +100,7 @@ async def history_tally(client: Client, workflow_ids: list[str]) -> Counter:
 def api_update_id(org: str, subject: str, key: str, workflow_id: str, update_name: str) -> str:
     """The Temporal update id the API derives from a caller's Idempotency-Key (api/commands.py)."""
     ctx = contextvars.copy_context()
-    ctx.run(idempotency_scope.set, f"{org}|{subject}|{key}")
+    ctx.run(idempotency.current.set, idempotency.Binding(caller=f"{org}|{subject}", key=key, route="", fingerprint=""))
 
     class _Handle:
         id = workflow_id

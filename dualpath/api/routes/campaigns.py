@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from dualpath.api import access, commands, disclosure
+from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, ErrorBody
@@ -178,9 +178,6 @@ async def _out(res, staff: Staff, campaign_id: str, row: rm.CampaignRow | None =
 
 # -- open, read -------------------------------------------------------------------------
 
-IDEMPOTENCY = uuid.UUID("8a4f7f6e-3c0b-4e55-a7c4-1b7d2f0c9e42")
-
-
 @router.post("", status_code=201, response_model=CampaignOut)
 async def open_campaign(
     body: CampaignIn, staff: CurrentStaff, res: Res,
@@ -196,9 +193,10 @@ async def open_campaign(
     today = copenhagen.today()
     if body.collaboration_meeting_on <= today:
         raise ApiError(422, "invalid_input", f"collaboration_meeting_on: plan the meeting after today ({today})")
-    campaign_id = (str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
-                   if idempotency_key else str(uuid.uuid4()))
-    if not (idempotency_key and await rm.campaign(res.pool, campaign_id)):
+    keyed_id = idempotency.derived_id("campaign")
+    campaign_id = keyed_id or str(uuid.uuid4())
+    await idempotency.claim(res.pool)  # the same key with another body: 422
+    if not (keyed_id and await rm.campaign(res.pool, campaign_id)):
         await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
         start = wf.CampaignInput(
             campaign_id=campaign_id, centre=body.centre.strip(), region=body.region, municipality=body.municipality,

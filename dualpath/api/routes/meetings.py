@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from dualpath.api import commands, disclosure
+from dualpath.api import commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, not_found
@@ -77,20 +78,26 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
     _clinician(staff)
     if pathway.status != "active":
         raise ApiError(409, "refused", "the pathway has ended: no meetings can be called on it")
-    meeting_id = str(uuid.uuid4())
-    await res.temporal.start_workflow(
-        wf.MeetingWorkflow.run,
-        wf.MeetingInput(
-            meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
-            municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
-            called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
-            hold_within_working_days=res.settings.meeting_within_working_days,
-        ),
-        id=wf.workflow_id(meeting_id),
-        task_queue=res.settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
-    )
+    # With an Idempotency-Key the meeting id — and so its workflow id, which Temporal keeps
+    # unique — follows from the key: a repeat calls no second meeting.
+    meeting_id = idempotency.derived_id(f"meeting|{pathway_id}") or str(uuid.uuid4())
+    await idempotency.claim(res.pool)  # the same key with another body: 422
+    try:
+        await res.temporal.start_workflow(
+            wf.MeetingWorkflow.run,
+            wf.MeetingInput(
+                meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
+                municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
+                called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
+                hold_within_working_days=res.settings.meeting_within_working_days,
+            ),
+            id=wf.workflow_id(meeting_id),
+            task_queue=res.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # a repeat with the same key: answer the meeting the first one called
     # hold_by comes from the calendar activity inside the workflow.
     await commands.until_listed(res, "rm_meetings", "meeting_id", meeting_id, "meeting")
     row = await rm.meeting(res.pool, meeting_id)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
 
-from dualpath.api import access, commands, disclosure
+from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.errors import ApiError
@@ -61,9 +61,6 @@ class ReferralOut(BaseModel):
 # Ops run the system and refer no one: a referral answers about a patient.
 REFERRERS = (Role.clinician, Role.visitation, Role.municipality)
 
-IDEMPOTENCY = uuid.UUID("6f1c1f3e-6f7a-4b43-9d1c-2f0f6f1b5a10")
-
-
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
 async def refer(
     body: ReferralIn,
@@ -75,10 +72,8 @@ async def refer(
 ) -> ReferralOut:
     # With a key, the referral id — and so the workflow id, which Temporal
     # keeps unique — follows from the key: a repeat cannot start a second one.
-    referral_id = (
-        str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
-        if idempotency_key else str(uuid.uuid4())
-    )
+    keyed_id = idempotency.derived_id("referral")
+    referral_id = keyed_id or str(uuid.uuid4())
     received_on = body.received_on or copenhagen.today()
     group, reasons = referral_rules.derive_group(body.facts, body.criteria)
     unmet = referral_rules.unmet_criteria(body.criteria)
@@ -99,7 +94,9 @@ async def refer(
     # patient's pathway, so that no answer tells them whether one exists.
     assessed = ReferralOut(referral_id=referral_id, group=group, region=region, status=status,
                            start_deadline=deadline, opens_on=opens_on, reasons=reasons)
-    if idempotency_key and (row := await queries.referral(res.pool, referral_id)):
+    # The key is bound to this request first: the same key with another body is refused (422).
+    await idempotency.claim(res.pool)
+    if keyed_id and (row := await queries.referral(res.pool, referral_id)):
         return await _as_seen_by(res, staff, _out(row), assessed)
     await access.record(res.pool, staff, pathway_id=None, object_kind="referral", object_id=referral_id)
     patient_id = await queries.register_patient(res.pool, body.cpr)

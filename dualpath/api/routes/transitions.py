@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from dualpath.api import access, commands, disclosure
+from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError
@@ -47,7 +47,6 @@ router = disclosure.Router(prefix="/transitions", tags=["transitions"])
 
 TransitionId = Annotated[str, Path(description="The transition's id")]
 REGION_ROLES = (Role.clinician, Role.visitation)
-IDEMPOTENCY = uuid.UUID("3d0f6c52-8a3e-4c1b-9b7e-5f2a9d4e7c31")
 
 
 class TransitionIn(BaseModel):
@@ -178,11 +177,10 @@ async def start_transition(
         "Send the same key again (a retry after a timeout) to get the first answer; nothing is started twice"
     ))] = None,
 ) -> TransitionCreated:
-    transition_id = (
-        str(uuid.uuid5(IDEMPOTENCY, f"{staff.org}|{staff.subject}|{idempotency_key}"))
-        if idempotency_key else str(uuid.uuid4())
-    )
-    if idempotency_key and (row := await rm.transition(res.pool, transition_id)):
+    keyed_id = idempotency.derived_id("transition")
+    transition_id = keyed_id or str(uuid.uuid4())
+    await idempotency.claim(res.pool)  # the same key with another body: 422
+    if keyed_id and (row := await rm.transition(res.pool, transition_id)):
         return _created(row, staff)
     if body.direction == "to_integrated":
         start = await _to_integrated(res, staff, body, transition_id)
