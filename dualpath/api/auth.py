@@ -8,11 +8,12 @@ audience, expiry; keys rotate by `kid`).
 from __future__ import annotations
 
 import time
+import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 
 import jwt
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
 from dualpath.settings import Settings
 
@@ -34,10 +35,26 @@ ORG_KIND_FOR_ROLE = {
 }
 
 
+SUBJECT_MAX = 200
+
+
 class Staff(BaseModel):
     subject: str
     role: Role
     org: str  # "region:1084", "municipality:101", "ops:national"
+
+    @field_validator("subject")
+    @classmethod
+    def _subject_form(cls, v: str) -> str:
+        # The subject names the actor in events, the access log and idempotency keys:
+        # it must say who, in printable text.
+        if not v.strip():
+            raise ValueError("the subject (sub) is empty: the token must name who is calling")
+        if len(v) > SUBJECT_MAX:
+            raise ValueError(f"the subject (sub) is longer than {SUBJECT_MAX} characters")
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for c in v):
+            raise ValueError("the subject (sub) contains control or unprintable characters")
+        return v
 
     @field_validator("org")
     @classmethod
@@ -45,7 +62,16 @@ class Staff(BaseModel):
         kind, _, code = v.partition(":")
         if kind not in ("region", "municipality", "ops") or not code:
             raise ValueError("org must be region:<code>, municipality:<code> or ops:<name>")
+        if any(not c.isprintable() or c.isspace() for c in code):
+            raise ValueError("org contains spaces, control or unprintable characters")
         return v
+
+    @model_validator(mode="after")
+    def _org_fits_role(self) -> "Staff":
+        if self.org_kind != ORG_KIND_FOR_ROLE[self.role]:
+            raise ValueError(f"role {self.role.value} belongs to a {ORG_KIND_FOR_ROLE[self.role]} organisation, "
+                             f"not {self.org}")
+        return self
 
     @property
     def org_kind(self) -> str:
@@ -61,9 +87,7 @@ class InvalidToken(Exception):
 
 
 def issue_dev_token(settings: Settings, *, role: Role, org: str, subject: str, ttl_seconds: int = 12 * 3600) -> str:
-    staff = Staff(subject=subject, role=role, org=org)
-    if staff.org_kind != ORG_KIND_FOR_ROLE[role]:
-        raise ValueError(f"role {role.value} belongs to a {ORG_KIND_FOR_ROLE[role]} organisation, not {org}")
+    Staff(subject=subject, role=role, org=org)  # raises ValueError (ValidationError) when they do not fit
     now = int(time.time())
     claims = {"sub": subject, "role": role.value, "org": org, "iss": DEV_ISSUER,
               "aud": settings.oidc_audience, "iat": now, "exp": now + ttl_seconds}
@@ -86,6 +110,12 @@ def verify(settings: Settings, token: str) -> Staff:
                                 issuer=DEV_ISSUER, options={"require": ["exp", "sub"]})
         return Staff(subject=claims["sub"], role=claims.get("role"), org=claims.get("org"))
     except ValidationError as exc:
-        raise InvalidToken("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise InvalidToken("; ".join(_claim_error(e) for e in exc.errors())) from exc
     except (jwt.PyJWTError, KeyError) as exc:
         raise InvalidToken(str(exc).splitlines()[0]) from exc
+
+
+def _claim_error(error) -> str:
+    msg = error["msg"].removeprefix("Value error, ")
+    loc = ".".join(map(str, error["loc"]))
+    return f"{loc}: {msg}" if loc else msg

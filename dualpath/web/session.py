@@ -168,8 +168,12 @@ async def sign_in(request: Request, res: Resources = Depends(_resources)):
                     next_path=_safe_next(form.get("next")), error="Vælg en af rollerne.")
     role, org = picked
     subject = (form.get("subject").strip() or f"dev-{role.value}")[:100]
-    token = auth.issue_dev_token(res.settings, role=role, org=org, subject=subject,
-                                 ttl_seconds=TOKEN_TTL_SECONDS)
+    try:
+        token = auth.issue_dev_token(res.settings, role=role, org=org, subject=subject,
+                                     ttl_seconds=TOKEN_TTL_SECONDS)
+    except ValueError:  # the name typed is not printable text
+        return page(request, "sign_in.html", status=422, title="Log ind", dev=True, roles=DEV_ROLES,
+                    next_path=_safe_next(form.get("next")), error="Navnet må kun indeholde synlige tegn.")
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     _set_cookie(response, request, res.settings, token)
     return response
