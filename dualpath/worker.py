@@ -17,6 +17,7 @@ from dualpath.activities.events import EventActivities
 from dualpath.activities.fmk import FmkActivities, build_notifier
 from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
+from dualpath.activities.pathway_claims import PathwayClaims
 from dualpath.activities.transitions import TransitionActivities
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
@@ -45,7 +46,12 @@ def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> lis
         network_meeting_working_days=settings.meeting_within_working_days))
     fmk = FmkActivities(build_notifier(url=settings.fmk_notice_url, pool=pool, timeout=settings.fmk_notice_timeout))
     return [events.append_events, meetings.working_day_deadline, notices.send_notice, fmk.send_fmk_notice,
-            discharge.discharge_advice, TransitionActivities(store).pathway_ended]
+            discharge.discharge_advice, TransitionActivities(store).pathway_ended, *_claims(pool)]
+
+
+def _claims(pool: asyncpg.Pool) -> list:
+    claims = PathwayClaims(pool)
+    return [claims.claim_pathway, claims.release_pathway]
 
 
 def build_worker(client: Client, settings: Settings, store: EventStore, pool: asyncpg.Pool) -> Worker:

@@ -393,7 +393,7 @@ class CampaignWorkflow:
         assert p.from_date is not None
         if p.decision == "integrated":
             pathway_id = str(workflow.uuid4())
-            await pathway.start_as_child(
+            started = await pathway.start_as_child(
                 pathway.PathwayState(
                     pathway_id=pathway_id,
                     # The campaign stands where a referral would: the pathway's origin.
@@ -408,6 +408,14 @@ class CampaignWorkflow:
                 Actor.engine(),
                 "Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
             )
+            if not started:
+                await self._record([CampaignStartCancelled(
+                    campaign_id=s.campaign_id, patient_id=p.patient_id,
+                    reason="the patient already has an active integrated pathway (one at most): none was started")],
+                    Actor.engine())
+                p.status = "cancelled"
+                self._publish()
+                return
             await self._record([CampaignPathwayStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
                                                        pathway_id=pathway_id, started_on=p.from_date)],
                                Actor.engine())

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
     from dualpath.workflows.record import record
     from dualpath.activities.fmk import FmkNotice
+    from dualpath.activities.pathway_claims import PathwayClaim
     from dualpath.domain import medication
     from dualpath.domain.medication import MedicationChange
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
@@ -55,10 +56,26 @@ def stream_id(pathway_id: str) -> str:
     return f"pathway-{pathway_id}"
 
 
-async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> None:
+# A patient has one active pathway at most: a pathway starts only once it holds the patient's
+# claim (activities/pathway_claims.py), and gives it back when it ends. Behind a patch, so that
+# histories recorded before it replay as they ran.
+ONE_ACTIVE_PATHWAY = "one-active-pathway-per-patient"
+CLAIM_TIMEOUT = timedelta(seconds=10)
+CLAIM_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+
+
+async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> bool:
     """Start a pathway from the workflow that admitted the patient (a referral's decision,
     a transition, a campaign's start date). The pathway lives for years and outlives its
-    origin, so the origin's closing must not end it (ParentClosePolicy.ABANDON)."""
+    origin, so the origin's closing must not end it (ParentClosePolicy.ABANDON).
+
+    False, and nothing started, when the patient already has an active pathway."""
+    if workflow.patched(ONE_ACTIVE_PATHWAY):
+        claimed = await workflow.execute_activity(
+            "claim_pathway", PathwayClaim(patient_id=state.patient_id, pathway_id=state.pathway_id),
+            result_type=bool, start_to_close_timeout=CLAIM_TIMEOUT, retry_policy=CLAIM_RETRY)
+        if not claimed:
+            return False
     await workflow.start_child_workflow(
         PathwayWorkflow.run,
         PathwayInput(state=state, actor=actor),
@@ -66,6 +83,7 @@ async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> N
         parent_close_policy=ParentClosePolicy.ABANDON,
         static_summary=summary,
     )
+    return True
 
 
 class PathwayState(BaseModel):
@@ -248,6 +266,11 @@ class PathwayWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.status != "ended":
             workflow.continue_as_new(PathwayInput(state=self.state, actor=Actor.engine()))
+        if workflow.patched(ONE_ACTIVE_PATHWAY):
+            # Ended: the patient may be admitted to a pathway again.
+            await workflow.execute_activity(
+                "release_pathway", PathwayClaim(patient_id=self.state.patient_id, pathway_id=self.state.pathway_id),
+                start_to_close_timeout=CLAIM_TIMEOUT, retry_policy=CLAIM_RETRY)
         return self._view()
 
     def _should_stop(self) -> bool:

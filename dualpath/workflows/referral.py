@@ -217,7 +217,7 @@ class ReferralWorkflow:
             self._check_decision(cmd)
             if cmd.accept:
                 pathway_id = str(workflow.uuid4())
-                await pathway.start_as_child(
+                started = await pathway.start_as_child(
                     pathway.PathwayState(
                         pathway_id=pathway_id,
                         referral_id=self.inp.referral_id,
@@ -231,6 +231,13 @@ class ReferralWorkflow:
                     cmd.actor,
                     "Ambulatory pathway (ambulant forløb)",
                 )
+                if not started:
+                    # Nothing written: the referral waits on, to be declined or accepted once that pathway ends.
+                    # (Which pathway is not said: the caller may not be one who may see it.)
+                    raise ApplicationError(
+                        "the patient already has an active integrated pathway, and a patient has one at most: "
+                        "this referral was not accepted and still awaits visitation; decline it, or accept it "
+                        "once that pathway has ended", type="DecisionRefused")
                 position = await self._record(
                     [
                         ReferralAccepted(

@@ -494,7 +494,7 @@ class TransitionWorkflow:
         self._check(rules.check_complete)
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
-        await pathway.start_as_child(
+        started = await pathway.start_as_child(
             pathway.PathwayState(
                 pathway_id=pathway_id,
                 # The transition stands where a referral would: the pathway's origin.
@@ -510,6 +510,11 @@ class TransitionWorkflow:
             actor,
             "Ambulatory pathway (ambulant forløb), after a transition from coordinated treatment",
         )
+        if not started:
+            # Before anything is recorded: the transition stands where it was (which pathway is not said).
+            raise ApplicationError(
+                "the patient already has an active integrated pathway, and a patient has one at most: the "
+                "transition was not completed", type="CommandRefused")
 
     async def _pathway_closed(self, ended: PathwayEndedInfo) -> None:
         async with self._lock:

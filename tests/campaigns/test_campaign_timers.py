@@ -26,11 +26,19 @@ CLINIC = Actor(subject="c", role="clinician", organisation="region:1084")
 KOMMUNE = Actor(subject="m", role="municipality", organisation="municipality:101")
 
 
+def _claims(store):
+    from dualpath.activities.pathway_claims import PathwayClaims
+
+    claims = PathwayClaims(store._pool)
+    return [claims.claim_pathway, claims.release_pathway]
+
+
 @contextlib.asynccontextmanager
 async def _worker(env, store):
     queue = f"campaign-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[wf.CampaignWorkflow, PathwayWorkflow],
-                      activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline]):
+                      activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline,
+                                  *_claims(store)]):
         started: list = []
         try:
             yield queue, started

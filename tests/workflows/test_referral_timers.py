@@ -30,7 +30,14 @@ def _input(today: date, **kw) -> wf.ReferralInput:
 
 def _worker(env, store, queue):
     return Worker(env.client, task_queue=queue, workflows=[wf.ReferralWorkflow, PathwayWorkflow],
-                  activities=[EventActivities(store).append_events])
+                  activities=[EventActivities(store).append_events, *_claims(store)])
+
+
+def _claims(store):
+    from dualpath.activities.pathway_claims import PathwayClaims
+
+    claims = PathwayClaims(store._pool)
+    return [claims.claim_pathway, claims.release_pathway]
 
 
 async def test_a_held_referral_is_released_on_the_opening_date_by_itself(time_env, store):
