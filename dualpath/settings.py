@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Request bodies, checked before they are read (api/limits.py): 413 over the limit. The campaign
+    # list upload (CSV) and the codec server take up to `max_upload_bytes`.
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=2_000_000, ge=1024)
 
     # Authentication: development tokens are signed with a local secret;
     # production validates tokens from an OIDC issuer's JWKS.

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 
 from dualpath import logs, temporal_client
 from dualpath.api import errors, metrics, text_guard
+from dualpath.api import limits
 from dualpath.api.deps import Resources, _current_staff
 from dualpath import web
 from dualpath.api.routes import (
@@ -115,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaigns.router, dependencies=authenticated)
     app.include_router(campaigns.cvd_router, dependencies=authenticated)
     app.include_router(audit.router, dependencies=authenticated)
+    # Body size and authentication before a body is read; Cache-Control: no-store (inside the codec's CORS,
+    # so that a refusal reaches the Temporal UI too).
+    limits.install(app, settings)
     app.add_middleware(codec.CodecCors, ui_port=settings.temporal_ui_port)  # the Temporal UI's browser calls /codec/*
     web.mount(app)  # the staff pages (HTML, cookie sign-in) and their static files
     return app
