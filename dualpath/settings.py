@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # list upload (CSV) and the codec server take up to `max_upload_bytes`.
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=2_000_000, ge=1024)
+    # The bearer token Prometheus scrapes /metrics with (ops tokens work too); unset or empty: ops tokens only.
+    metrics_token: str | None = Field(default=None, repr=False)
 
     # Authentication: development tokens are signed with a local secret;
     # production validates tokens from an OIDC issuer's JWKS.

@@ -97,6 +97,11 @@ def _unavailable_message(request: Request, part: str) -> str:
             "it took effect")
 
 
+def _route(request: Request) -> str:
+    # The route's template, never the concrete path: paths carry ids.
+    return getattr(request.scope.get("route"), "path", "unmatched")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -126,7 +131,7 @@ def install(app: FastAPI) -> None:
         else:
             return await _unexpected(request, exc)
         structlog.get_logger("dualpath.api").warning(
-            "dependency unreachable", path=request.url.path, part=part, error=f"{type(exc).__name__}: {exc}")
+            "dependency unreachable", route=_route(request), part=part, error=f"{type(exc).__name__}: {exc}")
         return await _api_error(request, unavailable(_unavailable_message(request, part)))
 
     # Registered by type, so these are answered here rather than re-raised by
@@ -136,6 +141,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        structlog.get_logger("dualpath.api").exception("unhandled error", path=request.url.path)
+        structlog.get_logger("dualpath.api").exception("unhandled error", route=_route(request))
         body = ErrorBody(error="internal_error", message="something went wrong on our side; it has been logged")
         return JSONResponse(body.model_dump(), status_code=500)

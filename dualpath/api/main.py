@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Integrated dual-diagnosis treatment pathways (integreret dobbeltdiagnosebehandling).",
         version="0.1.0",
         lifespan=lifespan,
+        # No CDN scripts on the pages' origin: /docs only in development, from vendored files (web.docs).
+        docs_url=None, redoc_url=None,
     )
     errors.install(app)
 
@@ -94,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             structlog.contextvars.clear_contextvars()
         response.headers["x-request-id"] = request_id
         metrics.observe(request, response.status_code, time.perf_counter() - started)
-        log.info("request", method=request.method, path=request.url.path, status=response.status_code,
+        # The route's template, as the metrics have it: a concrete path would put ids in the log.
+        log.info("request", method=request.method, route=metrics.route_of(request), status=response.status_code,
                  ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
         return response
 
@@ -121,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, settings)
     app.add_middleware(codec.CodecCors, ui_port=settings.temporal_ui_port)  # the Temporal UI's browser calls /codec/*
     web.mount(app)  # the staff pages (HTML, cookie sign-in) and their static files
+    if settings.environment == "development":
+        web.docs(app)  # the OpenAPI explorer at /docs, from swagger-ui vendored from npm
     return app
 
 

@@ -18,6 +18,25 @@ from fastapi.staticfiles import StaticFiles
 STATIC = Path(__file__).parent / "static"
 
 
+def docs(app: FastAPI) -> None:
+    """The OpenAPI explorer at /docs (development only): swagger-ui from the npm package `swagger-ui-dist`,
+    vendored in static/ (swagger-ui-bundle.js, swagger-ui.css; licence in swagger-ui.LICENSE.txt), so no
+    script comes from a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — docs",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url="/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect():
+        return get_swagger_ui_oauth2_redirect_html()
+
+
 def mount(app: FastAPI) -> None:
     """Add the pages, their static files and their sign-in handling to the app."""
     from dualpath.web import pages, session

@@ -15,6 +15,9 @@
   sign-in goes through the OIDC provider. FOLLOW-UP (not testable here): the
   OIDC authorisation-code redirect flow (`/sign-in/oidc` → provider →
   `/sign-in/callback`, which puts the provider's access token in this cookie).
+- Sign-out ends the session server-side at once: the token's hash goes into
+  `revoked_sessions` (until the token's own expiry), and the pages refuse it
+  from then on, even from a copy of the cookie.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
+import jwt
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -82,6 +87,10 @@ async def page_staff(request: Request, res: Resources = Depends(_resources)) -> 
         staff = auth.verify(res.settings, token)
     except auth.InvalidToken:
         raise SignInRequired(target if request.method == "GET" else "/arbejdsliste", expired=True) from None
+    if await res.pool.fetchval("SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE token_sha256 = $1)",
+                               _token_hash(token)):
+        # Signed out: the session ended then, whoever still holds its cookie.
+        raise SignInRequired(target if request.method == "GET" else "/arbejdsliste", expired=True)
     request.state.staff = staff
     request.state.csrf = csrf_token(res.settings, token)
     route = getattr(request.scope.get("route"), "path", request.url.path)
@@ -179,9 +188,27 @@ async def sign_in(request: Request, res: Resources = Depends(_resources)):
     return response
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _revoke(res: Resources, token: str) -> None:
+    """End the session server-side: its token is refused by the pages until it would have expired."""
+    try:
+        exp = int(jwt.decode(token, options={"verify_signature": False}).get("exp"))
+        expires = datetime.fromtimestamp(exp, timezone.utc)
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError, OSError):
+        expires = datetime.now(timezone.utc) + timedelta(seconds=TOKEN_TTL_SECONDS)
+    async with res.pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM revoked_sessions WHERE expires_at < now()")
+        await conn.execute("""INSERT INTO revoked_sessions (token_sha256, expires_at) VALUES ($1, $2)
+                              ON CONFLICT (token_sha256) DO NOTHING""", _token_hash(token), expires)
+
+
 @router.post("/sign-out")
-async def sign_out(request: Request, staff: Staff = Depends(page_staff)):
+async def sign_out(request: Request, staff: Staff = Depends(page_staff), res: Resources = Depends(_resources)):
     await read_form(request)
+    await _revoke(res, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/sign-in?logget_ud=1", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response

@@ -112,7 +112,7 @@ async def test_metrics_count_requests_by_route_template_without_ids(http):
     pathway_id = await _accepted_pathway(http)
     async with http.as_("clinician", REGION) as c:
         await c.get(f"/pathways/{pathway_id}")
-    async with http.anonymous() as a:
+    async with http.as_("ops", "ops:national") as a:
         r = await a.get("/metrics")
     assert r.status_code == 200
     assert 'dualpath_api_requests_total{method="GET",route="/pathways/{pathway_id}",status="200"}' in r.text
