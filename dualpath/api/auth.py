@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+import uuid
 from enum import StrEnum
 from functools import lru_cache
 
@@ -89,8 +90,9 @@ class InvalidToken(Exception):
 def issue_dev_token(settings: Settings, *, role: Role, org: str, subject: str, ttl_seconds: int = 12 * 3600) -> str:
     Staff(subject=subject, role=role, org=org)  # raises ValueError (ValidationError) when they do not fit
     now = int(time.time())
+    # A token id of its own: two sign-ins in the same second are two sessions (one can be signed out alone).
     claims = {"sub": subject, "role": role.value, "org": org, "iss": DEV_ISSUER,
-              "aud": settings.oidc_audience, "iat": now, "exp": now + ttl_seconds}
+              "aud": settings.oidc_audience, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
