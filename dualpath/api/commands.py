@@ -32,6 +32,9 @@ from dualpath.api.errors import ApiError, command_applied, unavailable
 from dualpath.domain.events import Actor
 
 REFUSALS = {"MoveRefused", "DecisionRefused", "CommandRefused"}
+# The command's data was refused: by the workflow's own decoding of it (a command that did not come
+# through the API's models), or when it could not be stored or computed (activities/invalid_data.py).
+INVALID = {"InvalidData", "ValidationError"}
 
 
 def actor(staff: Staff) -> Actor:
@@ -90,6 +93,8 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
             # Refusals carry {"allowed": [...]} or {"open_tasks": [...]} as details.
             extra = dict(cause.details[0]) if cause.details else {}
             raise ApiError(409, "refused", cause.message, **extra) from None
+        if isinstance(cause, ApplicationError) and cause.type in INVALID:
+            raise ApiError(422, "invalid_input", cause.message) from None
         raise
     except RPCError as exc:
         # An update to a workflow that has finished answers NOT_FOUND with

@@ -13,7 +13,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 
 from dualpath import logs, temporal_client
-from dualpath.api import errors, metrics, text_guard
+from dualpath.api import errors, metrics
 from dualpath.api import limits
 from dualpath.api.deps import Resources, _current_staff
 from dualpath import web
@@ -78,8 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None, redoc_url=None,
     )
     errors.install(app)
-
-    app.middleware("http")(text_guard.refuse_unstorable_text)
+    # Text and dates are judged by the request models themselves (domain/validation.py), whatever
+    # the spelling of the content type, and so are the pages' forms and the campaign lists.
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):

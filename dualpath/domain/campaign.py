@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualpath.domain import cpr as cpr_rules
+from dualpath.domain import validation
 
 Side = Literal["clinic", "municipality"]
 SIDES: tuple[Side, Side] = ("clinic", "municipality")
@@ -288,14 +289,21 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ListInvalid([RowError(row=data[:exc.start].count(b"\n") + 1, column=None, reason=(
+            f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the "
+            "template"))]) from None
 
 
-def parse_list(text: str) -> list[ParsedRow]:
+def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
     """Every row validated; all problems at once (ListInvalid), or all rows: nothing half-imported.
 
     Semicolon-separated (Danish Excel's default), comma accepted; the header names the columns
-    (`COLUMNS`, any order, case-insensitive); `ja`/`nej` for yes and no.
+    (`COLUMNS`, any order, case-insensitive); `ja`/`nej` for yes and no. Each cell is one line of text
+    (domain/validation.py); with `today`, a CPR number's birth date must have passed.
     """
     lines = text.lstrip("\ufeff").splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -332,10 +340,16 @@ def parse_list(text: str) -> list[ParsedRow]:
                                                               f"(separator '{delimiter}')"))
             continue
         cells = {h: c.strip() for h, c in zip(header, r)}
+        # Text the engine cannot take (NUL, an unpaired surrogate, a control character): named, never echoed.
+        unreadable = [RowError(row=n, column=h, reason=why) for h, c in cells.items()
+                      if (why := validation.text_problem(c, line=True)) is not None]
+        if unreadable:
+            errors += unreadable
+            continue
         row_errors: list[RowError] = []
         number = cells.get("cpr", "")
         try:
-            number = cpr_rules.validate_cpr(number)
+            number = cpr_rules.validate_cpr(number, today=today)
         except ValueError as exc:
             # Never echo the number back: say what is wrong with its form.
             reason = str(exc).replace(" " + repr(cells.get("cpr", "")), "")

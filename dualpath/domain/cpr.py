@@ -42,9 +42,15 @@ def _parse(value: str) -> tuple[str, date]:
     return digits, born
 
 
-def validate_cpr(value: str) -> str:
-    """The normalised ten digits, or ValueError saying what is wrong."""
-    return _parse(value)[0]
+def validate_cpr(value: str, *, today: date | None = None) -> str:
+    """The normalised ten digits, or ValueError saying what is wrong.
+
+    With `today`, a patient's number: the birth date it holds has passed (no one is born in the future)."""
+    digits, born = _parse(value)
+    if today is not None and born > today:
+        raise ValueError("CPR number: the birth date it holds (the first six digits, DDMMYY, with the seventh for the "
+                         f"century) is after today ({today}); a patient's birth date has passed")
+    return digits
 
 
 def birth_date(cpr: str) -> date:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
 from dualpath.domain.consent import Consent
+from dualpath.domain.validation import Input, Line
 
 MedicationAction = Literal["start", "change", "stop"]
 
@@ -44,11 +45,11 @@ NOTICE_FAILED_TITLE = "FMK-besked kunne ikke sendes"
 NOTICE_FAILED_DUE_DAYS = 1
 
 
-class MedicationChange(BaseModel):
+class MedicationChange(Input):
     """One change of a prescription, as the clinician records it. Clinical: stays in the event store."""
 
     action: MedicationAction
-    drug: str = Field(min_length=1, max_length=200)
+    drug: Line = Field(min_length=1, max_length=200)
     changed_at: AwareDatetime
     private: bool = Field(description="The patient has marked the prescription private (privatmarkering)")
 

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualpath.domain.disclosure import CLINICAL
+from dualpath.domain.validation import Input
 
 MeetingKind = Literal["network_meeting", "collaboration_meeting", "startup_meeting"]
 JointPlanKind = Literal["udskrivningsaftale", "koordinationsplan", "koordinerende_indsatsplan"]
@@ -39,7 +40,9 @@ OPEN: tuple[MeetingStatus, ...] = ("called", "scheduled")
 
 
 class Participant(BaseModel):
-    """Someone asked to take part, by role and organisation (a name only where staff want one)."""
+    """Someone asked to take part, by role and organisation (a name only where staff want one).
+
+    Also read back (meetings' read model): the input that carries it judges its text."""
 
     model_config = ConfigDict(frozen=True)
     role: str = Field(min_length=1, max_length=200)
@@ -47,7 +50,7 @@ class Participant(BaseModel):
     name_or_function: Annotated[str | None, CLINICAL] = Field(default=None, max_length=200)
 
 
-class JointPlanInput(BaseModel):
+class JointPlanInput(Input):
     """A joint plan made or revised at a meeting; its version is assigned by the read model."""
 
     kind: JointPlanKind

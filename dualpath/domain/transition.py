@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dualpath.domain.meetings import JointPlanInput, Participant
 from dualpath.domain.referral_rules import EligibilityCriteria, PsychiatricContact, ReferralFacts, derive_group
+from dualpath.domain.validation import Input, Line
 
 Direction = Literal["to_integrated", "to_coordinated"]
 Branch = Literal["dialogue", "no_consent"]
@@ -312,9 +313,9 @@ def _held(held_on: date, today: date, after: date | None, what: str, allowed: li
         raise TransitionRefused(f"the {what} cannot have been held on {held_on}, before {after}", allowed)
 
 
-# -- what staff send (the workflow adds who sent it) --------------------------
+# -- what staff send (the workflow adds who sent it; text and dates judged: domain/validation.py) --
 
-class Assessment(BaseModel):
+class Assessment(Input):
     """The region's immediate assessment (umiddelbar vurdering) under its visitation right."""
 
     assessment: str = Field(max_length=10_000)
@@ -323,17 +324,17 @@ class Assessment(BaseModel):
         "The answer to the municipality: required with dialogue consent, refused without it"))
 
 
-class Agreement(BaseModel):
+class Agreement(Input):
     on: Outcome = "transition"
     note: str | None = Field(default=None, max_length=10_000)
 
 
-class Disagreement(BaseModel):
+class Disagreement(Input):
     region_view: str = Field(max_length=10_000)
     municipality_view: str = Field(max_length=10_000)
 
 
-class CollaborationMeeting(BaseModel):
+class CollaborationMeeting(Input):
     """The samarbejdsmøde, without the patient: both views are heard."""
 
     held_on: date
@@ -344,31 +345,31 @@ class CollaborationMeeting(BaseModel):
     agreed_on: Outcome = "transition"
 
 
-class PsychiatryDecision(BaseModel):
+class PsychiatryDecision(Input):
     decision: Outcome
     reason: str = Field(max_length=10_000)
     what_it_would_take: str | None = Field(default=None, max_length=10_000, description=(
         "What it would take for the patient to enter the integrated pathway; required when deciding against it"))
 
 
-class Statement(BaseModel):
+class Statement(Input):
     party: Party
     says: str = Field(max_length=4_000)
 
 
-class WhoSaysWhat(BaseModel):
+class WhoSaysWhat(Input):
     """Before the network meeting: who says what to the patient (both parties motivate)."""
 
     statements: list[Statement] = Field(min_length=1)
 
 
-class NetworkMeetingCall(BaseModel):
+class NetworkMeetingCall(Input):
     called_on: date
     participants: list[Participant] = Field(min_length=1)
     relatives_invited: bool = False
 
 
-class NetworkMeetingHeld(BaseModel):
+class NetworkMeetingHeld(Input):
     held_on: date
     attendees: list[Participant] = Field(min_length=1)
     relatives_present: bool = False
@@ -377,19 +378,19 @@ class NetworkMeetingHeld(BaseModel):
     joint_plan: JointPlanInput | None = None
 
 
-class PatientTalk(BaseModel):
+class PatientTalk(Input):
     held_on: date
     summary: str = Field(max_length=10_000)
     motivational_work: str = Field(max_length=10_000)
     patient_agrees: bool
 
 
-class Completion(BaseModel):
+class Completion(Input):
     note: str | None = Field(default=None, max_length=4_000)
 
 
-class NewTask(BaseModel):
-    title: str = Field(max_length=500)
+class NewTask(Input):
+    title: Line = Field(max_length=500)
     owner: Party = "region"
     involves_patient: bool = Field(description="True for a task addressed to (or done with) the patient")
     due_in_working_days: int = Field(default=5, ge=0, le=60)

@@ -35,7 +35,7 @@ from dualpath.api import idempotency
 from dualpath.api.deps import Resources, _resources
 from dualpath.api.errors import ApiError
 from dualpath.api.routes import admissions, consents, meetings, pathways, referrals, tasks
-from dualpath.domain import inpatient
+from dualpath.domain import inpatient, validation
 from dualpath.domain.meetings import JointPlanInput, Participant
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.readmodels import queries, stays
@@ -463,6 +463,9 @@ async def _awaiting_referrals(res: Resources, staff: Staff) -> list[queries.Refe
 async def worklist(request: Request, staff: StaffDep, res: ResDep) -> Response:
     kind = request.query_params.get("type") or None
     team = request.query_params.get("team") or None
+    if kind is not None and validation.text_problem(kind, line=True):
+        return page(request, "error.html", status=422, title="Ugyldigt filter",
+                    message="Filteret på type indeholder tegn, som ikke kan bruges.")
     everything = await call(tasks.worklist, staff, res, kind=None, limit=500, offset=0)
     rows = everything if kind is None else await call(tasks.worklist, staff, res, kind=kind, limit=500, offset=0)
     wards = {}

@@ -14,7 +14,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from dualpath.domain import copenhagen
+from dualpath.api.errors import ApiError
+from dualpath.domain import copenhagen, validation
 from dualpath.web import labels
 
 log = structlog.get_logger("dualpath.web")
@@ -105,7 +106,8 @@ def page(request: Request, template: str, *, status: int = 200, canonical: str |
 class PageRoute(APIRoute):
     """A page route: an unexpected error answers with a Danish HTML page (and is logged),
     not the API's JSON body. Sign-in redirects and refused forms pass through to their
-    handlers (see session.install)."""
+    handlers (see session.install). An id in the address that is not one the engine makes
+    (`…_id`: a UUID, domain/validation.py) is not found, before anything looks it up."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
@@ -113,6 +115,10 @@ class PageRoute(APIRoute):
         async def run(request: Request):
             from dualpath.web.session import FormRefused, SignInRequired
 
+            if any(name.endswith("_id") and validation.id_problem(value)
+                   for name, value in request.path_params.items()):
+                return page(request, "error.html", status=404, title="Ikke fundet",
+                            message="Der er intet med det id, som du har adgang til.")
             try:
                 return await handler(request)
             except (SignInRequired, FormRefused, HTTPException):

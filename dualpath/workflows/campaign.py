@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         KkrContactsSet,
     )
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
+    from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
     from dualpath.workflows.record import record
 
@@ -64,6 +65,8 @@ def stream_id(campaign_id: str) -> str:
 
 
 class CampaignInput(BaseModel):
+    # Not an `Input`: it carries the campaign's state across continue-as-new (its own fields were judged
+    # as CampaignIn when the campaign was opened).
     campaign_id: str
     centre: str
     region: str
@@ -77,18 +80,18 @@ class CampaignInput(BaseModel):
     state: CampaignState | None = None
 
 
-class KkrCommand(BaseModel):
+class KkrCommand(Input):
     contacts: list[KkrContact]
     actor: Actor
 
 
-class UploadListCommand(BaseModel):
+class UploadListCommand(Input):
     side: Side
     rows: list[ListedRow]
     actor: Actor
 
 
-class ConsentCommand(BaseModel):
+class ConsentCommand(Input):
     patient_id: str
     side: Side
     state: ConsentState
@@ -96,24 +99,24 @@ class ConsentCommand(BaseModel):
     actor: Actor
 
 
-class ShareCommand(BaseModel):
+class ShareCommand(Input):
     actor: Actor
 
 
-class MeetingCommand(BaseModel):
+class MeetingCommand(Input):
     held_on: date
     note: str | None = None
     actor: Actor
 
 
-class DecideCommand(BaseModel):
+class DecideCommand(Input):
     patient_id: str
     decision: DecisionKind
     from_date: date | None = None
     actor: Actor
 
 
-class NetworkMeetingCommand(BaseModel):
+class NetworkMeetingCommand(Input):
     patient_id: str
     plan: NetworkMeetingPlan
     actor: Actor

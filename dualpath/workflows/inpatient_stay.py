@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.tasks import Task
+    from dualpath.domain import validation
+    from dualpath.domain.validation import Input
     from dualpath.workflows import task_timers
     from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
     from dualpath.workflows.record import record
@@ -52,7 +54,7 @@ def workflow_id(pathway_id: str, number: int) -> str:
     return f"stay-{pathway_id}-{number}"
 
 
-class StayInput(BaseModel):
+class StayInput(Input):
     stay_id: str
     pathway_id: str
     number: int
@@ -68,13 +70,13 @@ class StayInput(BaseModel):
     actor: Actor
 
 
-class PlanDischargeCommand(BaseModel):
+class PlanDischargeCommand(Input):
     planned_date: date
     keep_reason: str | None = None
     actor: Actor
 
 
-class DischargeCommand(BaseModel):
+class DischargeCommand(Input):
     discharged_on: date
     # Staff judged follow-up by the acute team over the coming non-working days necessary.
     acute_team_weekend: bool = False

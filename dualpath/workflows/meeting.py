@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         MeetingStatus,
         Participant,
     )
+    from dualpath.domain.validation import Input
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.workflows.record import record
 
@@ -60,7 +61,7 @@ def stream_id(meeting_id: str) -> str:
     return f"meeting-{meeting_id}"
 
 
-class MeetingInput(BaseModel):
+class MeetingInput(Input):
     meeting_id: str
     pathway_id: str
     kind: MeetingKind
@@ -75,13 +76,13 @@ class MeetingInput(BaseModel):
     actor: Actor
 
 
-class ScheduleMeeting(BaseModel):
+class ScheduleMeeting(Input):
     at: AwareDatetime
     place: str = Field(max_length=500)
     actor: Actor
 
 
-class RecordHeld(BaseModel):
+class RecordHeld(Input):
     held_on: date
     outcome: str
     attendees: list[Participant] = []
@@ -89,7 +90,7 @@ class RecordHeld(BaseModel):
     actor: Actor
 
 
-class CancelMeeting(BaseModel):
+class CancelMeeting(Input):
     reason: str  # required, and refused when blank
     actor: Actor
 

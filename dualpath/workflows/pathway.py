@@ -36,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.tasks import Task
+    from dualpath.domain import validation
+    from dualpath.domain.validation import Input
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.domain import inpatient
     from dualpath.workflows import inpatient_stay, task_timers
@@ -109,17 +111,18 @@ class PathwayState(BaseModel):
 
 
 class PathwayInput(BaseModel):
+    # Not an `Input`: it carries the workflow's own state across continue-as-new (judged when it came in).
     state: PathwayState
     actor: Actor
 
 
-class EndPathwayCommand(BaseModel):
+class EndPathwayCommand(Input):
     reason_kind: EndReason
     reason: str | None = None
     actor: Actor
 
 
-class ConsentCommand(BaseModel):
+class ConsentCommand(Input):
     scope: ConsentScope
     counterpart: str
     state: ConsentState
@@ -127,7 +130,7 @@ class ConsentCommand(BaseModel):
     actor: Actor
 
 
-class AdmitCommand(BaseModel):
+class AdmitCommand(Input):
     via: inpatient.Via
     ward: str
     admitted_on: date

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         TaskCompleted,
         TaskOpened,
     )
+    from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
     from dualpath.workflows.record import record
 
@@ -43,7 +44,7 @@ def workflow_id(referral_id: str) -> str:
     return f"referral-{referral_id}"
 
 
-class ReferralInput(BaseModel):
+class ReferralInput(Input):
     referral_id: str
     patient_id: str
     source: str
@@ -65,7 +66,7 @@ class ReferralInput(BaseModel):
     actor: Actor
 
 
-class DecisionCommand(BaseModel):
+class DecisionCommand(Input):
     accept: bool
     setting: Literal["ambulatory", "inpatient"] = "ambulatory"
     reason: str | None = None

@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionStepStarted,
         WhoSaysWhatAgreed,
     )
+    from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.workflows.record import record
@@ -85,7 +86,7 @@ def stream_id(transition_id: str) -> str:
     return f"transition-{transition_id}"
 
 
-class TransitionInput(BaseModel):
+class TransitionInput(Input):
     transition_id: str
     direction: Direction
     branch: Branch
@@ -149,7 +150,7 @@ class AddTaskCommand(NewTask):
     actor: Actor
 
 
-class CompleteTaskCommand(BaseModel):
+class CompleteTaskCommand(Input):
     task_id: str
     outcome: TaskOutcome
     note: str | None = None

@@ -16,17 +16,18 @@ from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.domain import copenhagen, inpatient
 from dualpath.domain.discharge import DischargeAdvice
 from dualpath.domain.tasks import Task
+from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as pathway_wf
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
-StayId = Annotated[str, Path(description="The stay's id")]
+StayId = Annotated[Id, Path(description="The stay's id")]
 
 
-class AdmitIn(BaseModel):
+class AdmitIn(Input):
     via: inpatient.Via
-    ward: str = Field(min_length=1, max_length=200)
+    ward: Line = Field(min_length=1, max_length=200)
     admitted_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
     in_ambulatory_pathway: bool = Field(default=True, description="False: referred, not yet attached to a clinic")
 
@@ -71,7 +72,7 @@ async def list_admissions(pathway_id: PathwayId, staff: CurrentStaff, res: Res) 
     return [await _out(res, r) for r in await stays.stays(res.pool, pathway_id)]
 
 
-class StayMoveIn(BaseModel):
+class StayMoveIn(Input):
     to: int = Field(ge=1, le=4)
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -85,7 +86,7 @@ async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, r
     return await _out(res, await _stay(res, staff, pathway_id, stay_id))
 
 
-class DischargePlanIn(BaseModel):
+class DischargePlanIn(Input):
     planned_date: date
     keep_reason: str | None = Field(default=None, max_length=2000,
                                     description="Why a date warned against is kept (it is recorded)")
@@ -135,7 +136,7 @@ async def plan_discharge(pathway_id: PathwayId, stay_id: StayId, body: Discharge
     return _plan_out(result.advice, body.keep_reason)
 
 
-class DischargeIn(BaseModel):
+class DischargeIn(Input):
     discharged_on: date
     acute_team_weekend: bool = Field(default=False, description=(
         "Staff judged follow-up by the acute team over the coming non-working days necessary"))

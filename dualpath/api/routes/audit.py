@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from dualpath.api import access, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
+from dualpath.domain.validation import Id, Line
 from dualpath.readmodels import queries
 
 router = disclosure.Router(tags=["audit"])
@@ -18,8 +19,8 @@ router = disclosure.Router(tags=["audit"])
 async def access_log(
     res: Res,
     staff: Staff = require(Role.ops),
-    pathway_id: str | None = None,
-    subject: str | None = None,
+    pathway_id: Id | None = None,
+    subject: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[queries.AccessRow]:
     """Newest first. The log itself cannot be changed or deleted by the application."""

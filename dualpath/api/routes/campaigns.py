@@ -38,6 +38,7 @@ from dualpath.domain import copenhagen, cpr, municipalities
 from dualpath.domain.campaign import ConsentForm, ConsentState, DecisionKind, KkrContact, Side
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
+from dualpath.domain.validation import Id, Input, Line, NotFuture
 from dualpath.readmodels import campaigns as rm
 from dualpath.readmodels import queries
 from dualpath.workflows import campaign as wf
@@ -45,8 +46,8 @@ from dualpath.workflows import campaign as wf
 router = disclosure.Router(prefix="/campaigns", tags=["campaigns"])
 cvd_router = disclosure.Router(prefix="/cvd-referrals", tags=["referrals"])
 
-CampaignId = Annotated[str, Path(description="The campaign's id")]
-PatientId = Annotated[str, Path(description="The person's pseudonymous id (as listed by GET /campaigns/{id})")]
+CampaignId = Annotated[Id, Path(description="The campaign's id")]
+PatientId = Annotated[Id, Path(description="The person's pseudonymous id (as listed by GET /campaigns/{id})")]
 REGION_ROLES = (Role.clinician, Role.visitation)
 
 
@@ -59,8 +60,8 @@ def _side(staff: Staff) -> Side:
                    allowed=[Role.clinician.value, Role.visitation.value, Role.municipality.value])
 
 
-class CampaignIn(BaseModel):
-    centre: str = Field(min_length=1, max_length=200, description="The psychiatric centre, e.g. 'Psykiatrisk Center "
+class CampaignIn(Input):
+    centre: Line = Field(min_length=1, max_length=200, description="The psychiatric centre, e.g. 'Psykiatrisk Center "
                                                                    "København'")
     municipality: str = Field(description="The municipality's three-digit code, e.g. 101")
     region: str | None = Field(default=None, description="The region's code; must be the one serving the "
@@ -251,7 +252,7 @@ async def _command(res, staff: Staff, campaign_id: str, update_fn, cmd, row: rm.
     return await _out(res, staff, campaign_id)
 
 
-class KkrIn(BaseModel):
+class KkrIn(Input):
     contacts: list[KkrContact] = Field(min_length=1, max_length=500, description=(
         "The KKR list of municipal contacts: role, name or function, organisation. No patient data."))
 
@@ -280,7 +281,7 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
     if len(data) > 2_000_000:
         raise ApiError(413, "too_large", "a list of at most 2 MB")
     try:
-        parsed = rules.parse_list(rules.decode(data))
+        parsed = rules.parse_list(rules.decode(data), today=copenhagen.today())
     except rules.ListInvalid as exc:
         fields = [e.model_dump() for e in exc.errors]
         summary = "; ".join(f"row {e.row}" + (f", column {e.column}" if e.column else "") + f": {e.reason}"
@@ -297,7 +298,7 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
                           wf.UploadListCommand(side=side, rows=rows, actor=commands.actor(staff)), row)
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(Input):
     state: ConsentState
     form: ConsentForm = "written"
 
@@ -318,7 +319,7 @@ async def share_lists(campaign_id: CampaignId, staff: CurrentStaff, res: Res):
                           wf.ShareCommand(actor=commands.actor(staff)))
 
 
-class MeetingIn(BaseModel):
+class MeetingIn(Input):
     held_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
     note: str | None = Field(default=None, max_length=4000, description="No patient data")
 
@@ -333,7 +334,7 @@ async def hold_collaboration_meeting(campaign_id: CampaignId, staff: CurrentStaf
                                             actor=commands.actor(staff)))
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     decision: DecisionKind
     from_date: date | None = Field(default=None, description="integrated / coordinated: the start date")
 
@@ -353,8 +354,12 @@ async def decide(campaign_id: CampaignId, patient_id: PatientId, body: DecisionI
                                            actor=commands.actor(staff)), row)
 
 
+class NetworkMeetingPlanIn(Input, rules.NetworkMeetingPlan):
+    """A network meeting's plan as sent (the campaign keeps it as `NetworkMeetingPlan`)."""
+
+
 @router.post("/{campaign_id}/people/{patient_id}/network-meeting", response_model=CampaignOut)
-async def plan_network_meeting(campaign_id: CampaignId, patient_id: PatientId, body: rules.NetworkMeetingPlan,
+async def plan_network_meeting(campaign_id: CampaignId, patient_id: PatientId, body: NetworkMeetingPlanIn,
                                staff: CurrentStaff, res: Res):
     """An individual network meeting, with accompaniment (følgeskab) and outreach (udgående behandling)."""
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.plan_network_meeting,
@@ -363,7 +368,7 @@ async def plan_network_meeting(campaign_id: CampaignId, patient_id: PatientId, b
 
 # -- CVD ---------------------------------------------------------------------------------
 
-class CvdReferralIn(BaseModel):
+class CvdReferralIn(Input):
     cpr: str = Field(description="The citizen's CPR number, 10 digits")
     municipality: str | None = Field(default=None, description="Defaults to your municipality")
     treatment_ended_on: date = Field(description="When the citizen's psychiatric treatment ended: within the last "
@@ -371,12 +376,12 @@ class CvdReferralIn(BaseModel):
     municipal_substance_treatment: bool = Field(default=True, description="Group 2: in municipal substance "
                                                                           "treatment now")
     criteria: EligibilityCriteria
-    received_on: date | None = None
+    received_on: NotFuture | None = None
 
     @field_validator("cpr")
     @classmethod
     def _cpr(cls, v: str) -> str:
-        return cpr.validate_cpr(v)
+        return cpr.validate_cpr(v, today=copenhagen.today())
 
 
 class CvdReferralOut(referrals.ReferralOut):

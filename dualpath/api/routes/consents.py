@@ -12,12 +12,13 @@ from dualpath.api.deps import Res, require
 from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
 from dualpath.domain import municipalities
 from dualpath.domain.consent import ConsentForm, ConsentScope, ConsentState
+from dualpath.domain.validation import Input
 from dualpath.workflows import pathway as wf
 
 router = disclosure.Router(tags=["consents"])
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(Input):
     scope: ConsentScope
     counterpart: str  # the municipality's three-digit code
     state: ConsentState

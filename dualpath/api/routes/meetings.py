@@ -23,6 +23,7 @@ from dualpath.api.errors import ApiError, not_found
 from dualpath.domain import copenhagen
 from dualpath.domain import meetings as rules
 from dualpath.domain.meetings import JointPlanInput, JointPlanKind, MeetingKind, MeetingRefused, Participant
+from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import meetings as rm
 from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.readmodels import queries
@@ -30,7 +31,7 @@ from dualpath.workflows import meeting as wf
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}", tags=["meetings"])
 
-MeetingId = Annotated[str, Path(description="The meeting's id")]
+MeetingId = Annotated[Id, Path(description="The meeting's id")]
 
 
 class MeetingOut(rm.MeetingRow):
@@ -65,7 +66,7 @@ def _refuse_if_closed(row: rm.MeetingRow, what: str) -> None:
         raise ApiError(409, "refused", str(exc), allowed=exc.allowed) from None
 
 
-class CallMeetingIn(BaseModel):
+class CallMeetingIn(Input):
     kind: MeetingKind
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[Participant] = Field(min_length=1)
@@ -113,9 +114,9 @@ async def list_meetings(pathway_id: PathwayId, staff: CurrentStaff, res: Res) ->
     return [_out(r) for r in await rm.meetings(res.pool, pathway_id)]
 
 
-class ScheduleIn(BaseModel):
+class ScheduleIn(Input):
     at: AwareDatetime = Field(description="When, with its UTC offset")
-    place: str = Field(min_length=1, max_length=500)
+    place: Line = Field(min_length=1, max_length=500)
 
 
 @router.post("/meetings/{meeting_id}/schedule", response_model=MeetingOut)
@@ -128,7 +129,7 @@ async def schedule(
                          wf.ScheduleMeeting(at=body.at, place=body.place, actor=commands.actor(staff)))
 
 
-class HeldIn(BaseModel):
+class HeldIn(Input):
     held_on: date
     outcome: str = Field(max_length=10_000)
     attendees: list[Participant] = []
@@ -146,7 +147,7 @@ async def record_held(
                                        joint_plan=body.joint_plan, actor=commands.actor(staff)))
 
 
-class CancelIn(BaseModel):
+class CancelIn(Input):
     reason: str | None = Field(default=None, max_length=2000, description="Required")
 
 

@@ -15,12 +15,13 @@ from dualpath.domain import ambulatory
 from dualpath.domain.ambulatory import AllowedMove, EndReason
 from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.domain.disclosure import CLINICAL
+from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
 
 router = disclosure.Router(prefix="/pathways", tags=["pathways"])
 
-PathwayId = Annotated[str, Path(description="The pathway's pseudonymous id")]
+PathwayId = Annotated[Id, Path(description="The pathway's pseudonymous id")]
 
 
 class HistoryEntry(BaseModel):
@@ -97,7 +98,7 @@ async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> P
     return await pathway_out(res, staff, pathway_id)
 
 
-class PhaseMoveIn(BaseModel):
+class PhaseMoveIn(Input):
     to: int = Field(ge=1, le=4, description="The phase to move to (1 Opstart … 4 Overgang/afslutning)")
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -114,7 +115,7 @@ async def move_phase(
     return await pathway_out(res, staff, pathway_id)
 
 
-class EndIn(BaseModel):
+class EndIn(Input):
     reason_kind: EndReason
     reason: str | None = Field(default=None, max_length=2000)
 

@@ -18,6 +18,7 @@ from dualpath.api.errors import ApiError
 from dualpath.domain import copenhagen, cpr, municipalities, referral_rules
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
+from dualpath.domain.validation import Id, Input, NotFuture
 from dualpath.readmodels import queries
 from dualpath.workflows import referral as wf
 
@@ -27,18 +28,18 @@ router = disclosure.Router(prefix="/referrals", tags=["referrals"])
 Source = Literal["municipality", "general_practice", "psychiatric_clinic", "acute_function", "inpatient_ward"]
 
 
-class ReferralIn(BaseModel):
+class ReferralIn(Input):
     cpr: str = Field(description="The patient's CPR number, 10 digits (DDMMYY-SSSS accepted)")
     municipality: str = Field(description="The residence municipality's official three-digit code, e.g. 851")
     source: Source
-    received_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
+    received_on: NotFuture | None = Field(default=None, description="Defaults to today (Copenhagen); not later")
     facts: ReferralFacts
     criteria: EligibilityCriteria
 
     @field_validator("cpr")
     @classmethod
     def _cpr(cls, v: str) -> str:
-        return cpr.validate_cpr(v)
+        return cpr.validate_cpr(v, today=copenhagen.today())
 
     @field_validator("municipality")
     @classmethod
@@ -166,13 +167,13 @@ def _out(row: queries.ReferralRow) -> ReferralOut:
     )
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     accept: bool
     setting: Literal["ambulatory", "inpatient"] = "ambulatory"
     reason: str | None = Field(default=None, max_length=2000, description="Required when declining")
 
 
-ReferralId = Annotated[str, Path(description="The referral's id")]
+ReferralId = Annotated[Id, Path(description="The referral's id")]
 
 
 @router.post("/{referral_id}/decision", response_model=ReferralOut)

@@ -11,6 +11,7 @@ from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
+from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as wf
@@ -22,7 +23,7 @@ router = disclosure.Router(tags=["tasks"])
 async def worklist(
     staff: CurrentStaff,
     res: Res,
-    kind: str | None = None,
+    kind: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[queries.TaskRow]:
@@ -32,7 +33,7 @@ async def worklist(
                                   offset=offset)
 
 
-class CompleteIn(BaseModel):
+class CompleteIn(Input):
     outcome: Literal["done", "not_possible"]
     note: str | None = Field(default=None, max_length=4000, description="Required for not_possible: why")
 
@@ -40,7 +41,7 @@ class CompleteIn(BaseModel):
 @router.post("/pathways/{pathway_id}/tasks/{task_id}/complete", response_model=PathwayOut)
 async def complete_task(
     pathway_id: PathwayId,
-    task_id: Annotated[str, Path()],
+    task_id: Annotated[Id, Path()],
     body: CompleteIn,
     res: Res,
     staff: Staff = require(Role.clinician),

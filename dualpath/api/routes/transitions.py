@@ -39,17 +39,18 @@ from dualpath.domain.meetings import Participant
 from dualpath.domain.referral_rules import PsychiatricContact
 from dualpath.domain.tasks import Outcome as TaskOutcome
 from dualpath.domain.transition import DialogueConsent, Direction, Party, Sign, TransitionRefused
+from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
 from dualpath.workflows import transition as wf
 
 router = disclosure.Router(prefix="/transitions", tags=["transitions"])
 
-TransitionId = Annotated[str, Path(description="The transition's id")]
+TransitionId = Annotated[Id, Path(description="The transition's id")]
 REGION_ROLES = (Role.clinician, Role.visitation)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(Input):
     direction: Direction
     # to_integrated: a patient in coordinated treatment, identified like a referral.
     cpr: str | None = Field(default=None, description="to_integrated: the patient's CPR number, 10 digits")
@@ -63,13 +64,13 @@ class TransitionIn(BaseModel):
     psychiatric_contact: PsychiatricContact | None = Field(default=None, description=(
         "to_integrated, optional: derives the target group of the pathway that may start"))
     # to_coordinated: psychiatry proposes a move back from an integrated pathway.
-    pathway_id: str | None = Field(default=None, description="to_coordinated: the integrated pathway")
+    pathway_id: Id | None = Field(default=None, description="to_coordinated: the integrated pathway")
     reason: str | None = Field(default=None, max_length=4000, description="to_coordinated: why psychiatry proposes it")
 
     @field_validator("cpr")
     @classmethod
     def _cpr(cls, v: str | None) -> str | None:
-        return cpr.validate_cpr(v) if v is not None else None
+        return cpr.validate_cpr(v, today=copenhagen.today()) if v is not None else None
 
     @field_validator("municipality")
     @classmethod
@@ -384,7 +385,7 @@ async def record_who_says_what(transition_id: TransitionId, body: rules.WhoSaysW
                        wf.WhoSaysWhatCommand(**body.model_dump(), actor=_actor(staff)))
 
 
-class CallIn(BaseModel):
+class CallIn(Input):
     called_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
     participants: list[Participant] = Field(min_length=1)
     relatives_invited: bool = False
@@ -433,14 +434,14 @@ async def add_task(transition_id: TransitionId, body: rules.NewTask, staff: Curr
                        wf.AddTaskCommand(**body.model_dump(), actor=_actor(staff)))
 
 
-class CompleteTaskIn(BaseModel):
+class CompleteTaskIn(Input):
     outcome: TaskOutcome
     note: str | None = Field(default=None, max_length=4000, description="Required for not_possible: why")
 
 
 @router.post("/{transition_id}/tasks/{task_id}/complete", response_model=TransitionOut)
 async def complete_task(
-    transition_id: TransitionId, task_id: Annotated[str, Path()], body: CompleteTaskIn, staff: CurrentStaff, res: Res
+    transition_id: TransitionId, task_id: Annotated[Id, Path()], body: CompleteTaskIn, staff: CurrentStaff, res: Res
 ):
     if staff.role == Role.municipality:
         await _visible(res, staff, transition_id)
