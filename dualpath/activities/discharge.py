@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dualpath.activities.invalid_data import refuse_invalid_data
 from dualpath.domain.calendar import WorkingDayCalendar
 from dualpath.domain.discharge import DischargeAdvice, DischargeSettings, advise
 
@@ -25,6 +26,7 @@ class DischargeActivities:
         self._calendar, self._settings = calendar, settings
 
     @activity.defn(name="discharge_advice")
+    @refuse_invalid_data("no discharge advice for that date")  # a date the calendar cannot count from
     async def discharge_advice(self, request: DischargeAdviceRequest) -> DischargeAdvice:
         try:
             return advise(admitted_on=request.admitted_on, planned_date=request.planned_date,

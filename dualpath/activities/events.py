@@ -7,6 +7,8 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dualpath.activities.invalid_data import invalid_data, refuse_invalid_data
+from dualpath.domain import validation
 from dualpath.eventstore import AppendResult, EventIdConflict, EventStore, NewEvent, WrongExpectedVersion
 
 
@@ -24,7 +26,15 @@ class EventActivities:
         self._store = store
 
     @activity.defn(name="append_events")
+    @refuse_invalid_data("the command's events cannot be recorded")
     async def append_events(self, request: AppendEvents) -> AppendResult:
+        # Text PostgreSQL can never store is refused here, before it reaches the database (whose
+        # error, and log, would quote the text around it); other data errors come back from it.
+        for event in request.events:
+            for part, value in (("data", event.data), ("metadata", event.metadata)):
+                for path, why in validation.problems(value, text=validation.unstorable, dates=False):
+                    field = ".".join(str(p) for p in (event.type, part, *path))
+                    raise invalid_data("the command's events cannot be recorded", f"{field}: {why}")
         try:
             result = await self._store.append(request.stream_id, request.events, request.expected_version)
         except (WrongExpectedVersion, EventIdConflict) as exc:

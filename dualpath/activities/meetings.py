@@ -11,6 +11,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from dualpath.activities.invalid_data import refuse_invalid_data
 from dualpath.domain.calendar import WorkingDayCalendar
 
 
@@ -25,6 +26,7 @@ class MeetingActivities:
         self._calendar = calendar or WorkingDayCalendar()
 
     @activity.defn(name="working_day_deadline")
+    @refuse_invalid_data("no deadline can be counted from that date")
     async def working_day_deadline(self, request: WorkingDayDeadline) -> date:
         """`working_days` working days (hverdage) after `start`."""
         return self._calendar.add_working_days(request.start, request.working_days)

@@ -16,6 +16,8 @@ import asyncpg
 from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
 
+from dualpath.activities.invalid_data import refuse_invalid_data
+
 Channel = Literal["invitation", "admission", "discharge"]
 
 # Ten digits with an optional dash, standing alone: the shape of a CPR number.
@@ -67,5 +69,6 @@ class NotificationActivities:
         self._notifier = notifier
 
     @activity.defn(name="send_notice")
+    @refuse_invalid_data("the notice cannot be sent")
     async def send_notice(self, notice: Notice) -> None:
         await self._notifier.send(notice)

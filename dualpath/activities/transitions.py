@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dualpath.activities.invalid_data import refuse_invalid_data
 from dualpath.eventstore import EventStore
 
 STILL_OPEN = "PathwayStillOpen"
@@ -36,6 +37,7 @@ class TransitionActivities:
         self._store = store
 
     @activity.defn(name="pathway_ended")
+    @refuse_invalid_data("the pathway's end cannot be looked up")
     async def pathway_ended(self, query: PathwayEndedQuery) -> PathwayEndedInfo:
         """The pathway's PathwayEnded; fails (to be retried later) while the pathway is open."""
         for event in reversed(await self._store.read_stream(f"pathway-{query.pathway_id}")):

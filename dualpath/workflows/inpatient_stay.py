@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.validation import Input
     from dualpath.workflows import task_timers
     from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
-    from dualpath.workflows.record import record
+    from dualpath.workflows.record import record, refusing
 
 STAY_DISCHARGED_SIGNAL = "stay_discharged"
 CONSENTS_CHANGED_SIGNAL = "consents_changed"
@@ -317,13 +317,14 @@ class InpatientStayWorkflow:
         ]
 
     async def _advice(self, on: date) -> DischargeAdvice:
-        return await workflow.execute_activity(
+        # A date the calendar cannot count from refuses the command (it is not retried).
+        return await refusing(workflow.execute_activity(
             "discharge_advice",
             DischargeAdviceRequest(admitted_on=self._in.admitted_on, planned_date=on,
                                    in_ambulatory_pathway=self._in.in_ambulatory_pathway),
             result_type=DischargeAdvice,
             start_to_close_timeout=CALENDAR_TIMEOUT,
-        )
+        ))
 
     # -- tasks --------------------------------------------------------------
 
@@ -397,7 +398,8 @@ class InpatientStayWorkflow:
                                             retry_policy=NOTICE_RETRY)
         except ActivityError as exc:
             await self._record([MunicipalityNotInformed(stay_id=self._in.stay_id, about=about,
-                                                        reason=f"the notice failed: {exc.cause}")], Actor.engine())
+                                                        reason=validation.printable(f"the notice failed: {exc.cause}"))],
+                               Actor.engine())
             return
         await self._record([MunicipalityInformed(stay_id=self._in.stay_id, about=about, notice_key=key)],
                            Actor.engine())
@@ -412,7 +414,14 @@ class InpatientStayWorkflow:
                                    type="MoveRefused")
 
     async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(workflow_id(self._in.pathway_id, self._in.number), self._version, events, actor)
+        try:
+            result = await record(workflow_id(self._in.pathway_id, self._in.number), self._version, events, actor)
+        except ApplicationError:
+            # Refused (its data could not be stored): the tasks these events would open were
+            # never opened. Handlers change nothing else before they record.
+            opened = {e.task_id for e in events if isinstance(e, TaskOpened)}
+            self._tasks = [t for t in self._tasks if t.task_id not in opened]
+            raise
         self._version = result.last_version
         return result.last_position
 

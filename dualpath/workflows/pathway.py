@@ -618,7 +618,7 @@ class PathwayWorkflow:
         except ActivityError as err:
             cause = err.cause
             why = getattr(cause, "message", None) or str(cause or err) or type(cause).__name__
-            reason = f"FMK notice not delivered: {why}"
+            reason = validation.printable(f"FMK notice not delivered: {why}")  # the receiver's words, storable
             return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 1] + "…"
         return None
 
@@ -669,7 +669,14 @@ class PathwayWorkflow:
             raise ApplicationError("the pathway has ended: no further commands", type="MoveRefused")
 
     async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(stream_id(self.state.pathway_id), self.state.version, events, actor)
+        try:
+            result = await record(stream_id(self.state.pathway_id), self.state.version, events, actor)
+        except ApplicationError:
+            # Refused (its data could not be stored): the tasks these events would open were
+            # never opened. Handlers change nothing else before they record.
+            opened = {e.task_id for e in events if isinstance(e, TaskOpened)}
+            self.state.tasks = [t for t in self.state.tasks if t.task_id not in opened]
+            raise
         self.state.version = result.last_version
         return result.last_position
 

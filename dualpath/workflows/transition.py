@@ -69,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
-    from dualpath.workflows.record import record
+    from dualpath.workflows.record import record, refusing
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Asking whether the integrated pathway has ended: soon at first (staff often end
@@ -395,13 +395,14 @@ class TransitionWorkflow:
         await self._ready()
         async with self._lock:
             self._check(lambda s: rules.check_call(s, cmd, today=self._today()))
-            self._called_on = cmd.called_on
-            return await self._advance(
+            result = await self._advance(
                 [TransitionNetworkMeetingCalled(transition_id=self._in.transition_id, called_on=cmd.called_on,
                                                 participants=cmd.participants,
                                                 relatives_invited=cmd.relatives_invited)],
                 cmd.actor, state="network_meeting_called",
             )
+            self._called_on = cmd.called_on  # after the record: a refused call changes nothing
+            return result
 
     @call_network_meeting.validator
     def _validate_call(self, cmd: CallNetworkMeetingCommand) -> None:
@@ -624,10 +625,10 @@ class TransitionWorkflow:
         return copenhagen.midnight(self._step_due + timedelta(days=1))
 
     async def _due_in(self, working_days: int) -> date:
-        return await workflow.execute_activity(
+        return await refusing(workflow.execute_activity(
             "working_day_deadline", WorkingDayDeadline(start=self._today(), working_days=working_days),
             result_type=date, start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
+        ))
 
     async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict]:
         """Events closing the current step's task and opening the next one's; the state to apply after."""

@@ -85,3 +85,13 @@ async def test_a_worklist_filter_with_nul_is_refused_not_a_server_error(api):
         assert r.status_code == 422
         assert (await c.get("/arbejdsliste", params={"type": "crisis_plan"})).status_code == 200
 
+
+async def test_a_tampered_form_token_or_key_is_refused_not_a_server_error(api, http):
+    """Found by the fuzzer: a CSRF token or an idempotency key with non-ASCII characters was a 500."""
+    pathway_id = await accepted_pathway(http)
+    async with signed_in(api, "clinician", REGION) as c:
+        token = await csrf(c, f"/forloeb/{pathway_id}")
+        r = await c.post(f"/forloeb/{pathway_id}/fase", data={"csrf": "\u009b\u00e6", "to": "2"})
+        assert r.status_code == 403
+        r = await c.post(f"/forloeb/{pathway_id}/fase", data={"csrf": token, "idem": "\u009f0\u0097", "to": "2"})
+        assert r.status_code == 422 and "Idempotency-Key" in text(r)
