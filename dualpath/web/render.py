@@ -123,6 +123,10 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except (SignInRequired, FormRefused, HTTPException):
                 raise
+            except ApiError as exc:
+                # Refused before the page could draw its form again (e.g. a form's malformed key).
+                return page(request, "error.html", status=exc.status, title="Formularen blev afvist",
+                            message=exc.body.message)
             except Exception:
                 log.exception("page failed", path=request.url.path)
                 return page(request, "error.html", status=500, title="Noget gik galt",

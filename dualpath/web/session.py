@@ -136,7 +136,8 @@ async def read_form(request: Request) -> Form:
     pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     form = Form(pairs)
     expected = getattr(request.state, "csrf", None)
-    if expected is None or not hmac.compare_digest(form.get("csrf"), expected):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a tampered form is 403, not a 500).
+    if expected is None or not hmac.compare_digest(form.get("csrf").encode(), expected.encode()):
         raise FormRefused(403, "Formularen er udløbet eller ugyldig (sikkerhedsnøglen passer ikke). "
                                "Genindlæs siden og prøv igen.")
     return form
