@@ -99,10 +99,20 @@ class Settings(BaseSettings):
     fmk_notice_timeout: float = Field(default=10.0, gt=0, le=25)
 
     # Temporal payload encryption (AES-256-GCM, dualpath/codec.py): key id →
-    # base64 of 32 bytes, as JSON in DUALPATH_PAYLOAD_KEYS; new payloads use
-    # `payload_key_id`, the others stay listed to decode older payloads.
+    # base64 of 32 bytes, as JSON in DUALPATH_PAYLOAD_KEYS. A region's key ids
+    # start with its code and a dot ("1082.2026-01"); every other id is national.
+    # New payloads of a region's workflows use the region's current key id
+    # (`payload_key_ids`, JSON region → key id), those of workflows of no region
+    # the current national key id (`payload_key_id`); the others stay listed to
+    # decode older payloads. Development derives a key per region from the
+    # development key ("1082.development") for every region not configured.
     payload_keys: dict[str, str] = Field(default={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY}, repr=False)
     payload_key_id: str = DEV_PAYLOAD_KEY_ID
+    payload_key_ids: dict[str, str] = {}
+
+    # Token subjects of named support staff who may decode any one workflow's payloads through
+    # the codec server with a stated reason (break-glass, logged); JSON list.
+    break_glass_subjects: list[str] = []
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
@@ -120,6 +130,10 @@ class Settings(BaseSettings):
                 f"DUALPATH_PAYLOAD_KEY_ID {self.payload_key_id!r} is not among the ids in DUALPATH_PAYLOAD_KEYS "
                 f"({', '.join(sorted(self.payload_keys))})"
             )
+        from dualpath.codec import EncryptionCodec
+
+        # The codec checks the rest (a region's ids name the region, the national id names none, …).
+        EncryptionCodec.from_settings(self)
         return self
 
     @model_validator(mode="after")
@@ -132,12 +146,35 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None:
                 raise ValueError("production needs DATABASE_URL (no embedded PostgreSQL)")
-            if any(base64.b64decode(k) == base64.b64decode(DEV_PAYLOAD_KEY) for k in self.payload_keys.values()):
+            if any(base64.b64decode(k) in _development_keys() for k in self.payload_keys.values()):
                 raise ValueError(
                     "production refuses the development payload key: set DUALPATH_PAYLOAD_KEYS (JSON, key id → "
                     "base64 of 32 random bytes) and DUALPATH_PAYLOAD_KEY_ID, without the development key"
                 )
+            from dualpath.workflow_ids import REGIONS
+
+            missing = [r for r in REGIONS if r not in self.payload_key_ids]
+            if missing:
+                raise ValueError(
+                    f"production needs a current payload key for every region: DUALPATH_PAYLOAD_KEY_IDS (JSON, region "
+                    f"→ key id, e.g. {{\"1082\": \"1082.2026-01\"}}) names none for {', '.join(missing)}"
+                )
         return self
+
+    def payload_keyring(self) -> tuple[dict[str, bytes], str, dict[str, str]]:
+        """The payload keys (id → raw bytes), the current national key id and each region's current key id;
+        in development, with a derived development key for every region not configured."""
+        from dualpath.codec import decode_key, derive_region_key
+        from dualpath.workflow_ids import REGIONS
+
+        keys = {key_id: decode_key(key_id, b64) for key_id, b64 in self.payload_keys.items()}
+        regions = dict(self.payload_key_ids)
+        if self.environment == "development":
+            for region in REGIONS:
+                dev_id = f"{region}.{DEV_PAYLOAD_KEY_ID}"
+                keys.setdefault(dev_id, derive_region_key(base64.b64decode(DEV_PAYLOAD_KEY), region))
+                regions.setdefault(region, dev_id)
+        return keys, self.payload_key_id, regions
 
     def working_day_calendar(self):
         from dualpath.domain.calendar import WorkingDayCalendar
@@ -156,6 +193,16 @@ class Settings(BaseSettings):
     @property
     def temporal_port(self) -> int:
         return int(self.temporal_address.rsplit(":", 1)[1])
+
+
+@lru_cache
+def _development_keys() -> frozenset[bytes]:
+    """The development key and the region keys derived from it: production refuses them all."""
+    from dualpath.codec import derive_region_key
+    from dualpath.workflow_ids import REGIONS
+
+    dev = base64.b64decode(DEV_PAYLOAD_KEY)
+    return frozenset({dev, *(derive_region_key(dev, r) for r in REGIONS)})
 
 
 @lru_cache

@@ -2,8 +2,8 @@
 
 The data converter is built in one place so every client, worker and replayer
 speaks the same payload format: pydantic models, encrypted with the payload
-keys from the settings (dualpath/codec.py), failure messages and stack traces
-included.
+keys from the settings (dualpath/codec.py: each workflow's payloads under its
+region's key), failure messages and stack traces included.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from dualpath.codec import EncryptionCodec
+from dualpath.codec import EncryptionCodec, PayloadConverter
 from dualpath.infra.errors import SetupError
 from dualpath.settings import Settings, get_settings
 
@@ -26,6 +26,8 @@ def data_converter(settings: Settings | None = None) -> DataConverter:
         settings = get_settings()
     return dataclasses.replace(
         pydantic_data_converter,
+        # Refuses, when read, what the codec would not pass on (dualpath/codec.py).
+        payload_converter_class=PayloadConverter,
         payload_codec=EncryptionCodec.from_settings(settings),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

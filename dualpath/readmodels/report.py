@@ -41,7 +41,7 @@ GROUPS: tuple[int, ...] = (1, 2, 3)
 PHASES: tuple[int, ...] = tuple(sorted(PHASE_NAMES))
 LEVELS: tuple[str, ...] = tuple(level.value for level in LevelOfCare)
 MEETING_KINDS: tuple[str, ...] = get_args(MeetingKind)
-# The referral workflow's stream is its workflow id: `referral-<referral_id>`.
+# The referral workflow's stream: `referral-<referral_id>` (its workflow id also names the region).
 REFERRAL_STREAM_PREFIX = "referral-"
 
 NOTES = [

@@ -1,6 +1,7 @@
 """A group-2 phase-in campaign per psychiatric centre and municipality (spec §6, seed 004), as a durable process.
 
-Id `campaign-<campaign_id>`, the only writer of the event stream of the same name.
+Id `campaign-<region>-<campaign_id>` (dualpath/workflow_ids.py), the only writer of
+the event stream `campaign-<campaign_id>`.
 The rules are pure, in `domain.campaign`; this module applies them and keeps the
 timers: the reminder when the lists are not shared in time, and each decided start.
 """
@@ -16,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.activities.meetings import WorkingDayDeadline
     from dualpath.domain import campaign as rules
     from dualpath.domain import copenhagen
@@ -56,8 +58,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 COORDINATION_TASK_WORKING_DAYS = 5
 
 
-def workflow_id(campaign_id: str) -> str:
-    return f"campaign-{campaign_id}"
+def workflow_id(campaign_id: str, region: str | None) -> str:
+    """`campaign-<region>-<campaign_id>`; without a region, `campaign-<campaign_id>` (workflow_ids.py)."""
+    return workflow_ids.campaign(campaign_id, region)
 
 
 def stream_id(campaign_id: str) -> str:

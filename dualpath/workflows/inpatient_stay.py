@@ -1,6 +1,7 @@
 """An inpatient stay (indlæggelse) as its own durable process, a child of the pathway.
 
-Id `stay-<pathway_id>-<n>`, stream of the same name. The ambulatory pathway
+Id `stay-<region>-<pathway_id>-<n>` (dualpath/workflow_ids.py), stream
+`stay-<pathway_id>-<n>`. The ambulatory pathway
 goes on during the stay; the pathway holds the patient's consents and tells
 the stay when they change.
 """
@@ -17,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.activities.discharge import DischargeAdviceRequest
     from dualpath.activities.notifications import Notice
     from dualpath.domain import consent, copenhagen, inpatient, tasks
@@ -50,7 +52,12 @@ CALENDAR_TIMEOUT = timedelta(seconds=30)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
-def workflow_id(pathway_id: str, number: int) -> str:
+def workflow_id(pathway_id: str, number: int, region: str | None) -> str:
+    """`stay-<region>-<pathway_id>-<n>`; without a region, the legacy `stay-<pathway_id>-<n>` (workflow_ids.py)."""
+    return workflow_ids.stay(pathway_id, number, region)
+
+
+def stream_id(pathway_id: str, number: int) -> str:
     return f"stay-{pathway_id}-{number}"
 
 
@@ -277,7 +284,7 @@ class InpatientStayWorkflow:
             self._tasks = follow_ups
             self._status = "discharged"
             await self._inform_municipality("discharge")
-            await workflow.get_external_workflow_handle(f"pathway-{self._in.pathway_id}").signal(
+            await workflow.get_external_workflow_handle(self._pathway_workflow_id()).signal(
                 STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on))
             return self._done(position, follow_ups=follow_ups)
 
@@ -408,6 +415,11 @@ class InpatientStayWorkflow:
     def _open(self) -> list[Task]:
         return [t for t in self._tasks if t.state == "open"]
 
+    def _pathway_workflow_id(self) -> str:
+        """The pathway's workflow, whichever form its id has: the stay is its child."""
+        parent = workflow.info().parent
+        return parent.workflow_id if parent else workflow_ids.legacy("pathway", self._in.pathway_id)
+
     def _require_admitted(self) -> None:
         if self._status != "admitted":
             raise ApplicationError(f"the patient is not admitted (the stay is {self._status})",
@@ -415,7 +427,7 @@ class InpatientStayWorkflow:
 
     async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
         try:
-            result = await record(workflow_id(self._in.pathway_id, self._in.number), self._version, events, actor)
+            result = await record(stream_id(self._in.pathway_id, self._in.number), self._version, events, actor)
         except ApplicationError:
             # Refused (its data could not be stored): the tasks these events would open were
             # never opened. Handlers change nothing else before they record.

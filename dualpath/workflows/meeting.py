@@ -1,7 +1,7 @@
 """A meeting (netværksmøde, samarbejdsmøde, opstartsmøde) from being called to held or cancelled.
 
-One workflow per meeting, id `meeting-<meeting_id>`, the only writer of the
-event stream `meeting-<meeting_id>`.
+One workflow per meeting, id `meeting-<region>-<meeting_id>` (dualpath/workflow_ids.py),
+the only writer of the event stream `meeting-<meeting_id>`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.activities.meetings import WorkingDayDeadline
     from dualpath.activities.notifications import Notice
     from dualpath.domain import copenhagen
@@ -53,8 +54,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
-def workflow_id(meeting_id: str) -> str:
-    return f"meeting-{meeting_id}"
+def workflow_id(meeting_id: str, region: str | None) -> str:
+    """`meeting-<region>-<meeting_id>`; without a region, `meeting-<meeting_id>` (workflow_ids.py)."""
+    return workflow_ids.meeting(meeting_id, region)
 
 
 def stream_id(meeting_id: str) -> str:
@@ -73,6 +75,8 @@ class MeetingInput(Input):
     # Left empty by callers: the workflow asks the calendar activity.
     hold_by: date | None = None
     hold_within_working_days: int = HOLD_WITHIN_WORKING_DAYS
+    # The pathway's workflow id, as the API found it (workflow_ids.resolve); None: the legacy form.
+    pathway_workflow_id: str | None = None
     actor: Actor
 
 
@@ -133,7 +137,7 @@ class MeetingWorkflow:
     - `record_held(RecordHeld) -> MeetingResult`: `MeetingHeld` with the outcome, and
       `JointPlanRecorded` when a joint plan was made or revised.
     - `cancel(CancelMeeting) -> MeetingResult`: needs a reason.
-    Signals sent: `meeting_held(MeetingHeldSignal)` to `pathway-<pathway_id>` once held.
+    Signals sent: `meeting_held(MeetingHeldSignal)` to the pathway's workflow once held.
     Queries: `view() -> MeetingView`.
     The workflow ends when the meeting is held or cancelled.
     """
@@ -327,7 +331,7 @@ class MeetingWorkflow:
         kind = self._in.kind
         danish = rules.DANISH_NAMES[kind]
         return Notice(
-            idempotency_key=f"{workflow_id(self._in.meeting_id)}/invitation/{org}",
+            idempotency_key=f"{stream_id(self._in.meeting_id)}/invitation/{org}",
             channel="invitation",
             recipient_org=org,
             subject=f"Indkaldelse til {danish} ({kind.replace('_', ' ')})",
@@ -340,7 +344,8 @@ class MeetingWorkflow:
         )
 
     async def _tell_pathway(self, held_on: date) -> None:
-        handle = workflow.get_external_workflow_handle(f"pathway-{self._in.pathway_id}")
+        handle = workflow.get_external_workflow_handle(
+            self._in.pathway_workflow_id or workflow_ids.legacy("pathway", self._in.pathway_id))
         try:
             await handle.signal(
                 MEETING_HELD_SIGNAL,

@@ -16,7 +16,7 @@ MEETING_HELD_SIGNAL = "meeting_held"
 
 
 class MeetingHeldSignal(BaseModel):
-    """Signal `meeting_held` to `pathway-<pathway_id>`: a meeting on the pathway has been held
+    """Signal `meeting_held` to the pathway's workflow: a meeting on the pathway has been held
     (e.g. the phase-4 netværksmøde that gates a planned transition)."""
 
     meeting_id: str

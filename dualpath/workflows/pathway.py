@@ -1,7 +1,8 @@
 """The ambulatory pathway (ambulant forløb) as a durable process.
 
-One workflow per pathway, id `pathway-<pathway_id>` (a pseudonym: never a CPR
-number or name). It is the only writer of its event stream.
+One workflow per pathway, id `pathway-<region>-<pathway_id>` (dualpath/workflow_ids.py;
+a pseudonym: never a CPR number or name). It is the only writer of its event
+stream, `pathway-<pathway_id>`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.domain import ambulatory, consent, copenhagen, tasks
     from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
@@ -50,8 +52,9 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
 
 
-def workflow_id(pathway_id: str) -> str:
-    return f"pathway-{pathway_id}"
+def workflow_id(pathway_id: str, region: str | None) -> str:
+    """`pathway-<region>-<pathway_id>`; without a region, the legacy `pathway-<pathway_id>` (workflow_ids.py)."""
+    return workflow_ids.pathway(pathway_id, region)
 
 
 def stream_id(pathway_id: str) -> str:
@@ -81,7 +84,8 @@ async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> b
     await workflow.start_child_workflow(
         PathwayWorkflow.run,
         PathwayInput(state=state, actor=actor),
-        id=workflow_id(state.pathway_id),
+        # Recorded histories started their pathways under the legacy id.
+        id=workflow_id(state.pathway_id, state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None),
         parent_close_policy=ParentClosePolicy.ABANDON,
         static_summary=summary,
     )
@@ -107,6 +111,7 @@ class PathwayState(BaseModel):
     consents: list[Consent] = Field(default_factory=list)
     municipal_substance_treatment: bool = False
     active_stay: str | None = None  # the stay id while the patient is admitted
+    active_stay_workflow_id: str | None = None  # its workflow's id (None: admitted under the legacy id)
     stays: int = 0
 
 
@@ -213,7 +218,7 @@ class PathwayWorkflow:
     - `record_consent(ConsentCommand) -> CommandResult`: given, refused or withdrawn;
       a dialogue consent closes the consent task; an admitted patient's stay is told at once
     - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
-      (`stay-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
+      (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
     - `record_medication_change(MedicationCommand) -> MedicationResult`: records the change
       (MedicationChangeRecorded: the drug stays in the event store), then advises the municipal
       practitioners that FMK changed (activity `send_fmk_notice`, nothing clinical) only while
@@ -441,7 +446,9 @@ class PathwayWorkflow:
             self._check_admit()
             self.state.stays += 1
             stay_id, number = str(workflow.uuid4()), self.state.stays
-            child_id = inpatient_stay.workflow_id(self.state.pathway_id, number)
+            child_id = inpatient_stay.workflow_id(
+                self.state.pathway_id, number,
+                self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None)
             await workflow.start_child_workflow(
                 inpatient_stay.InpatientStayWorkflow.run,
                 inpatient_stay.StayInput(
@@ -467,6 +474,7 @@ class PathwayWorkflow:
                 cmd.actor,
             )
             self.state.active_stay, self.state.level_of_care = stay_id, LevelOfCare.inpatient
+            self.state.active_stay_workflow_id = child_id
             self._done(position)
             return AdmitResult(stay_id=stay_id, stay_workflow_id=child_id, position=position)
 
@@ -498,6 +506,7 @@ class PathwayWorkflow:
                 Actor.engine(),
             )
             self.state.active_stay, self.state.level_of_care = None, back
+            self.state.active_stay_workflow_id = None
             self._done(None)
 
     # -- consent ------------------------------------------------------------
@@ -528,7 +537,8 @@ class PathwayWorkflow:
                 t.state, t.outcome_note = "done", f"consent {cmd.state}"
             if self.state.active_stay:
                 await workflow.get_external_workflow_handle(
-                    inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays)
+                    self.state.active_stay_workflow_id
+                    or inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays, None)
                 ).signal(inpatient_stay.CONSENTS_CHANGED_SIGNAL,
                          inpatient_stay.ConsentsChanged(consents=self.state.consents))
             return self._done(position)

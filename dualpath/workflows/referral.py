@@ -1,6 +1,7 @@
 """A referral (henvisning) waiting for visitation, as a durable process.
 
-Id `referral-<referral_id>`. The API assesses the referral with the pure rules
+Id `referral-<region>-<referral_id>` (dualpath/workflow_ids.py), stream
+`referral-<referral_id>`. The API assesses the referral with the pure rules
 in `domain.referral_rules` and hands the workflow the outcome and the instants
 of its timers (Copenhagen midnights, computed outside the sandbox).
 """
@@ -17,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.domain.ambulatory import LevelOfCare
     from dualpath.domain.events import (
         Actor,
@@ -40,7 +42,12 @@ ReferralStatus = Literal[
 ]
 
 
-def workflow_id(referral_id: str) -> str:
+def workflow_id(referral_id: str, region: str | None) -> str:
+    """`referral-<region>-<referral_id>`; without a region, `referral-<referral_id>` (workflow_ids.py)."""
+    return workflow_ids.referral(referral_id, region)
+
+
+def stream_id(referral_id: str) -> str:
     return f"referral-{referral_id}"
 
 
@@ -316,7 +323,7 @@ class ReferralWorkflow:
             return False
 
     async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(workflow_id(self.inp.referral_id), self._version, events, actor)
+        result = await record(stream_id(self.inp.referral_id), self._version, events, actor)
         self._version = result.last_version
         return result.last_position
 

@@ -1,9 +1,10 @@
 """The cross-sector transition (overgang) between coordinated and integrated treatment, as a durable process.
 
-Id `transition-<transition_id>`, the only writer of the event stream of the same
-name. The rules (states, which step is legal when, the refusals) are pure, in
-`domain.transition`; this module applies them, keeps the due dates, and moves
-the pathway when the transition completes.
+Id `transition-<region>-<transition_id>` (dualpath/workflow_ids.py), the only
+writer of the event stream `transition-<transition_id>`. The rules (states,
+which step is legal when, the refusals) are pure, in `domain.transition`; this
+module applies them, keeps the due dates, and moves the pathway when the
+transition completes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
+    from dualpath import workflow_ids
     from dualpath.activities.meetings import WorkingDayDeadline
     from dualpath.activities.transitions import PathwayEndedInfo, PathwayEndedQuery
     from dualpath.domain import copenhagen
@@ -78,8 +80,9 @@ CLOSURE_POLL = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeffi
                            maximum_interval=timedelta(minutes=10))
 
 
-def workflow_id(transition_id: str) -> str:
-    return f"transition-{transition_id}"
+def workflow_id(transition_id: str, region: str | None) -> str:
+    """`transition-<region>-<transition_id>`; without a region, `transition-<transition_id>` (workflow_ids.py)."""
+    return workflow_ids.transition(transition_id, region)
 
 
 def stream_id(transition_id: str) -> str:
@@ -92,6 +95,8 @@ class TransitionInput(Input):
     branch: Branch
     patient_id: str
     pathway_id: str | None = None  # the integrated pathway a move back starts from
+    # That pathway's workflow id, as the API found it (workflow_ids.resolve); None: the legacy form.
+    pathway_workflow_id: str | None = None
     region: str
     municipality: str
     reported_by: Party
@@ -207,7 +212,7 @@ class TransitionWorkflow:
     - `record_who_says_what(WhoSaysWhatCommand)`: before the network meeting.
     - `call_network_meeting(CallNetworkMeetingCommand)`, `record_network_meeting(NetworkMeetingCommand)`:
       the netværksmøde with the patient decides the concrete transition; the joint plan.
-      A held meeting on a move back signals `meeting_held` to `pathway-<pathway_id>`,
+      A held meeting on a move back signals `meeting_held` to the pathway's workflow,
       which closes that pathway's phase-4 network-meeting task.
     - `record_patient_talk(PatientTalkCommand)`: psychiatry's talk with the patient, with
       the motivational work (the step of the no-consent branch; a record after agreement otherwise).
@@ -530,11 +535,13 @@ class TransitionWorkflow:
 
     async def _tell_pathway(self, held_on: date) -> None:
         """The network meeting of a move back is the pathway's phase-4 netværksmøde: tell the pathway."""
-        handle = workflow.get_external_workflow_handle(pathway.workflow_id(self._pathway_id or ""))
+        handle = workflow.get_external_workflow_handle(
+            self._in.pathway_workflow_id if self._pathway_id == self._in.pathway_id and self._in.pathway_workflow_id
+            else pathway.workflow_id(self._pathway_id or "", None))
         try:
             await handle.signal(
                 MEETING_HELD_SIGNAL,
-                MeetingHeldSignal(meeting_id=workflow_id(self._in.transition_id), kind="network_meeting",
+                MeetingHeldSignal(meeting_id=stream_id(self._in.transition_id), kind="network_meeting",
                                   held_on=held_on),
             )
         except FailureError as exc:
@@ -709,7 +716,7 @@ class TransitionWorkflow:
                           owner_org=task.owner_org, due=task.due, mandatory=task.mandatory)
 
     def _joint_plan_event(self, pathway_id: str, plan: dict) -> JointPlanRecorded:
-        return JointPlanRecorded(meeting_id=workflow_id(self._in.transition_id), pathway_id=pathway_id,
+        return JointPlanRecorded(meeting_id=stream_id(self._in.transition_id), pathway_id=pathway_id,
                                  kind=plan["kind"], summary=plan["summary"], agreed_by=plan["agreed_by"])
 
     async def _record(self, events: list[DomainEvent], actor: Actor) -> int:

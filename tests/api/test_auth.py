@@ -53,7 +53,10 @@ def _token(key, kid, **claims):
 def _prod(url):
     return Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
                     oidc_issuer=ISSUER, oidc_jwks_url=url,
-                    payload_keys={"prod-1": base64.b64encode(os.urandom(32)).decode()}, payload_key_id="prod-1")
+                    payload_keys={k: base64.b64encode(os.urandom(32)).decode()
+                                  for k in ("prod-1", *(f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")))},
+                    payload_key_id="prod-1",
+                    payload_key_ids={r: f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")})
 
 
 def test_a_production_token_is_checked_against_the_issuers_keys(jwks):

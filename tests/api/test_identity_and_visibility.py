@@ -25,7 +25,7 @@ async def test_the_cpr_number_is_only_in_the_patient_register(http, client, pool
         p = await c.get(f"/pathways/{pathway_id}")
     assert number not in r.text and number not in p.text
     assert number not in caplog.text
-    for wid in (referral_wf.workflow_id(referral_id), pathway_wf.workflow_id(pathway_id)):
+    for wid in (referral_wf.workflow_id(referral_id, "1082"), pathway_wf.workflow_id(pathway_id, "1082")):
         history = await client.get_workflow_handle(wid).fetch_history()
         assert number not in json.dumps(history.to_json_dict())
     assert await pool.fetchval("SELECT count(*) FROM events WHERE data::text LIKE '%' || $1 || '%'", number) == 0
@@ -39,14 +39,14 @@ async def test_pathways_are_found_by_their_search_attributes(http, client):
                                    json={"accept": True})).json()["pathway_id"]
         await close_open_tasks(c, pathway_id)
         await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2})
-    query = (f'WorkflowId = "{pathway_wf.workflow_id(pathway_id)}" AND PathwayKind = "ambulatory" '
+    query = (f'WorkflowId = "{pathway_wf.workflow_id(pathway_id, "1082")}" AND PathwayKind = "ambulatory" '
              'AND Region = "1082" AND Phase = "2" AND LevelOfCare = "integrated_unstable" AND TargetGroup = 2')
     for _ in range(100):  # visibility is eventually consistent
         found = [w.id async for w in client.list_workflows(query)]
         if found:
             break
         await asyncio.sleep(0.1)
-    assert found == [pathway_wf.workflow_id(pathway_id)]
+    assert found == [pathway_wf.workflow_id(pathway_id, "1082")]
 
 
 async def test_projections_rebuild_gives_the_same_read_models(http, pool, pg_url):

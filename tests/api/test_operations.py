@@ -28,7 +28,7 @@ async def test_list_filters_find_exactly_the_expected_pathways(http, client, set
             async with http.as_("clinician", f"region:{region}") as c:
                 await close_open_tasks(c, pid)
                 assert (await c.post(f"/pathways/{pid}/ambulatory/phase", json={"to": 2})).status_code == 200
-        made[pathway_wf.workflow_id(pid)] = (region, phase)
+        made[pathway_wf.workflow_id(pid, region)] = (region, phase)
     ours = " OR ".join(f'WorkflowId = "{w}"' for w in made)
     for region, phase in [("1081", 1), ("1081", 2), ("1083", 2)]:
         query = f'PathwayKind = "ambulatory" AND Region = "{region}" AND Phase = "{phase}" AND ({ours})'

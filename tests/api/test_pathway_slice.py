@@ -43,7 +43,7 @@ async def test_phase_moves_show_in_read_model_event_store_and_temporal(http, sto
     moved = next(e for e in events if e.type == "PhaseChanged")
     assert moved.data == {"pathway_id": pathway_id, "from_phase": 1, "to_phase": 3, "reason": "stable quickly"}
 
-    view = await client.get_workflow_handle(pathway_wf.workflow_id(pathway_id)).query(
+    view = await client.get_workflow_handle(pathway_wf.workflow_id(pathway_id, "1082")).query(
         pathway_wf.PathwayWorkflow.view
     )
     assert view.phase == 3

@@ -53,7 +53,7 @@ async def _campaign(env, queue, started, today: date, meeting_in_days: int = 30)
     inp = wf.CampaignInput(campaign_id=str(uuid.uuid4()), centre="Psykiatrisk Center København", region="1084",
                            municipality="101", collaboration_meeting_on=today + timedelta(days=meeting_in_days),
                            share_days=14, group2_opens_on=date(2025, 7, 1), catalogue_version="v1", actor=CLINIC)
-    handle = await env.client.start_workflow(wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id),
+    handle = await env.client.start_workflow(wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id, inp.region),
                                              task_queue=queue)
     started.append(handle)
     return inp, handle
@@ -140,7 +140,7 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
             return p if p.status == "started" else None
         first = await _eventually(lambda: _started(p1))
         assert first and first.pathway_id and first.started_on == integrated_from
-        child = env.client.get_workflow_handle(pathway.workflow_id(first.pathway_id))
+        child = env.client.get_workflow_handle(pathway.workflow_id(first.pathway_id, "1084"))
         started.append(child)
         assert (await child.describe()).typed_search_attributes.get(sa.TARGET_GROUP) == 2
         assert _person(await handle.query(wf.CampaignWorkflow.view), p2).status == "scheduled"

@@ -145,12 +145,12 @@ async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting
     async def _found() -> list:
         return [w.id async for w in client.list_workflows(
             f'PathwayKind = "campaign" AND Region = "1084" AND Municipality = "101" AND Phase = "lists_shared" '
-            f'AND WorkflowId = "campaign-{cid}" AND ExecutionStatus = "Running"')]
+            f'AND WorkflowId = "campaign-1084-{cid}" AND ExecutionStatus = "Running"')]
     for _ in range(100):
         if await _found():
             break
         await asyncio.sleep(0.1)
-    assert await _found() == [f"campaign-{cid}"]
+    assert await _found() == [f"campaign-1084-{cid}"]
 
 
 def cpr_free(answer: dict, *numbers: str) -> bool:

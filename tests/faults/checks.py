@@ -17,6 +17,13 @@ from dualpath.api import commands
 from dualpath.api import idempotency
 
 
+def workflow_of(stream_id: str, region: str = "1082") -> str:
+    """The workflow id of a pathway's, stay's or referral's stream (dualpath/workflow_ids.py): the
+    stack's pathways all belong to region 1082."""
+    kind, _, rest = stream_id.partition("-")
+    return f"{kind}-{region}-{rest}"
+
+
 async def fetch(dsn: str, sql: str, *args) -> list[asyncpg.Record]:
     """A fresh connection each time: the tests stop the server under their own feet."""
     conn = await asyncpg.connect(dsn, timeout=10)

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from .checks import accepted_updates, api_update_id, duplicates, event_counts, events
+from .checks import accepted_updates, api_update_id, duplicates, event_counts, events, workflow_of
 from .client import Seen, Staff, accepted_pathway, all_of
 from .stack import REGION
 
@@ -37,10 +37,10 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
                 if t["kind"] != "consent_dialogue":
                     actions.append((f"/pathways/{p}/tasks/{t['task_id']}/complete", {"outcome": "done"},
                                     f"{run}/{t['task_id']}"))
-                    updates.append((f"pathway-{p}", "complete_task"))
+                    updates.append((workflow_of(f"pathway-{p}"), "complete_task"))
             for scope in ("dialogue", "inform_municipal_treatment"):
                 actions.append((f"/pathways/{p}/consents", {"scope": scope, **CONSENT}, f"{run}/{p}/{scope}"))
-                updates.append((f"pathway-{p}", "record_consent"))
+                updates.append((workflow_of(f"pathway-{p}"), "record_consent"))
         updates = [(w, api_update_id(REGION, subject, key, w, name))
                    for (w, name), (_, _, key) in zip(updates, actions)]
         seen.attempts.clear()

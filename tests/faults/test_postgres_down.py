@@ -19,7 +19,7 @@ from dualpath.domain import copenhagen
 from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as pathway_wf
 
-from .checks import api_update_id, duplicates, event_counts, events, history_tally, notices, wait_until
+from .checks import api_update_id, duplicates, event_counts, events, history_tally, notices, wait_until, workflow_of
 from .client import Seen, Staff, accepted_pathway, all_of
 from .stack import REGION
 
@@ -69,7 +69,7 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
                              json={"scope": "dialogue", **CONSENT}, timeout=2 * ANSWER_WITHIN)
             if not accepted and time.monotonic() - stop_at > 12:
                 for p in taken:
-                    handle = temporal.get_workflow_handle(pathway_wf.workflow_id(p))
+                    handle = temporal.get_workflow_handle(pathway_wf.workflow_id(p, "1082"))
                     update = pathway_wf.PathwayWorkflow.admit
                     accepted.append(await asyncio.wait_for(handle.start_update(
                         update,
@@ -79,7 +79,7 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
                         wait_for_stage=WorkflowUpdateStage.ACCEPTED), timeout=10))
             if accepted and time.monotonic() - stop_at > OUTAGE_SECONDS - 4:
                 for p in taken:
-                    for w in (pathway_wf.workflow_id(p), f"stay-{p}-1"):
+                    for w in (pathway_wf.workflow_id(p, "1082"), workflow_of(f"stay-{p}-1")):
                         desc = await asyncio.wait_for(temporal.get_workflow_handle(w).describe(), timeout=10)
                         for a in desc.raw_description.pending_activities:
                             pending_attempts[f"{a.activity_type.name} attempt {a.attempt}"] += 1
@@ -113,7 +113,7 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
     counts = await event_counts(stack.dsn, streams)
     doubled = await duplicates(stack.dsn, streams)
     sent = await notices(stack.dsn, burst + taken)
-    tally = await history_tally(temporal, streams)
+    tally = await history_tally(temporal, [workflow_of(s) for s in streams])
 
     during = [a for a in seen.attempts if stopped <= a["started"] <= restart_at - ANSWER_WITHIN]
     kinds = Counter(f"{a['method']} {a['status']}" for a in during)

@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from dualpath.infra import temporal_server
 
-from .checks import duplicates, event_counts, events, history_tally, wait_until
+from .checks import duplicates, event_counts, events, history_tally, wait_until, workflow_of
 from .client import Seen, Staff, accepted_pathway, all_of
 
 PATHWAYS = 6
@@ -70,7 +70,7 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
             return len(await events(stack.dsn, still, "MunicipalityInformed")) == QUIET
         await wait_until("the stays informed the municipality", informed, timeout=60)
         await asyncio.sleep(1)  # the last workflow tasks after it
-        before = {w: await asyncio.wait_for(_snapshot(temporal, w), timeout=30) for w in still}
+        before = {w: await asyncio.wait_for(_snapshot(temporal, workflow_of(w)), timeout=30) for w in still}
         assert all(s["status"] == WorkflowExecutionStatus.RUNNING for s in before.values())
         assert all(s["pending_timers"] and s["next_due"] for s in before.values()), "each waits on a due date"
 
@@ -95,7 +95,7 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
         stack.start_temporal()
         await temporal_server.wait_until_serving(stack.temporal_address, stack.temporal, timeout=60)
         down = time.monotonic() - stopped_at
-        after = {w: await asyncio.wait_for(_snapshot(temporal, w), timeout=30) for w in still}
+        after = {w: await asyncio.wait_for(_snapshot(temporal, workflow_of(w)), timeout=30) for w in still}
 
         answers = await all_of(*in_flight)
         assert [a.status_code for a in answers] == [200] * len(busy), [a.text for a in answers]
@@ -110,7 +110,7 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
 
     counts = await event_counts(stack.dsn, workflows)
     doubled = await duplicates(stack.dsn, workflows)
-    tally = await history_tally(temporal, workflows)
+    tally = await history_tally(temporal, [workflow_of(w) for w in workflows])
     kept = [w for w in still if after[w]["events"][: len(before[w]["events"])] == before[w]["events"]]
     timers = [w for w in still if after[w]["pending_timers"] == before[w]["pending_timers"]
               and after[w]["next_due"] == before[w]["next_due"]]

@@ -14,7 +14,7 @@ import pytest
 from dualpath.domain import tasks
 from dualpath.domain.catalogue import CURRENT_VERSION, load_catalogue
 
-from .checks import duplicates, event_counts, events, history_tally, notices, wait_until
+from .checks import duplicates, event_counts, events, history_tally, notices, wait_until, workflow_of
 from .client import Seen, Staff, accepted_pathway, all_of
 
 PATHWAYS = 20
@@ -114,7 +114,7 @@ async def test_worker_sigkilled_repeatedly_loses_and_doubles_nothing(stack, temp
     doubled = await duplicates(stack.dsn, streams)
     sent = await notices(stack.dsn, [p for p, _ in done])
     informed = await events(stack.dsn, stay_streams, "MunicipalityInformed")
-    tally = await history_tally(temporal, [s for s in streams])
+    tally = await history_tally(temporal, [workflow_of(s) for s in streams])
     expected_pathway, expected_stay = _expected()
 
     say(f"\n[worker SIGKILL] injected: {len(kills)} SIGKILLs of the worker 1–2 s apart, each restarted at once "

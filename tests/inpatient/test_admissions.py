@@ -129,7 +129,7 @@ async def test_notices_to_the_municipality_follow_consent_given_and_withdrawn_mi
                          json={"discharged_on": "2026-11-11"})
         assert r.status_code == 200
     assert await notices() == ["admission"]  # withdrawn: the discharge was not told
-    events = await store.read_stream(stay_wf.workflow_id(pathway_id, 1))
+    events = await store.read_stream(stay_wf.stream_id(pathway_id, 1))
     not_told = [e.data for e in events if e.type == "MunicipalityNotInformed"]
     assert [(x["about"], "consent" in x["reason"]) for x in not_told] == [("admission", True), ("discharge", True)]
     body = (await pool.fetchrow("SELECT subject, body FROM notifications WHERE pathway_id = $1", pathway_id))

@@ -31,7 +31,7 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
                                   NotificationActivities(LocalRecorder(pool)).send_notice,
                                   DischargeActivities(calendar, DischargeSettings()).discharge_advice]):
         pathway = await time_env.client.start_workflow(
-            pathway_wf.PathwayWorkflow.run, inp, id=pathway_wf.workflow_id(inp.state.pathway_id), task_queue=queue)
+            pathway_wf.PathwayWorkflow.run, inp, id=pathway_wf.workflow_id(inp.state.pathway_id, inp.state.region), task_queue=queue)
         today = copenhagen.today(await time_env.get_current_time())
         admitted = await pathway.execute_update(pathway_wf.PathwayWorkflow.admit, pathway_wf.AdmitCommand(
             via="planned", ward="P3", admitted_on=today, actor=ACTOR))
@@ -57,5 +57,5 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
         assert (await stay.result()).status == "ended"
         assert (await pathway.query(pathway_wf.PathwayWorkflow.view)).level_of_care == "integrated_unstable"
         await pathway.terminate("test over")
-    types = [e.type for e in await store.read_stream(stay_wf.workflow_id(inp.state.pathway_id, 1))]
+    types = [e.type for e in await store.read_stream(stay_wf.stream_id(inp.state.pathway_id, 1))]
     assert "TaskOverdue" in types and types[-1] == "StayEnded"

@@ -56,7 +56,7 @@ async def _pathway(client, store, receiver: Receiver):
     async with Worker(client, task_queue=queue, workflows=[wf.PathwayWorkflow],
                       activities=[EventActivities(store).append_events,
                                   FmkActivities(HttpFmkNotifier(receiver.url, timeout=5)).send_fmk_notice]):
-        handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id),
+        handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id, inp.state.region),
                                              task_queue=queue)
         try:
             await handle.execute_update(wf.PathwayWorkflow.record_consent, wf.ConsentCommand(

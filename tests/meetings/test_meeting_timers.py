@@ -44,7 +44,7 @@ async def _running_meeting(env, store, pool, *, with_pathway: bool = False):
                 handles.append(await env.client.start_workflow(
                     PathwayStandIn.run, id=f"pathway-{inp.pathway_id}", task_queue=queue))
             handles.insert(0, await env.client.start_workflow(
-                wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id), task_queue=queue))
+                wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id, inp.region), task_queue=queue))
             yield inp, *handles
         finally:
             for h in handles:

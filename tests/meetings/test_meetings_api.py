@@ -87,7 +87,7 @@ async def test_a_network_meeting_invites_each_organisation_once_and_versions_the
         assert h.json()["status"] == "held" and h.json()["allowed"] == []
         assert len(h.json()["attendees"]) == 3
         # The meeting's process ends once held.
-        handle = client.get_workflow_handle(wf.workflow_id(m["meeting_id"]), result_type=wf.MeetingView)
+        handle = client.get_workflow_handle(wf.workflow_id(m["meeting_id"], "1082"), result_type=wf.MeetingView)
         assert (await handle.result()).status == "held"
 
         m2 = await _call(c, pathway_id)

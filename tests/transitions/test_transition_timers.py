@@ -37,7 +37,7 @@ async def _running(env, store, **overrides):
         "due_days": rules.step_due_days({"assessment": 2}), "actor": MUNICIPALITY, **overrides})
     async with worker:
         handle = await env.client.start_workflow(wf.TransitionWorkflow.run, inp,
-                                                 id=wf.workflow_id(inp.transition_id), task_queue=queue)
+                                                 id=wf.workflow_id(inp.transition_id, inp.region), task_queue=queue)
         try:
             yield inp, handle
         finally:

@@ -81,7 +81,7 @@ async def test_agreement_moves_the_patient_into_an_integrated_pathway(http, stor
         assert p["status"] == "active" and p["phase"] == 1 and p["referral_id"] == tid and p["group"] == 2
         plans = (await cli.get(f"/pathways/{pathway_id}/joint-plans")).json()
         assert [(x["kind"], x["version"], x["meeting_id"]) for x in plans] == [
-            ("koordinationsplan", 1, wf.workflow_id(tid))]
+            ("koordinationsplan", 1, wf.stream_id(tid))]
         # With consent the municipality follows the whole process.
         seen = (await mun.get(f"/transitions/{tid}")).json()
         assert seen["state"] == "completed" and seen["pathway_id"] == pathway_id
@@ -93,12 +93,12 @@ async def test_agreement_moves_the_patient_into_an_integrated_pathway(http, stor
     assert [x for x in types if not x.startswith("Task") and x != "TransitionStepStarted"] == [
         "TransitionReported", "TransitionAssessed", "TransitionAgreed", "WhoSaysWhatAgreed",
         "TransitionNetworkMeetingCalled", "TransitionNetworkMeetingHeld", "TransitionCompleted", "JointPlanRecorded"]
-    handle = client.get_workflow_handle(wf.workflow_id(tid))
+    handle = client.get_workflow_handle(wf.workflow_id(tid, "1082"))
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
-    assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid)}" AND PathwayKind = "transition" '
+    assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
                                 'AND Phase = "completed" AND Region = "1082" AND Municipality = "751"')
     # The child outlives the transition (ABANDON).
-    assert (await client.get_workflow_handle(f"pathway-{pathway_id}").describe()).status == \
+    assert (await client.get_workflow_handle(wf.pathway.workflow_id(pathway_id, "1082")).describe()).status == \
         WorkflowExecutionStatus.RUNNING
 
     # The CPR number stays in the patient register.
@@ -306,14 +306,14 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
             tasks = (await cli.get(f"/pathways/{pathway_id}")).json()["tasks"]
             return [x for x in tasks if x["kind"] == "network_meeting" and x["state"] == "done"]
         [closed] = await eventually(network_task_closed)
-        assert wf.workflow_id(tid) in closed["note"]
+        assert wf.stream_id(tid) in closed["note"]
         plans = (await cli.get(f"/pathways/{pathway_id}/joint-plans")).json()
-        assert [(x["kind"], x["meeting_id"]) for x in plans] == [("koordinationsplan", wf.workflow_id(tid))]
+        assert [(x["kind"], x["meeting_id"]) for x in plans] == [("koordinationsplan", wf.stream_id(tid))]
 
         t = await step(cli, tid, "complete")
         assert (t["state"], t["closure"], t["current_step"]) == ("closure_awaited", "awaited", "closure")
         assert t["allowed"] == [] and t["pathway_id"] == pathway_id
-        assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid)}" AND PathwayKind = "transition" '
+        assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
                                     'AND Phase = "closure_awaited"')
         assert (await cli.get(f"/transitions?state=closure_awaited")).json()[0]["transition_id"] == tid
 
@@ -333,7 +333,7 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
         t = await eventually(completed)
         assert t and (t["closure"], t["outcome"], t["current_step"]) == ("done", "transition", None)
         assert all(x["state"] != "open" for x in t["tasks"])
-    assert (await client.get_workflow_handle(wf.workflow_id(tid)).describe()).status == \
+    assert (await client.get_workflow_handle(wf.workflow_id(tid, "1082")).describe()).status == \
         WorkflowExecutionStatus.COMPLETED
     events = await store.read_stream(wf.stream_id(tid))
     closed_event = events[-2]
@@ -379,7 +379,7 @@ async def test_who_sees_which_transitions(http, client):
         assert r.status_code == 403, r.text
         r = await mun.post("/transitions", json=to_integrated(signs=[]))
         assert r.status_code == 422, r.text
-    assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid)}" AND PathwayKind = "transition" '
+    assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
                                 'AND Phase = "assessed" AND Overdue = false AND NextDue > "2000-01-01T00:00:00Z"')
 
 

@@ -27,7 +27,7 @@ async def test_an_open_task_past_its_due_date_is_escalated(time_env, store):
     async with Worker(time_env.client, task_queue=queue, workflows=[wf.PathwayWorkflow],
                       activities=[EventActivities(store).append_events]):
         handle = await time_env.client.start_workflow(
-            wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id), task_queue=queue)
+            wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id, inp.state.region), task_queue=queue)
         view = await handle.query(wf.PathwayWorkflow.view)
         contact = next(t for t in view.open_tasks if t.kind == "contact_person")  # due in 3 days
         await handle.execute_update(wf.PathwayWorkflow.complete_task, wf.CompleteTaskCommand(
@@ -47,7 +47,7 @@ async def test_an_open_task_past_its_due_date_is_escalated(time_env, store):
 async def test_continue_as_new_keeps_state_tasks_and_in_flight_commands(client, worker, settings, store):
     """The session's dev server suggests continue-as-new at 150 history events."""
     inp = _input()
-    handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id),
+    handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id, inp.state.region),
                                          task_queue=settings.task_queue)
     first_run = handle.result_run_id
     states = ["given", "withdrawn"] * 30

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from temporalio.worker import Worker
 
+from dualpath import workflow_ids
 from dualpath.activities.events import EventActivities
 from dualpath.domain import copenhagen
 from dualpath.domain.events import Actor
@@ -49,7 +50,7 @@ async def test_a_held_referral_is_released_on_the_opening_date_by_itself(time_en
                  deadline_at=copenhagen.midnight(opens + timedelta(days=15)))
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
         assert (await handle.query(wf.ReferralWorkflow.view)).status == "held_until_phase_in"
         await time_env.sleep(timedelta(days=59))
         assert (await handle.query(wf.ReferralWorkflow.view)).status == "held_until_phase_in"
@@ -60,9 +61,9 @@ async def test_a_held_referral_is_released_on_the_opening_date_by_itself(time_en
         # hold up time skipping for the tests after this one.
         await handle.execute_update(
             wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="test over", actor=ACTOR))
-    types = [e.type for e in await store.read_stream(wf.workflow_id(inp.referral_id))]
+    types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]
     assert types == ["ReferralReceived", "ReferralReleased", "ReferralDeclined"]
-    released = (await store.read_stream(wf.workflow_id(inp.referral_id)))[1]
+    released = (await store.read_stream(wf.stream_id(inp.referral_id)))[1]
     assert released.data["released_on"] == opens.isoformat()
 
 
@@ -72,7 +73,7 @@ async def test_the_start_deadline_warns_three_days_before_and_escalates_when_pas
     inp = _input(today)
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
         await time_env.sleep(timedelta(days=10))
         assert not (await handle.query(wf.ReferralWorkflow.view)).deadline_warned
         await time_env.sleep(timedelta(days=2))
@@ -83,11 +84,11 @@ async def test_the_start_deadline_warns_three_days_before_and_escalates_when_pas
         # A late decision is still taken; the escalation stays on the record.
         result = await handle.execute_update(wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=True, actor=ACTOR))
         assert result.referral.status == "accepted"
-        await time_env.client.get_workflow_handle(f"pathway-{result.referral.pathway_id}").terminate("test over")
-    types = [e.type for e in await store.read_stream(wf.workflow_id(inp.referral_id))]
+        await time_env.client.get_workflow_handle(workflow_ids.pathway(result.referral.pathway_id, inp.region)).terminate("test over")
+    types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]
     assert types == ["ReferralReceived", "ReferralDeadlineApproaching", "ReferralDeadlinePassed", "TaskOpened",
                      "ReferralAccepted", "TaskCompleted"]
-    task = (await store.read_stream(wf.workflow_id(inp.referral_id)))[3].data
+    task = (await store.read_stream(wf.stream_id(inp.referral_id)))[3].data
     assert task["owner_role"] == "visitation" and task["owner_org"] == "region:1082"
     assert task["kind"] == "referral_start_deadline"
 
@@ -97,13 +98,13 @@ async def test_a_timely_decision_cancels_the_deadline_timers(time_env, store):
     inp = _input(copenhagen.today(await _now(time_env)))
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
         await handle.execute_update(
             wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="parallel treatment suffices",
                                                            actor=ACTOR))
         view = await asyncio.wait_for(handle.result(), timeout=60)
     assert view.status == "declined" and not view.deadline_warned
-    types = [e.type for e in await store.read_stream(wf.workflow_id(inp.referral_id))]
+    types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]
     assert types == ["ReferralReceived", "ReferralDeclined"]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
@@ -50,15 +51,18 @@ async def _out(res, row: stays.StayRow) -> StayOut:
     return StayOut(**row.model_dump(), phase_name=inpatient.PHASE_NAMES[row.phase], tasks=tasks)
 
 
-def _handle(res, row: stays.StayRow):
-    return res.temporal.get_workflow_handle(stay_wf.workflow_id(row.pathway_id, row.number))
+async def _handle(res, row: stays.StayRow):
+    pathway = await queries.pathway(res.pool, row.pathway_id)
+    assert pathway is not None  # the caller has seen it
+    return await workflow_ids.handle(res.temporal, stay_wf.workflow_id(row.pathway_id, row.number, pathway.region))
 
 
 @router.post("", status_code=201, response_model=StayOut)
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
-    await visible_pathway(res, staff, pathway_id)
+    pathway = await visible_pathway(res, staff, pathway_id)
     result = await commands.update(
-        res, res.temporal.get_workflow_handle(pathway_wf.workflow_id(pathway_id)), pathway_wf.PathwayWorkflow.admit,
+        res, await workflow_ids.handle(res.temporal, pathway_wf.workflow_id(pathway_id, pathway.region)),
+        pathway_wf.PathwayWorkflow.admit,
         pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
                                 in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
     )
@@ -81,7 +85,7 @@ class StayMoveIn(Input):
 async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res,
                      staff: Staff = require(Role.clinician)) -> StayOut:
     row = await _stay(res, staff, pathway_id, stay_id)
-    await commands.update(res, _handle(res, row), stay_wf.InpatientStayWorkflow.move_phase,
+    await commands.update(res, await _handle(res, row), stay_wf.InpatientStayWorkflow.move_phase,
                           stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
     return await _out(res, await _stay(res, staff, pathway_id, stay_id))
 
@@ -130,7 +134,7 @@ async def plan_discharge(pathway_id: PathwayId, stay_id: StayId, body: Discharge
                          staff: Staff = require(Role.clinician)) -> DischargePlanOut:
     row = await _stay(res, staff, pathway_id, stay_id)
     result = await commands.update(
-        res, _handle(res, row), stay_wf.InpatientStayWorkflow.plan_discharge,
+        res, await _handle(res, row), stay_wf.InpatientStayWorkflow.plan_discharge,
         stay_wf.PlanDischargeCommand(planned_date=body.planned_date, keep_reason=body.keep_reason,
                                      actor=commands.actor(staff)))
     return _plan_out(result.advice, body.keep_reason)
@@ -152,7 +156,7 @@ async def discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, r
                     staff: Staff = require(Role.clinician)) -> DischargeOut:
     row = await _stay(res, staff, pathway_id, stay_id)
     result = await commands.update(
-        res, _handle(res, row), stay_wf.InpatientStayWorkflow.discharge,
+        res, await _handle(res, row), stay_wf.InpatientStayWorkflow.discharge,
         stay_wf.DischargeCommand(discharged_on=body.discharged_on, acute_team_weekend=body.acute_team_weekend,
                                  actor=commands.actor(staff)))
     return DischargeOut(stay=await _out(res, await _stay(res, staff, pathway_id, stay_id)),

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
@@ -207,7 +208,8 @@ async def open_campaign(
             catalogue_version=CURRENT_VERSION, actor=commands.actor(staff))
         try:
             await res.temporal.start_workflow(
-                wf.CampaignWorkflow.run, start, id=wf.workflow_id(campaign_id), task_queue=res.settings.task_queue,
+                wf.CampaignWorkflow.run, start, id=wf.workflow_id(campaign_id, body.region),
+                task_queue=res.settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}")
         except WorkflowAlreadyStartedError:
@@ -248,7 +250,8 @@ async def get_campaign(campaign_id: CampaignId, staff: CurrentStaff, res: Res) -
 async def _command(res, staff: Staff, campaign_id: str, update_fn, cmd, row: rm.CampaignRow | None = None):
     row = row or await _visible(res, staff, campaign_id)
     _side(staff)
-    await commands.update(res, res.temporal.get_workflow_handle(wf.workflow_id(campaign_id)), update_fn, cmd)
+    await commands.update(res, await workflow_ids.handle(res.temporal, wf.workflow_id(campaign_id, row.region)),
+                          update_fn, cmd)
     return await _out(res, staff, campaign_id)
 
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, field_validator
 
 from fastapi import APIRouter
 
+from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
@@ -34,9 +35,10 @@ class ConsentIn(Input):
 async def record_consent(
     pathway_id: PathwayId, body: ConsentIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    await visible_pathway(res, staff, pathway_id)
+    row = await visible_pathway(res, staff, pathway_id)
     await commands.update(
-        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.record_consent,
+        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
+        wf.PathwayWorkflow.record_consent,
         wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)),
     )
     return await pathway_out(res, staff, pathway_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
@@ -43,9 +44,10 @@ class MedicationChangeOut(BaseModel):
 async def record_medication_change(
     pathway_id: PathwayId, body: MedicationChangeIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> MedicationChangeOut:
-    await visible_pathway(res, staff, pathway_id)
+    row = await visible_pathway(res, staff, pathway_id)
     result: wf.MedicationResult = await commands.update(
-        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.record_medication_change,
+        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
+        wf.PathwayWorkflow.record_medication_change,
         wf.MedicationCommand(**body.model_dump(), actor=commands.actor(staff)),
     )
     # commands.update has waited for the read models to reach the change.

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from dualpath import workflow_ids
 from dualpath.api import commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
@@ -91,8 +92,10 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
                 municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
                 called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
                 hold_within_working_days=res.settings.meeting_within_working_days,
+                pathway_workflow_id=await workflow_ids.resolve(
+                    res.temporal, workflow_ids.pathway(pathway_id, pathway.region)),
             ),
-            id=wf.workflow_id(meeting_id),
+            id=wf.workflow_id(meeting_id, pathway.region),
             task_queue=res.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
@@ -168,7 +171,11 @@ async def _command_target(res, staff: Staff, pathway_id: str, meeting_id: str) -
 
 
 async def _update(res, meeting_id: str, update_fn, command) -> MeetingOut:
-    await commands.update(res, res.temporal.get_workflow_handle(wf.workflow_id(meeting_id)), update_fn, command)
+    meeting = await rm.meeting(res.pool, meeting_id)
+    pathway = await queries.pathway(res.pool, meeting.pathway_id) if meeting else None
+    assert pathway is not None  # the caller has seen both
+    handle = await workflow_ids.handle(res.temporal, wf.workflow_id(meeting_id, pathway.region))
+    await commands.update(res, handle, update_fn, command)
     row = await rm.meeting(res.pool, meeting_id)
     assert row is not None  # it existed before the update
     return _out(row)

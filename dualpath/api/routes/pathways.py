@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
@@ -107,9 +108,9 @@ class PhaseMoveIn(Input):
 async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    await visible_pathway(res, staff, pathway_id)
+    row = await visible_pathway(res, staff, pathway_id)
     await commands.update(
-        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.move_phase,
+        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)), wf.PathwayWorkflow.move_phase,
         wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
     )
     return await pathway_out(res, staff, pathway_id)
@@ -124,9 +125,9 @@ class EndIn(Input):
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    await visible_pathway(res, staff, pathway_id)
+    row = await visible_pathway(res, staff, pathway_id)
     await commands.update(
-        res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.end_pathway,
+        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)), wf.PathwayWorkflow.end_pathway,
         wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason, actor=commands.actor(staff)),
     )
     return await pathway_out(res, staff, pathway_id)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
 
+from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
@@ -133,7 +134,7 @@ async def refer(
         await res.temporal.start_workflow(
             wf.ReferralWorkflow.run,
             start,
-            id=wf.workflow_id(referral_id),
+            id=wf.workflow_id(referral_id, region),
             task_queue=res.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"Referral, target group {group or '-'}, region {region}",
@@ -185,7 +186,7 @@ async def decide(
         # Its process has finished; answer as the workflow's validator would.
         raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is "
                        "made once")
-    handle = res.temporal.get_workflow_handle(wf.workflow_id(referral_id))
+    handle = await workflow_ids.handle(res.temporal, wf.workflow_id(referral_id, row.region))
     result = await commands.update(
         res, handle, wf.ReferralWorkflow.decide,
         wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason,

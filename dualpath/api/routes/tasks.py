@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
@@ -46,21 +47,22 @@ async def complete_task(
     res: Res,
     staff: Staff = require(Role.clinician),
 ) -> PathwayOut:
-    await visible_pathway(res, staff, pathway_id)
+    row = await visible_pathway(res, staff, pathway_id)
     task = await queries.task(res.pool, task_id)
     if task is not None and task.stay_id and task.pathway_id == pathway_id:
         # A stay's task belongs to the stay's own process.
         stay = await stays.stay(res.pool, task.stay_id)
         assert stay is not None
         await commands.update(
-            res, res.temporal.get_workflow_handle(stay_wf.workflow_id(pathway_id, stay.number)),
+            res, await workflow_ids.handle(res.temporal, stay_wf.workflow_id(pathway_id, stay.number, row.region)),
             stay_wf.InpatientStayWorkflow.complete_task,
             stay_wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
                                      actor=commands.actor(staff)),
         )
     else:
         await commands.update(
-            res, res.temporal.get_workflow_handle(wf.workflow_id(pathway_id)), wf.PathwayWorkflow.complete_task,
+            res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
+            wf.PathwayWorkflow.complete_task,
             wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
                                    actor=commands.actor(staff)),
         )

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
@@ -189,7 +190,8 @@ async def start_transition(
         start = await _to_coordinated(res, staff, body, transition_id)
     try:
         await res.temporal.start_workflow(
-            wf.TransitionWorkflow.run, start, id=wf.workflow_id(transition_id), task_queue=res.settings.task_queue,
+            wf.TransitionWorkflow.run, start, id=wf.workflow_id(transition_id, start.region),
+            task_queue=res.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"Transition {start.direction.replace('_', ' ')} ({start.branch}), "
                            f"region {start.region}, municipality {start.municipality}",
@@ -272,6 +274,7 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
     return wf.TransitionInput(
         transition_id=transition_id, direction="to_coordinated", branch=rules.branch_for(consent),
         patient_id=patient_id, pathway_id=body.pathway_id, region=pathway.region,
+        pathway_workflow_id=await workflow_ids.resolve(res.temporal, workflow_ids.pathway(body.pathway_id, pathway.region)),
         municipality=pathway.municipality, reported_by="region", signs=body.signs, description=body.reason,
         dialogue_consent=consent, group=pathway.group, catalogue_version=pathway.catalogue_version,
         reported_on=copenhagen.today(), due_days=_due_days(res), actor=commands.actor(staff),
@@ -331,7 +334,7 @@ async def _step(res, staff: Staff, transition_id: str, command: rules.Command, u
             rules.check_command(_situation(row), command)
         except TransitionRefused as exc:
             raise ApiError(409, "refused", str(exc), allowed=exc.allowed) from None
-    result = await commands.update(res, res.temporal.get_workflow_handle(wf.workflow_id(transition_id)),
+    result = await commands.update(res, await workflow_ids.handle(res.temporal, wf.workflow_id(transition_id, row.region)),
                                    update_fn, cmd)
     if result.transition.closure == "started" and result.transition.pathway_id:
         await commands.until_listed(res, "rm_pathways", "pathway_id", result.transition.pathway_id, "pathway")
