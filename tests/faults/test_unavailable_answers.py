@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import asyncpg
 import httpx
@@ -11,8 +12,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.service import RPCError, RPCStatusCode
 
-from dualpath.api import commands, errors
-from dualpath.api.deps import idempotency_scope
+from dualpath.api import commands, errors, idempotency
 from dualpath.infra.ports import free_port
 
 
@@ -42,8 +42,10 @@ class _Stuck:
 
 def _update(accepted: bool, key: str | None):
     async def route():
-        idempotency_scope.set(f"region:1082|someone|{key}" if key else None)
-        await commands.update(None, _Stuck(accepted), commands.update, object())
+        # A key already bound to this request (api/idempotency.py): the command goes straight to Temporal.
+        idempotency.current.set(idempotency.Binding(caller="region:1082|someone", key=key, route="POST /x",
+                                                    fingerprint="-", claimed=True) if key else None)
+        await commands.update(SimpleNamespace(pool=None), _Stuck(accepted), commands.update, object())
     return route
 
 
