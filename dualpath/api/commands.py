@@ -111,6 +111,23 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
     return result
 
 
+async def until_opened(res: Resources, handle: WorkflowHandle, opened_fn: Any, what: str, value: str) -> None:
+    """Wait until a process just started has recorded its opening events and the read models have
+    reached them (by position: a row that merely exists may still lack what came with it)."""
+    try:
+        opened = await asyncio.wait_for(handle.execute_update(opened_fn), UPDATE_WAIT_SECONDS)
+        caught_up = await res.runner.wait_for(opened.position, timeout=10)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        caught_up = False
+    if caught_up is False:
+        raise ApiError(
+            503, "not_yet_recorded",
+            f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
+            "Idempotency-Key to get its answer, or look it up before repeating without one",
+            headers={"Retry-After": "5"},
+        )
+
+
 async def until_listed(res: Resources, table: str, key: str, value: str, what: str) -> None:
     """Wait until a process just started has reached the read models.
 

@@ -99,6 +99,10 @@ class StayDischarged(BaseModel):
     discharged_on: date
 
 
+class StayOpened(BaseModel):
+    position: int
+
+
 class StayView(BaseModel):
     stay_id: str
     pathway_id: str
@@ -149,6 +153,7 @@ class InpatientStayWorkflow:
         self._plan: DischargeAdvice | None = None
         self._version = 0
         self._started = False
+        self._opened_at: int | None = None  # the position of the opening events, once recorded
         self._changed = False
         self._informed: set[str] = set()
         self._lock = asyncio.Lock()
@@ -161,7 +166,7 @@ class InpatientStayWorkflow:
                 ward=input.ward, admitted_on=input.admitted_on, region=input.region,
                 municipality=input.municipality,
             )
-            await self._record([started, *self._open_phase_tasks(1)], input.actor)
+            self._opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
             self._started = True
             await self._inform_municipality("admission")
         self._publish()
@@ -182,6 +187,15 @@ class InpatientStayWorkflow:
             async with self._lock:
                 await task_timers.escalate_overdue(self._tasks, self._record)
             self._publish()
+
+    @workflow.update
+    async def opened(self) -> StayOpened:
+        """Where the stay's opening events (the admission, phase 1's tasks) stand in the event store,
+        once recorded: an admission is answered when the read models have reached them, not when
+        the stay's row merely exists (its tasks may not be there yet)."""
+        await workflow.wait_condition(lambda: self._opened_at is not None)
+        assert self._opened_at is not None
+        return StayOpened(position=self._opened_at)
 
     @workflow.query
     def view(self) -> StayView:

@@ -66,7 +66,8 @@ async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = r
         pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
                                 in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
     )
-    await commands.until_listed(res, "rm_stays", "stay_id", result.stay_id, "admission")
+    await commands.until_opened(res, res.temporal.get_workflow_handle(result.stay_workflow_id),
+                                stay_wf.InpatientStayWorkflow.opened, "admission", result.stay_id)
     return await _out(res, await _stay(res, staff, pathway_id, result.stay_id))
 
 
