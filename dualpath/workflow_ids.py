@@ -20,8 +20,9 @@ every workflow started before the region was put in the id keep the legacy
 form `<kind>-<object id>`; `region_of` gives None for them, and their
 payloads use the national key, which no region's staff may decode.
 
-Event-store stream ids are not workflow ids: they keep their own form
-(`pathway-<pathway_id>`, …; the `stream_id` functions of the workflow modules).
+Event-store stream ids are not workflow ids: they keep their own form,
+`<kind>-<object id>` without a region (`pathway_stream`, …, below), so that
+the streams written before regions existed go on.
 
 Workflows started by another workflow choose the new form behind
 `workflow.patched(REGION_IN_WORKFLOW_ID)`, so that recorded histories replay
@@ -79,6 +80,33 @@ def transition(transition_id: str, region: str | None) -> str:
 
 def campaign(campaign_id: str, region: str | None) -> str:
     return _build("campaign", campaign_id, region)
+
+
+# -- event-store stream ids: `<kind>-<object id>`, never with a region; they must never change ------
+
+
+def pathway_stream(pathway_id: str) -> str:
+    return f"pathway-{pathway_id}"
+
+
+def stay_stream(pathway_id: str, number: int) -> str:
+    return f"stay-{pathway_id}-{number}"
+
+
+def referral_stream(referral_id: str) -> str:
+    return f"referral-{referral_id}"
+
+
+def meeting_stream(meeting_id: str) -> str:
+    return f"meeting-{meeting_id}"
+
+
+def transition_stream(transition_id: str) -> str:
+    return f"transition-{transition_id}"
+
+
+def campaign_stream(campaign_id: str) -> str:
+    return f"campaign-{campaign_id}"
 
 
 def region_of(workflow_id: str | None) -> str | None:

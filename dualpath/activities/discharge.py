@@ -3,22 +3,13 @@ and its answer lands in history, so a replay never consults a newer table."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.contracts.activities import DischargeAdviceRequest
 from dualpath.domain.calendar import WorkingDayCalendar
 from dualpath.domain.discharge import DischargeAdvice, DischargeSettings, advise
-
-
-class DischargeAdviceRequest(BaseModel):
-    admitted_on: date
-    planned_date: date
-    planned: bool = True
-    in_ambulatory_pathway: bool = True
 
 
 class DischargeActivities:

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import structlog
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dualpath.activities.invalid_data import invalid_data, refuse_invalid_data
+from dualpath.contracts.events import AppendEvents, AppendResult
 from dualpath.domain import validation
-from dualpath.eventstore import AppendResult, EventIdConflict, EventStore, NewEvent, WrongExpectedVersion
+from dualpath.eventstore import EventIdConflict, EventStore, WrongExpectedVersion
 
 
 log = structlog.get_logger("dualpath.activities")
-
-
-class AppendEvents(BaseModel):
-    stream_id: str
-    expected_version: int | None
-    events: list[NewEvent]
 
 
 class EventActivities:

@@ -29,16 +29,16 @@ Errors, as Temporal sees them:
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Protocol
 
 import asyncpg
 import httpx
 import structlog
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+
+from dualpath.contracts.activities import FmkNotice
 
 log = structlog.get_logger("dualpath.activities")
 
@@ -50,32 +50,6 @@ UNREACHABLE = "FmkNoticeUnreachable"
 _TRANSIENT_4XX = frozenset({408, 409, 425, 429})
 _MAX_RETRY_AFTER = timedelta(minutes=5)
 _MESSAGE_LIMIT = 500
-# The shape of a CPR number, the whole value: a pathway id must be pseudonymous.
-_CPR_FORM = re.compile(r"[0-9]{6}-?[0-9]{4}")
-
-
-class FmkNotice(BaseModel):
-    """ "FMK changed for this patient": nothing clinical, by design (extra fields are refused)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Fixed before the first attempt (e.g. from the id of the event recording
-    # the change): the same key on every retry, replay or resend.
-    # Printable ASCII: it travels as an HTTP header.
-    idempotency_key: str = Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
-    pathway_id: str = Field(min_length=1, max_length=200)
-    # The official three-digit municipality code, e.g. "101" (København).
-    municipality: str = Field(pattern=r"^[0-9]{3}$")
-    changed_at: AwareDatetime
-
-    @field_validator("pathway_id")
-    @classmethod
-    def _pseudonymous(cls, v: str) -> str:
-        if _CPR_FORM.fullmatch(v.strip()):
-            raise ValueError("pathway_id looks like a CPR number; a notice names the pseudonymous pathway id")
-        return v
-
-
 class FmkNotifier(Protocol):
     async def send(self, notice: FmkNotice) -> None: ...
 

@@ -29,7 +29,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-INVALID_DATA = "InvalidData"
+from dualpath.contracts.activities import INVALID_DATA
+
 _DATA_CLASSES = ("22", "54")
 
 log = structlog.get_logger("dualpath.activities")

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.contracts.activities import WorkingDayDeadline
 from dualpath.domain.calendar import WorkingDayCalendar
-
-
-class WorkingDayDeadline(BaseModel):
-    start: date
-    working_days: int = Field(ge=0)
 
 
 class MeetingActivities:

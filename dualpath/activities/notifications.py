@@ -9,41 +9,13 @@ looks the rest up in its own systems.
 
 from __future__ import annotations
 
-import re
-from typing import Literal, Protocol
+from typing import Protocol
 
 import asyncpg
-from pydantic import BaseModel, Field, field_validator
 from temporalio import activity
 
 from dualpath.activities.invalid_data import refuse_invalid_data
-
-Channel = Literal["invitation", "admission", "discharge"]
-
-# Ten digits with an optional dash, standing alone: the shape of a CPR number.
-# A notice leaves the region, so refuse anything that looks like one rather
-# than trust callers. "Standing alone" matters: the ids a notice does carry are
-# UUIDs, whose hex groups often hold such digit runs (about 2 % of notices
-# tripped a looser pattern and failed their meeting).
-_CPR_LIKE = re.compile(r"(?<![\w-])\d{6}-?\d{4}(?![\w-])")
-
-
-class Notice(BaseModel):
-    # Same key, same notice: a retried activity (or a replayed workflow) sends once.
-    idempotency_key: str = Field(min_length=1)
-    channel: Channel
-    recipient_org: str = Field(min_length=1)
-    subject: str
-    body: str
-    pathway_id: str
-
-    @field_validator("subject", "body")
-    @classmethod
-    def _no_cpr(cls, v: str) -> str:
-        if _CPR_LIKE.search(v):
-            raise ValueError("a notice must not carry a CPR number; name the pathway id instead")
-        return v
-
+from dualpath.contracts.activities import Notice
 
 class Notifier(Protocol):
     async def send(self, notice: Notice) -> None: ...

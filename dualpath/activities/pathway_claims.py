@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import asyncpg
 import structlog
-from pydantic import BaseModel
 from temporalio import activity
 
+from dualpath.contracts.activities import PathwayClaim
+
 log = structlog.get_logger("dualpath.activities.pathway_claims")
-
-
-class PathwayClaim(BaseModel):
-    patient_id: str
-    pathway_id: str
 
 
 class PathwayClaims:

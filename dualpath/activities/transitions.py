@@ -10,26 +10,15 @@ growing interval): a wait of months adds nothing to the workflow's history.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath import workflow_ids
+from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery
 from dualpath.eventstore import EventStore
 
 STILL_OPEN = "PathwayStillOpen"
-
-
-class PathwayEndedQuery(BaseModel):
-    pathway_id: str
-
-
-class PathwayEndedInfo(BaseModel):
-    pathway_id: str
-    reason_kind: str
-    ended_at: datetime
 
 
 class TransitionActivities:
@@ -40,7 +29,7 @@ class TransitionActivities:
     @refuse_invalid_data("the pathway's end cannot be looked up")
     async def pathway_ended(self, query: PathwayEndedQuery) -> PathwayEndedInfo:
         """The pathway's PathwayEnded; fails (to be retried later) while the pathway is open."""
-        for event in reversed(await self._store.read_stream(f"pathway-{query.pathway_id}")):
+        for event in reversed(await self._store.read_stream(workflow_ids.pathway_stream(query.pathway_id))):
             if event.type == "PathwayEnded":
                 return PathwayEndedInfo(pathway_id=query.pathway_id, reason_kind=event.data["reason_kind"],
                                         ended_at=event.recorded_at)

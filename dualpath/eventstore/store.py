@@ -36,14 +36,13 @@ INSERT is where the transaction gets its id.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field
+
+from dualpath.contracts.events import AppendResult, NewEvent, RecordedEvent
 
 CHANNEL = "dualpath_events"
 
@@ -53,37 +52,6 @@ _POSITIONS_LOCK = 0x6475_616C_7061_7468  # "dualpath"
 _STREAM_LOCK_CLASS = 0x6475_7301  # "dus\1"
 
 _RACE_ATTEMPTS = 3
-
-
-class NewEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    event_id: uuid.UUID
-    type: str
-    data: dict[str, Any]
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class RecordedEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    position: int
-    event_id: uuid.UUID
-    stream_id: str
-    version: int
-    type: str
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: datetime
-
-
-class AppendResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    stream_id: str
-    first_version: int
-    last_version: int
-    last_position: int
 
 
 class WrongExpectedVersion(Exception):

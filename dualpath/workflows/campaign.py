@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.activities.meetings import WorkingDayDeadline
+    from dualpath.contracts.activities import WorkingDayDeadline
     from dualpath.domain import campaign as rules
     from dualpath.domain import copenhagen
     from dualpath.domain.campaign import (
@@ -64,7 +64,7 @@ def workflow_id(campaign_id: str, region: str | None) -> str:
 
 
 def stream_id(campaign_id: str) -> str:
-    return f"campaign-{campaign_id}"
+    return workflow_ids.campaign_stream(campaign_id)
 
 
 class CampaignInput(BaseModel):

@@ -19,8 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.activities.discharge import DischargeAdviceRequest
-    from dualpath.activities.notifications import Notice
+    from dualpath.contracts.activities import DischargeAdviceRequest, Notice
     from dualpath.domain import consent, copenhagen, inpatient, tasks
     from dualpath.domain.ambulatory import AllowedMove, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
@@ -58,7 +57,7 @@ def workflow_id(pathway_id: str, number: int, region: str | None) -> str:
 
 
 def stream_id(pathway_id: str, number: int) -> str:
-    return f"stay-{pathway_id}-{number}"
+    return workflow_ids.stay_stream(pathway_id, number)
 
 
 class StayInput(Input):

@@ -17,8 +17,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.activities.meetings import WorkingDayDeadline
-    from dualpath.activities.notifications import Notice
+    from dualpath.contracts.activities import Notice, WorkingDayDeadline
     from dualpath.domain import copenhagen
     from dualpath.domain import meetings as rules
     from dualpath.domain.events import Actor, DomainEvent
@@ -60,7 +59,7 @@ def workflow_id(meeting_id: str, region: str | None) -> str:
 
 
 def stream_id(meeting_id: str) -> str:
-    return f"meeting-{meeting_id}"
+    return workflow_ids.meeting_stream(meeting_id)
 
 
 class MeetingInput(Input):

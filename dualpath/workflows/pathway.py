@@ -45,8 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows import inpatient_stay, task_timers
     from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
     from dualpath.workflows.record import record
-    from dualpath.activities.fmk import FmkNotice
-    from dualpath.activities.pathway_claims import PathwayClaim
+    from dualpath.contracts.activities import FmkNotice, PathwayClaim
     from dualpath.domain import medication
     from dualpath.domain.medication import MedicationChange
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
@@ -58,7 +57,7 @@ def workflow_id(pathway_id: str, region: str | None) -> str:
 
 
 def stream_id(pathway_id: str) -> str:
-    return f"pathway-{pathway_id}"
+    return workflow_ids.pathway_stream(pathway_id)
 
 
 # A patient has one active pathway at most: a pathway starts only once it holds the patient's

@@ -24,10 +24,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from dualpath.activities.events import AppendEvents
-    from dualpath.activities.invalid_data import INVALID_DATA
+    from dualpath.contracts.activities import INVALID_DATA
+    from dualpath.contracts.events import AppendEvents, AppendResult, NewEvent
     from dualpath.domain.events import Actor, DomainEvent
-    from dualpath.eventstore import AppendResult, NewEvent
 
 # An append takes milliseconds; a short limit means a worker that died mid-append
 # delays its command by seconds, not half a minute.

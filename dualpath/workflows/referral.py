@@ -48,7 +48,7 @@ def workflow_id(referral_id: str, region: str | None) -> str:
 
 
 def stream_id(referral_id: str) -> str:
-    return f"referral-{referral_id}"
+    return workflow_ids.referral_stream(referral_id)
 
 
 class ReferralInput(Input):

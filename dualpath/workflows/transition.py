@@ -21,8 +21,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.activities.meetings import WorkingDayDeadline
-    from dualpath.activities.transitions import PathwayEndedInfo, PathwayEndedQuery
+    from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery, WorkingDayDeadline
     from dualpath.domain import copenhagen
     from dualpath.domain import tasks as task_rules
     from dualpath.domain import transition as rules
@@ -86,7 +85,7 @@ def workflow_id(transition_id: str, region: str | None) -> str:
 
 
 def stream_id(transition_id: str) -> str:
-    return f"transition-{transition_id}"
+    return workflow_ids.transition_stream(transition_id)
 
 
 class TransitionInput(Input):
