@@ -79,7 +79,8 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
         # cancel as WorkflowUpdateRPCTimeoutOrCancelledError rather than a timeout.
         try:
             pending = await asyncio.wait_for(
-                handle.start_update(update_fn, command, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED),
+                handle.start_update(update_fn, *([] if command is None else [command]), id=update_id,
+                                    wait_for_stage=WorkflowUpdateStage.ACCEPTED),
                 UPDATE_WAIT_SECONDS)
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise _not_yet(accepted=False, keyed=update_id is not None) from None
@@ -113,13 +114,11 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
 
 async def until_opened(res: Resources, handle: WorkflowHandle, opened_fn: Any, what: str, value: str) -> None:
     """Wait until a process just started has recorded its opening events and the read models have
-    reached them (by position: a row that merely exists may still lack what came with it)."""
-    try:
-        opened = await asyncio.wait_for(handle.execute_update(opened_fn), UPDATE_WAIT_SECONDS)
-        caught_up = await res.runner.wait_for(opened.position, timeout=10)
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        caught_up = False
-    if caught_up is False:
+    reached them (by position: a row that merely exists may still lack what came with it). The
+    process's `opened` update answers with that position; `update` waits for it, bounded, and
+    answers 503 saying where things stand when it does not come in time."""
+    opened = await update(res, handle, opened_fn, None)
+    if not await res.runner.wait_for(opened.position, timeout=1):
         raise ApiError(
             503, "not_yet_recorded",
             f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
