@@ -98,12 +98,12 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
             raise ApiError(422, "invalid_input", cause.message) from None
         raise
     except RPCError as exc:
-        # An update to a workflow that has finished answers NOT_FOUND with
-        # "already completed": for staff that is a refused command, not a 404.
-        if "completed" in exc.message:
+        # An update to a workflow that has finished answers NOT_FOUND ("already completed", or,
+        # when it closes while the update is in flight, other wording). Every route has found the
+        # object in the read models before it sends a command, so for staff this is a refused
+        # command on a process that has ended, not a 404.
+        if "completed" in exc.message or exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "refused", "the process has ended: no further commands") from None
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, "not_found", "no running process with that id") from None
         raise
     command_applied.set(True)
     position = getattr(result, "position", None)
