@@ -112,6 +112,16 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
     return result
 
 
+def _not_recorded(what: str, value: str) -> ApiError:
+    """503 for a process whose start is durable but not yet in the read models."""
+    return ApiError(
+        503, "not_yet_recorded",
+        f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
+        "Idempotency-Key to get its answer, or look it up before repeating without one",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def until_opened(res: Resources, handle: WorkflowHandle, opened_fn: Any, what: str, value: str) -> None:
     """Wait until a process just started has recorded its opening events and the read models have
     reached them (by position: a row that merely exists may still lack what came with it). The
@@ -119,12 +129,7 @@ async def until_opened(res: Resources, handle: WorkflowHandle, opened_fn: Any, w
     answers 503 saying where things stand when it does not come in time."""
     opened = await update(res, handle, opened_fn, None)
     if not await res.runner.wait_for(opened.position, timeout=1):
-        raise ApiError(
-            503, "not_yet_recorded",
-            f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
-            "Idempotency-Key to get its answer, or look it up before repeating without one",
-            headers={"Retry-After": "5"},
-        )
+        raise _not_recorded(what, value)
 
 
 async def until_listed(res: Resources, table: str, key: str, value: str, what: str) -> None:
@@ -137,9 +142,4 @@ async def until_listed(res: Resources, table: str, key: str, value: str, what: s
     from dualpath.readmodels.queries import wait_for_row
 
     if not await wait_for_row(res.pool, table, key, value):
-        raise ApiError(
-            503, "not_yet_recorded",
-            f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
-            "Idempotency-Key to get its answer, or look it up before repeating without one",
-            headers={"Retry-After": "5"},
-        )
+        raise _not_recorded(what, value)
