@@ -38,7 +38,9 @@ async def test_a_recorded_history_replays_on_the_current_code(path):
 async def test_this_sessions_histories_replay_on_the_current_code(client):
     """Every workflow the suite ran so far (bounded), replayed from the server's history."""
     types = ", ".join(f'"{w.__temporal_workflow_definition.name}"' for w in WORKFLOWS)
-    histories = client.list_workflows(f"WorkflowType IN ({types})", limit=150).map_histories()
+    # The codec rotation test's workflow is sealed under a key made up for that test alone.
+    query = f'WorkflowType IN ({types}) AND TaskQueue != "codec-rotation"'
+    histories = client.list_workflows(query, limit=150).map_histories()
     results = await _replayer().replay_workflows(histories, raise_on_replay_failure=False)
     failures = {rid: str(err) for rid, err in results.replay_failures.items()}
     assert not failures, failures
