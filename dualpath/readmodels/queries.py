@@ -66,14 +66,23 @@ class ReferralRow(BaseModel):
         return json.loads(v) if isinstance(v, str) else v
 
 
+_REFERRAL_COLUMNS = """referral_id, source, municipality, region, target_group AS "group", status, received_on,
+    start_deadline, opens_on, reasons, pathway_id, deadline_warned, deadline_passed"""
+
+
 async def referral(pool: asyncpg.Pool, referral_id: str) -> ReferralRow | None:
-    row = await pool.fetchrow(
-        """SELECT referral_id, source, municipality, region, target_group AS "group", status, received_on,
-                  start_deadline, opens_on, reasons, pathway_id, deadline_warned, deadline_passed
-           FROM rm_referrals WHERE referral_id = $1""",
-        referral_id,
-    )
+    row = await pool.fetchrow(f"SELECT {_REFERRAL_COLUMNS} FROM rm_referrals WHERE referral_id = $1", referral_id)
     return ReferralRow(**dict(row)) if row else None
+
+
+async def referrals(pool: asyncpg.Pool, *, region: str, statuses: list[str], limit: int) -> list[ReferralRow]:
+    """A region's referrals in `statuses`, the nearest start deadline first (held ones have theirs too)."""
+    rows = await pool.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM rm_referrals WHERE region = $1 AND status = ANY($2::text[])
+            ORDER BY start_deadline NULLS LAST, received_on, referral_id LIMIT $3""",
+        region, statuses, limit,
+    )
+    return [ReferralRow(**dict(r)) for r in rows]
 
 
 class PathwayRow(BaseModel):

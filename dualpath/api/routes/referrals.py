@@ -6,7 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path
+from fastapi import Header, Path, Query
 from pydantic import BaseModel, Field, field_validator
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -151,6 +151,24 @@ async def refer(
         referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
         opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
     ), assessed)
+
+
+# What visitation has still to decide: the referrals its worklist shows.
+UNDECIDED: tuple[wf.ReferralStatus, ...] = ("awaiting_visitation", "held_until_phase_in")
+
+
+@router.get("", response_model=list[queries.ReferralRow])
+async def list_referrals(
+    res: Res,
+    staff: Staff = require(Role.visitation),
+    status: wf.ReferralStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[queries.ReferralRow]:
+    """The caller's region's referrals still to be decided (or those of one `status`), the nearest start
+    deadline first. Visitation's list: it decides them, and sees every referral of its own region."""
+    await access.record_list(res.pool, staff)
+    statuses: list[str] = list(UNDECIDED) if status is None else [status]
+    return await queries.referrals(res.pool, region=staff.org_code, statuses=statuses, limit=limit)
 
 
 async def _as_seen_by(res, staff: Staff, answer: ReferralOut, assessed: ReferralOut) -> ReferralOut:
