@@ -3,9 +3,12 @@
 Server-rendered HTML (Jinja2) in Danish with the spec's clinical words; plain
 forms that work without JavaScript, made smoother by htmx where it loads
 (vendored from the npm package `htmx.org`, static/htmx.min.js). No front-end
-build. See `pages` (the pages and forms), `calls` (how they reach the same
-route functions as the API), `session` (sign-in, cookie and CSRF) and
-`diagram` (the picture of the phases).
+build. See `pages` (which gathers the pages and forms: `worklist`,
+`pathway_page` with `pathway_forms`, `meeting_forms` and `stay_forms`,
+`referral_pages`), `forms` (reading a form, a refusal), `calls` (how they
+reach the same route functions as the API), `session` (sign-in, cookie and
+CSRF), `render` (templates, dates, headers) and `diagram` (the picture of
+the phases).
 """
 
 from __future__ import annotations

@@ -103,6 +103,17 @@ def page(request: Request, template: str, *, status: int = 200, canonical: str |
     return response
 
 
+def not_found(request: Request, what: str = "forløb") -> HTMLResponse:
+    """The one answer for an object that does not exist and for one the staff member may not see."""
+    return page(request, "error.html", status=404, title="Ikke fundet",
+                message=f"Der er intet {what} med det id, som du har adgang til.")
+
+
+class AnsweredByTheApp(Exception):
+    """An exception with its own answer, given by a handler on the app (a redirect to sign-in, a refused
+    form: see session.install); a page route lets it through rather than drawing an error page."""
+
+
 class PageRoute(APIRoute):
     """A page route: an unexpected error answers with a Danish HTML page (and is logged),
     not the API's JSON body. Sign-in redirects and refused forms pass through to their
@@ -113,15 +124,13 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request):
-            from dualpath.web.session import FormRefused, SignInRequired
-
             if any(name.endswith("_id") and validation.id_problem(value)
                    for name, value in request.path_params.items()):
                 return page(request, "error.html", status=404, title="Ikke fundet",
                             message="Der er intet med det id, som du har adgang til.")
             try:
                 return await handler(request)
-            except (SignInRequired, FormRefused, HTTPException):
+            except (AnsweredByTheApp, HTTPException):
                 raise
             except ApiError as exc:
                 # Refused before the page could draw its form again (e.g. a form's malformed key).

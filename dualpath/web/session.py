@@ -26,6 +26,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
@@ -35,7 +36,7 @@ from fastapi.responses import RedirectResponse, Response
 from dualpath.api import access, auth, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Resources, _resources
-from dualpath.web.render import PageRoute, page
+from dualpath.web.render import AnsweredByTheApp, PageRoute, page
 
 COOKIE = "dualpath_session"
 TOKEN_TTL_SECONDS = 12 * 3600
@@ -52,14 +53,14 @@ DEV_ROLES: list[tuple[Role, str]] = [
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
-class SignInRequired(Exception):
+class SignInRequired(AnsweredByTheApp):
     """No valid session: the page answers with a redirect to /sign-in (see `install`)."""
 
     def __init__(self, next_path: str, expired: bool = False):
         self.next_path, self.expired = next_path, expired
 
 
-class FormRefused(Exception):
+class FormRefused(AnsweredByTheApp):
     """A POST without a valid CSRF token, from another origin, or too large."""
 
     def __init__(self, status: int, message: str):
@@ -97,6 +98,10 @@ async def page_staff(request: Request, res: Resources = Depends(_resources)) -> 
     access.current_action.set(f"{request.method} {route}")
     idempotency.current.set(None)  # a form binds its own key (idempotency.bind_form)
     return staff
+
+
+# A page's signed-in staff member (a parameter: `staff: PageStaff`).
+PageStaff = Annotated[Staff, Depends(page_staff)]
 
 
 @dataclass
