@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from dualpath.domain.meetings import Participant
 from dualpath.web.session import Form
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+T = TypeVar("T")
 
 # What a successful form says on the page it returns to (only these: nothing typed is echoed).
 NOTICES = {
@@ -95,37 +96,32 @@ class Refusal:
         return cls(status=422, message=str(exc))
 
 
-def a_date(form: Form, name: str) -> date | None:
-    """A date field (åååå-mm-dd, as <input type="date"> sends it); empty is None."""
+def _typed(form: Form, name: str, read: Callable[[str], T], problem: str) -> T | None:
+    """A field read by `read`; empty is None; unreadable is refused with the field's Danish name and
+    `problem` (where `{}` stands for what was typed)."""
     v = form.get(name).strip()
     if not v:
         return None
     try:
-        return date.fromisoformat(v)
+        return read(v)
     except ValueError:
-        raise ValueError(f"{FIELD_NAMES.get(name, name)}: '{v}' er ikke en dato (åååå-mm-dd)") from None
+        raise ValueError(f"{FIELD_NAMES.get(name, name)}: {problem.format(v)}") from None
+
+
+def a_date(form: Form, name: str) -> date | None:
+    """A date field (åååå-mm-dd, as <input type="date"> sends it)."""
+    return _typed(form, name, date.fromisoformat, "'{}' er ikke en dato (åååå-mm-dd)")
 
 
 def a_time(form: Form, name: str) -> datetime | None:
-    """A local date and time (<input type="datetime-local">), read as Copenhagen time; empty is None."""
-    v = form.get(name).strip()
-    if not v:
-        return None
-    try:
-        return datetime.fromisoformat(v).replace(tzinfo=COPENHAGEN)
-    except ValueError:
-        raise ValueError(f"{FIELD_NAMES.get(name, name)}: '{v}' er ikke et tidspunkt") from None
+    """A local date and time (<input type="datetime-local">), read as Copenhagen time."""
+    return _typed(form, name, lambda v: datetime.fromisoformat(v).replace(tzinfo=COPENHAGEN),
+                  "'{}' er ikke et tidspunkt")
 
 
 def a_choice(form: Form, name: str) -> int | None:
-    """A numbered choice (a phase); empty is None."""
-    v = form.get(name).strip()
-    if not v:
-        return None
-    try:
-        return int(v)
-    except ValueError:
-        raise ValueError(f"{FIELD_NAMES.get(name, name)}: vælg en af mulighederne") from None
+    """A numbered choice (a phase)."""
+    return _typed(form, name, int, "vælg en af mulighederne")
 
 
 def yes_or_no(form: Form, name: str) -> bool | None:
