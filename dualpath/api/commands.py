@@ -1,9 +1,15 @@
-"""Turning a staff request into a workflow update, and its answer into HTTP.
+"""The one path of a staff command: from the route to its process (workflow) and back.
+
+A route authorises the caller once (it finds the object in the read models, checks
+that the caller may see it, and writes the look to the access log), then hands the
+command to `run` (an update to a running process) or `start` (a new process). Both
+bind the Idempotency-Key to the request first, and both answer only when the read
+models have reached the events the command wrote, by their position in the event
+store: the caller's next read, and the route's answer (read from the read models,
+with no second look), shows what they just did.
 
 An update's validator refuses an illegal command before anything is written;
 the refusal comes back as 409 with the engine's reason and what is allowed.
-After an accepted command the route waits until the read models have caught
-up with it, so the caller's next read shows what they just did.
 
 A request waits for its command's outcome at most UPDATE_WAIT_SECONDS: the
 command lives in Temporal, not in the request, so when the outcome is slow
@@ -22,11 +28,13 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from dualpath.api.auth import Staff
+from dualpath import workflow_ids
 from dualpath.api import idempotency
+from dualpath.api.auth import Staff
 from dualpath.api.deps import Resources
 from dualpath.api.errors import ApiError, command_applied, unavailable
 from dualpath.domain.events import Actor
@@ -67,7 +75,14 @@ def _not_yet(accepted: bool, keyed: bool) -> ApiError:
                        "yet (the worker is not answering right now); it may still be applied — " + repeat)
 
 
-async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any) -> Any:
+async def run(res: Resources, workflow_id: str, update_fn: Any, command: Any) -> Any:
+    """Send `command` to the running process `workflow_id`, the caller authorised already; the
+    workflow's result once the read models have reached what it wrote."""
+    return await update(res, await workflow_ids.handle(res.temporal, workflow_id), update_fn, command)
+
+
+async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any, *,
+                 subject: str = "your command") -> Any:
     update_id = _update_id(handle, update_fn)
     # The key is bound to this request before the command goes out (a reuse with another body: 422).
     await idempotency.claim(res.pool)
@@ -89,14 +104,7 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise _not_yet(accepted=True, keyed=update_id is not None) from None
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
-            # Refusals carry {"allowed": [...]} or {"open_tasks": [...]} as details.
-            extra = dict(cause.details[0]) if cause.details else {}
-            raise ApiError(409, "refused", cause.message, **extra) from None
-        if isinstance(cause, ApplicationError) and cause.type in INVALID:
-            raise ApiError(422, "invalid_input", cause.message) from None
-        raise
+        raise _refused(exc) from None
     except RPCError as exc:
         # An update to a workflow that has finished answers NOT_FOUND ("already completed", or,
         # when it closes while the update is in flight, other wording). Every route has found the
@@ -107,39 +115,71 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
         raise
     command_applied.set(True)
     position = getattr(result, "position", None)
-    if position is not None:
-        await res.runner.wait_for(position, timeout=10)
+    if position is not None and not await res.runner.wait_for(position, timeout=READ_MODEL_WAIT_SECONDS):
+        raise _not_recorded(subject)
     return result
 
 
-def _not_recorded(what: str, value: str) -> ApiError:
-    """503 for a process whose start is durable but not yet in the read models."""
+def _refused(exc: WorkflowUpdateFailedError) -> Exception:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
+        # Refusals carry {"allowed": [...]} or {"open_tasks": [...]} as details.
+        extra = dict(cause.details[0]) if cause.details else {}
+        return ApiError(409, "refused", cause.message, **extra)
+    if isinstance(cause, ApplicationError) and cause.type in INVALID:
+        return ApiError(422, "invalid_input", cause.message)
+    return exc
+
+
+# How long an answer waits for the read models to reach what its command wrote: far longer
+# than they take when healthy (milliseconds), and the command is durable meanwhile.
+READ_MODEL_WAIT_SECONDS = 10.0
+
+
+def _not_recorded(subject: str) -> ApiError:
+    """503 for a command or a process whose events are durable but not yet in the read models."""
     return ApiError(
         503, "not_yet_recorded",
-        f"the {what} {value} was accepted and will appear in a moment; repeat with the same "
+        f"{subject} was accepted and will appear in a moment; repeat with the same "
         "Idempotency-Key to get its answer, or look it up before repeating without one",
         headers={"Retry-After": "5"},
     )
 
 
+async def start(res: Resources, run_fn: Any, start_input: Any, *, workflow_id: str, stream_id: str,
+                summary: str, what: str, value: str) -> None:
+    """Start a new process (a referral, a transition, a meeting, a campaign) and wait until the read
+    models have reached its opening events. Its id follows from the Idempotency-Key where there is one,
+    so a repeat (or a race of the same key) starts nothing and answers what the first one recorded."""
+    await idempotency.claim(res.pool)
+    try:
+        await res.temporal.start_workflow(run_fn, start_input, id=workflow_id, task_queue=res.settings.task_queue,
+                                          id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                                          static_summary=summary)
+    except WorkflowAlreadyStartedError:
+        pass  # the same key raced itself, or the first answer was lost
+    await until_recorded(res, stream_id, what, value)
+
+
+async def until_recorded(res: Resources, stream_id: str, what: str, value: str) -> None:
+    """Wait until a process just started has recorded its opening events and the read models have reached
+    them, by position. Every process records its opening in one append (the started event and its first
+    tasks together), so once its stream shows, the stream's last position covers them: a row that merely
+    exists might still lack its tasks."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READ_MODEL_WAIT_SECONDS
+    delay = 0.005
+    while not (events := await res.store.read_stream(stream_id)):
+        if loop.time() >= deadline:
+            raise _not_recorded(f"the {what} {value}")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    if not await res.runner.wait_for(events[-1].position, timeout=max(deadline - loop.time(), 1.0)):
+        raise _not_recorded(f"the {what} {value}")
+
+
 async def until_opened(res: Resources, handle: WorkflowHandle, opened_fn: Any, what: str, value: str) -> None:
-    """Wait until a process just started has recorded its opening events and the read models have
-    reached them (by position: a row that merely exists may still lack what came with it). The
-    process's `opened` update answers with that position; `update` waits for it, bounded, and
-    answers 503 saying where things stand when it does not come in time."""
-    opened = await update(res, handle, opened_fn, None)
-    if not await res.runner.wait_for(opened.position, timeout=1):
-        raise _not_recorded(what, value)
-
-
-async def until_listed(res: Resources, table: str, key: str, value: str, what: str) -> None:
-    """Wait until a process just started has reached the read models.
-
-    Its start is durable already; if the read model lags (a slow or restarting
-    worker), say so with 503 rather than answer with an id the next read
-    cannot find.
-    """
-    from dualpath.readmodels.queries import wait_for_row
-
-    if not await wait_for_row(res.pool, table, key, value):
-        raise _not_recorded(what, value)
+    """Wait until a process started by another (a stay, by its pathway's admission) has recorded its
+    opening events and the read models have reached them: its `opened` update answers with their
+    position, and `update` waits for it (bounded; 503 saying where things stand)."""
+    await update(res, handle, opened_fn, None, subject=f"the {what} {value}")

@@ -15,9 +15,10 @@ The key names *one* request: its method, path and body.
   returning the first outcome would hide that the second command (another
   patient's referral, a medication stop) never happened.
 
-Everything that sends a command goes through here: `commands.update` for
-updates, and the routes that start a workflow (referrals, transitions,
-campaigns, meetings) for its id.
+Everything that sends a command goes through here: `commands.run` (and
+`commands.update` under it) for updates, `commands.start` for a new process,
+whose id the route derives from the key (referrals, transitions, campaigns,
+meetings).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from dualpath.api.routes import (
     referrals,
     reports,
     tasks,
+    transition_start,
     transitions,
 )
 from dualpath.eventstore import EventStore, ProjectionRunner, migrate
@@ -105,20 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # token); every other router needs a valid bearer token.
     app.include_router(health.router)
     app.include_router(metrics.router)
-    authenticated = [Depends(_current_staff)]
-    app.include_router(referrals.router, dependencies=authenticated)
-    app.include_router(pathways.router, dependencies=authenticated)
-    app.include_router(meetings.router, dependencies=authenticated)
-    app.include_router(tasks.router, dependencies=authenticated)
-    app.include_router(consents.router, dependencies=authenticated)
-    app.include_router(medication.router, dependencies=authenticated)
-    app.include_router(admissions.router, dependencies=authenticated)
-    app.include_router(reports.router, dependencies=authenticated)
-    app.include_router(codec.router, dependencies=authenticated)
-    app.include_router(transitions.router, dependencies=authenticated)
-    app.include_router(campaigns.router, dependencies=authenticated)
-    app.include_router(campaigns.cvd_router, dependencies=authenticated)
-    app.include_router(audit.router, dependencies=authenticated)
+    for router in (referrals.router, pathways.router, meetings.router, tasks.router, consents.router,
+                   medication.router, admissions.router, reports.router, codec.router, transition_start.router,
+                   transitions.router, campaigns.router, campaigns.cvd_router, audit.router):
+        app.include_router(router, dependencies=[Depends(_current_staff)])
     # Body size and authentication before a body is read; Cache-Control: no-store (inside the codec's CORS,
     # so that a refusal reaches the Temporal UI too).
     limits.install(app, settings)

@@ -63,6 +63,19 @@ async def test_admission_makes_the_level_inpatient_and_the_ambulatory_pathway_go
         assert r.status_code == 200 and r.json()["phase"] == 2 and r.json()["level_of_care"] == "inpatient"
 
 
+async def test_the_admission_answers_with_the_stays_tasks(http):
+    # Answered once the read models have reached the stay's opening events (by position), not when
+    # its row merely exists: under load the answer used to lack its phase-1 tasks.
+    pathway_id = await accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        stay = await _admit(c, pathway_id, "2026-03-02")
+        assert stay["tasks"], "the admission's answer lacks the stay's phase-1 tasks"
+        assert {(t["stay_id"], t["phase"], t["state"]) for t in stay["tasks"]} == {(stay["stay_id"], 1, "open")}
+        listed = (await c.get(f"/pathways/{pathway_id}/admissions")).json()
+        again = next(s for s in listed if s["stay_id"] == stay["stay_id"])
+        assert {t["task_id"] for t in stay["tasks"]} == {t["task_id"] for t in again["tasks"]}
+
+
 async def test_discharge_rules_refusals_and_follow_ups(http, store):
     pathway_id = await accepted_pathway(http)
     async with http.as_("clinician", REGION) as c:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, Field
 
-from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
@@ -51,24 +50,32 @@ async def _out(res, row: stays.StayRow) -> StayOut:
     return StayOut(**row.model_dump(), phase_name=inpatient.PHASE_NAMES[row.phase], tasks=tasks)
 
 
-async def _handle(res, row: stays.StayRow):
-    pathway = await queries.pathway(res.pool, row.pathway_id)
+async def _now(res, stay_id: str) -> StayOut:
+    """The stay as it stands after a command, for a caller who has been allowed to see it."""
+    row = await stays.stay(res.pool, stay_id)
+    assert row is not None  # stays are never deleted
+    return await _out(res, row)
+
+
+async def _command(res, staff: Staff, pathway_id: str, stay_id: str, update_fn: Any, cmd: Any) -> Any:
+    """A clinician's command on the stay's own process: the stay seen once, the command run."""
+    row = await _stay(res, staff, pathway_id, stay_id)
+    pathway = await queries.pathway(res.pool, pathway_id)
     assert pathway is not None  # the caller has seen it
-    return await workflow_ids.handle(res.temporal, stay_wf.workflow_id(row.pathway_id, row.number, pathway.region))
+    return await commands.run(res, stay_wf.workflow_id(pathway_id, row.number, pathway.region), update_fn, cmd)
 
 
 @router.post("", status_code=201, response_model=StayOut)
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
     pathway = await visible_pathway(res, staff, pathway_id)
-    result = await commands.update(
-        res, await workflow_ids.handle(res.temporal, pathway_wf.workflow_id(pathway_id, pathway.region)),
-        pathway_wf.PathwayWorkflow.admit,
+    result = await commands.run(
+        res, pathway_wf.workflow_id(pathway_id, pathway.region), pathway_wf.PathwayWorkflow.admit,
         pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
                                 in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
     )
     await commands.until_opened(res, res.temporal.get_workflow_handle(result.stay_workflow_id),
                                 stay_wf.InpatientStayWorkflow.opened, "admission", result.stay_id)
-    return await _out(res, await _stay(res, staff, pathway_id, result.stay_id))
+    return await _now(res, result.stay_id)
 
 
 @router.get("", response_model=list[StayOut])
@@ -85,10 +92,9 @@ class StayMoveIn(Input):
 @router.post("/{stay_id}/phase", response_model=StayOut)
 async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res,
                      staff: Staff = require(Role.clinician)) -> StayOut:
-    row = await _stay(res, staff, pathway_id, stay_id)
-    await commands.update(res, await _handle(res, row), stay_wf.InpatientStayWorkflow.move_phase,
-                          stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
-    return await _out(res, await _stay(res, staff, pathway_id, stay_id))
+    await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.move_phase,
+                   stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
+    return await _now(res, stay_id)
 
 
 class DischargePlanIn(Input):
@@ -133,11 +139,9 @@ def _plan_out(advice: DischargeAdvice, keep_reason: str | None) -> DischargePlan
 @router.post("/{stay_id}/discharge-plan", response_model=DischargePlanOut)
 async def plan_discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res,
                          staff: Staff = require(Role.clinician)) -> DischargePlanOut:
-    row = await _stay(res, staff, pathway_id, stay_id)
-    result = await commands.update(
-        res, await _handle(res, row), stay_wf.InpatientStayWorkflow.plan_discharge,
-        stay_wf.PlanDischargeCommand(planned_date=body.planned_date, keep_reason=body.keep_reason,
-                                     actor=commands.actor(staff)))
+    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.plan_discharge,
+                            stay_wf.PlanDischargeCommand(planned_date=body.planned_date, keep_reason=body.keep_reason,
+                                                         actor=commands.actor(staff)))
     return _plan_out(result.advice, body.keep_reason)
 
 
@@ -155,10 +159,8 @@ class DischargeOut(BaseModel):
 @router.post("/{stay_id}/discharge", response_model=DischargeOut)
 async def discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res,
                     staff: Staff = require(Role.clinician)) -> DischargeOut:
-    row = await _stay(res, staff, pathway_id, stay_id)
-    result = await commands.update(
-        res, await _handle(res, row), stay_wf.InpatientStayWorkflow.discharge,
-        stay_wf.DischargeCommand(discharged_on=body.discharged_on, acute_team_weekend=body.acute_team_weekend,
-                                 actor=commands.actor(staff)))
-    return DischargeOut(stay=await _out(res, await _stay(res, staff, pathway_id, stay_id)),
-                        followups=result.follow_ups)
+    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.discharge,
+                            stay_wf.DischargeCommand(discharged_on=body.discharged_on,
+                                                     acute_team_weekend=body.acute_team_weekend,
+                                                     actor=commands.actor(staff)))
+    return DischargeOut(stay=await _now(res, stay_id), followups=result.follow_ups)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from dualpath.api import access, disclosure
 from dualpath.api.auth import Role, Staff

@@ -22,11 +22,9 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
@@ -75,7 +73,7 @@ class CampaignIn(Input):
         return municipalities.municipality(v).code
 
     @model_validator(mode="after")
-    def _region(self) -> "CampaignIn":
+    def _region(self) -> CampaignIn:
         serving = municipalities.region_for(self.municipality)
         if self.region is not None and self.region != serving:
             raise ValueError(f"municipality {self.municipality} is served by region {serving}, not {self.region}")
@@ -198,26 +196,21 @@ async def open_campaign(
     keyed_id = idempotency.derived_id("campaign")
     campaign_id = keyed_id or str(uuid.uuid4())
     await idempotency.claim(res.pool)  # the same key with another body: 422
-    if not (keyed_id and await rm.campaign(res.pool, campaign_id)):
-        await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
-        start = wf.CampaignInput(
-            campaign_id=campaign_id, centre=body.centre.strip(), region=body.region, municipality=body.municipality,
-            collaboration_meeting_on=body.collaboration_meeting_on,
-            share_days=res.settings.campaign_share_days_before_meeting,
-            group2_opens_on=res.settings.phase_in_for(body.region).opens_on(2),
-            catalogue_version=CURRENT_VERSION, actor=commands.actor(staff))
-        try:
-            await res.temporal.start_workflow(
-                wf.CampaignWorkflow.run, start, id=wf.workflow_id(campaign_id, body.region),
-                task_queue=res.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}")
-        except WorkflowAlreadyStartedError:
-            pass  # the same key raced itself: answer what the first one recorded
-    if not await queries.wait_for_row(res.pool, "rm_campaigns", "campaign_id", campaign_id):
-        raise ApiError(503, "not_ready", f"campaign {campaign_id} was opened but is not listed yet; read it in a "
-                                         "moment")
-    return await _out(res, staff, campaign_id)
+    if keyed_id and await rm.campaign(res.pool, campaign_id):
+        return await _out(res, staff, campaign_id)  # a repeat: the first answer, looked at like any read
+    await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
+    start = wf.CampaignInput(
+        campaign_id=campaign_id, centre=body.centre.strip(), region=body.region, municipality=body.municipality,
+        collaboration_meeting_on=body.collaboration_meeting_on,
+        share_days=res.settings.campaign_share_days_before_meeting,
+        group2_opens_on=res.settings.phase_in_for(body.region).opens_on(2),
+        catalogue_version=CURRENT_VERSION, actor=commands.actor(staff))
+    await commands.start(
+        res, wf.CampaignWorkflow.run, start, workflow_id=workflow_ids.campaign(campaign_id, body.region),
+        stream_id=workflow_ids.campaign_stream(campaign_id),
+        summary=f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}",
+        what="campaign", value=campaign_id)
+    return await _now(res, staff, campaign_id)
 
 
 @router.get("", response_model=list[CampaignOut])
@@ -248,11 +241,18 @@ async def get_campaign(campaign_id: CampaignId, staff: CurrentStaff, res: Res) -
 # -- commands ----------------------------------------------------------------------------
 
 async def _command(res, staff: Staff, campaign_id: str, update_fn, cmd, row: rm.CampaignRow | None = None):
+    """A command of the clinic's or the municipality's side: the campaign seen once, the command run, answered."""
     row = row or await _visible(res, staff, campaign_id)
     _side(staff)
-    await commands.update(res, await workflow_ids.handle(res.temporal, wf.workflow_id(campaign_id, row.region)),
-                          update_fn, cmd)
-    return await _out(res, staff, campaign_id)
+    await commands.run(res, workflow_ids.campaign(campaign_id, row.region), update_fn, cmd)
+    return await _now(res, staff, campaign_id)
+
+
+async def _now(res, staff: Staff, campaign_id: str) -> CampaignOut:
+    """The campaign as it stands after a command, for a caller who has been allowed to see it."""
+    row = await rm.campaign(res.pool, campaign_id)
+    assert row is not None  # campaigns are never deleted
+    return await _out(res, staff, campaign_id, row)
 
 
 class KkrIn(Input):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from fastapi import APIRouter
-
-from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
-from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
+from dualpath.api.routes import pathways
+from dualpath.api.routes.pathways import PathwayId, PathwayOut
 from dualpath.domain import municipalities
 from dualpath.domain.consent import ConsentForm, ConsentScope, ConsentState
 from dualpath.domain.validation import Input
@@ -35,10 +33,5 @@ class ConsentIn(Input):
 async def record_consent(
     pathway_id: PathwayId, body: ConsentIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    row = await visible_pathway(res, staff, pathway_id)
-    await commands.update(
-        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
-        wf.PathwayWorkflow.record_consent,
-        wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)),
-    )
-    return await pathway_out(res, staff, pathway_id)
+    return await pathways.command(res, staff, pathway_id, wf.PathwayWorkflow.record_consent,
+                                  wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)))

@@ -9,10 +9,8 @@ The answer says whether a notice went out, and why not.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from dualpath import workflow_ids
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
@@ -45,12 +43,11 @@ async def record_medication_change(
     pathway_id: PathwayId, body: MedicationChangeIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> MedicationChangeOut:
     row = await visible_pathway(res, staff, pathway_id)
-    result: wf.MedicationResult = await commands.update(
-        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
-        wf.PathwayWorkflow.record_medication_change,
+    result: wf.MedicationResult = await commands.run(
+        res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.record_medication_change,
         wf.MedicationCommand(**body.model_dump(), actor=commands.actor(staff)),
     )
-    # commands.update has waited for the read models to reach the change.
+    # commands.run has waited for the read models to reach the change.
     tasks = await queries.pathway_tasks(res.pool, pathway_id)
     return MedicationChangeOut(
         change_id=result.change_id,

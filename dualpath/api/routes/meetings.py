@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import AwareDatetime, Field
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from dualpath import workflow_ids
 from dualpath.api import commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, not_found
+from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.domain import copenhagen
 from dualpath.domain import meetings as rules
 from dualpath.domain.meetings import JointPlanInput, JointPlanKind, MeetingKind, MeetingRefused, Participant
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import meetings as rm
-from dualpath.api.routes.pathways import PathwayId, visible_pathway
-from dualpath.readmodels import queries
 from dualpath.workflows import meeting as wf
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}", tags=["meetings"])
@@ -83,32 +80,23 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
     # With an Idempotency-Key the meeting id — and so its workflow id, which Temporal keeps
     # unique — follows from the key: a repeat calls no second meeting.
     meeting_id = idempotency.derived_id(f"meeting|{pathway_id}") or str(uuid.uuid4())
-    await idempotency.claim(res.pool)  # the same key with another body: 422
-    try:
-        await res.temporal.start_workflow(
-            wf.MeetingWorkflow.run,
-            wf.MeetingInput(
-                meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
-                municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
-                called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
-                hold_within_working_days=res.settings.meeting_within_working_days,
-                pathway_workflow_id=await workflow_ids.resolve(
-                    res.temporal, workflow_ids.pathway(pathway_id, pathway.region)),
-            ),
-            id=wf.workflow_id(meeting_id, pathway.region),
-            task_queue=res.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # a repeat with the same key: answer the meeting the first one called
     # hold_by comes from the calendar activity inside the workflow.
-    await commands.until_listed(res, "rm_meetings", "meeting_id", meeting_id, "meeting")
-    row = await rm.meeting(res.pool, meeting_id)
-    if row is None:
-        raise ApiError(503, "not_ready", f"meeting {meeting_id} was called but is not listed yet; "
-                                         "list the pathway's meetings in a moment")
-    return _out(row)
+    await commands.start(
+        res, wf.MeetingWorkflow.run,
+        wf.MeetingInput(
+            meeting_id=meeting_id, pathway_id=pathway_id, kind=body.kind, region=pathway.region,
+            municipality=pathway.municipality, purpose=body.purpose, participants=body.participants,
+            called_on=body.called_on or copenhagen.today(), actor=commands.actor(staff),
+            hold_within_working_days=res.settings.meeting_within_working_days,
+            pathway_workflow_id=await workflow_ids.resolve(
+                res.temporal, workflow_ids.pathway(pathway_id, pathway.region)),
+        ),
+        workflow_id=workflow_ids.meeting(meeting_id, pathway.region),
+        stream_id=workflow_ids.meeting_stream(meeting_id),
+        summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
+        what="meeting", value=meeting_id,
+    )
+    return await _now(res, meeting_id)
 
 
 @router.get("/meetings", response_model=list[MeetingOut])
@@ -126,10 +114,8 @@ class ScheduleIn(Input):
 async def schedule(
     pathway_id: PathwayId, meeting_id: MeetingId, body: ScheduleIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    row = await _command_target(res, staff, pathway_id, meeting_id)
-    _refuse_if_closed(row, "scheduled")
-    return await _update(res, meeting_id, wf.MeetingWorkflow.schedule,
-                         wf.ScheduleMeeting(at=body.at, place=body.place, actor=commands.actor(staff)))
+    return await _command(res, staff, pathway_id, meeting_id, "scheduled", wf.MeetingWorkflow.schedule,
+                          wf.ScheduleMeeting(at=body.at, place=body.place, actor=commands.actor(staff)))
 
 
 class HeldIn(Input):
@@ -143,11 +129,9 @@ class HeldIn(Input):
 async def record_held(
     pathway_id: PathwayId, meeting_id: MeetingId, body: HeldIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    row = await _command_target(res, staff, pathway_id, meeting_id)
-    _refuse_if_closed(row, "recorded as held")
-    return await _update(res, meeting_id, wf.MeetingWorkflow.record_held,
-                         wf.RecordHeld(held_on=body.held_on, outcome=body.outcome, attendees=body.attendees,
-                                       joint_plan=body.joint_plan, actor=commands.actor(staff)))
+    return await _command(res, staff, pathway_id, meeting_id, "recorded as held", wf.MeetingWorkflow.record_held,
+                          wf.RecordHeld(held_on=body.held_on, outcome=body.outcome, attendees=body.attendees,
+                                        joint_plan=body.joint_plan, actor=commands.actor(staff)))
 
 
 class CancelIn(Input):
@@ -158,26 +142,25 @@ class CancelIn(Input):
 async def cancel(
     pathway_id: PathwayId, meeting_id: MeetingId, body: CancelIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    row = await _command_target(res, staff, pathway_id, meeting_id)
-    _refuse_if_closed(row, "cancelled")
-    return await _update(res, meeting_id, wf.MeetingWorkflow.cancel,
-                         wf.CancelMeeting(reason=body.reason or "", actor=commands.actor(staff)))
+    return await _command(res, staff, pathway_id, meeting_id, "cancelled", wf.MeetingWorkflow.cancel,
+                          wf.CancelMeeting(reason=body.reason or "", actor=commands.actor(staff)))
 
 
-async def _command_target(res, staff: Staff, pathway_id: str, meeting_id: str) -> rm.MeetingRow:
-    await visible_pathway(res, staff, pathway_id)
+async def _command(res, staff: Staff, pathway_id: str, meeting_id: str, what: str, update_fn: Any,
+                   cmd: Any) -> MeetingOut:
+    """A clinician's command on a meeting of a pathway they may see: seen once, run, answered."""
+    pathway = await visible_pathway(res, staff, pathway_id)
     _clinician(staff)
-    return await _meeting(res, pathway_id, meeting_id)
+    row = await _meeting(res, pathway_id, meeting_id)
+    _refuse_if_closed(row, what)
+    await commands.run(res, workflow_ids.meeting(meeting_id, pathway.region), update_fn, cmd)
+    return await _now(res, meeting_id)
 
 
-async def _update(res, meeting_id: str, update_fn, command) -> MeetingOut:
-    meeting = await rm.meeting(res.pool, meeting_id)
-    pathway = await queries.pathway(res.pool, meeting.pathway_id) if meeting else None
-    assert pathway is not None  # the caller has seen both
-    handle = await workflow_ids.handle(res.temporal, wf.workflow_id(meeting_id, pathway.region))
-    await commands.update(res, handle, update_fn, command)
+async def _now(res, meeting_id: str) -> MeetingOut:
+    """The meeting as it stands after a command, for a caller who has been allowed to see it."""
     row = await rm.meeting(res.pool, meeting_id)
-    assert row is not None  # it existed before the update
+    assert row is not None  # meetings are never deleted
     return _out(row)
 
 

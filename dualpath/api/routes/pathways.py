@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from dualpath import workflow_ids
@@ -64,17 +64,35 @@ def _summary(row: queries.PathwayRow) -> dict[str, Any]:
 
 
 async def pathway_out(res, staff: Staff, pathway_id: str) -> PathwayOut:
-    row = await visible_pathway(res, staff, pathway_id)
-    events = await res.store.read_stream(wf.stream_id(pathway_id))
+    return await answer(res, await visible_pathway(res, staff, pathway_id))
+
+
+async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
+    """The pathway as it stands now, for a caller who has been allowed to see it (`seen`): a command's
+    answer reads it again without a second look in the access log."""
+    row = await queries.pathway(res.pool, seen.pathway_id)
+    assert row is not None  # pathways are never deleted
     # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
     return PathwayOut(
         **_summary(row),
         phase_catalogue=load_catalogue(row.catalogue_version).phase("ambulatory", row.phase),
-        tasks=await queries.pathway_tasks(res.pool, pathway_id),
-        consents=await queries.pathway_consents(res.pool, pathway_id),
-        history=[HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"),
-                              data=e.data) for e in events],
+        tasks=await queries.pathway_tasks(res.pool, row.pathway_id),
+        consents=await queries.pathway_consents(res.pool, row.pathway_id),
+        history=await history(res, workflow_ids.pathway_stream(row.pathway_id)),
     )
+
+
+async def history(res, stream_id: str) -> list[HistoryEntry]:
+    """What happened to a process, event by event, as recorded (clinical: the disclosure policy withholds it)."""
+    return [HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
+            for e in await res.store.read_stream(stream_id)]
+
+
+async def command(res, staff: Staff, pathway_id: str, update_fn: Any, cmd: Any) -> PathwayOut:
+    """A clinician's command on the pathway (authorised by the route's role check): seen once, run, answered."""
+    row = await visible_pathway(res, staff, pathway_id)
+    await commands.run(res, wf.workflow_id(pathway_id, row.region), update_fn, cmd)
+    return await answer(res, row)
 
 
 @router.get("", response_model=list[PathwaySummary])
@@ -108,12 +126,8 @@ class PhaseMoveIn(Input):
 async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    row = await visible_pathway(res, staff, pathway_id)
-    await commands.update(
-        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)), wf.PathwayWorkflow.move_phase,
-        wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
-    )
-    return await pathway_out(res, staff, pathway_id)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.move_phase,
+                         wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
 
 
 class EndIn(Input):
@@ -125,9 +139,6 @@ class EndIn(Input):
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    row = await visible_pathway(res, staff, pathway_id)
-    await commands.update(
-        res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)), wf.PathwayWorkflow.end_pathway,
-        wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason, actor=commands.actor(staff)),
-    )
-    return await pathway_out(res, staff, pathway_id)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway,
+                         wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason,
+                                              actor=commands.actor(staff)))

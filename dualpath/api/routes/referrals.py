@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Header, Path, Query
 from pydantic import BaseModel, Field, field_validator
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.common import WorkflowIDReusePolicy
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
 from dualpath.api.errors import ApiError
-from dualpath.domain import copenhagen, cpr, municipalities, referral_rules
+from dualpath.domain import copenhagen, cpr, municipalities
+from dualpath.domain import triage as triage_rules
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.domain.validation import Id, Input, NotFuture
@@ -77,80 +76,44 @@ async def refer(
     keyed_id = idempotency.derived_id("referral")
     referral_id = keyed_id or str(uuid.uuid4())
     received_on = body.received_on or copenhagen.today()
-    group, reasons = referral_rules.derive_group(body.facts, body.criteria)
-    unmet = referral_rules.unmet_criteria(body.criteria)
     region = municipalities.region_for(body.municipality)
-    phase_in = res.settings.phase_in_for(region)
-    opens_on, deadline = None, None
-    if unmet or group is None:
-        status = "not_eligible"
-        reasons = [*unmet, *reasons]
-    elif not phase_in.is_open(group, received_on):
-        status, opens_on = "held_until_phase_in", phase_in.opens_on(group)
-        reasons = [f"target group {group} opens for referral in region {region} on {opens_on}"]
-        deadline = referral_rules.start_deadline(opens_on)
-    else:
-        status, deadline = "awaiting_visitation", referral_rules.start_deadline(received_on)
-
+    triage = triage_rules.assess(body.facts, body.criteria, region=region, received_on=received_on,
+                                 phase_in=res.settings.phase_in_for(region))
     # As assessed from what the referrer sent: the answer for a referrer who may not see the
     # patient's pathway, so that no answer tells them whether one exists.
-    assessed = ReferralOut(referral_id=referral_id, group=group, region=region, status=status,
-                           start_deadline=deadline, opens_on=opens_on, reasons=reasons)
+    assessed = ReferralOut(referral_id=referral_id, **triage.model_dump())
     # The key is bound to this request first: the same key with another body is refused (422).
     await idempotency.claim(res.pool)
-    if keyed_id and (row := await queries.referral(res.pool, referral_id)):
-        return await _as_seen_by(res, staff, _out(row), assessed)
-    await access.record(res.pool, staff, pathway_id=None, object_kind="referral", object_id=referral_id)
-    patient_id = await queries.register_patient(res.pool, body.cpr)
-    # A referral joins an open pathway of its own region only: another region's pathway is not
-    # this region's to see; its visitation decides, and a patient has one active pathway at most.
-    open_pathway = (await queries.active_pathway_for(res.pool, patient_id, region)
-                    if status != "not_eligible" else None)
-    if open_pathway:
-        status, deadline, opens_on = "attached", None, None
-        reasons = ["the patient already has an open pathway: this referral joins it"]
+    if not (keyed_id and await queries.referral(res.pool, referral_id)):
+        await access.record(res.pool, staff, pathway_id=None, object_kind="referral", object_id=referral_id)
+        patient_id = await queries.register_patient(res.pool, body.cpr)
+        # A referral joins an open pathway of its own region only: another region's pathway is not
+        # this region's to see; its visitation decides, and a patient has one active pathway at most.
+        open_pathway = (await queries.active_pathway_for(res.pool, patient_id, region)
+                        if triage_rules.may_join_a_pathway(triage) else None)
+        await _start(res, staff, body, referral_id, patient_id, received_on,
+                     triage_rules.joined(triage) if open_pathway else triage, open_pathway)
+    row = await queries.referral(res.pool, referral_id)
+    assert row is not None  # recorded: commands.start waited for it
+    return await _as_seen_by(res, staff, _out(row), assessed)
 
-    start = wf.ReferralInput(
-        referral_id=referral_id,
-        patient_id=patient_id,
-        source=body.source,
-        municipality=body.municipality,
-        region=region,
-        group=group,
-        status=status,
-        received_on=received_on,
-        start_deadline=deadline,
-        opens_on=opens_on,
-        reasons=reasons,
-        catalogue_version=CURRENT_VERSION,
-        release_at=copenhagen.midnight(opens_on) if opens_on else None,
-        warn_at=copenhagen.midnight(deadline - timedelta(days=referral_rules.WARN_DAYS_BEFORE_DEADLINE)) if deadline else None,
-        deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
-        attach_to_pathway=open_pathway,
-        municipal_substance_treatment=body.facts.municipal_substance_treatment,
-        actor=commands.actor(staff),
+
+async def _start(res, staff: Staff, body: ReferralIn, referral_id: str, patient_id: str, received_on: date,
+                 triage: triage_rules.Triage, open_pathway: str | None) -> None:
+    """The referral's process: it keeps the deadline, and waits for visitation's decision."""
+    await commands.start(
+        res, wf.ReferralWorkflow.run,
+        wf.ReferralInput(
+            referral_id=referral_id, patient_id=patient_id, source=body.source, municipality=body.municipality,
+            received_on=received_on, **triage.model_dump(), **triage_rules.timers(triage).model_dump(),
+            catalogue_version=CURRENT_VERSION, attach_to_pathway=open_pathway,
+            municipal_substance_treatment=body.facts.municipal_substance_treatment, actor=commands.actor(staff),
+        ),
+        workflow_id=workflow_ids.referral(referral_id, triage.region),
+        stream_id=workflow_ids.referral_stream(referral_id),
+        summary=f"Referral, target group {triage.group or '-'}, region {triage.region}",
+        what="referral", value=referral_id,
     )
-    try:
-        await res.temporal.start_workflow(
-            wf.ReferralWorkflow.run,
-            start,
-            id=wf.workflow_id(referral_id, region),
-            task_queue=res.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"Referral, target group {group or '-'}, region {region}",
-        )
-    except WorkflowAlreadyStartedError:
-        # The same key raced itself (or the first attempt's answer was lost):
-        # answer what the first one recorded.
-        await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
-        row = await queries.referral(res.pool, referral_id)
-        assert row is not None
-        return await _as_seen_by(res, staff, _out(row), assessed)
-    await commands.until_listed(res, "rm_referrals", "referral_id", referral_id, "referral")
-    return await _as_seen_by(res, staff, ReferralOut(
-        referral_id=referral_id, group=group, region=region, status=status, start_deadline=deadline,
-        opens_on=opens_on, pathway_id=open_pathway, reasons=reasons,
-    ), assessed)
 
 
 # What visitation has still to decide: the referrals its worklist shows.
@@ -204,20 +167,17 @@ async def decide(
         # Its process has finished; answer as the workflow's validator would.
         raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is "
                        "made once")
-    handle = await workflow_ids.handle(res.temporal, wf.workflow_id(referral_id, row.region))
-    result = await commands.update(
-        res, handle, wf.ReferralWorkflow.decide,
-        wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason,
-                           actor=commands.actor(staff)),
+    result = await commands.run(
+        res, workflow_ids.referral(referral_id, row.region), wf.ReferralWorkflow.decide,
+        wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason, actor=commands.actor(staff)),
     )
-    view = result.referral
-    if view.pathway_id:
-        await commands.until_listed(res, "rm_pathways", "pathway_id", view.pathway_id, "pathway")
-    return ReferralOut(
-        referral_id=referral_id, group=view.group, region=view.region, status=view.status,
-        start_deadline=view.start_deadline, opens_on=view.opens_on, pathway_id=view.pathway_id,
-        reasons=row.reasons,
-    )
+    if pathway_id := result.referral.pathway_id:
+        # The pathway is a process of its own, started by the decision: the answer names it once
+        # the read models have its opening (its phase-1 tasks with it).
+        await commands.until_recorded(res, workflow_ids.pathway_stream(pathway_id), "pathway", pathway_id)
+    now = await queries.referral(res.pool, referral_id)
+    assert now is not None  # referrals are never deleted
+    return _out(now)
 
 
 @router.get("/{referral_id}", response_model=queries.ReferralRow)

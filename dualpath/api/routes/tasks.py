@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import Field
 
-from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
-from dualpath.api.routes.pathways import PathwayOut, PathwayId, pathway_out, visible_pathway
+from dualpath.api.routes.pathways import PathwayId, PathwayOut, answer, visible_pathway
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
@@ -53,17 +52,12 @@ async def complete_task(
         # A stay's task belongs to the stay's own process.
         stay = await stays.stay(res.pool, task.stay_id)
         assert stay is not None
-        await commands.update(
-            res, await workflow_ids.handle(res.temporal, stay_wf.workflow_id(pathway_id, stay.number, row.region)),
-            stay_wf.InpatientStayWorkflow.complete_task,
-            stay_wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
-                                     actor=commands.actor(staff)),
-        )
+        await commands.run(res, stay_wf.workflow_id(pathway_id, stay.number, row.region),
+                           stay_wf.InpatientStayWorkflow.complete_task,
+                           stay_wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
+                                                       actor=commands.actor(staff)))
     else:
-        await commands.update(
-            res, await workflow_ids.handle(res.temporal, wf.workflow_id(pathway_id, row.region)),
-            wf.PathwayWorkflow.complete_task,
-            wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
-                                   actor=commands.actor(staff)),
-        )
-    return await pathway_out(res, staff, pathway_id)
+        await commands.run(res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.complete_task,
+                           wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
+                                                  actor=commands.actor(staff)))
+    return await answer(res, row)
