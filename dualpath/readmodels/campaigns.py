@@ -2,127 +2,127 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
-from dualpath.eventstore import RecordedEvent
+from dualpath import workflow_ids
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain import campaign_events as ev
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+
+# -- the writer ---------------------------------------------------------------------
 
 
-class CampaignsProjection:
-    name = "campaigns"
-    tables = ("rm_campaigns", "rm_campaign_people")
+_CAMPAIGNS = Table("rm_campaigns", "campaign_id")
+_PEOPLE = Table("rm_campaign_people", "campaign_id", "patient_id")
+# What changes a campaign's row, or one person's, once it is there.
+_CampaignChange: TypeAlias = (ev.KkrContactsSet | ev.CampaignListsShared | ev.CampaignShareReminded
+                              | ev.CampaignMeetingHeld)
+_PersonChange: TypeAlias = (ev.CampaignConsentRecorded | ev.CampaignStartCancelled | ev.CampaignPersonDecided
+                            | ev.CampaignNetworkMeetingPlanned | ev.CampaignPathwayStarted | ev.CoordinationStarted)
+# After these the campaign's phase is worked out again (it counts the people scheduled or started).
+_MOVES_THE_PHASE = (ev.CampaignListsShared, ev.CampaignMeetingHeld, ev.CampaignStartCancelled, ev.CampaignPersonDecided)
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None and event.stream_id.startswith("campaign-"):
-            await handler(conn, event.data, event)
 
-    async def _on_CampaignOpened(self, conn, d, e) -> None:
+async def _phase(conn: asyncpg.Connection, campaign_id: str) -> None:
+    await conn.execute(
+        """UPDATE rm_campaigns c SET phase = CASE
+               WHEN shared_on IS NULL THEN 'collecting_lists'
+               WHEN meeting_held_on IS NULL THEN 'lists_shared'
+               WHEN EXISTS (SELECT 1 FROM rm_campaign_people p WHERE p.campaign_id = c.campaign_id
+                            AND p.status IN ('scheduled', 'started')) THEN 'starting'
+               ELSE 'meeting_held' END
+           WHERE campaign_id = $1""", campaign_id)
+
+
+async def _list_uploaded(conn: asyncpg.Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
+    row_col = "clinic_row" if e.side == "clinic" else "municipality_row"
+    await conn.execute(f"UPDATE rm_campaign_people SET {row_col} = NULL WHERE campaign_id = $1", e.campaign_id)
+    # The clinic's row carries the psychiatric facts; a municipality's row fills them in only for
+    # people the clinic has not listed.
+    keep = "rm_campaign_people.clinic_row IS NOT NULL" if e.side == "municipality" else "false"
+    for p in e.people:
+        await conn.execute(
+            f"""INSERT INTO rm_campaign_people (campaign_id, patient_id, {row_col}, psychiatric_contact,
+                    municipal_substance_treatment, clinic_or_unit, updated_at)
+                VALUES ($1,$2,$3,$4,$5,$6,$7)
+                ON CONFLICT (campaign_id, patient_id) DO UPDATE SET {row_col} = EXCLUDED.{row_col},
+                    psychiatric_contact = CASE WHEN {keep} THEN rm_campaign_people.psychiatric_contact
+                                          ELSE EXCLUDED.psychiatric_contact END,
+                    municipal_substance_treatment = CASE WHEN {keep}
+                        THEN rm_campaign_people.municipal_substance_treatment
+                        ELSE EXCLUDED.municipal_substance_treatment END,
+                    clinic_or_unit = CASE WHEN {keep} THEN rm_campaign_people.clinic_or_unit
+                                     ELSE coalesce(EXCLUDED.clinic_or_unit, rm_campaign_people.clinic_or_unit)
+                                     END,
+                    updated_at = EXCLUDED.updated_at""",
+            e.campaign_id, p["patient_id"], p["row"], p["psychiatric_contact"], p["municipal_substance_treatment"],
+            p["clinic_or_unit"], at.recorded_at)
+    await conn.execute("DELETE FROM rm_campaign_people WHERE campaign_id = $1 AND patient_id = ANY($2::text[])",
+                       e.campaign_id, e.removed)
+
+
+class CampaignsProjection(ReadModel, name="campaigns", tables=("rm_campaigns", "rm_campaign_people"),
+                          stream_prefix=workflow_ids.campaign_stream("")):
+    @on(ev.CampaignOpened)
+    async def opened(self, conn: asyncpg.Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_campaigns (campaign_id, centre, region, municipality, collaboration_meeting_on,
                    share_by, share_days, phase, opened_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5::text::date,$6::text::date,$7,'collecting_lists',$8,$8)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,'collecting_lists',$8,$8)
                ON CONFLICT (campaign_id) DO NOTHING""",
-            d["campaign_id"], d["centre"], d["region"], d["municipality"], d["collaboration_meeting_on"],
-            d["share_by"], d["share_days"], e.recorded_at,
+            e.campaign_id, e.centre, e.region, e.municipality, e.collaboration_meeting_on,
+            e.share_by, e.share_days, at.recorded_at,
         )
 
-    async def _campaign(self, conn, d, e, **fields) -> None:
-        cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=3))
-        await conn.execute(
-            f"UPDATE rm_campaigns SET updated_at = $2{', ' + cols if cols else ''} WHERE campaign_id = $1",
-            d["campaign_id"], e.recorded_at, *fields.values())
+    @on(ev.CampaignListUploaded)
+    async def list_uploaded(self, conn: asyncpg.Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
+        await _list_uploaded(conn, e, at)
+        await _CAMPAIGNS.update(conn, e.campaign_id, at, **{f"{e.side}_list_on": e.uploaded_on})
 
-    async def _person(self, conn, d, e, **fields) -> None:
-        cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=4))
-        await conn.execute(
-            f"UPDATE rm_campaign_people SET updated_at = $3, {cols} WHERE campaign_id = $1 AND patient_id = $2",
-            d["campaign_id"], d["patient_id"], e.recorded_at, *fields.values())
+    @on(_CampaignChange)
+    async def campaign_changed(self, conn: asyncpg.Connection, e: _CampaignChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.KkrContactsSet():
+                changes = {"kkr_contacts": to_jsonb(e.contacts)}
+            case ev.CampaignListsShared():
+                changes = {"shared_on": e.shared_on, "earliest_meeting_on": e.earliest_meeting_on}
+            case ev.CampaignShareReminded():
+                changes = {"reminder_sent_on": e.reminded_on}
+            case ev.CampaignMeetingHeld():
+                changes = {"meeting_held_on": e.held_on}
+        await _CAMPAIGNS.update(conn, e.campaign_id, at, **changes)
+        if isinstance(e, _MOVES_THE_PHASE):
+            await _phase(conn, e.campaign_id)
 
-    async def _phase(self, conn, campaign_id: str) -> None:
-        await conn.execute(
-            """UPDATE rm_campaigns c SET phase = CASE
-                   WHEN shared_on IS NULL THEN 'collecting_lists'
-                   WHEN meeting_held_on IS NULL THEN 'lists_shared'
-                   WHEN EXISTS (SELECT 1 FROM rm_campaign_people p WHERE p.campaign_id = c.campaign_id
-                                AND p.status IN ('scheduled', 'started')) THEN 'starting'
-                   ELSE 'meeting_held' END
-               WHERE campaign_id = $1""", campaign_id)
-
-    async def _on_KkrContactsSet(self, conn, d, e) -> None:
-        await self._campaign(conn, d, e, kkr_contacts=json.dumps(d["contacts"]))
-
-    async def _on_CampaignListUploaded(self, conn, d, e) -> None:
-        side, cid = d["side"], d["campaign_id"]
-        row_col = "clinic_row" if side == "clinic" else "municipality_row"
-        await conn.execute(f"UPDATE rm_campaign_people SET {row_col} = NULL WHERE campaign_id = $1", cid)
-        for p in d["people"]:
-            # The clinic's row carries the psychiatric facts; a municipality's row fills them in only for
-            # people the clinic has not listed.
-            keep = "rm_campaign_people.clinic_row IS NOT NULL" if side == "municipality" else "false"
-            await conn.execute(
-                f"""INSERT INTO rm_campaign_people (campaign_id, patient_id, {row_col}, psychiatric_contact,
-                        municipal_substance_treatment, clinic_or_unit, updated_at)
-                    VALUES ($1,$2,$3,$4,$5,$6,$7)
-                    ON CONFLICT (campaign_id, patient_id) DO UPDATE SET {row_col} = EXCLUDED.{row_col},
-                        psychiatric_contact = CASE WHEN {keep} THEN rm_campaign_people.psychiatric_contact
-                                              ELSE EXCLUDED.psychiatric_contact END,
-                        municipal_substance_treatment = CASE WHEN {keep}
-                            THEN rm_campaign_people.municipal_substance_treatment
-                            ELSE EXCLUDED.municipal_substance_treatment END,
-                        clinic_or_unit = CASE WHEN {keep} THEN rm_campaign_people.clinic_or_unit
-                                         ELSE coalesce(EXCLUDED.clinic_or_unit, rm_campaign_people.clinic_or_unit)
-                                         END,
-                        updated_at = EXCLUDED.updated_at""",
-                cid, p["patient_id"], p["row"], p["psychiatric_contact"], p["municipal_substance_treatment"],
-                p["clinic_or_unit"], e.recorded_at)
-        await conn.execute("DELETE FROM rm_campaign_people WHERE campaign_id = $1 AND patient_id = ANY($2::text[])",
-                           cid, d["removed"])
-        await self._campaign(conn, d, e, **{f"{side}_list_on": date.fromisoformat(d["uploaded_on"])})
-
-    async def _on_CampaignConsentRecorded(self, conn, d, e) -> None:
-        col = "consent_clinic" if d["side"] == "clinic" else "consent_municipality"
-        await self._person(conn, d, e, **{col: d["state"]})
-
-    async def _on_CampaignStartCancelled(self, conn, d, e) -> None:
-        await self._person(conn, d, e, status="cancelled")
-        await self._phase(conn, d["campaign_id"])
-
-    async def _on_CampaignListsShared(self, conn, d, e) -> None:
-        await self._campaign(conn, d, e, shared_on=date.fromisoformat(d["shared_on"]),
-                             earliest_meeting_on=date.fromisoformat(d["earliest_meeting_on"]))
-        await self._phase(conn, d["campaign_id"])
-
-    async def _on_CampaignShareReminded(self, conn, d, e) -> None:
-        await self._campaign(conn, d, e, reminder_sent_on=date.fromisoformat(d["reminded_on"]))
-
-    async def _on_CampaignMeetingHeld(self, conn, d, e) -> None:
-        await self._campaign(conn, d, e, meeting_held_on=date.fromisoformat(d["held_on"]))
-        await self._phase(conn, d["campaign_id"])
-
-    async def _on_CampaignPersonDecided(self, conn, d, e) -> None:
-        await self._person(conn, d, e, decision=d["decision"],
-                           from_date=date.fromisoformat(d["from_date"]) if d["from_date"] else None,
-                           status="not_relevant" if d["decision"] == "not_relevant" else "scheduled")
-        await self._phase(conn, d["campaign_id"])
-
-    async def _on_CampaignNetworkMeetingPlanned(self, conn, d, e) -> None:
-        await self._person(conn, d, e, network_meeting=json.dumps(
-            {k: d[k] for k in ("on", "accompaniment", "outreach", "note")}))
-
-    async def _on_CampaignPathwayStarted(self, conn, d, e) -> None:
-        await self._person(conn, d, e, status="started", pathway_id=d["pathway_id"],
-                           started_on=date.fromisoformat(d["started_on"]))
-
-    async def _on_CoordinationStarted(self, conn, d, e) -> None:
-        await self._person(conn, d, e, status="started", started_on=date.fromisoformat(d["started_on"]))
+    @on(_PersonChange)
+    async def person_changed(self, conn: asyncpg.Connection, e: _PersonChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.CampaignConsentRecorded():
+                changes = {"consent_clinic" if e.side == "clinic" else "consent_municipality": e.state}
+            case ev.CampaignStartCancelled():
+                changes = {"status": "cancelled"}
+            case ev.CampaignPersonDecided():
+                changes = {"decision": e.decision, "from_date": e.from_date,
+                           "status": "not_relevant" if e.decision == "not_relevant" else "scheduled"}
+            case ev.CampaignNetworkMeetingPlanned():
+                changes = {"network_meeting": to_jsonb(
+                    e.model_dump(mode="json", include={"on", "accompaniment", "outreach", "note"}))}
+            case ev.CampaignPathwayStarted():
+                changes = {"status": "started", "pathway_id": e.pathway_id, "started_on": e.started_on}
+            case ev.CoordinationStarted():
+                changes = {"status": "started", "started_on": e.started_on}
+        await _PEOPLE.update(conn, (e.campaign_id, e.patient_id), at, **changes)
+        if isinstance(e, _MOVES_THE_PHASE):
+            await _phase(conn, e.campaign_id)
 
 
-def _decode(v):
-    return json.loads(v) if isinstance(v, str) else v
+# -- the reader ---------------------------------------------------------------------
 
 
 class CampaignRow(BaseModel):
@@ -134,7 +134,7 @@ class CampaignRow(BaseModel):
     share_by: date
     share_days: int
     phase: str
-    kkr_contacts: list[dict]
+    kkr_contacts: Annotated[list[dict[str, Any]], FROM_JSON]
     clinic_list_on: date | None
     municipality_list_on: date | None
     shared_on: date | None
@@ -143,11 +143,6 @@ class CampaignRow(BaseModel):
     reminder_sent_on: date | None
     opened_at: datetime
     updated_at: datetime
-
-    @field_validator("kkr_contacts", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return _decode(v)
 
 
 class PersonRow(BaseModel):
@@ -164,12 +159,7 @@ class PersonRow(BaseModel):
     status: str
     pathway_id: str | None
     started_on: date | None
-    network_meeting: dict | None
-
-    @field_validator("network_meeting", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return _decode(v)
+    network_meeting: Annotated[dict[str, Any] | None, FROM_JSON]
 
 
 _COLUMNS = """campaign_id, centre, region, municipality, collaboration_meeting_on, share_by, share_days, phase,

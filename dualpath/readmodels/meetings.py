@@ -2,59 +2,55 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeAlias
 
 import asyncpg
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain import meeting_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED
 from dualpath.domain.meetings import Participant
-from dualpath.eventstore import RecordedEvent
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+
+# -- the writer ---------------------------------------------------------------------
 
 
-class MeetingsProjection:
-    name = "meetings"
-    tables = ("rm_meetings", "rm_joint_plans")
+_MEETINGS = Table("rm_meetings", "meeting_id")
+# What changes a meeting's row once it is there.
+_MeetingChange: TypeAlias = ev.MeetingScheduled | ev.MeetingHeld | ev.MeetingCancelled | ev.MeetingOverdue
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            await handler(conn, event.data, event)
 
-    async def _on_MeetingCalled(self, conn, d, e) -> None:
+class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_joint_plans")):
+    @on(ev.MeetingCalled)
+    async def called(self, conn: asyncpg.Connection, e: ev.MeetingCalled, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_meetings (meeting_id, pathway_id, kind, status, purpose, called_on, hold_by,
                    participants, updated_at)
-               VALUES ($1,$2,$3,'called',$4,$5::text::date,$6::text::date,$7::jsonb,$8)
+               VALUES ($1,$2,$3,'called',$4,$5,$6,$7::jsonb,$8)
                ON CONFLICT (meeting_id) DO NOTHING""",
-            d["meeting_id"], d["pathway_id"], d["kind"], d["purpose"], d["called_on"], d["hold_by"],
-            json.dumps(d["participants"]), e.recorded_at,
+            e.meeting_id, e.pathway_id, e.kind, e.purpose, e.called_on, e.hold_by, to_jsonb(e.participants),
+            at.recorded_at,
         )
 
-    async def _meeting(self, conn, meeting_id: str, e, **fields: Any) -> None:
-        cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=3))
-        await conn.execute(
-            f"UPDATE rm_meetings SET updated_at = $2, {cols} WHERE meeting_id = $1",
-            meeting_id, e.recorded_at, *fields.values(),
-        )
+    @on(_MeetingChange)
+    async def changed(self, conn: asyncpg.Connection, e: _MeetingChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.MeetingScheduled():
+                changes = {"status": "scheduled", "scheduled_at": e.at, "place": e.place}
+            case ev.MeetingHeld():
+                changes = {"status": "held", "held_on": e.held_on, "outcome": e.outcome,
+                           "attendees": to_jsonb(e.attendees)}
+            case ev.MeetingCancelled():
+                changes = {"status": "cancelled", "cancel_reason": e.reason}
+            case ev.MeetingOverdue():
+                changes = {"overdue": True}
+        await _MEETINGS.update(conn, e.meeting_id, at, **changes)
 
-    async def _on_MeetingScheduled(self, conn, d, e) -> None:
-        await self._meeting(conn, d["meeting_id"], e, status="scheduled", scheduled_at=datetime.fromisoformat(d["at"]),
-                            place=d["place"])
-
-    async def _on_MeetingHeld(self, conn, d, e) -> None:
-        await self._meeting(conn, d["meeting_id"], e, status="held", held_on=date.fromisoformat(d["held_on"]),
-                            outcome=d["outcome"], attendees=json.dumps(d["attendees"]))
-
-    async def _on_MeetingCancelled(self, conn, d, e) -> None:
-        await self._meeting(conn, d["meeting_id"], e, status="cancelled", cancel_reason=d["reason"])
-
-    async def _on_MeetingOverdue(self, conn, d, e) -> None:
-        await self._meeting(conn, d["meeting_id"], e, overdue=True)
-
-    async def _on_JointPlanRecorded(self, conn, d, e) -> None:
+    @on(ev.JointPlanRecorded)
+    async def joint_plan(self, conn: asyncpg.Connection, e: ev.JointPlanRecorded, at: RecordedEvent) -> None:
         # Numbered here, in event order, inside the projection's own transaction:
         # live and rebuilt read models give every plan the same version.
         await conn.execute(
@@ -62,13 +58,11 @@ class MeetingsProjection:
                    recorded_at, position)
                SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7
                FROM rm_joint_plans WHERE pathway_id = $1 AND kind = $2""",
-            d["pathway_id"], d["kind"], d["meeting_id"], d["summary"], json.dumps(d["agreed_by"]),
-            e.recorded_at, e.position,
+            e.pathway_id, e.kind, e.meeting_id, e.summary, to_jsonb(e.agreed_by), at.recorded_at, at.position,
         )
 
 
-def _json_list(v):
-    return json.loads(v) if isinstance(v, str) else v
+# -- the reader ---------------------------------------------------------------------
 
 
 class MeetingRow(BaseModel):
@@ -77,22 +71,17 @@ class MeetingRow(BaseModel):
     kind: str
     status: str
     purpose: Annotated[str | None, CLINICAL]
-    participants: list[Participant]
+    participants: Annotated[list[Participant], FROM_JSON]
     called_on: date
     hold_by: date
     scheduled_at: datetime | None
     place: Annotated[str | None, SHARED]
     held_on: date | None
     outcome: Annotated[str | None, CLINICAL]
-    attendees: list[Participant]
+    attendees: Annotated[list[Participant], FROM_JSON]
     cancel_reason: Annotated[str | None, CLINICAL]
     overdue: bool
     updated_at: datetime
-
-    @field_validator("participants", "attendees", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return _json_list(v)
 
 
 class JointPlanRow(BaseModel):
@@ -103,13 +92,8 @@ class JointPlanRow(BaseModel):
     # A joint plan is the two sectors' own agreement (a koordinationsplan is made to be shared,
     # Psychiatry Act §13c): municipal staff with consent read it; ops do not.
     summary: Annotated[str | None, SHARED]
-    agreed_by: list[Participant]
+    agreed_by: Annotated[list[Participant], FROM_JSON]
     recorded_at: datetime
-
-    @field_validator("agreed_by", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return _json_list(v)
 
 
 _MEETING_COLUMNS = """meeting_id, pathway_id, kind, status, purpose, participants, called_on, hold_by,

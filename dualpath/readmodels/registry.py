@@ -3,11 +3,12 @@
 from dualpath.readmodels.campaigns import CampaignsProjection
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
+from dualpath.readmodels.projection import ReadModel
 from dualpath.readmodels.stays import StaysProjection
 from dualpath.readmodels.tasks import TasksProjection
 from dualpath.readmodels.transitions import TransitionsProjection
 
 
-def all_projections():
+def all_projections() -> list[ReadModel]:
     return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection(), TransitionsProjection(),
             CampaignsProjection()]

@@ -1,51 +1,52 @@
-"""The `stays` projection: inpatient stays (indlæggelser) per pathway."""
+"""The `stays` projection: inpatient stays (indlæggelser) per pathway, and how the API reads them."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated, TypeAlias
+
 import asyncpg
 from pydantic import BaseModel
-from datetime import date, datetime
-from typing import Annotated
 
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain import events as ev
 from dualpath.domain.disclosure import CLINICAL
+from dualpath.readmodels.projection import ReadModel, Table, on
 
-from dualpath.eventstore import RecordedEvent
+# -- the writer ---------------------------------------------------------------------
 
 
-class StaysProjection:
-    name = "stays"
-    tables = ("rm_stays",)
+_STAYS = Table("rm_stays", "stay_id")
+# What changes a stay's row once it is there.
+_StayChange: TypeAlias = ev.InpatientPhaseChanged | ev.DischargePlanned | ev.PatientDischarged | ev.StayEnded
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            await handler(conn, event.data, event)
 
-    async def _on_AdmissionStarted(self, conn, d, e) -> None:
+class StaysProjection(ReadModel, name="stays", tables=("rm_stays",)):
+    @on(ev.AdmissionStarted)
+    async def admitted(self, conn: asyncpg.Connection, e: ev.AdmissionStarted, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_stays (stay_id, pathway_id, number, via, ward, phase, status, admitted_on, updated_at)
-               VALUES ($1,$2,$3,$4,$5,1,'admitted',$6::text::date,$7) ON CONFLICT (stay_id) DO NOTHING""",
-            d["stay_id"], d["pathway_id"], d["number"], d["via"], d["ward"], d["admitted_on"], e.recorded_at,
+               VALUES ($1,$2,$3,$4,$5,1,'admitted',$6,$7) ON CONFLICT (stay_id) DO NOTHING""",
+            e.stay_id, e.pathway_id, e.number, e.via, e.ward, e.admitted_on, at.recorded_at,
         )
 
-    async def _set(self, conn, stay_id: str, e, **fields) -> None:
-        cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(fields, start=3))
-        await conn.execute(f"UPDATE rm_stays SET updated_at = $2, {cols} WHERE stay_id = $1",
-                           stay_id, e.recorded_at, *fields.values())
+    @on(_StayChange)
+    async def changed(self, conn: asyncpg.Connection, e: _StayChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.InpatientPhaseChanged():
+                changes = {"phase": e.to_phase}
+            case ev.DischargePlanned():
+                changes = {"planned_discharge": e.planned_date}
+            case ev.PatientDischarged():
+                changes = {"status": "discharged", "discharged_on": e.discharged_on,
+                           "before_non_working_days": e.before_non_working_days}
+            case ev.StayEnded():
+                changes = {"status": "ended"}
+        await _STAYS.update(conn, e.stay_id, at, **changes)
 
-    async def _on_InpatientPhaseChanged(self, conn, d, e) -> None:
-        await self._set(conn, d["stay_id"], e, phase=d["to_phase"])
 
-    async def _on_DischargePlanned(self, conn, d, e) -> None:
-        await self._set(conn, d["stay_id"], e, planned_discharge=date.fromisoformat(d["planned_date"]))
-
-    async def _on_PatientDischarged(self, conn, d, e) -> None:
-        await self._set(conn, d["stay_id"], e, status="discharged",
-                        discharged_on=date.fromisoformat(d["discharged_on"]),
-                        before_non_working_days=d["before_non_working_days"])
-
-    async def _on_StayEnded(self, conn, d, e) -> None:
-        await self._set(conn, d["stay_id"], e, status="ended")
+# -- the reader ---------------------------------------------------------------------
 
 
 class StayRow(BaseModel):

@@ -1,55 +1,56 @@
-"""The `tasks` projection: the worklist, and each pathway's consents."""
+"""The `tasks` projection: the worklist, and each pathway's consents.
+
+Their readers are in `queries.py` (tasks, consents), with the other reads the API shares.
+"""
 
 from __future__ import annotations
 
-import json
+from typing import TypeAlias
 
 import asyncpg
 
-from dualpath.eventstore import RecordedEvent
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain import events as ev
+from dualpath.readmodels.projection import ReadModel, Table, on, to_jsonb
+
+# A task's row keeps when it opened and closed, not when it last changed.
+_TASKS = Table("rm_tasks", "task_id", stamped=False)
+# What changes a task's row once it is there.
+_TaskChange: TypeAlias = ev.TaskCompleted | ev.TaskCancelled | ev.TaskOverdue
 
 
-class TasksProjection:
-    name = "tasks"
-    tables = ("rm_tasks", "rm_consents")
-
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            await handler(conn, event.data, event)
-
-    async def _on_TaskOpened(self, conn, d, e) -> None:
+class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents")):
+    @on(ev.TaskOpened)
+    async def opened(self, conn: asyncpg.Connection, e: ev.TaskOpened, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_tasks (task_id, pathway_id, referral_id, kind, title, phase, owner_role, owner_org,
                    due, mandatory, state, opened_at, stay_id)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::text::date,$10,'open',$11,$12)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'open',$11,$12)
                ON CONFLICT (task_id) DO NOTHING""",
-            d["task_id"], d.get("pathway_id"), d.get("referral_id"), d["kind"], d["title"], d["phase"],
-            d["owner_role"], d["owner_org"], d["due"], d["mandatory"], e.recorded_at, d.get("stay_id"),
+            e.task_id, e.pathway_id, e.referral_id, e.kind, e.title, e.phase,
+            e.owner_role, e.owner_org, e.due, e.mandatory, at.recorded_at, e.stay_id,
         )
 
-    async def _on_TaskCompleted(self, conn, d, e) -> None:
-        await conn.execute(
-            "UPDATE rm_tasks SET state = $2, note = $3, closed_at = $4 WHERE task_id = $1",
-            d["task_id"], d["outcome"], d["note"], e.recorded_at,
-        )
+    @on(_TaskChange)
+    async def changed(self, conn: asyncpg.Connection, e: _TaskChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.TaskCompleted():
+                changes = {"state": e.outcome, "note": e.note, "closed_at": at.recorded_at}
+            case ev.TaskCancelled():
+                changes = {"state": "cancelled", "note": e.reason, "closed_at": at.recorded_at}
+            case ev.TaskOverdue():
+                changes = {"overdue": True}
+        await _TASKS.update(conn, e.task_id, at, **changes)
 
-    async def _on_TaskCancelled(self, conn, d, e) -> None:
-        await conn.execute(
-            "UPDATE rm_tasks SET state = 'cancelled', note = $2, closed_at = $3 WHERE task_id = $1",
-            d["task_id"], d["reason"], e.recorded_at,
-        )
-
-    async def _on_TaskOverdue(self, conn, d, e) -> None:
-        await conn.execute("UPDATE rm_tasks SET overdue = true WHERE task_id = $1", d["task_id"])
-
-    async def _on_ConsentRecorded(self, conn, d, e) -> None:
+    @on(ev.ConsentRecorded)
+    async def consent(self, conn: asyncpg.Connection, e: ev.ConsentRecorded, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_consents (pathway_id, scope, counterpart, state, form, recorded_by, recorded_at)
                VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)
                ON CONFLICT (pathway_id, scope, counterpart) DO UPDATE
                SET state = EXCLUDED.state, form = EXCLUDED.form, recorded_by = EXCLUDED.recorded_by,
                    recorded_at = EXCLUDED.recorded_at""",
-            d["pathway_id"], d["scope"], d["counterpart"], d["state"], d["form"],
-            json.dumps(e.metadata.get("actor")), e.recorded_at,
+            e.pathway_id, e.scope, e.counterpart, e.state, e.form, to_jsonb(at.metadata.get("actor")),
+            at.recorded_at,
         )

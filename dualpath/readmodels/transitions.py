@@ -2,123 +2,128 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
+from dualpath import workflow_ids
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain import transition_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
-from dualpath.eventstore import RecordedEvent
+from dualpath.domain.events import DomainEvent
 from dualpath.readmodels import queries
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+
+# -- the writer ---------------------------------------------------------------------
 
 
-class TransitionsProjection:
-    name = "transitions"
-    tables = ("rm_transitions",)
+_TRANSITIONS = Table("rm_transitions", "transition_id")
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None and event.stream_id.startswith("transition-"):
-            await handler(conn, event.data, event)
 
-    async def _on_TransitionReported(self, conn, d, e) -> None:
+def _shown(e: DomainEvent, at: RecordedEvent, *keys: str) -> str:
+    """The event's fields worth showing, with who recorded them and when."""
+    return to_jsonb({**e.model_dump(mode="json", include=set(keys)), "recorded_by": at.metadata.get("actor"),
+                     "recorded_at": at.recorded_at.isoformat()})
+
+
+# Where a transition ends: no step waits any more.
+_NO_STEP: dict[str, object] = {"current_step": None, "step_due": None, "overdue": False}
+
+# What changes the transition's row by plain assignments.
+_PlainChange: TypeAlias = (ev.TransitionStepStarted | ev.TransitionStepOverdue | ev.TransitionAgreed
+                           | ev.TransitionDisagreed | ev.CollaborationMeetingHeld | ev.PsychiatryDecided
+                           | ev.WhoSaysWhatAgreed | ev.TransitionNetworkMeetingCalled | ev.TransitionPathwayClosed)
+
+
+def _plain_changes(e: _PlainChange, at: RecordedEvent) -> dict[str, object]:
+    match e:
+        case ev.TransitionStepStarted():
+            return {"current_step": e.step, "step_due": e.due, "overdue": False}
+        case ev.TransitionStepOverdue():
+            return {"overdue": True}
+        case ev.TransitionAgreed():
+            return {"state": "agreed", "settled": e.on, "agreement": _shown(e, at, "on", "via", "note")}
+        case ev.TransitionDisagreed():
+            return {"state": "disagreed", "disagreement": _shown(e, at, "region_view", "municipality_view")}
+        case ev.CollaborationMeetingHeld():
+            meeting = _shown(e, at, "held_on", "attendees", "region_view", "municipality_view", "outcome")
+            if e.outcome == "still_disagree":
+                return {"state": "collaboration_meeting_held", "collaboration_meeting": meeting}
+            return {"collaboration_meeting": meeting}  # TransitionAgreed follows in the same append
+        case ev.PsychiatryDecided():
+            return {"state": "psychiatry_decided", "settled": e.decision,
+                    "decision": _shown(e, at, "decision", "reason", "what_it_would_take")}
+        case ev.WhoSaysWhatAgreed():
+            return {"state": "who_says_what_agreed", "who_says_what": _shown(e, at, "statements")}
+        case ev.TransitionNetworkMeetingCalled():
+            return {"state": "network_meeting_called",
+                    "network_meeting": _shown(e, at, "called_on", "participants", "relatives_invited")}
+        case ev.TransitionPathwayClosed():
+            return {"state": "completed", "closure": "done", "completed_at": at.recorded_at, **_NO_STEP}
+
+
+class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitions",),
+                            stream_prefix=workflow_ids.transition_stream("")):
+    @on(ev.TransitionReported)
+    async def reported(self, conn: asyncpg.Connection, e: ev.TransitionReported, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_transitions (transition_id, patient_id, direction, branch, dialogue_consent, region,
                    municipality, reported_by, signs, description, target_group, reported_on, state, pathway_id,
                    reported_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11,$12::text::date,'reported',$13,$14,$14)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11,$12,'reported',$13,$14,$14)
                ON CONFLICT (transition_id) DO NOTHING""",
-            d["transition_id"], d["patient_id"], d["direction"], d["branch"], d["dialogue_consent"], d["region"],
-            d["municipality"], d["reported_by"], json.dumps(d["signs"]), d["description"], d["group"],
-            d["reported_on"], d["pathway_id"], e.recorded_at,
+            e.transition_id, e.patient_id, e.direction, e.branch, e.dialogue_consent, e.region,
+            e.municipality, e.reported_by, to_jsonb(e.signs), e.description, e.group,
+            e.reported_on, e.pathway_id, at.recorded_at,
         )
 
-    async def _set(self, conn, d, e, sql: str = "", *args: Any, **fields: Any) -> None:
-        """UPDATE the transition's row: `fields` as plain assignments, `sql` for expressions ($3… are `args`)."""
-        n = 3 + len(args)
-        cols = [f"{k} = ${i}" for i, k in enumerate(fields, start=n)]
-        sets = ", ".join(["updated_at = $2", *([sql] if sql else []), *cols])
-        await conn.execute(f"UPDATE rm_transitions SET {sets} WHERE transition_id = $1",
-                           d["transition_id"], e.recorded_at, *args, *fields.values())
+    @on(_PlainChange)
+    async def changed(self, conn: asyncpg.Connection, e: _PlainChange, at: RecordedEvent) -> None:
+        await _TRANSITIONS.update(conn, e.transition_id, at, **_plain_changes(e, at))
 
-    async def _on_TransitionStepStarted(self, conn, d, e) -> None:
-        await self._set(conn, d, e, current_step=d["step"], step_due=date.fromisoformat(d["due"]), overdue=False)
-
-    async def _on_TransitionStepOverdue(self, conn, d, e) -> None:
-        await self._set(conn, d, e, overdue=True)
-
-    async def _on_TransitionAssessed(self, conn, d, e) -> None:
-        await self._set(
-            conn, d, e, "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END",
-            assessment=_json(d, "assessment", "recommends_transition", "answer_to_municipality", by=e),
+    @on(ev.TransitionAssessed)
+    async def assessed(self, conn: asyncpg.Connection, e: ev.TransitionAssessed, at: RecordedEvent) -> None:
+        await _TRANSITIONS.update(
+            conn, e.transition_id, at,
+            "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END", (),
+            assessment=_shown(e, at, "assessment", "recommends_transition", "answer_to_municipality"),
         )
 
-    async def _on_TransitionAgreed(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="agreed", settled=d["on"],
-                        agreement=_json(d, "on", "via", "note", by=e))
+    @on(ev.TransitionNetworkMeetingHeld)
+    async def network_meeting_held(
+        self, conn: asyncpg.Connection, e: ev.TransitionNetworkMeetingHeld, at: RecordedEvent
+    ) -> None:
+        held = e.model_dump(mode="json", include={"held_on", "attendees", "relatives_present",
+                                                   "concrete_transition", "patient_agrees", "joint_plan"})
+        await _TRANSITIONS.update(
+            conn, e.transition_id, at, "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb",
+            [to_jsonb({**held, "held_recorded_by": at.metadata.get("actor")})], state="network_meeting_held",
+        )
 
-    async def _on_TransitionDisagreed(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="disagreed",
-                        disagreement=_json(d, "region_view", "municipality_view", by=e))
-
-    async def _on_CollaborationMeetingHeld(self, conn, d, e) -> None:
-        meeting = _json(d, "held_on", "attendees", "region_view", "municipality_view", "outcome", by=e)
-        if d["outcome"] == "still_disagree":
-            await self._set(conn, d, e, state="collaboration_meeting_held", collaboration_meeting=meeting)
-        else:  # TransitionAgreed follows in the same append
-            await self._set(conn, d, e, collaboration_meeting=meeting)
-
-    async def _on_PsychiatryDecided(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="psychiatry_decided", settled=d["decision"],
-                        decision=_json(d, "decision", "reason", "what_it_would_take", by=e))
-
-    async def _on_WhoSaysWhatAgreed(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="who_says_what_agreed", who_says_what=_json(d, "statements", by=e))
-
-    async def _on_TransitionNetworkMeetingCalled(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="network_meeting_called",
-                        network_meeting=_json(d, "called_on", "participants", "relatives_invited", by=e))
-
-    async def _on_TransitionNetworkMeetingHeld(self, conn, d, e) -> None:
-        held = {k: d[k] for k in ("held_on", "attendees", "relatives_present", "concrete_transition",
-                                  "patient_agrees", "joint_plan")}
-        await self._set(conn, d, e, "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb",
-                        json.dumps({**held, "held_recorded_by": e.metadata.get("actor")}),
-                        state="network_meeting_held")
-
-    async def _on_PatientTalkRecorded(self, conn, d, e) -> None:
-        talk = _json(d, "held_on", "summary", "motivational_work", "patient_agrees", by=e)
-        await self._set(
-            conn, d, e,
+    @on(ev.PatientTalkRecorded)
+    async def patient_talk(self, conn: asyncpg.Connection, e: ev.PatientTalkRecorded, at: RecordedEvent) -> None:
+        await _TRANSITIONS.update(
+            conn, e.transition_id, at,
             "patient_talks = patient_talks || jsonb_build_array($3::jsonb), "
             "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
-            talk,
+            [_shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")],
         )
 
-    async def _on_TransitionCompleted(self, conn, d, e) -> None:
-        if d["closure"] == "awaited":
+    @on(ev.TransitionCompleted)
+    async def completed(self, conn: asyncpg.Connection, e: ev.TransitionCompleted, at: RecordedEvent) -> None:
+        if e.closure == "awaited":
             # The closure step (TransitionStepStarted) follows in the same append.
-            await self._set(conn, d, e, state="closure_awaited", outcome=d["outcome"], closure="awaited")
+            await _TRANSITIONS.update(conn, e.transition_id, at, state="closure_awaited", outcome=e.outcome,
+                                      closure="awaited")
             return
-        await self._set(conn, d, e, "pathway_id = coalesce($3, pathway_id)", d["pathway_id"],
-                        state="completed", outcome=d["outcome"], closure=d["closure"], completed_at=e.recorded_at,
-                        current_step=None, step_due=None, overdue=False)
-
-    async def _on_TransitionPathwayClosed(self, conn, d, e) -> None:
-        await self._set(conn, d, e, state="completed", closure="done", completed_at=e.recorded_at,
-                        current_step=None, step_due=None, overdue=False)
+        await _TRANSITIONS.update(conn, e.transition_id, at, "pathway_id = coalesce($3, pathway_id)", [e.pathway_id],
+                                  state="completed", outcome=e.outcome, closure=e.closure,
+                                  completed_at=at.recorded_at, **_NO_STEP)
 
 
-def _json(d: dict, *keys: str, by: RecordedEvent) -> str:
-    """The event's fields worth showing, with who recorded them and when."""
-    return json.dumps({**{k: d[k] for k in keys}, "recorded_by": by.metadata.get("actor"),
-                       "recorded_at": by.recorded_at.isoformat()})
-
-
-def _decode(v):
-    return json.loads(v) if isinstance(v, str) else v
+# -- the reader ---------------------------------------------------------------------
 
 
 class TransitionRow(BaseModel):
@@ -129,7 +134,7 @@ class TransitionRow(BaseModel):
     region: str
     municipality: str
     reported_by: str
-    signs: Annotated[list[str], SHARED]
+    signs: Annotated[list[str], SHARED, FROM_JSON]
     description: Annotated[str | None, SHARED]
     group: int | None
     reported_on: date
@@ -143,23 +148,17 @@ class TransitionRow(BaseModel):
     closure: str | None
     # The parties' shared record; psychiatry's own assessment text and its talks with the
     # patient are not shared (seed 002).
-    assessment: Annotated[dict | None, shared_except("assessment")]
-    agreement: Annotated[dict | None, SHARED]
-    disagreement: Annotated[dict | None, SHARED]
-    collaboration_meeting: Annotated[dict | None, SHARED]
-    decision: Annotated[dict | None, SHARED]
-    who_says_what: Annotated[dict | None, SHARED]
-    network_meeting: Annotated[dict | None, SHARED]
-    patient_talks: Annotated[list[dict], CLINICAL]
+    assessment: Annotated[dict[str, Any] | None, shared_except("assessment"), FROM_JSON]
+    agreement: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    disagreement: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    collaboration_meeting: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    decision: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    who_says_what: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    network_meeting: Annotated[dict[str, Any] | None, SHARED, FROM_JSON]
+    patient_talks: Annotated[list[dict[str, Any]], CLINICAL, FROM_JSON]
     reported_at: datetime
     completed_at: datetime | None
     updated_at: datetime
-
-    @field_validator("signs", "assessment", "agreement", "disagreement", "collaboration_meeting", "decision",
-                     "who_says_what", "network_meeting", "patient_talks", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return _decode(v)
 
 
 _COLUMNS = """transition_id, direction, branch, dialogue_consent, region, municipality, reported_by, signs,

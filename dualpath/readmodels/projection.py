@@ -1,0 +1,126 @@
+"""What every read model's writer shares: events read as their domain type, one handler per type.
+
+A read model declares its handlers with `@on(EventType)`; `apply` parses the stored event
+into that domain class (so a handler reads `event.pathway_id`, typed, not `data["pathway_id"]`)
+and skips every event type it has no handler for, without parsing it. The event store's
+`ProjectionRunner` and `rebuild` call `apply` once per event, inside the batch's transaction.
+
+Parsing validates: a stored event must stay readable by its domain class, the same promise
+the recorded workflow histories ask of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from types import UnionType
+from typing import Any, TypeAlias, TypeVar, get_args
+
+import asyncpg
+import pydantic_core
+from pydantic import BeforeValidator
+
+from dualpath.contracts.events import RecordedEvent
+from dualpath.domain.events import DomainEvent
+
+Handler: TypeAlias = Callable[[Any, asyncpg.Connection, Any, RecordedEvent], Awaitable[None]]
+H = TypeVar("H", bound=Handler)
+
+_HANDLES = "__read_model_handles__"
+
+
+def on(*event_types: type[DomainEvent] | UnionType) -> Callable[[H], H]:
+    """Mark a read model's method as the handler of `event_types`; a union stands for each of its
+    types (the handler then `match`es on the event for what each one changes)."""
+    handled = [t for u in event_types for t in (get_args(u) if isinstance(u, UnionType) else (u,))]
+
+    def mark(handler: H) -> H:
+        setattr(handler, _HANDLES, tuple(handled))
+        return handler
+
+    return mark
+
+
+class ReadModel:
+    """A projection, declared `class X(ReadModel, name=…, tables=…)`: its `name` (its checkpoint), the
+    `tables` it owns (emptied by a rebuild), and `stream_prefix`, when it reads only the streams of
+    one kind of process."""
+
+    name: str
+    tables: tuple[str, ...]
+    stream_prefix: str | None = None
+    _handlers: dict[str, tuple[type[DomainEvent], Handler]] = {}
+
+    def __init_subclass__(
+        cls, *, name: str, tables: tuple[str, ...], stream_prefix: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name, cls.tables, cls.stream_prefix = name, tables, stream_prefix
+        handlers: dict[str, tuple[type[DomainEvent], Handler]] = {}
+        for klass in reversed(cls.__mro__):  # a subclass's handler replaces its base's
+            own: set[str] = set()
+            for attribute in vars(klass).values():
+                for event_type in getattr(attribute, _HANDLES, ()):
+                    if event_type.type_name() in own:
+                        raise TypeError(f"{klass.__name__} handles {event_type.type_name()} twice")
+                    own.add(event_type.type_name())
+                    handlers[event_type.type_name()] = (event_type, attribute)
+        cls._handlers = handlers
+
+    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        found = self._handlers.get(event.type)
+        if found is None:
+            return
+        if self.stream_prefix is not None and not event.stream_id.startswith(self.stream_prefix):
+            return
+        event_type, handler = found
+        await handler(self, conn, event_type.model_validate(event.data), event)
+
+
+class Table:
+    """A read model's table whose rows change by their key, stamped with the event's time where the
+    table keeps `updated_at`."""
+
+    def __init__(self, name: str, *key: str, stamped: bool = True) -> None:
+        self.name, self.key, self.stamped = name, key, stamped
+
+    async def update(
+        self,
+        conn: asyncpg.Connection,
+        key: object,
+        at: RecordedEvent,
+        sql: str = "",
+        args: Sequence[object] = (),
+        /,
+        **fields: object,
+    ) -> None:
+        """UPDATE the row whose key is `key` (a tuple for a key of several columns): `fields` as plain
+        assignments, `sql` for expressions. Parameters are numbered: the key first ($1…), then the
+        time when stamped, then `args` (the ones `sql` names), then `fields`."""
+        params: list[object] = list(key) if isinstance(key, tuple) else [key]
+        sets: list[str] = []
+        if self.stamped:
+            params.append(at.recorded_at)
+            sets.append(f"updated_at = ${len(params)}")
+        params.extend(args)
+        if sql:
+            sets.append(sql)
+        for column, value in fields.items():
+            params.append(value)
+            sets.append(f"{column} = ${len(params)}")
+        where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(self.key, start=1))
+        await conn.execute(f"UPDATE {self.name} SET {', '.join(sets)} WHERE {where}", *params)
+
+
+def to_jsonb(value: Any) -> str:
+    """A value (domain models, dates and all) as the JSON text a jsonb parameter takes, written
+    as the event store writes an event's data."""
+    return pydantic_core.to_json(value).decode()
+
+
+def _from_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# A jsonb column as the readers' models take it: asyncpg hands jsonb over as text.
+FROM_JSON = BeforeValidator(_from_json)
