@@ -1,0 +1,94 @@
+"""The monitoring report's reads: a handful of set-based queries over the read models, in one
+consistent snapshot, handed to the (pure) assembly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+
+from dualpath import workflow_ids
+from dualpath.domain import copenhagen
+from dualpath.domain.events import ReferralAccepted
+from dualpath.domain.municipalities import REGIONS
+from dualpath.readmodels.report.assembly import assemble
+from dualpath.readmodels.report.model import MonitoringReport
+
+# Every referral's stream id starts so (the referral's own id follows).
+REFERRAL_STREAM_PREFIX = workflow_ids.referral_stream("")
+
+# $1 is the region (NULL for all), $2 the report's day where a query needs it.
+# Each is one aggregate or one narrow scan; joins go through primary keys and
+# the pathway_id indexes, and the region filter through the (region, status…) ones.
+
+Q_REFERRALS = """
+SELECT region, target_group AS grp, status, count(*)::int AS n,
+       count(*) FILTER (WHERE status = 'awaiting_visitation' AND start_deadline < $2)::int AS past_deadline
+FROM rm_referrals
+WHERE region IS NOT NULL AND ($1::text IS NULL OR region = $1)
+GROUP BY region, target_group, status"""
+
+Q_PATHWAYS = """
+SELECT region, target_group AS grp, status, phase, level_of_care, end_reason, count(*)::int AS n
+FROM rm_pathways
+WHERE ($1::text IS NULL OR region = $1)
+GROUP BY region, target_group, status, phase, level_of_care, end_reason"""
+
+# The acceptance instant is the ReferralAccepted event's. LATERAL … LIMIT 1
+# looks it up per accepted referral through the (stream_id, version) index of
+# the referral's own short stream, so the cost follows the referrals, never the
+# size of the whole event store.
+Q_ACCEPTED = f"""
+SELECT r.region, r.target_group AS grp, r.start_deadline, e.recorded_at AS accepted_at
+FROM rm_referrals r
+CROSS JOIN LATERAL (
+    SELECT recorded_at FROM events
+    WHERE stream_id = '{REFERRAL_STREAM_PREFIX}' || r.referral_id AND type = '{ReferralAccepted.type_name()}'
+    ORDER BY version LIMIT 1
+) e
+WHERE r.status = 'accepted' AND ($1::text IS NULL OR r.region = $1)"""
+
+Q_DISCHARGES = """
+SELECT p.region, count(*)::int AS discharged,
+       count(*) FILTER (WHERE s.before_non_working_days)::int AS before_non_working_days
+FROM rm_stays s JOIN rm_pathways p ON p.pathway_id = s.pathway_id
+WHERE s.discharged_on IS NOT NULL AND ($1::text IS NULL OR p.region = $1)
+GROUP BY p.region"""
+
+Q_HOME_VISITS = """
+SELECT p.region, t.due, t.state, t.closed_at
+FROM rm_tasks t JOIN rm_pathways p ON p.pathway_id = t.pathway_id
+WHERE t.kind = 'home_visit' AND t.state <> 'cancelled' AND ($1::text IS NULL OR p.region = $1)"""
+
+Q_MEETINGS = """
+SELECT p.region, m.kind, count(*)::int AS called,
+       count(*) FILTER (WHERE m.status = 'cancelled')::int AS cancelled,
+       count(*) FILTER (WHERE m.status IN ('called', 'scheduled'))::int AS open,
+       count(*) FILTER (WHERE m.status IN ('called', 'scheduled') AND m.hold_by < $2)::int AS open_past_hold_by,
+       count(*) FILTER (WHERE m.status = 'held')::int AS held,
+       count(*) FILTER (WHERE m.status = 'held' AND m.held_on <= m.hold_by)::int AS held_on_time
+FROM rm_meetings m JOIN rm_pathways p ON p.pathway_id = m.pathway_id
+WHERE ($1::text IS NULL OR p.region = $1)
+GROUP BY p.region, m.kind"""
+
+
+async def monitoring_report(pool: asyncpg.Pool, region: str | None = None, *,
+                            now: datetime | None = None) -> MonitoringReport:
+    """The report for one region, or for all (region None)."""
+    if region is not None and region not in REGIONS:
+        raise ValueError(f"unknown region code {region!r}; known: {', '.join(sorted(REGIONS))}")
+    now = now or datetime.now(UTC)
+    as_of = copenhagen.local_date(now)
+    async with pool.acquire() as conn:
+        # One snapshot: the figures agree with each other.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            referrals = await conn.fetch(Q_REFERRALS, region, as_of)
+            pathways = await conn.fetch(Q_PATHWAYS, region)
+            accepted = await conn.fetch(Q_ACCEPTED, region)
+            discharges = await conn.fetch(Q_DISCHARGES, region)
+            home_visits = await conn.fetch(Q_HOME_VISITS, region)
+            meetings = await conn.fetch(Q_MEETINGS, region, as_of)
+    return assemble(
+        generated_at=now, as_of=as_of, region=region, referrals=referrals, pathways=pathways, accepted=accepted,
+        discharges=discharges, home_visits=home_visits, meetings=meetings,
+    )
