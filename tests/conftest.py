@@ -27,6 +27,7 @@ from dualpath.infra.ports import free_port
 from dualpath.infra.postgres import ensure_database, start_embedded
 from dualpath.settings import Settings
 from dualpath.worker import build_worker
+from tests.poll import until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / ".data" / "test"
@@ -139,10 +140,7 @@ async def api(settings, worker):
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
+    await until_serving(server, task, "the staff API")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 from dualpath.workflows import pathway as pathway_wf
+from tests.poll import eventually
 
 from ..conftest import LATE_OPENING
 from .helpers import accepted_pathway, close_open_tasks, cpr, referral
@@ -83,13 +84,13 @@ async def _hold_meeting(c, pathway_id, kind, plan=None):
 
 async def _until_closed(c, pathway_id, kind):
     """A held meeting tells the pathway by signal: the task closes a moment later."""
-    for _ in range(100):
+
+    async def closed():
         tasks = [t for t in (await _pathway(c, pathway_id))["tasks"] if t["kind"] == kind]
-        if tasks and all(t["state"] == "done" for t in tasks):
-            assert "held on" in tasks[-1]["note"]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{kind} task was not closed by the held meeting")
+        return tasks if tasks and all(t["state"] == "done" for t in tasks) else None
+
+    tasks = await eventually(closed, what=f"the {kind} task closed by the held meeting")
+    assert "held on" in tasks[-1]["note"]
 
 
 async def test_a_phase_is_left_only_with_its_mandatory_tasks_closed(http):
@@ -146,7 +147,7 @@ async def test_worklist_shows_the_organisations_open_tasks_soonest_first(http):
     pathway_id = await accepted_pathway(http, "region:1084", municipality="101")  # København
     async with http.as_("clinician", "region:1084") as c, http.as_("clinician", "region:1082") as other:
         tasks = [t for t in (await c.get("/worklist", params={"limit": 500})).json() if t["pathway_id"] == pathway_id]
-        assert [t["kind"] for t in tasks][0] == "contact_person"  # due in 3 days: first
+        assert tasks[0]["kind"] == "contact_person"  # due in 3 days: first
         assert [t["due"] for t in tasks] == sorted(t["due"] for t in tasks)
         assert all(t["owner_org"] == "region:1084" and t["state"] == "open" for t in tasks)
         assert not [t for t in (await other.get("/worklist", params={"limit": 500})).json()

@@ -29,6 +29,7 @@ from dualpath.domain import copenhagen
 from dualpath.domain.ambulatory import EndReason
 from tests.api import liveness
 from tests.api.helpers import accepted_pathway, cpr
+from tests.poll import eventually
 from tests.web.helpers import CSRF
 
 ST = Path(sys.executable).parent / "st"
@@ -133,24 +134,27 @@ async def _seed(http) -> dict:
 async def _answers_afterwards(http, seeds: dict) -> None:
     async with http.as_("clinician", REGION) as c:
         for g in seeds["groups"]:
-            if "pathway_id" in g:
-                await liveness.pathway_answers(c, g["pathway_id"])
-            if "stay_id" in g:
-                await liveness.eventually(lambda: c.post(
-                    f"/pathways/{g['pathway_id']}/admissions/{g['stay_id']}/discharge-plan",
-                    json={"planned_date": str(copenhagen.today() + timedelta(days=10))}),
-                    lambda r: r.status_code in (200, 409), f"stay {g['stay_id']}")
-            if "meeting_id" in g:
-                await liveness.eventually(lambda: c.post(
-                    f"/pathways/{g['pathway_id']}/meetings/{g['meeting_id']}/schedule",
-                    json={"at": f"{copenhagen.today() + timedelta(days=2)}T10:00:00+01:00", "place": "Klinik"}),
-                    lambda r: r.status_code in (200, 409), f"meeting {g['meeting_id']}")
-            if "transition_id" in g:
-                await liveness.eventually(lambda: c.post(f"/transitions/{g['transition_id']}/tasks", json={
-                    "title": "Ring tilbage", "owner": "region", "involves_patient": False}),
-                    lambda r: r.status_code in (201, 409), f"transition {g['transition_id']}")
-            if "campaign_id" in g:
-                await liveness.campaign_takes_a_command(c, g["campaign_id"])
+            await _group_answers(c, g)
+
+
+async def _group_answers(c, g: dict) -> None:
+    """Each seeded process answers a command, or refuses it with the engine's reason (the fuzzer may have ended it)."""
+    if "pathway_id" in g:
+        await liveness.pathway_answers(c, g["pathway_id"])
+    if "stay_id" in g:
+        await liveness.answers(lambda: c.post(
+            f"/pathways/{g['pathway_id']}/admissions/{g['stay_id']}/discharge-plan",
+            json={"planned_date": str(copenhagen.today() + timedelta(days=10))}), f"stay {g['stay_id']}")
+    if "meeting_id" in g:
+        await liveness.answers(lambda: c.post(
+            f"/pathways/{g['pathway_id']}/meetings/{g['meeting_id']}/schedule",
+            json={"at": f"{copenhagen.today() + timedelta(days=2)}T10:00:00+01:00", "place": "Klinik"}),
+            f"meeting {g['meeting_id']}")
+    if "transition_id" in g:
+        await liveness.answers(lambda: c.post(f"/transitions/{g['transition_id']}/tasks", json={
+            "title": "Ring tilbage", "owner": "region", "involves_patient": False}), f"transition {g['transition_id']}")
+    if "campaign_id" in g:
+        await liveness.campaign_takes_a_command(c, g["campaign_id"])
 
 
 async def _stuck(client, task_queue: str) -> list[str]:
@@ -207,5 +211,5 @@ async def test_no_generated_request_gets_a_server_error_or_freezes_a_process(api
     # Nothing froze: every seeded process answers a normal command (or refuses it with the engine's
     # reason, if the fuzzer ended it), and no workflow of the session keeps retrying on its data.
     await _answers_afterwards(http, seeds)
-    await liveness.eventually(
-        lambda: _stuck(client, settings.task_queue), lambda stuck: not stuck, "workflows retrying on their data")
+    await eventually(lambda: _stuck(client, settings.task_queue), lambda stuck: not stuck,
+                     what="no workflow retrying on its data", timeout=liveness.CEILING, every=1.0)

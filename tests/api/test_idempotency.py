@@ -10,6 +10,7 @@ import uvicorn
 from dualpath.api.main import create_app
 from dualpath.infra.ports import free_port
 from dualpath.workflows import pathway as pathway_wf
+from tests.poll import until_serving
 
 from .helpers import accepted_pathway, referral
 
@@ -96,11 +97,7 @@ async def test_the_binding_outlives_the_api_process(http, settings):
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
-        for _ in range(600):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started
+        await until_serving(server, task, "a second API process")
         import httpx
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": token},

@@ -9,6 +9,7 @@ import sys
 
 from dualpath.workflows import pathway as pathway_wf
 from dualpath.workflows import referral as referral_wf
+from tests.poll import eventually
 
 from .helpers import close_open_tasks, cpr, referral
 
@@ -41,12 +42,12 @@ async def test_pathways_are_found_by_their_search_attributes(http, client):
         await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2})
     query = (f'WorkflowId = "{pathway_wf.workflow_id(pathway_id, "1082")}" AND PathwayKind = "ambulatory" '
              'AND Region = "1082" AND Phase = "2" AND LevelOfCare = "integrated_unstable" AND TargetGroup = 2')
-    for _ in range(100):  # visibility is eventually consistent
-        found = [w.id async for w in client.list_workflows(query)]
-        if found:
-            break
-        await asyncio.sleep(0.1)
-    assert found == [pathway_wf.workflow_id(pathway_id, "1082")]
+
+    async def found():  # visibility is eventually consistent
+        return [w.id async for w in client.list_workflows(query)]
+
+    listed = await eventually(found, what=f"the pathway listed by {query}")
+    assert listed == [pathway_wf.workflow_id(pathway_id, "1082")]
 
 
 async def test_projections_rebuild_gives_the_same_read_models(http, pool, pg_url):

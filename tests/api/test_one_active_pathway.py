@@ -4,18 +4,11 @@ it, and can be accepted once that pathway has ended."""
 
 import asyncio
 
+from tests.poll import eventually
+
 from .helpers import cpr, referral
 
 REGION = "region:1082"
-
-
-async def _until(condition, what: str, ceiling: float = 60.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ceiling
-    while not (value := await condition()):
-        assert loop.time() < deadline, f"still waiting after {ceiling} s: {what}"
-        await asyncio.sleep(0.1)
-    return value
 
 
 async def test_two_referrals_of_one_patient_accepted_at_once_start_one_pathway(http, pool):
@@ -43,8 +36,8 @@ async def test_two_referrals_of_one_patient_accepted_at_once_start_one_pathway(h
         # Once the pathway has ended, the patient may start a pathway again.
         r = await c.post(f"/pathways/{pathway_id}/end", json={"reason_kind": "other", "reason": "moved abroad"})
         assert r.status_code == 200, r.text
-        await _until(lambda: pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM pathway_claims WHERE patient_id = $1)",
-                                           patient), "the ended pathway gives back its claim")
+        await eventually(lambda: pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM pathway_claims WHERE patient_id = $1)",
+                                               patient), what="the ended pathway gives back its claim")
         again = await v.post(f"/referrals/{waiting}/decision", json={"accept": True})
         assert again.status_code == 200, again.text
         assert again.json()["pathway_id"] not in (None, pathway_id)

@@ -7,17 +7,16 @@ import sys
 
 from dualpath import status
 from dualpath.workflows import pathway as pathway_wf
+from tests.poll import eventually
 
 from .helpers import accepted_pathway, close_open_tasks
 
 
-async def _visible(client, query, expected, tries=100):
-    for _ in range(tries):  # visibility is eventually consistent
-        found = {w.id async for w in client.list_workflows(query)}
-        if found >= expected:
-            return found
-        await asyncio.sleep(0.1)
-    return found
+async def _visible(client, query, expected):
+    async def found():  # visibility is eventually consistent
+        return {w.id async for w in client.list_workflows(query)}
+
+    return await eventually(found, lambda ids: ids >= expected, what=f"{sorted(expected)} listed by {query}")
 
 
 async def test_list_filters_find_exactly_the_expected_pathways(http, client, settings):

@@ -10,6 +10,7 @@ import uvicorn
 
 from dualpath.api.main import create_app
 from dualpath.infra.ports import free_port
+from tests.poll import until_serving
 
 from .helpers import accepted_pathway
 
@@ -20,11 +21,7 @@ async def _serve(settings):
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    for _ in range(600):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
+    await until_serving(server, task, "the API")
     return server, task, f"http://127.0.0.1:{port}"
 
 

@@ -1,7 +1,6 @@
 """The campaign's timers on the time-skipping server: decided starts happen on their dates (not before),
 and both sides are reminded when the lists are not shared in time."""
 
-import asyncio
 import contextlib
 import uuid
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from dualpath.workflows import campaign as wf
 from dualpath.workflows import pathway
 from dualpath.workflows.pathway import PathwayWorkflow
 from tests.api.helpers import cpr
+from tests.poll import eventually
 
 CLINIC = Actor(subject="c", role="clinician", organisation="region:1084")
 KOMMUNE = Actor(subject="m", role="municipality", organisation="municipality:101")
@@ -53,8 +53,8 @@ async def _campaign(env, queue, started, today: date, meeting_in_days: int = 30)
     inp = wf.CampaignInput(campaign_id=str(uuid.uuid4()), centre="Psykiatrisk Center København", region="1084",
                            municipality="101", collaboration_meeting_on=today + timedelta(days=meeting_in_days),
                            share_days=14, group2_opens_on=date(2025, 7, 1), catalogue_version="v1", actor=CLINIC)
-    handle = await env.client.start_workflow(wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id, inp.region),
-                                             task_queue=queue)
+    handle = await env.client.start_workflow(
+        wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id, inp.region), task_queue=queue)
     started.append(handle)
     return inp, handle
 
@@ -76,17 +76,6 @@ async def _consent(handle, pid: str, *sides: str) -> None:
 
 async def _sleep_until(env, at) -> None:
     await env.sleep(at - await env.get_current_time())
-
-
-async def _eventually(probe, timeout: float = 20.0):
-    # Activities and child starts run in real time: poll without skipping time.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if result or loop.time() > deadline:
-            return result
-        await asyncio.sleep(0.05)
 
 
 def _person(view, pid):
@@ -138,7 +127,7 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
         async def _started(pid):
             p = _person(await handle.query(wf.CampaignWorkflow.view), pid)
             return p if p.status == "started" else None
-        first = await _eventually(lambda: _started(p1))
+        first = await eventually(lambda: _started(p1), what="the first patient's pathway started")
         assert first and first.pathway_id and first.started_on == integrated_from
         child = env.client.get_workflow_handle(pathway.workflow_id(first.pathway_id, "1084"))
         started.append(child)
@@ -151,7 +140,7 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
         assert attrs.get(sa.NEXT_DUE) == copenhagen.midnight(coordinated_from)
 
         await _sleep_until(env, copenhagen.midnight(coordinated_from) + timedelta(hours=1))
-        second = await _eventually(lambda: _started(p2))
+        second = await eventually(lambda: _started(p2), what="the second patient's coordination started")
         assert second and second.pathway_id is None and second.started_on == coordinated_from
 
     events = await store.read_stream(wf.stream_id(inp.campaign_id))
@@ -171,7 +160,7 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
             r = await c.get(f"/campaigns/{inp.campaign_id}")
             body = r.json() if r.status_code == 200 else {}
             return body if [t["status"] for t in body.get("timetable", [])] == ["started", "started"] else None
-        shown = await _eventually(_shown)
+        shown = await eventually(_shown, what="both starts shown by GET /campaigns/{id}")
     assert shown and shown["phase"] == "starting" and shown["meeting_held_on"] == str(meeting)
     assert [t["patient_id"] for t in shown["timetable"]] == [p1, p2]
     people = {p["patient_id"]: p for p in shown["people"]}
@@ -195,7 +184,7 @@ async def test_both_sides_are_reminded_when_the_lists_are_not_shared_in_time(tim
 
         async def _reminded():
             return (await late_handle.query(wf.CampaignWorkflow.view)).reminder_sent
-        assert await _eventually(_reminded)
+        await eventually(_reminded, what="the late campaign reminded")
         # Shared late, the reminders close.
         await late_handle.execute_update(wf.CampaignWorkflow.share_lists, wf.ShareCommand(actor=KOMMUNE))
         assert not (await prompt_handle.query(wf.CampaignWorkflow.view)).reminder_sent

@@ -1,10 +1,10 @@
 """A group-2 phase-in campaign through the staff API on the dev server, and the CVD referral."""
 
-import asyncio
 from datetime import timedelta
 
 from dualpath.domain import copenhagen
 from tests.api.helpers import cpr
+from tests.poll import eventually
 
 REGION, MUNICIPALITY = "region:1084", "municipality:101"  # Hovedstaden, København
 OTHER_MUNICIPALITY = "municipality:751"
@@ -146,11 +146,7 @@ async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting
         return [w.id async for w in client.list_workflows(
             f'PathwayKind = "campaign" AND Region = "1084" AND Municipality = "101" AND Phase = "lists_shared" '
             f'AND WorkflowId = "campaign-1084-{cid}" AND ExecutionStatus = "Running"')]
-    for _ in range(100):
-        if await _found():
-            break
-        await asyncio.sleep(0.1)
-    assert await _found() == [f"campaign-1084-{cid}"]
+    assert await eventually(_found, what="the campaign listed by its search attributes") == [f"campaign-1084-{cid}"]
 
 
 def cpr_free(answer: dict, *numbers: str) -> bool:

@@ -4,17 +4,15 @@ through the API."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import subprocess
-import time
 import uuid
 
 import httpx
 import pytest
 import structlog
 from google.protobuf import json_format
-from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -23,6 +21,7 @@ from dualpath.codec import KEY_ID, WORKFLOW_ID, EncryptionCodec
 from dualpath.infra import temporal_server
 from dualpath.infra.ports import free_port
 from dualpath.workflows import pathway as pathway_wf
+from tests.poll import eventually
 
 from ..api.helpers import accepted_pathway
 
@@ -194,7 +193,8 @@ async def test_each_decode_is_in_the_access_log_without_the_content(http, made, 
     async with http.as_("clinician", REGION, subject=subject) as c, \
             http.as_("clinician", "region:1084", subject=subject) as elsewhere:
         with structlog.testing.capture_logs() as logs:
-            assert (await c.post("/codec/decode", json=made.body, headers={"X-Namespace": "default"})).status_code == 200
+            here = await c.post("/codec/decode", json=made.body, headers={"X-Namespace": "default"})
+            assert here.status_code == 200
             assert (await elsewhere.post("/codec/decode", json=made.body)).status_code == 200
     rows = await pool.fetch("SELECT * FROM access_log WHERE subject = $1 ORDER BY id", subject)
     assert [(r["organisation"], r["action"], r["object_id"], r["pathway_id"], r["outcome"]) for r in rows] == [
@@ -319,17 +319,13 @@ async def test_the_dev_server_ui_is_pointed_at_the_codec_endpoint():
                                             codec_endpoint=endpoint)
     try:
         async with httpx.AsyncClient(timeout=2) as ui:
-            deadline = time.monotonic() + 60
-            while True:
+
+            async def settings() -> httpx.Response:
                 assert proc.poll() is None, "the dev server exited at start"
-                try:
-                    r = await ui.get(f"http://127.0.0.1:{ui_port}/api/v1/settings")
-                    if r.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "the Web UI did not answer within 60 s"
-                await asyncio.sleep(0.3)
+                return await ui.get(f"http://127.0.0.1:{ui_port}/api/v1/settings")
+
+            r = await eventually(settings, lambda r: r.status_code == 200, what="the Web UI's settings",
+                                 every=0.3, ignoring=(httpx.HTTPError,))
         assert r.json()["Codec"]["Endpoint"] == endpoint
     finally:
         proc.terminate()

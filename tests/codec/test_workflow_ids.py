@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from temporalio.api.enums.v1 import EventType
@@ -13,6 +12,7 @@ from dualpath.codec import KEY_ID, WORKFLOW_ID
 from dualpath.domain.events import Actor
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
+from tests.poll import eventually
 
 from ..api.helpers import accepted_pathway
 
@@ -53,13 +53,16 @@ async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_g
 
     stay = client.get_workflow_handle(workflow_ids.stay(pathway_id, 1, "1082"))
     assert (await stay.describe()).status == WorkflowExecutionStatus.RUNNING
-    for _ in range(200):
-        events = (await stay.fetch_history()).events
-        told = [e.workflow_execution_signaled_event_attributes for e in events
+
+    async def history():
+        return (await stay.fetch_history()).events
+
+    def signals(events) -> list:
+        return [e.workflow_execution_signaled_event_attributes for e in events
                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
-        if told:
-            break
-        await asyncio.sleep(0.05)
+
+    events = await eventually(history, signals, what="the stay signalled")
+    told = signals(events)
     assert [s.signal_name for s in told] == ["consents_changed"]
     assert told[0].input.payloads[0].metadata[KEY_ID] == b"1082.development"
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in {e.event_type for e in events}

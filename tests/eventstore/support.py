@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -28,16 +27,6 @@ async def held_open(pool, stream, events, expected_version=None):
     """An append exactly as the store does it, whose transaction ends only when the block does."""
     async with pool.acquire() as conn, conn.transaction():
         yield await _append_in_transaction(conn, stream, events, expected_version)
-
-
-async def eventually(check, timeout: float = 3.0, every: float = 0.01) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(every)
-    return True
 
 
 class LogProjection:

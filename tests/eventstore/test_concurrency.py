@@ -11,7 +11,8 @@ import contextlib
 import random
 
 from dualpath.eventstore import ProjectionRunner
-from tests.eventstore.support import eventually, held_open, max_position, new_events, new_stream
+from tests.eventstore.support import held_open, max_position, new_events, new_stream
+from tests.poll import eventually
 
 NAIVE = "SELECT position FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 
@@ -31,7 +32,7 @@ async def test_reader_waits_for_a_late_commit_with_a_lower_position(es_store, es
     async def everything_readable():
         return len(await es_store.read_all(start)) == 3
 
-    assert await eventually(everything_readable)
+    await eventually(everything_readable, what="the late commit and the one after it readable")
     read = await es_store.read_all(start)
     assert [e.event_id for e in read[:2]] == [e.event_id for e in slow]
     assert read[2].position == high.last_position
@@ -70,7 +71,7 @@ async def test_concurrent_writers_with_late_commits_lose_nothing(es_store, es_po
             async def naive_passed_it():  # its cursor is beyond `low`, which is still invisible
                 return bool(naive_seen) and naive_seen[-1] >= high.last_position
 
-            assert await eventually(naive_passed_it, timeout=5, every=0.002)
+            await eventually(naive_passed_it, every=0.002, what="the naive tail past the late commit")
             lows.append(low)
             await asyncio.sleep(random.random() * 0.01)
 
@@ -96,7 +97,7 @@ async def test_concurrent_writers_with_late_commits_lose_nothing(es_store, es_po
         async def store_caught_up():
             return len(store_seen) >= len(expected)
 
-        assert await eventually(store_caught_up, timeout=10)
+        await eventually(store_caught_up, what="the store's tail caught up")
         assert await runner.wait_for(expected[-1]["position"], timeout=10)
     finally:
         stop.set()

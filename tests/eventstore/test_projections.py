@@ -8,11 +8,13 @@ import contextlib
 import pytest
 
 from dualpath.eventstore import ProjectionRunner, checkpoint, rebuild
-from tests.eventstore.support import LogProjection, eventually, held_open, max_position, new_events, new_stream
+from tests.eventstore.support import LogProjection, held_open, max_position, new_events, new_stream
+from tests.poll import eventually
 
 
 async def all_positions(pool, after: int = 0) -> list[int]:
-    return [r["position"] for r in await pool.fetch("SELECT position FROM events WHERE position > $1 ORDER BY position", after)]
+    rows = await pool.fetch("SELECT position FROM events WHERE position > $1 ORDER BY position", after)
+    return [r["position"] for r in rows]
 
 
 @contextlib.asynccontextmanager
@@ -128,7 +130,8 @@ async def test_rebuild_gives_the_live_read_model(es_store, es_pool, es_dsn, log_
 
     # Damage the read model; a rebuild must not care what was there.
     await es_pool.execute(f"DELETE FROM {projection.table} WHERE position = $1", live[3][1])
-    await es_pool.execute(f"INSERT INTO {projection.table} (position, stream_id, version, applied_by) VALUES (-1, 'junk', 1, '')")
+    await es_pool.execute(
+        f"INSERT INTO {projection.table} (position, stream_id, version, applied_by) VALUES (-1, 'junk', 1, '')")
 
     everything = await all_positions(es_pool)
     assert await rebuild(es_pool, [projection]) == len(everything)
@@ -162,7 +165,7 @@ async def test_only_one_runner_works_on_a_projection(es_store, es_pool, es_dsn, 
     async with running(first) as first_task:
         assert await first.wait_for(await max_position(es_pool))
         async with running(second):
-            assert await eventually(one_waiting)
+            await eventually(one_waiting, what="one runner waiting for the lock")
             for _ in range(3):
                 result = await es_store.append(new_stream(), new_events(2), expected_version=0)
                 assert await first.wait_for(result.last_position)
@@ -179,5 +182,5 @@ async def test_only_one_runner_works_on_a_projection(es_store, es_pool, es_dsn, 
             # A runner stopped while it waits gives up its place in the queue.
             third = ProjectionRunner(es_pool, es_dsn, [LogProjection(one.table, name=one.name)])
             async with running(third):
-                assert await eventually(one_waiting)
-            assert await eventually(none_waiting)
+                await eventually(one_waiting, what="one runner waiting for the lock")
+            await eventually(none_waiting, what="no runner waiting for the lock")

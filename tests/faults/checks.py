@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import time
@@ -13,8 +12,8 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from dualpath.api import commands
-from dualpath.api import idempotency
+from dualpath.api import commands, idempotency
+from tests.poll import eventually
 
 
 def workflow_of(stream_id: str, region: str = "1082") -> str:
@@ -70,15 +69,10 @@ async def notices(dsn: str, pathway_ids: list[str]) -> list[asyncpg.Record]:
 async def wait_until(what: str, check: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.5) -> float:
     """Poll `check` until true; the seconds it took. Fails after `timeout`."""
     started = time.monotonic()
-    while True:
-        try:
-            if await check():
-                return time.monotonic() - started
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            pass  # the server being away is what we wait out
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"{what}: not so after {timeout:.0f} s")
-        await asyncio.sleep(interval)
+    # The server being away is what we wait out.
+    await eventually(check, what=what, timeout=timeout, every=interval,
+                     ignoring=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError))
+    return time.monotonic() - started
 
 
 async def history_tally(client: Client, workflow_ids: list[str]) -> Counter:

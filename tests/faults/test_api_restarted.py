@@ -60,7 +60,8 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
         async def under_way(n: int) -> None:
             """Until `n` actions were sent at least 80 ms ago (past the API's reads, most with Temporal), ≤ 10 s."""
             until = time.monotonic() + 10
-            while sum(time.monotonic() - t > 0.08 for t in in_flight.values()) < n and time.monotonic() < until:
+            # Best effort, not a check: after 10 s the test goes on with what is under way.
+            while sum(time.monotonic() - t > 0.08 for t in in_flight.values()) < n and time.monotonic() < until:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
 
         cut_after_accept: list[int] = []  # actions Temporal had when the API died without answering

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dualpath.infra.ports import free_port
+from tests.poll import until_serving
 
 PATH = "/fmk-notices"
 
@@ -88,10 +89,7 @@ async def serve(receiver: Receiver) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
+    await until_serving(server, task, "the FMK receiver")
     try:
         yield f"http://127.0.0.1:{port}{PATH}"
     finally:

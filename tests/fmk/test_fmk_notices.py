@@ -29,6 +29,7 @@ from dualpath.activities.fmk import (
     build_notifier,
 )
 from dualpath.infra.ports import free_port
+from tests.poll import eventually
 
 from .notice_workflow import SendFmkNoticeWorkflow, SendOutcome, SendRequest
 from .receiver import Receiver, serve
@@ -234,9 +235,11 @@ async def test_a_worker_killed_mid_send_leaves_one_notice(client, receiver, tmp_
         handle = await client.start_workflow(
             SendFmkNoticeWorkflow.run, SendRequest(notice=notice, start_to_close_seconds=5),
             id=f"fmk-crash-{uuid.uuid4()}", task_queue=queue, execution_timeout=timedelta(seconds=55))
-        async with asyncio.timeout(20):
-            while not receiver.attempts_for(notice.idempotency_key):
-                await asyncio.sleep(0.02)
+
+        async def attempted() -> list:
+            return receiver.attempts_for(notice.idempotency_key)
+
+        await eventually(attempted, what="the notice in the receiver's hands", every=0.02)
         # The request is in the receiver's hands, its answer 2 s away: kill the worker now.
         assert receiver.notices == {}
         assert await first.kill() == -signal.SIGKILL

@@ -1,6 +1,5 @@
 """The 5-working-day timer on the time-skipping server, and the signal to the pathway once held."""
 
-import asyncio
 import contextlib
 import uuid
 from datetime import timedelta
@@ -15,6 +14,7 @@ from dualpath.domain import copenhagen
 from dualpath.domain.events import Actor
 from dualpath.workflows import meeting as wf
 from dualpath.workflows.meeting_messages import MeetingHeldSignal
+from tests.poll import eventually
 
 from .pathway_stand_in import PathwayStandIn
 
@@ -54,12 +54,9 @@ async def _running_meeting(env, store, pool, *, with_pathway: bool = False):
 
 async def _hold_by(handle):
     # The calendar activity runs in real time: poll without skipping time.
-    for _ in range(200):
-        view = await handle.query(wf.MeetingWorkflow.view)
-        if view.hold_by is not None:
-            return view.hold_by
-        await asyncio.sleep(0.05)
-    raise AssertionError("hold_by was never set")
+    view = await eventually(lambda: handle.query(wf.MeetingWorkflow.view), lambda view: view.hold_by is not None,
+                            what="the meeting's hold-by date set")
+    return view.hold_by
 
 
 async def _sleep_until(env, at):

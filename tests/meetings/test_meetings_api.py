@@ -1,6 +1,5 @@
 """Meetings and joint plans over real HTTP: call, invite, schedule, hold, cancel, version plans."""
 
-import asyncio
 from datetime import date
 
 from dualpath.domain import copenhagen
@@ -8,6 +7,7 @@ from dualpath.eventstore import rebuild
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.workflows import meeting as wf
 from tests.api.helpers import referral
+from tests.poll import eventually
 
 REGION = "region:1082"
 MUNICIPALITY = "municipality:751"  # Aarhus, in region 1082
@@ -47,12 +47,11 @@ def _plan(summary: str, *agreed: dict) -> dict:
 
 async def _invitations_recorded(store, meeting_id: str, expected: int) -> list[str]:
     # Invitations go out after MeetingCalled, so after the API has answered.
-    for _ in range(200):
-        types = [e.type for e in await store.read_stream(wf.stream_id(meeting_id))]
-        if types.count("InvitationSent") >= expected:
-            return types
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"invitations not recorded: {types}")
+    async def types() -> list[str]:
+        return [e.type for e in await store.read_stream(wf.stream_id(meeting_id))]
+
+    return await eventually(types, lambda recorded: recorded.count("InvitationSent") >= expected,
+                            what=f"{expected} invitations recorded")
 
 
 async def test_a_network_meeting_invites_each_organisation_once_and_versions_the_plan(http, store, pool, client):
@@ -197,11 +196,10 @@ async def test_hold_by_counts_danish_working_days_over_easter(http):
         # Tue 7, Wed 8, Thu 9, Fri 10 and Mon 13 April, so it must be held by the 13th.
         assert m["hold_by"] == "2026-04-13"
         # That date has long passed: the durable timer fires at once.
-        for _ in range(200):
-            listed = (await c.get(f"/pathways/{pathway_id}/meetings")).json()
-            if listed[0]["overdue"]:
-                break
-            await asyncio.sleep(0.05)
-        assert listed[0]["overdue"] is True and listed[0]["status"] == "called"
+        async def listed() -> list[dict]:
+            return (await c.get(f"/pathways/{pathway_id}/meetings")).json()
+
+        meetings = await eventually(listed, lambda ms: ms[0]["overdue"], what="the meeting listed as overdue")
+        assert meetings[0]["overdue"] is True and meetings[0]["status"] == "called"
         r = await c.post(f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/cancel", json={"reason": "test over"})
         assert r.status_code == 200, r.text

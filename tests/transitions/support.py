@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from dualpath.domain import copenhagen
 from tests.api.helpers import cpr
 
@@ -66,14 +64,3 @@ async def network_meeting_and_complete(parties, region_clinician, tid: str) -> d
     assert called["state"] == "network_meeting_called"
     assert (await step(parties, tid, "network-meeting/held", held()))["state"] == "network_meeting_held"
     return await step(region_clinician, tid, "complete", {"note": "the pathway starts"})
-
-
-async def eventually(probe, timeout: float = 30.0, interval: float = 0.1):
-    """Poll `probe()` until it returns something truthy (visibility and polled activities lag)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if result or loop.time() > deadline:
-            return result
-        await asyncio.sleep(interval)

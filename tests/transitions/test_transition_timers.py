@@ -1,6 +1,5 @@
 """Due dates on the time-skipping server: a late step escalates, and the next step starts afresh."""
 
-import asyncio
 import contextlib
 import uuid
 from datetime import timedelta
@@ -16,6 +15,7 @@ from dualpath.domain import transition as rules
 from dualpath.domain.events import Actor
 from dualpath.workflows import transition as wf
 from dualpath.workflows.pathway import PathwayWorkflow
+from tests.poll import eventually
 
 REGION = Actor(subject="t", role="visitation", organisation="region:1082")
 MUNICIPALITY = Actor(subject="m", role="municipality", organisation="municipality:751")
@@ -47,12 +47,8 @@ async def _running(env, store, **overrides):
 
 async def _step_started(handle):
     # The calendar activity runs in real time: poll without skipping time.
-    for _ in range(200):
-        view = await handle.query(wf.TransitionWorkflow.view)
-        if view.step_due is not None:
-            return view
-        await asyncio.sleep(0.05)
-    raise AssertionError("the first step never started")
+    return await eventually(lambda: handle.query(wf.TransitionWorkflow.view), lambda view: view.step_due is not None,
+                            what="the first step started")
 
 
 async def _sleep_until(env, at):

@@ -9,10 +9,21 @@ from dualpath.eventstore import rebuild
 from dualpath.readmodels.transitions import TransitionsProjection
 from dualpath.workflows import transition as wf
 from tests.api.helpers import accepted_pathway, close_open_tasks
+from tests.poll import eventually
 
 from .support import (
-    MUNICIPALITY, PARTIES, REGION, TODAY, WHO_SAYS_WHAT, WITH_PATIENT, assessment, eventually, held,
-    network_meeting_and_complete, start, step, to_integrated,
+    MUNICIPALITY,
+    PARTIES,
+    REGION,
+    TODAY,
+    WHO_SAYS_WHAT,
+    WITH_PATIENT,
+    assessment,
+    held,
+    network_meeting_and_complete,
+    start,
+    step,
+    to_integrated,
 )
 
 
@@ -23,7 +34,7 @@ async def _types(store, tid):
 async def _found(client, query: str) -> list[str]:
     async def probe():
         return [w.id async for w in client.list_workflows(query)]
-    return await eventually(probe)
+    return await eventually(probe, what=f"a workflow found by {query}")
 
 
 async def test_agreement_moves_the_patient_into_an_integrated_pathway(http, store, client, pool):
@@ -305,7 +316,7 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
         async def network_task_closed():
             tasks = (await cli.get(f"/pathways/{pathway_id}")).json()["tasks"]
             return [x for x in tasks if x["kind"] == "network_meeting" and x["state"] == "done"]
-        [closed] = await eventually(network_task_closed)
+        [closed] = await eventually(network_task_closed, what="the pathway's network meeting task closed")
         assert wf.stream_id(tid) in closed["note"]
         plans = (await cli.get(f"/pathways/{pathway_id}/joint-plans")).json()
         assert [(x["kind"], x["meeting_id"]) for x in plans] == [("koordinationsplan", wf.stream_id(tid))]
@@ -315,7 +326,7 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
         assert t["allowed"] == [] and t["pathway_id"] == pathway_id
         assert await _found(client, f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
                                     'AND Phase = "closure_awaited"')
-        assert (await cli.get(f"/transitions?state=closure_awaited")).json()[0]["transition_id"] == tid
+        assert (await cli.get("/transitions?state=closure_awaited")).json()[0]["transition_id"] == tid
 
         # The clinician closes the pathway its own way: phase 4's tasks, then the planned end.
         p = (await cli.get(f"/pathways/{pathway_id}")).json()
@@ -330,7 +341,7 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
         async def completed():
             t = (await cli.get(f"/transitions/{tid}")).json()
             return t if t["state"] == "completed" else None
-        t = await eventually(completed)
+        t = await eventually(completed, what="the transition completed")
         assert t and (t["closure"], t["outcome"], t["current_step"]) == ("done", "transition", None)
         assert all(x["state"] != "open" for x in t["tasks"])
     assert (await client.get_workflow_handle(wf.workflow_id(tid, "1082")).describe()).status == \
