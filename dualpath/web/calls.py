@@ -20,7 +20,8 @@ the API would let through.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import params
 
@@ -29,14 +30,21 @@ from dualpath.api.deps import Resources
 from dualpath.api.errors import ApiError
 
 
+def _declared_checks(route: Callable[..., Any]) -> dict[str, Callable[[Staff], Any]]:
+    """The role checks FastAPI runs before the route (`staff: Staff = require(...)`), by parameter name."""
+    return {name: param.default.dependency for name, param in inspect.signature(route).parameters.items()
+            if isinstance(param.default, params.Depends) and param.default.dependency is not None}
+
+
 async def call(route: Callable[..., Awaitable[Any]], staff: Staff, res: Resources, **kwargs: Any) -> Any:
     """Call an API route function as the given staff member; raises the route's `ApiError`s."""
-    for name, param in inspect.signature(route).parameters.items():
+    checks = _declared_checks(route)
+    for name in inspect.signature(route).parameters:
         if name in kwargs:
             continue
-        if isinstance(param.default, params.Depends):
+        if name in checks:
             # e.g. `staff: Staff = require(Role.clinician)`: the route's own role check.
-            kwargs[name] = param.default.dependency(staff)
+            kwargs[name] = checks[name](staff)
         elif name == "staff":
             kwargs[name] = staff
         elif name == "res":
@@ -46,15 +54,7 @@ async def call(route: Callable[..., Awaitable[Any]], staff: Staff, res: Resource
 
 def permitted(route: Callable[..., Any], staff: Staff) -> bool:
     """Whether the route's declared role check lets this staff member through."""
-    for param in inspect.signature(route).parameters.values():
-        if isinstance(param.default, params.Depends):
-            try:
-                param.default.dependency(staff)
-            except ApiError as exc:
-                if exc.status == 403:
-                    return False
-                raise
-    return True
+    return all(passes(check, staff) for check in _declared_checks(route).values())
 
 
 def passes(check: Callable[[Staff], Any], staff: Staff) -> bool:

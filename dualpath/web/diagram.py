@@ -10,6 +10,7 @@ plain phase strip alone.
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from functools import lru_cache
 from typing import Any
@@ -134,7 +135,7 @@ def _flow(f: Any, pts: list[tuple[float, float]], nodes: dict[str, Any], highlig
     out = f'<polyline class="{cls}" points="{d}" marker-end="url(#{marker})"/>'
     if f.name:
         # Label the longest segment, just above it.
-        segs = list(zip(pts, pts[1:]))
+        segs = list(itertools.pairwise(pts))
         (x1, y1), (x2, y2) = max(segs, key=lambda s: abs(s[0][0] - s[1][0]) + abs(s[0][1] - s[1][1]))
         out += _text((x1 + x2) / 2, (y1 + y2) / 2 - 6, _lines(f.name, 34, 2)[:1],
                      "flow-label" + (" hl" if hl else ""), 13)

@@ -5,6 +5,7 @@ Only words: no rule lives here. Unknown identifiers are shown as they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dualpath.domain import ambulatory, inpatient, municipalities
@@ -168,45 +169,56 @@ def _date(value: Any) -> str:
     return text
 
 
+def _word(table: Mapping[Any, str], value: Any, unknown: str | None = None) -> str:
+    """The word for an identifier from an event's data: else `unknown`, or the identifier as it is."""
+    if value in table:
+        return table[value]
+    if unknown is not None:
+        return unknown
+    return "" if value is None else str(value)
+
+
+def _because(d: dict[str, Any]) -> str:
+    return f" · {d['reason']}" if d.get("reason") else ""
+
+
 def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
     """A line about what an event says (clinical roles only get `data`; others see the type)."""
-    d = entry.data or {}
+    d: dict[str, Any] = entry.data or {}
     t = entry.type
     if not d:
         return ""
     title = (task_titles or {}).get(d.get("task_id", ""), "")
     if t == "PhaseChanged":
-        text = f"Fase {d.get('from_phase')} {PHASES.get(d.get('from_phase'), '')} → {d.get('to_phase')} " \
-               f"{PHASES.get(d.get('to_phase'), '')}"
-        return text + (f" · {d['reason']}" if d.get("reason") else "")
+        return f"Fase {d.get('from_phase')} {_word(PHASES, d.get('from_phase'), '')} → {d.get('to_phase')} " \
+               f"{_word(PHASES, d.get('to_phase'), '')}" + _because(d)
     if t == "PathwayStarted":
-        return f"Fase {d.get('phase')} {PHASES.get(d.get('phase'), '')} · {LEVELS.get(d.get('level_of_care'), '')}"
+        return f"Fase {d.get('phase')} {_word(PHASES, d.get('phase'), '')} · " \
+               f"{_word(LEVELS, d.get('level_of_care'), '')}"
     if t == "LevelOfCareChanged":
-        return f"{LEVELS.get(d.get('from_level'), d.get('from_level') or '–')} → " \
-               f"{LEVELS.get(d.get('to_level'), d.get('to_level') or '–')} · {d.get('reason', '')}"
+        return f"{_word(LEVELS, d.get('from_level')) or '–'} → {_word(LEVELS, d.get('to_level')) or '–'} · " \
+               f"{d.get('reason', '')}"
     if t == "TaskOpened":
         return f"{d.get('title', d.get('kind', ''))} · frist {_date(d.get('due'))}"
     if t == "TaskCompleted":
-        outcome = TASK_STATES.get(d.get("outcome"), d.get("outcome", ""))
-        return " · ".join(x for x in (title, outcome, d.get("note") or "") if x)
+        return " · ".join(x for x in (title, _word(TASK_STATES, d.get("outcome")), d.get("note") or "") if x)
     if t == "TaskCancelled":
         return " · ".join(x for x in (title, d.get("reason", "")) if x)
     if t == "TaskOverdue":
         return " · ".join(x for x in (title, f"frist {_date(d.get('due'))}") if x)
     if t == "ConsentRecorded":
-        return f"{CONSENT_SCOPES.get(d.get('scope'), d.get('scope'))} · {municipality(d.get('counterpart'))} · " \
-               f"{CONSENT_STATES.get(d.get('state'), d.get('state'))} ({CONSENT_FORMS.get(d.get('form'), '')})"
+        return f"{_word(CONSENT_SCOPES, d.get('scope'))} · {municipality(d.get('counterpart'))} · " \
+               f"{_word(CONSENT_STATES, d.get('state'))} ({_word(CONSENT_FORMS, d.get('form'), '')})"
     if t == "PathwayEnded":
-        return END_REASONS.get(d.get("reason_kind"), d.get("reason_kind", "")) + \
-            (f" · {d['reason']}" if d.get("reason") else "")
+        return _word(END_REASONS, d.get("reason_kind")) + _because(d)
     if t == "AdmissionRecorded":
-        return f"{VIA.get(d.get('via'), d.get('via', ''))} · indlagt {_date(d.get('admitted_on'))}"
+        return f"{_word(VIA, d.get('via'))} · indlagt {_date(d.get('admitted_on'))}"
     if t == "StayDischargeRecorded":
         return f"Udskrevet {_date(d.get('discharged_on'))}"
     return ""
 
 
-def actor(by: dict | None) -> str:
+def actor(by: dict[str, Any] | None) -> str:
     if not by:
         return ""
     if by.get("role") == "engine":

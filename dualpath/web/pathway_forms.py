@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 @router.post("/forloeb/{pathway_id}/fase")
 async def move_phase(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = pathways.PhaseMoveIn(to=a_choice(form, "to"), reason=form.optional("reason"))
+        body = pathways.PhaseMoveIn.model_validate(dict(to=a_choice(form, "to"), reason=form.optional("reason")))
         await call(pathways.move_phase, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "phase", act, "fase", "fase")
@@ -28,7 +28,8 @@ async def move_phase(pathway_id: str, request: Request, staff: PageStaff, res: R
 @router.post("/forloeb/{pathway_id}/afslut")
 async def end_pathway(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = pathways.EndIn(reason_kind=form.get("reason_kind"), reason=form.optional("reason"))
+        body = pathways.EndIn.model_validate(dict(reason_kind=form.get("reason_kind"),
+                                                  reason=form.optional("reason")))
         await call(pathways.end_pathway, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "end", act, "afsluttet", "top")
@@ -37,8 +38,9 @@ async def end_pathway(pathway_id: str, request: Request, staff: PageStaff, res: 
 @router.post("/forloeb/{pathway_id}/samtykke")
 async def record_consent(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = consents.ConsentIn(scope=form.get("scope"), counterpart=form.get("counterpart").strip(),
-                                  state=form.get("state"), form=form.get("consent_form"))
+        body = consents.ConsentIn.model_validate(dict(
+            scope=form.get("scope"), counterpart=form.get("counterpart").strip(), state=form.get("state"),
+            form=form.get("consent_form")))
         await call(consents.record_consent, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "consent", act, "samtykke", "samtykker")
@@ -47,7 +49,7 @@ async def record_consent(pathway_id: str, request: Request, staff: PageStaff, re
 @router.post("/forloeb/{pathway_id}/opgaver/{task_id}")
 async def complete_task(pathway_id: str, task_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = tasks.CompleteIn(outcome=form.get("outcome"), note=form.optional("note"))
+        body = tasks.CompleteIn.model_validate(dict(outcome=form.get("outcome"), note=form.optional("note")))
         await call(tasks.complete_task, staff, res, pathway_id=pathway_id, task_id=task_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, f"task-{task_id}", act, "opgave", "opgaver")

@@ -27,16 +27,18 @@ async def referral_form(request: Request, staff: PageStaff) -> Response:
 
 
 def _referral_in(form: Form) -> referrals.ReferralIn:
-    return referrals.ReferralIn(
+    received_on = a_date(form, "received_on")
+    # Facts and criteria are models of their own: a refusal names their fields without the "Forhold ·" prefix.
+    facts = ReferralFacts.model_validate(dict(
+        psychiatric_contact=form.get("psychiatric_contact"),
+        municipal_substance_treatment=yes_or_no(form, "municipal_substance_treatment")))
+    criteria = EligibilityCriteria.model_validate(dict(
+        mental_illness=form.get("mental_illness"), substance_problem=yes_or_no(form, "substance_problem"),
+        reduced_functioning=yes_or_no(form, "reduced_functioning"),
+        parallel_treatment_insufficient=yes_or_no(form, "parallel_treatment_insufficient")))
+    return referrals.ReferralIn.model_validate(dict(
         cpr=form.get("cpr").strip(), municipality=form.get("municipality").strip(), source=form.get("source"),
-        received_on=a_date(form, "received_on"),
-        facts=ReferralFacts(psychiatric_contact=form.get("psychiatric_contact"),
-                            municipal_substance_treatment=yes_or_no(form, "municipal_substance_treatment")),
-        criteria=EligibilityCriteria(
-            mental_illness=form.get("mental_illness"), substance_problem=yes_or_no(form, "substance_problem"),
-            reduced_functioning=yes_or_no(form, "reduced_functioning"),
-            parallel_treatment_insufficient=yes_or_no(form, "parallel_treatment_insufficient")),
-    )
+        received_on=received_on, facts=facts, criteria=criteria))
 
 
 @router.post("/henvisning")
@@ -79,8 +81,8 @@ async def decide(referral_id: str, request: Request, staff: PageStaff, res: Res)
     token = idempotency.bind_form(staff, request.url.path, form.pairs)
     try:
         accept = {"accept": True, "decline": False}.get(form.get("decision"))
-        body = referrals.DecisionIn(accept=accept, setting=form.get("setting") or "ambulatory",
-                                    reason=form.optional("reason"))
+        body = referrals.DecisionIn.model_validate(dict(
+            accept=accept, setting=form.get("setting") or "ambulatory", reason=form.optional("reason")))
         out = await call(referrals.decide, staff, res, referral_id=referral_id, body=body)
     except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
         refusal = Refusal.of(exc)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException
 
 from dualpath.api.errors import ApiError
 from dualpath.domain import copenhagen, validation
@@ -85,7 +87,7 @@ def environment() -> Environment:
 
 
 def page(request: Request, template: str, *, status: int = 200, canonical: str | None = None,
-         **context) -> HTMLResponse:
+         **context: Any) -> HTMLResponse:
     """A whole page. `canonical` is the address the page belongs at: after a boosted
     (htmx) form post, the browser's address bar shows it instead of the action's."""
     staff = getattr(request.state, "staff", None)
@@ -120,10 +122,10 @@ class PageRoute(APIRoute):
     handlers (see session.install). An id in the address that is not one the engine makes
     (`…_id`: a UUID, domain/validation.py) is not found, before anything looks it up."""
 
-    def get_route_handler(self):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
-        async def run(request: Request):
+        async def run(request: Request) -> Response:
             if any(name.endswith("_id") and validation.id_problem(value)
                    for name, value in request.path_params.items()):
                 return page(request, "error.html", status=404, title="Ikke fundet",

@@ -25,17 +25,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dualpath.api import access, auth, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import Resources, _resources
+from dualpath.api.deps import Res, Resources
+from dualpath.settings import Settings
 from dualpath.web.render import AnsweredByTheApp, PageRoute, page
 
 COOKIE = "dualpath_session"
@@ -56,18 +57,18 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 class SignInRequired(AnsweredByTheApp):
     """No valid session: the page answers with a redirect to /sign-in (see `install`)."""
 
-    def __init__(self, next_path: str, expired: bool = False):
+    def __init__(self, next_path: str, expired: bool = False) -> None:
         self.next_path, self.expired = next_path, expired
 
 
 class FormRefused(AnsweredByTheApp):
     """A POST without a valid CSRF token, from another origin, or too large."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str) -> None:
         self.status, self.message = status, message
 
 
-def csrf_token(settings, token: str) -> str:
+def csrf_token(settings: Settings, token: str) -> str:
     return hmac.new(settings.jwt_secret.encode(), b"csrf|" + token.encode(), hashlib.sha256).hexdigest()[:40]
 
 
@@ -78,7 +79,7 @@ def _safe_next(path: str | None) -> str:
     return path
 
 
-async def page_staff(request: Request, res: Resources = Depends(_resources)) -> Staff:
+async def page_staff(request: Request, res: Res) -> Staff:
     """Who is looking at a page: the session cookie's token, verified like a bearer token."""
     token = request.cookies.get(COOKIE)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -148,7 +149,7 @@ async def read_form(request: Request) -> Form:
     return form
 
 
-def _set_cookie(response: Response, request: Request, settings, token: str) -> None:
+def _set_cookie(response: Response, request: Request, settings: Settings, token: str) -> None:
     response.set_cookie(
         COOKIE, token, max_age=TOKEN_TTL_SECONDS, path="/", httponly=True, samesite="strict",
         secure=request.url.scheme == "https" or settings.environment == "production",
@@ -156,7 +157,7 @@ def _set_cookie(response: Response, request: Request, settings, token: str) -> N
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request, res: Resources = Depends(_resources)):
+async def sign_in_page(request: Request, res: Res) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
     return page(request, "sign_in.html", title="Log ind", dev=res.settings.environment == "development",
                 roles=DEV_ROLES, next_path=next_path, expired=request.query_params.get("udloebet") == "1",
@@ -164,7 +165,7 @@ async def sign_in_page(request: Request, res: Resources = Depends(_resources)):
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, res: Resources = Depends(_resources)):
+async def sign_in(request: Request, res: Res) -> Response:
     if res.settings.environment != "development":
         return page(request, "error.html", status=404, title="Ikke tilgængelig",
                     message="Udviklings-login findes ikke i produktion: log ind via organisationens "
@@ -201,10 +202,10 @@ def _token_hash(token: str) -> str:
 async def _revoke(res: Resources, token: str) -> None:
     """End the session server-side: its token is refused by the pages until it would have expired."""
     try:
-        exp = int(jwt.decode(token, options={"verify_signature": False}).get("exp"))
-        expires = datetime.fromtimestamp(exp, timezone.utc)
-    except (jwt.PyJWTError, TypeError, ValueError, OverflowError, OSError):
-        expires = datetime.now(timezone.utc) + timedelta(seconds=TOKEN_TTL_SECONDS)
+        exp = int(jwt.decode(token, options={"verify_signature": False})["exp"])
+        expires = datetime.fromtimestamp(exp, UTC)
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError, OverflowError, OSError):
+        expires = datetime.now(UTC) + timedelta(seconds=TOKEN_TTL_SECONDS)
     async with res.pool.acquire() as conn, conn.transaction():
         await conn.execute("DELETE FROM revoked_sessions WHERE expires_at < now()")
         await conn.execute("""INSERT INTO revoked_sessions (token_sha256, expires_at) VALUES ($1, $2)
@@ -212,7 +213,7 @@ async def _revoke(res: Resources, token: str) -> None:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, staff: Staff = Depends(page_staff), res: Resources = Depends(_resources)):
+async def sign_out(request: Request, staff: PageStaff, res: Res) -> Response:
     await read_form(request)
     await _revoke(res, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/sign-in?logget_ud=1", status_code=303)
@@ -220,11 +221,11 @@ async def sign_out(request: Request, staff: Staff = Depends(page_staff), res: Re
     return response
 
 
-def install(app) -> None:
+def install(app: FastAPI) -> None:
     """Page-only answers for the two exceptions above (the API keeps its JSON errors)."""
 
     @app.exception_handler(SignInRequired)
-    async def _sign_in(request: Request, exc: SignInRequired):
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         from urllib.parse import urlencode
 
         query = {"next": _safe_next(exc.next_path)}
@@ -236,5 +237,5 @@ def install(app) -> None:
         return response
 
     @app.exception_handler(FormRefused)
-    async def _refused(request: Request, exc: FormRefused):
+    async def _refused(request: Request, exc: FormRefused) -> Response:
         return page(request, "error.html", status=exc.status, title="Formularen blev afvist", message=exc.message)

@@ -98,8 +98,8 @@ async def worklist(request: Request, staff: PageStaff, res: Res) -> Response:
 
 @router.get("/forloeb")
 async def pathway_list(request: Request, staff: PageStaff, res: Res) -> Response:
-    status = request.query_params.get("status", "active")
-    status = status if status in ("active", "ended") else None
+    asked = request.query_params.get("status", "active")
+    status = asked if asked in ("active", "ended") else None
     phase_raw = request.query_params.get("fase", "")
     phase = int(phase_raw) if phase_raw in ("1", "2", "3", "4") else None
     rows = await call(pathways.list_pathways, staff, res, status=status, phase=phase, limit=200, offset=0)
