@@ -34,6 +34,18 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
             at.recorded_at,
         )
 
+    @on(ev.JointPlanRecorded)
+    async def joint_plan(self, conn: asyncpg.Connection, e: ev.JointPlanRecorded, at: RecordedEvent) -> None:
+        # Numbered here, in event order, inside the projection's own transaction:
+        # live and rebuilt read models give every plan the same version.
+        await conn.execute(
+            """INSERT INTO rm_joint_plans (pathway_id, kind, version, meeting_id, summary, agreed_by,
+                   recorded_at, position)
+               SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7
+               FROM rm_joint_plans WHERE pathway_id = $1 AND kind = $2""",
+            e.pathway_id, e.kind, e.meeting_id, e.summary, to_jsonb(e.agreed_by), at.recorded_at, at.position,
+        )
+
     @on(_MeetingChange)
     async def changed(self, conn: asyncpg.Connection, e: _MeetingChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
@@ -49,20 +61,12 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
                 changes = {"overdue": True}
         await _MEETINGS.update(conn, e.meeting_id, at, **changes)
 
-    @on(ev.JointPlanRecorded)
-    async def joint_plan(self, conn: asyncpg.Connection, e: ev.JointPlanRecorded, at: RecordedEvent) -> None:
-        # Numbered here, in event order, inside the projection's own transaction:
-        # live and rebuilt read models give every plan the same version.
-        await conn.execute(
-            """INSERT INTO rm_joint_plans (pathway_id, kind, version, meeting_id, summary, agreed_by,
-                   recorded_at, position)
-               SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7
-               FROM rm_joint_plans WHERE pathway_id = $1 AND kind = $2""",
-            e.pathway_id, e.kind, e.meeting_id, e.summary, to_jsonb(e.agreed_by), at.recorded_at, at.position,
-        )
-
 
 # -- the reader ---------------------------------------------------------------------
+
+
+# A list of participants as its jsonb column holds it.
+Participants: TypeAlias = Annotated[list[Participant], FROM_JSON]
 
 
 class MeetingRow(BaseModel):
@@ -71,14 +75,14 @@ class MeetingRow(BaseModel):
     kind: str
     status: str
     purpose: Annotated[str | None, CLINICAL]
-    participants: Annotated[list[Participant], FROM_JSON]
+    participants: Participants
     called_on: date
     hold_by: date
     scheduled_at: datetime | None
     place: Annotated[str | None, SHARED]
     held_on: date | None
     outcome: Annotated[str | None, CLINICAL]
-    attendees: Annotated[list[Participant], FROM_JSON]
+    attendees: Participants
     cancel_reason: Annotated[str | None, CLINICAL]
     overdue: bool
     updated_at: datetime
@@ -92,7 +96,7 @@ class JointPlanRow(BaseModel):
     # A joint plan is the two sectors' own agreement (a koordinationsplan is made to be shared,
     # Psychiatry Act §13c): municipal staff with consent read it; ops do not.
     summary: Annotated[str | None, SHARED]
-    agreed_by: Annotated[list[Participant], FROM_JSON]
+    agreed_by: Participants
     recorded_at: datetime
 
 

@@ -31,18 +31,6 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
             e.owner_role, e.owner_org, e.due, e.mandatory, at.recorded_at, e.stay_id,
         )
 
-    @on(_TaskChange)
-    async def changed(self, conn: asyncpg.Connection, e: _TaskChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
-        match e:
-            case ev.TaskCompleted():
-                changes = {"state": e.outcome, "note": e.note, "closed_at": at.recorded_at}
-            case ev.TaskCancelled():
-                changes = {"state": "cancelled", "note": e.reason, "closed_at": at.recorded_at}
-            case ev.TaskOverdue():
-                changes = {"overdue": True}
-        await _TASKS.update(conn, e.task_id, at, **changes)
-
     @on(ev.ConsentRecorded)
     async def consent(self, conn: asyncpg.Connection, e: ev.ConsentRecorded, at: RecordedEvent) -> None:
         await conn.execute(
@@ -54,3 +42,15 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
             e.pathway_id, e.scope, e.counterpart, e.state, e.form, to_jsonb(at.metadata.get("actor")),
             at.recorded_at,
         )
+
+    @on(_TaskChange)
+    async def changed(self, conn: asyncpg.Connection, e: _TaskChange, at: RecordedEvent) -> None:
+        changes: dict[str, object]
+        match e:
+            case ev.TaskCompleted():
+                changes = {"state": e.outcome, "note": e.note, "closed_at": at.recorded_at}
+            case ev.TaskCancelled():
+                changes = {"state": "cancelled", "note": e.reason, "closed_at": at.recorded_at}
+            case ev.TaskOverdue():
+                changes = {"overdue": True}
+        await _TASKS.update(conn, e.task_id, at, **changes)
