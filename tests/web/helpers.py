@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
+
+from tests.api.helpers import accepted_pathway
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 REGION = "region:1082"
 
 
 @asynccontextmanager
-async def signed_in(base: str, role: str, org: str, subject: str = "web-test"):
+async def signed_in(base: str, role: str, org: str, subject: str = "web-test") -> AsyncIterator[httpx.AsyncClient]:
     """A cookie-carrying client signed in through the development sign-in page."""
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as c:
         r = await c.post("/sign-in", data={"role": f"{role}|{org}", "subject": subject, "next": "/arbejdsliste"})
@@ -24,9 +28,22 @@ async def signed_in(base: str, role: str, org: str, subject: str = "web-test"):
 async def csrf(c: httpx.AsyncClient, path: str = "/arbejdsliste") -> str:
     r = await c.get(path)
     assert r.status_code == 200, r.text
-    return CSRF.search(r.text).group(1)
+    found = CSRF.search(r.text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
 
 
 def text(r: httpx.Response) -> str:
     """The page's text with tags dropped and entities decoded (for plain assertions)."""
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.text)))
+
+
+async def shared_and_private(http: Any) -> tuple[str, str]:
+    """Two accepted pathways of Aarhus (751) residents: the first shared with Aarhus by a dialogue consent."""
+    shared = await accepted_pathway(http)
+    private = await accepted_pathway(http)
+    async with http.as_("clinician", REGION) as c:
+        r = await c.post(f"/pathways/{shared}/consents", json={
+            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+        assert r.is_success, r.text
+    return shared, private

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.helpers import accepted_pathway, close_open_tasks, cpr
+from tests.web.helpers import shared_and_private
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -160,11 +161,7 @@ async def test_refer_accept_move_phases_and_plan_a_discharge_before_easter(page)
 
 
 async def test_municipality_staff_see_only_what_consent_allows(page, http):
-    shared = await accepted_pathway(http)
-    private = await accepted_pathway(http)
-    async with http.as_("clinician", REGION) as c:
-        await c.post(f"/pathways/{shared}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+    shared, private = await shared_and_private(http)
     await sign_in(page, "municipality", "municipality:751")
     await page.get_by_role("link", name="Forløb", exact=True).click()
     await expect(page.locator(f'a[href="/forloeb/{shared}"]')).to_be_visible()

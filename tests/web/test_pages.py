@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from dualpath import web
 from tests.api.helpers import accepted_pathway, close_open_tasks, cpr
 
-from .helpers import REGION, csrf, signed_in, text
+from .helpers import REGION, csrf, shared_and_private, signed_in, text
 
 
 async def test_sign_in_lists_the_roles_and_sets_a_strict_http_only_cookie(api):
@@ -149,11 +149,7 @@ async def test_the_same_form_submitted_twice_acts_once(api, http, store):
 
 
 async def test_each_role_sees_what_the_api_shows_it_and_no_form_it_may_not_use(api, http):
-    shared = await accepted_pathway(http)
-    private = await accepted_pathway(http)
-    async with http.as_("clinician", REGION) as a:
-        await a.post(f"/pathways/{shared}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"})
+    shared, private = await shared_and_private(http)
     async with signed_in(api, "visitation", REGION) as visitation:
         page = await visitation.get(f"/forloeb/{shared}")
         assert page.status_code == 200 and "Flyt forløbet" not in page.text and "Luk opgave" not in page.text
