@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from dualpath import workflow_ids
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import campaign_events as ev
-from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ async def _list_uploaded(conn: asyncpg.Connection, e: ev.CampaignListUploaded, a
 
 
 class CampaignsProjection(ReadModel, name="campaigns", tables=("rm_campaigns", "rm_campaign_people"),
-                          stream_prefix=workflow_ids.campaign_stream("")):
+                          stream_prefix=streams_of(workflow_ids.campaign_stream)):
     @on(ev.CampaignOpened)
     async def opened(self, conn: asyncpg.Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
         await conn.execute(

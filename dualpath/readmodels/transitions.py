@@ -14,7 +14,7 @@ from dualpath.domain import transition_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
 from dualpath.domain.events import DomainEvent
 from dualpath.readmodels import queries
-from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ def _plain_changes(e: _PlainChange, at: RecordedEvent) -> dict[str, object]:
 
 
 class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitions",),
-                            stream_prefix=workflow_ids.transition_stream("")):
+                            stream_prefix=streams_of(workflow_ids.transition_stream)):
     @on(ev.TransitionReported)
     async def reported(self, conn: asyncpg.Connection, e: ev.TransitionReported, at: RecordedEvent) -> None:
         await conn.execute(

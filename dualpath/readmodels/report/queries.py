@@ -11,11 +11,11 @@ from dualpath import workflow_ids
 from dualpath.domain import copenhagen
 from dualpath.domain.events import ReferralAccepted
 from dualpath.domain.municipalities import REGIONS
+from dualpath.readmodels.projection import streams_of
 from dualpath.readmodels.report.assembly import assemble
 from dualpath.readmodels.report.model import MonitoringReport
 
-# Every referral's stream id starts so (the referral's own id follows).
-REFERRAL_STREAM_PREFIX = workflow_ids.referral_stream("")
+REFERRAL_STREAM_PREFIX = streams_of(workflow_ids.referral_stream)
 
 # $1 is the region (NULL for all), $2 the report's day where a query needs it.
 # Each is one aggregate or one narrow scan; joins go through primary keys and
