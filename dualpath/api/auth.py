@@ -110,7 +110,7 @@ def verify(settings: Settings, token: str) -> Staff:
         else:
             claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.oidc_audience,
                                 issuer=DEV_ISSUER, options={"require": ["exp", "sub"]})
-        return Staff(subject=claims["sub"], role=claims.get("role"), org=claims.get("org"))
+        return Staff.model_validate({"subject": claims["sub"], "role": claims.get("role"), "org": claims.get("org")})
     except ValidationError as exc:
         raise InvalidToken("; ".join(_claim_error(e) for e in exc.errors())) from exc
     except (jwt.PyJWTError, KeyError) as exc:

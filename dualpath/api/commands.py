@@ -36,7 +36,7 @@ from dualpath import workflow_ids
 from dualpath.api import idempotency
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Resources
-from dualpath.api.errors import ApiError, command_applied, unavailable
+from dualpath.api.errors import RETRY_AFTER_SECONDS, ApiError, command_applied, unavailable
 from dualpath.domain.events import Actor
 
 REFUSALS = {"MoveRefused", "DecisionRefused", "CommandRefused"}
@@ -83,6 +83,7 @@ async def run(res: Resources, workflow_id: str, update_fn: Any, command: Any) ->
 
 async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any, *,
                  subject: str = "your command") -> Any:
+    """`run` on a handle: bounded waits, the engine's refusals as 409/422, and the read models' catch-up."""
     update_id = _update_id(handle, update_fn)
     # The key is bound to this request before the command goes out (a reuse with another body: 422).
     await idempotency.claim(res.pool)
@@ -142,7 +143,7 @@ def _not_recorded(subject: str) -> ApiError:
         503, "not_yet_recorded",
         f"{subject} was accepted and will appear in a moment; repeat with the same "
         "Idempotency-Key to get its answer, or look it up before repeating without one",
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -42,7 +43,7 @@ def _body(status: int, error: str, message: str) -> bytes:
     return json.dumps({"error": error, "message": message}).encode()
 
 
-async def _answer(send, status: int, error: str, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def _answer(send, status: int, error: str, message: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     body = _body(status, error, message)
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

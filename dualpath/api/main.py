@@ -23,6 +23,7 @@ from dualpath.api.routes import (
     campaigns,
     codec,
     consents,
+    cvd_referrals,
     health,
     medication,
     meetings,
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     for router in (referrals.router, pathways.router, meetings.router, tasks.router, consents.router,
                    medication.router, admissions.router, reports.router, codec.router, transition_start.router,
-                   transitions.router, campaigns.router, campaigns.cvd_router, audit.router):
+                   transitions.router, campaigns.router, cvd_referrals.router, audit.router):
         app.include_router(router, dependencies=[Depends(_current_staff)])
     # Body size and authentication before a body is read; Cache-Control: no-store (inside the codec's CORS,
     # so that a refusal reaches the Temporal UI too).

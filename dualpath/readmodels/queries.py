@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar
 
 import asyncpg
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
 from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
+from dualpath.readmodels.projection import FROM_JSON
 
 
 
 async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
     """The patient's pseudonymous id, registering the CPR number on first sight."""
-    row = await pool.fetchrow(
+    patient_id = await pool.fetchval(
         """INSERT INTO patients (patient_id, cpr) VALUES ($1, $2)
            ON CONFLICT (cpr) DO UPDATE SET cpr = EXCLUDED.cpr RETURNING patient_id""",
         uuid.uuid4(), cpr,
     )
-    return str(row["patient_id"])
+    return str(patient_id)
 
 
 async def active_pathway_for(pool: asyncpg.Pool, patient_id: str, region: str | None = None) -> str | None:
@@ -55,15 +55,10 @@ class ReferralRow(BaseModel):
     received_on: date
     start_deadline: date | None
     opens_on: date | None
-    reasons: Annotated[list[str], CLINICAL]
+    reasons: Annotated[list[str], CLINICAL, FROM_JSON]
     pathway_id: str | None
     deadline_warned: bool
     deadline_passed: bool
-
-    @field_validator("reasons", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return json.loads(v) if isinstance(v, str) else v
 
 
 _REFERRAL_COLUMNS = """referral_id, source, municipality, region, target_group AS "group", status, received_on,
@@ -197,13 +192,8 @@ class ConsentRow(BaseModel):
     counterpart: str
     state: str
     form: str
-    recorded_by: Annotated[dict | None, SHARED]
+    recorded_by: Annotated[dict | None, SHARED, FROM_JSON]
     recorded_at: datetime
-
-    @field_validator("recorded_by", mode="before")
-    @classmethod
-    def _json(cls, v):
-        return json.loads(v) if isinstance(v, str) else v
 
 
 async def pathway_consents(pool: asyncpg.Pool, pathway_id: str) -> list[ConsentRow]:

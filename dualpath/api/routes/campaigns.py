@@ -1,4 +1,4 @@
-"""Group-2 phase-in campaigns per psychiatric centre and municipality (spec §6, seed 004), and CVD referrals.
+"""Group-2 phase-in campaigns per psychiatric centre and municipality (spec §6, seed 004).
 
 Who may do what:
 - open a campaign: region staff (clinician, visitation) of the region serving the municipality;
@@ -19,7 +19,7 @@ and the campaign gets nothing but the pseudonymous `patient_id` and the row's fa
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import Header, Path, Query, Request
@@ -31,19 +31,16 @@ from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError, ErrorBody
-from dualpath.api.routes import referrals
 from dualpath.domain import campaign as rules
-from dualpath.domain import copenhagen, cpr, municipalities
+from dualpath.domain import copenhagen, municipalities
 from dualpath.domain.campaign import ConsentForm, ConsentState, DecisionKind, KkrContact, Side
 from dualpath.domain.catalogue import CURRENT_VERSION
-from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
-from dualpath.domain.validation import Id, Input, Line, NotFuture
+from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import campaigns as rm
 from dualpath.readmodels import queries
 from dualpath.workflows import campaign as wf
 
 router = disclosure.Router(prefix="/campaigns", tags=["campaigns"])
-cvd_router = disclosure.Router(prefix="/cvd-referrals", tags=["referrals"])
 
 CampaignId = Annotated[Id, Path(description="The campaign's id")]
 PatientId = Annotated[Id, Path(description="The person's pseudonymous id (as listed by GET /campaigns/{id})")]
@@ -367,55 +364,3 @@ async def plan_network_meeting(campaign_id: CampaignId, patient_id: PatientId, b
     """An individual network meeting, with accompaniment (følgeskab) and outreach (udgående behandling)."""
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.plan_network_meeting,
                           wf.NetworkMeetingCommand(patient_id=patient_id, plan=body, actor=commands.actor(staff)))
-
-
-# -- CVD ---------------------------------------------------------------------------------
-
-class CvdReferralIn(Input):
-    cpr: str = Field(description="The citizen's CPR number, 10 digits")
-    municipality: str | None = Field(default=None, description="Defaults to your municipality")
-    treatment_ended_on: date = Field(description="When the citizen's psychiatric treatment ended: within the last "
-                                                 "year")
-    municipal_substance_treatment: bool = Field(default=True, description="Group 2: in municipal substance "
-                                                                          "treatment now")
-    criteria: EligibilityCriteria
-    received_on: NotFuture | None = None
-
-    @field_validator("cpr")
-    @classmethod
-    def _cpr(cls, v: str) -> str:
-        return cpr.validate_cpr(v, today=copenhagen.today())
-
-
-class CvdReferralOut(referrals.ReferralOut):
-    routed_to: str
-
-
-@cvd_router.post("", status_code=201, response_model=CvdReferralOut)
-async def refer_to_cvd(
-    body: CvdReferralIn, staff: CurrentStaff, res: Res,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> CvdReferralOut:
-    """A municipality refers a citizen in the target group whose psychiatric treatment ended within the last
-    year to the central visitation unit (CVD), which assesses it as usual: an ordinary referral."""
-    if staff.role != Role.municipality:
-        raise ApiError(403, "forbidden", "CVD referrals are made by the municipality",
-                       allowed=[Role.municipality.value])
-    municipality = body.municipality or staff.org_code
-    if municipality != staff.org_code:
-        raise ApiError(403, "forbidden", f"municipality {staff.org_code} refers its own citizens")
-    today = copenhagen.today()
-    if not today - timedelta(days=365) <= body.treatment_ended_on <= today:
-        raise ApiError(422, "invalid_input", f"treatment_ended_on: the psychiatric treatment must have ended within "
-                                             f"the last year ({today - timedelta(days=365)} to {today}); otherwise "
-                                             "refer as usual (POST /referrals)")
-    out = await referrals.refer(
-        referrals.ReferralIn(cpr=body.cpr, municipality=municipality, source="municipality",
-                             received_on=body.received_on,
-                             facts=ReferralFacts(psychiatric_contact="within_last_year",
-                                                 municipal_substance_treatment=body.municipal_substance_treatment),
-                             criteria=body.criteria),
-        res=res, idempotency_key=idempotency_key, staff=staff)
-    return CvdReferralOut(**out.model_dump(),
-                          routed_to=f"the central visitation unit (CVD) of region {out.region}")
-

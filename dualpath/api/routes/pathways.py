@@ -45,6 +45,16 @@ class PathwayOut(PathwaySummary):
     history: list[HistoryEntry]
 
 
+class PhaseMoveIn(Input):
+    to: int = Field(ge=1, le=4, description="The phase to move to (1 Opstart … 4 Overgang/afslutning)")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class EndIn(Input):
+    reason_kind: EndReason
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.PathwayRow:
     """The pathway if the caller may see it (else 404), with the look written to the access log."""
     row = await queries.pathway(res.pool, pathway_id)
@@ -63,15 +73,10 @@ def _summary(row: queries.PathwayRow) -> dict[str, Any]:
     )
 
 
-async def pathway_out(res, staff: Staff, pathway_id: str) -> PathwayOut:
-    return await answer(res, await visible_pathway(res, staff, pathway_id))
-
-
 async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
-    """The pathway as it stands now, for a caller who has been allowed to see it (`seen`): a command's
-    answer reads it again without a second look in the access log."""
-    row = await queries.pathway(res.pool, seen.pathway_id)
-    assert row is not None  # pathways are never deleted
+    """The pathway as it stands now, for a caller who has been allowed to see it (`seen`): after a
+    command it is read again, with no second look in the access log."""
+    row = await queries.pathway(res.pool, seen.pathway_id) or seen
     # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
     return PathwayOut(
         **_summary(row),
@@ -114,12 +119,7 @@ async def list_pathways(
 
 @router.get("/{pathway_id}", response_model=PathwayOut)
 async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> PathwayOut:
-    return await pathway_out(res, staff, pathway_id)
-
-
-class PhaseMoveIn(Input):
-    to: int = Field(ge=1, le=4, description="The phase to move to (1 Opstart … 4 Overgang/afslutning)")
-    reason: str | None = Field(default=None, max_length=2000)
+    return await answer(res, await visible_pathway(res, staff, pathway_id))
 
 
 @router.post("/{pathway_id}/ambulatory/phase", response_model=PathwayOut)
@@ -127,12 +127,7 @@ async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.move_phase,
-                         wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
-
-
-class EndIn(Input):
-    reason_kind: EndReason
-    reason: str | None = Field(default=None, max_length=2000)
+                         wf.MovePhaseCommand(**body.model_dump(), actor=commands.actor(staff)))
 
 
 @router.post("/{pathway_id}/end", response_model=PathwayOut)
@@ -140,5 +135,4 @@ async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway,
-                         wf.EndPathwayCommand(reason_kind=body.reason_kind, reason=body.reason,
-                                              actor=commands.actor(staff)))
+                         wf.EndPathwayCommand(**body.model_dump(), actor=commands.actor(staff)))

@@ -59,8 +59,9 @@ class TransitionOut(TransitionSummary):
 
 def _situation(row: rm.TransitionRow) -> rules.Situation:
     recommends = (row.assessment or {}).get("recommends_transition")
-    return rules.Situation(direction=row.direction, branch=row.branch, state=row.state, settled=row.settled,
-                           recommends_transition=recommends)
+    # The read model keeps plain text; the rules' own model checks it is one of theirs.
+    return rules.Situation.model_validate(dict(direction=row.direction, branch=row.branch, state=row.state,
+                                               settled=row.settled, recommends_transition=recommends))
 
 
 def _summary(row: rm.TransitionRow) -> dict[str, Any]:
@@ -93,15 +94,9 @@ async def _visible(res, staff: Staff, transition_id: str) -> rm.TransitionRow:
     return row
 
 
-async def _out(res, staff: Staff, transition_id: str) -> TransitionOut:
-    return await _answer(res, await _visible(res, staff, transition_id))
-
-
 async def _answer(res, seen: rm.TransitionRow) -> TransitionOut:
-    """The transition as it stands now, for a caller who has been allowed to see it (`seen`): a step's
-    answer reads it again without a second look in the access log."""
-    row = await rm.transition(res.pool, seen.transition_id)
-    assert row is not None  # transitions are never deleted
+    """The transition as it stands now, for a caller who has been allowed to see it (`seen`)."""
+    row = await rm.transition(res.pool, seen.transition_id) or seen
     # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
     return TransitionOut(**_summary(row), tasks=await rm.tasks(res.pool, row.transition_id),
                          history=await history(res, workflow_ids.transition_stream(row.transition_id)))
@@ -128,7 +123,7 @@ async def list_transitions(
 
 @router.get("/{transition_id}", response_model=TransitionOut)
 async def get_transition(transition_id: TransitionId, staff: CurrentStaff, res: Res) -> TransitionOut:
-    return await _out(res, staff, transition_id)
+    return await _answer(res, await _visible(res, staff, transition_id))
 
 
 # -- steps ---------------------------------------------------------------------
