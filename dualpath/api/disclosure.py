@@ -142,7 +142,10 @@ class Router(APIRouter):
     which call route functions directly, get the same answers as the API.
     """
 
-    def api_route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    # The same keywords as APIRouter's, passed through whole.
+    def api_route(  # type: ignore[override]
+        self, path: str, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().api_route(path, **kwargs)
 
         def decorator(route: Callable[..., Any]) -> Callable[..., Any]:

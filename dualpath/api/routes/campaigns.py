@@ -112,14 +112,16 @@ class CampaignOut(rm.CampaignRow):
 
 def _person_out(p: rm.PersonRow, side: Side, staff: Staff) -> PersonOut:
     consent = {"clinic": p.consent_clinic, "municipality": p.consent_municipality}
-    person = rules.Person(patient_id=p.patient_id, psychiatric_contact=p.psychiatric_contact,
-                          municipal_substance_treatment=p.municipal_substance_treatment,
-                          consent={k: v for k, v in consent.items() if v})
+    # The read model keeps plain text; the rules' own model checks it is one of theirs.
+    person = rules.Person.model_validate(dict(
+        patient_id=p.patient_id, psychiatric_contact=p.psychiatric_contact,
+        municipal_substance_treatment=p.municipal_substance_treatment, consent={k: v for k, v in consent.items() if v}))
     mark = rules.not_discussed_mark(person)
     region = staff.role in REGION_ROLES
+    rows: tuple[tuple[Side, int | None], ...] = (("clinic", p.clinic_row), ("municipality", p.municipality_row))
     return PersonOut(
         patient_id=p.patient_id,
-        on_lists=[s for s, r in (("clinic", p.clinic_row), ("municipality", p.municipality_row)) if r is not None],
+        on_lists=[s for s, r in rows if r is not None],
         row=p.clinic_row if side == "clinic" else p.municipality_row, consent=consent, discussed=mark is None,
         not_discussed=mark, decision=p.decision, from_date=p.from_date, status=p.status, started_on=p.started_on,
         pathway_id=p.pathway_id if region else None, network_meeting=p.network_meeting,

@@ -217,7 +217,7 @@ async def decode(request: Request, res: Res, staff: CurrentStaff) -> Response:
     codec = _codec(res)
     out = []
     for payload, found, yes in zip(payloads.payloads, labels, decide):
-        if not yes:
+        if not yes or found is None:
             out.append(payload)  # not the caller's to read: back as it came
             continue
         try:
