@@ -1,5 +1,7 @@
 """Who may see what: consent-gated municipal access, ops without clinical content, the access log."""
 
+from tests.transitions.support import assessment
+
 from .helpers import accepted_pathway
 
 REGION = "region:1082"
@@ -71,3 +73,24 @@ async def test_every_look_and_change_is_in_the_access_log_for_ops(http, pool):
     muni = next(x for x in rows if x["subject"] == "caseworker-7")
     assert muni["legal_basis"].startswith("consent") and muni["organisation"] == AARHUS
     assert await pool.fetchval("SELECT count(*) FROM access_log WHERE pathway_id = $1", pathway_id) == len(rows)
+
+
+async def test_a_command_is_one_row_in_the_access_log(http, pool):
+    # The route looks once, before the command; its answer is read again without a second look.
+    pathway_id = await accepted_pathway(http)
+    subject = f"once-{pathway_id}"
+    async with http.as_("clinician", REGION, subject=subject) as c:
+        await _consent(c, pathway_id, "given")
+        stay = await c.post(f"/pathways/{pathway_id}/admissions", json={"via": "planned", "ward": "Afsnit P1"})
+        assert stay.status_code == 201, stay.text
+        r = await c.post("/transitions", json={"direction": "to_coordinated", "pathway_id": pathway_id,
+                                               "reason": "stable for a year"})
+        assert r.status_code == 201, r.text
+        tid = r.json()["transition_id"]
+        r = await c.post(f"/transitions/{tid}/assessment", json=assessment(answer="we propose coordinated"))
+        assert r.status_code == 200, r.text
+    rows = await pool.fetch("SELECT action FROM access_log WHERE subject = $1", subject)
+    actions = [r["action"] for r in rows]
+    for action in ("POST /pathways/{pathway_id}/consents", "POST /pathways/{pathway_id}/admissions",
+                   "POST /transitions/{transition_id}/assessment"):
+        assert actions.count(action) == 1, (action, actions)
