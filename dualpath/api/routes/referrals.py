@@ -163,7 +163,7 @@ async def decide(
     referral_id: ReferralId, body: DecisionIn, res: Res, staff: Staff = require(Role.visitation)
 ) -> ReferralOut:
     row = await _visible_referral(res, staff, referral_id)
-    if row.status not in ("awaiting_visitation", "held_until_phase_in"):
+    if row.status not in UNDECIDED:
         # Its process has finished; answer as the workflow's validator would.
         raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is "
                        "made once")
