@@ -68,7 +68,7 @@ class Staff(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _org_fits_role(self) -> "Staff":
+    def _org_fits_role(self) -> Staff:
         if self.org_kind != ORG_KIND_FOR_ROLE[self.role]:
             raise ValueError(f"role {self.role.value} belongs to a {ORG_KIND_FOR_ROLE[self.role]} organisation, "
                              f"not {self.org}")

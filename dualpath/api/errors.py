@@ -13,14 +13,13 @@ from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
-
-import structlog
 
 RETRY_AFTER_SECONDS = 5
 

@@ -12,11 +12,9 @@ import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request
 
-from dualpath import logs, temporal_client
-from dualpath.api import errors, metrics
-from dualpath.api import limits
+from dualpath import logs, temporal_client, web
+from dualpath.api import errors, limits, metrics
 from dualpath.api.deps import Resources, _current_staff
-from dualpath import web
 from dualpath.api.routes import (
     admissions,
     audit,

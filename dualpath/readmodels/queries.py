@@ -14,7 +14,6 @@ from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
 from dualpath.readmodels.projection import FROM_JSON
 
 
-
 async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
     """The patient's pseudonymous id, registering the CPR number on first sight."""
     patient_id = await pool.fetchval(

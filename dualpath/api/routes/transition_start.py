@@ -190,7 +190,8 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
     return wf.TransitionInput(
         transition_id=transition_id, direction="to_coordinated", branch=rules.branch_for(consent),
         patient_id=patient_id, pathway_id=body.pathway_id, region=pathway.region,
-        pathway_workflow_id=await workflow_ids.resolve(res.temporal, workflow_ids.pathway(body.pathway_id, pathway.region)),
+        pathway_workflow_id=await workflow_ids.resolve(
+            res.temporal, workflow_ids.pathway(body.pathway_id, pathway.region)),
         municipality=pathway.municipality, reported_by="region", signs=body.signs, description=body.reason,
         dialogue_consent=consent, group=pathway.group, catalogue_version=pathway.catalogue_version,
         reported_on=copenhagen.today(), due_days=_due_days(res), actor=commands.actor(staff),
