@@ -6,7 +6,7 @@ cannot store, a value out of range — or a calendar computation overflows: ever
 way, the command never gets its answer, every later command on that workflow waits behind it, and
 PostgreSQL writes the surrounding text to its log each time. So an activity wrapped in
 `refuse_invalid_data` turns such an error into a non-retryable `ApplicationError` of type
-`InvalidData`; the workflow refuses the command with it (workflows/record.py) and goes on.
+`InvalidData`; the workflow refuses the command with it (workflows/kit.py) and goes on.
 
 Which errors are the data's: PostgreSQL's classes 22 (data exception: untranslatable characters,
 invalid text representation, numeric value out of range, datetime overflow, …) and 54 (program limit

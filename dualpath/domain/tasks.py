@@ -79,9 +79,10 @@ class TaskRefused(ValueError):
     pass
 
 
-def check_completion(task: Task | None, outcome: Outcome, note: str | None) -> None:
+def check_completion(task: Task | None, outcome: Outcome, note: str | None, process: str = "pathway") -> None:
+    """Whether staff may close `task` so; `process` names what holds it (pathway, stay, transition)."""
     if task is None:
-        raise TaskRefused("no open task with that id on this pathway: it does not exist or is closed already")
+        raise TaskRefused(f"no open task with that id on this {process}: it does not exist or is closed already")
     if task.state != "open":
         raise TaskRefused(f"the task is {task.state} already: only open tasks can be completed")
     if outcome == "not_possible" and not (note and note.strip()):

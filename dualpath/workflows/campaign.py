@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -51,20 +50,16 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
     from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
-    from dualpath.workflows.record import record
+    from dualpath.workflows import kit
+    from dualpath.workflows.kit import command
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The municipality's task when coordinated treatment starts: due this many working days after the start.
 COORDINATION_TASK_WORKING_DAYS = 5
 
 
-def workflow_id(campaign_id: str, region: str | None) -> str:
-    """`campaign-<region>-<campaign_id>`; without a region, `campaign-<campaign_id>` (workflow_ids.py)."""
-    return workflow_ids.campaign(campaign_id, region)
-
-
-def stream_id(campaign_id: str) -> str:
-    return workflow_ids.campaign_stream(campaign_id)
+# `campaign-<region>-<campaign_id>` (without a region, `campaign-<campaign_id>`); stream `campaign-<id>`.
+workflow_id, stream_id = workflow_ids.campaign, workflow_ids.campaign_stream
 
 
 class CampaignInput(BaseModel):
@@ -147,7 +142,7 @@ class CampaignResult(BaseModel):
 
 
 @workflow.defn(name="CampaignWorkflow", failure_exception_types=[ValidationError])
-class CampaignWorkflow:
+class CampaignWorkflow(kit.Process):
     """A group-2 phase-in campaign (spec §6).
 
     On start records CampaignOpened. Timers: at `REMINDER_DAYS` before the share-by date
@@ -172,8 +167,11 @@ class CampaignWorkflow:
             catalogue_version=input.catalogue_version,
         )
         self._in = input
-        self._changed = False
-        self._lock = asyncio.Lock()
+        super().__init__(stream_id(self._s.campaign_id), versioned=self._s)
+
+    def _is_ready(self) -> bool:
+        # A command may arrive in the first task, before `run` has recorded CampaignOpened.
+        return self._s.opened
 
     @workflow.run
     async def run(self, input: CampaignInput) -> CampaignView:
@@ -208,47 +206,38 @@ class CampaignWorkflow:
 
     # -- updates ---------------------------------------------------------------------
 
-    @workflow.update
+    @command()
     async def set_kkr_contacts(self, cmd: KkrCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            position = await self._record([KkrContactsSet(
-                campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])], cmd.actor)
-            self._s.kkr_contacts = list(cmd.contacts)
-            return self._answer(position)
+        position = await self._record([KkrContactsSet(
+            campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])], cmd.actor)
+        self._s.kkr_contacts = list(cmd.contacts)
+        return self._answer(position)
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows)))
     async def upload_list(self, cmd: UploadListCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows))
-            new = {r.patient_id: r for r in cmd.rows}
-            people: list[Person] = []
-            removed: list[str] = []
-            for p in self._s.people:
-                rows = {k: v for k, v in p.rows.items() if k != cmd.side}
-                if p.patient_id in new:
-                    r = new.pop(p.patient_id)
-                    rows[cmd.side] = r.row
-                    p = p.model_copy(update={"rows": rows, **self._facts(r, p, cmd.side)})
-                elif not rows:
-                    removed.append(p.patient_id)
-                    continue
-                else:
-                    p = p.model_copy(update={"rows": rows})
-                people.append(p)
-            people += [Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
-                       for r in cmd.rows if r.patient_id in new]
-            position = await self._record([CampaignListUploaded(
-                campaign_id=self._s.campaign_id, side=cmd.side, uploaded_on=self._today(),
-                people=[r.model_dump() for r in cmd.rows], removed=removed)], cmd.actor)
-            self._s.people = people
-            self._s.uploaded[cmd.side] = self._today()
-            return self._answer(position)
-
-    @upload_list.validator
-    def _validate_upload(self, cmd: UploadListCommand) -> None:
-        self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows))
+        new = {r.patient_id: r for r in cmd.rows}
+        people: list[Person] = []
+        removed: list[str] = []
+        for p in self._s.people:
+            rows = {k: v for k, v in p.rows.items() if k != cmd.side}
+            if p.patient_id in new:
+                r = new.pop(p.patient_id)
+                rows[cmd.side] = r.row
+                p = p.model_copy(update={"rows": rows, **self._facts(r, p, cmd.side)})
+            elif not rows:
+                removed.append(p.patient_id)
+                continue
+            else:
+                p = p.model_copy(update={"rows": rows})
+            people.append(p)
+        people += [Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
+                   for r in cmd.rows if r.patient_id in new]
+        position = await self._record([CampaignListUploaded(
+            campaign_id=self._s.campaign_id, side=cmd.side, uploaded_on=self._today(),
+            people=[r.model_dump() for r in cmd.rows], removed=removed)], cmd.actor)
+        self._s.people = people
+        self._s.uploaded[cmd.side] = self._today()
+        return self._answer(position)
 
     @staticmethod
     def _facts(r: ListedRow, p: Person | None, side: Side) -> dict:
@@ -260,100 +249,66 @@ class CampaignWorkflow:
                 "municipal_substance_treatment": r.municipal_substance_treatment,
                 "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None)}
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state)))
     async def record_consent(self, cmd: ConsentCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state))
-            p = rules.person(self._s, cmd.patient_id)
-            events: list[DomainEvent] = [CampaignConsentRecorded(
-                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, side=cmd.side, state=cmd.state,
-                form=cmd.form)]
-            cancel = cmd.state == "refused" and p.status == "scheduled"
-            if cancel:
-                events.append(CampaignStartCancelled(
-                    campaign_id=self._s.campaign_id, patient_id=cmd.patient_id,
-                    reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start"))
-            position = await self._record(events, cmd.actor)
-            p.consent[cmd.side] = cmd.state
-            if cancel:
-                p.status = "cancelled"
-            return self._answer(position)
+        p = rules.person(self._s, cmd.patient_id)
+        events: list[DomainEvent] = [CampaignConsentRecorded(
+            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, side=cmd.side, state=cmd.state,
+            form=cmd.form)]
+        cancel = cmd.state == "refused" and p.status == "scheduled"
+        if cancel:
+            events.append(CampaignStartCancelled(
+                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id,
+                reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start"))
+        position = await self._record(events, cmd.actor)
+        p.consent[cmd.side] = cmd.state
+        if cancel:
+            p.status = "cancelled"
+        return self._answer(position)
 
-    @record_consent.validator
-    def _validate_consent(self, cmd: ConsentCommand) -> None:
-        self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda: rules.check_share(self._s)))
     async def share_lists(self, cmd: ShareCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda: rules.check_share(self._s))
-            today = self._today()
-            events: list[DomainEvent] = [CampaignListsShared(
-                campaign_id=self._s.campaign_id, shared_on=today,
-                earliest_meeting_on=today + timedelta(days=self._s.share_days))]
-            events += [TaskCompleted(task_id=t, outcome="done", note="the lists are shared")
-                       for t in self._s.reminder_tasks]
-            position = await self._record(events, cmd.actor)
-            self._s.shared_on, self._s.reminder_tasks = today, []
-            return self._answer(position)
+        today = self._today()
+        events: list[DomainEvent] = [CampaignListsShared(
+            campaign_id=self._s.campaign_id, shared_on=today,
+            earliest_meeting_on=today + timedelta(days=self._s.share_days))]
+        events += [TaskCompleted(task_id=t, outcome="done", note="the lists are shared")
+                   for t in self._s.reminder_tasks]
+        position = await self._record(events, cmd.actor)
+        self._s.shared_on, self._s.reminder_tasks = today, []
+        return self._answer(position)
 
-    @share_lists.validator
-    def _validate_share(self, cmd: ShareCommand) -> None:
-        self._check(lambda: rules.check_share(self._s))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today())))
     async def hold_collaboration_meeting(self, cmd: MeetingCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today()))
-            not_discussed = [p.patient_id for p in self._s.people if rules.not_discussed_mark(p)]
-            position = await self._record([CampaignMeetingHeld(
-                campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note,
-                not_discussed=not_discussed)], cmd.actor)
-            self._s.meeting_held_on = cmd.held_on
-            return self._answer(position)
+        not_discussed = [p.patient_id for p in self._s.people if rules.not_discussed_mark(p)]
+        position = await self._record([CampaignMeetingHeld(
+            campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note,
+            not_discussed=not_discussed)], cmd.actor)
+        self._s.meeting_held_on = cmd.held_on
+        return self._answer(position)
 
-    @hold_collaboration_meeting.validator
-    def _validate_meeting(self, cmd: MeetingCommand) -> None:
-        self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today()))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(self._decision_rule(cmd)))
     async def decide(self, cmd: DecideCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(self._decision_rule(cmd))
-            position = await self._record([CampaignPersonDecided(
-                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, decision=cmd.decision,
-                from_date=cmd.from_date)], cmd.actor)
-            p = rules.person(self._s, cmd.patient_id)
-            p.decision, p.from_date = cmd.decision, cmd.from_date
-            p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
-            return self._answer(position)
-
-    @decide.validator
-    def _validate_decide(self, cmd: DecideCommand) -> None:
-        self._check(self._decision_rule(cmd))
+        position = await self._record([CampaignPersonDecided(
+            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, decision=cmd.decision,
+            from_date=cmd.from_date)], cmd.actor)
+        p = rules.person(self._s, cmd.patient_id)
+        p.decision, p.from_date = cmd.decision, cmd.from_date
+        p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
+        return self._answer(position)
 
     def _decision_rule(self, cmd: DecideCommand):
         return lambda: rules.check_decision(self._s, cmd.patient_id, cmd.decision, cmd.from_date, self._today())
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id)))
     async def plan_network_meeting(self, cmd: NetworkMeetingCommand) -> CampaignResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id))
-            position = await self._record([CampaignNetworkMeetingPlanned(
-                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, on=cmd.plan.on,
-                accompaniment=cmd.plan.accompaniment, outreach=cmd.plan.outreach, note=cmd.plan.note)],
-                cmd.actor)
-            rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
-            return self._answer(position)
+        position = await self._record([CampaignNetworkMeetingPlanned(
+            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, on=cmd.plan.on,
+            accompaniment=cmd.plan.accompaniment, outreach=cmd.plan.outreach, note=cmd.plan.note)],
+            cmd.actor)
+        rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
+        return self._answer(position)
 
-    @plan_network_meeting.validator
-    def _validate_network_meeting(self, cmd: NetworkMeetingCommand) -> None:
-        self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id))
 
     # -- timers --------------------------------------------------------------------------
 
@@ -445,24 +400,15 @@ class CampaignWorkflow:
 
     # -- helpers -------------------------------------------------------------------------
 
-    async def _ready(self) -> None:
-        # A command may arrive in the first task, before `run` has recorded CampaignOpened.
-        await workflow.wait_condition(lambda: self._s.opened)
-
     def _check(self, rule) -> None:
         # Only an ApplicationError fails an update; any other exception would fail the task and retry it.
         try:
             rule()
         except CampaignRefused as exc:
-            raise ApplicationError(str(exc), type="CommandRefused") from None
+            raise kit.refused(exc) from None
 
     def _today(self) -> date:
         return copenhagen.local_date(workflow.now())
-
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(stream_id(self._s.campaign_id), self._s.version, events, actor)
-        self._s.version = result.last_version
-        return result.last_position
 
     def _answer(self, position: int) -> CampaignResult:
         self._changed = True

@@ -8,7 +8,6 @@ the stay when they change.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
@@ -41,9 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.tasks import Task
     from dualpath.domain import validation
     from dualpath.domain.validation import Input
-    from dualpath.workflows import task_timers
-    from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
-    from dualpath.workflows.record import record, refusing
+    from dualpath.workflows import kit
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
 
 STAY_DISCHARGED_SIGNAL = "stay_discharged"
 CONSENTS_CHANGED_SIGNAL = "consents_changed"
@@ -51,13 +49,8 @@ CALENDAR_TIMEOUT = timedelta(seconds=30)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
-def workflow_id(pathway_id: str, number: int, region: str | None) -> str:
-    """`stay-<region>-<pathway_id>-<n>`; without a region, the legacy `stay-<pathway_id>-<n>` (workflow_ids.py)."""
-    return workflow_ids.stay(pathway_id, number, region)
-
-
-def stream_id(pathway_id: str, number: int) -> str:
-    return workflow_ids.stay_stream(pathway_id, number)
+# `stay-<region>-<pathway_id>-<n>` (without a region, the legacy `stay-<pathway_id>-<n>`); stream `stay-<id>-<n>`.
+workflow_id, stream_id = workflow_ids.stay, workflow_ids.stay_stream
 
 
 class StayInput(Input):
@@ -121,7 +114,7 @@ class StayResult(BaseModel):
 
 
 @workflow.defn(name="InpatientStayWorkflow", failure_exception_types=[ValidationError])
-class InpatientStayWorkflow:
+class InpatientStayWorkflow(kit.Process):
     """An inpatient stay, phases 1–4 (spec §4), through discharge and its follow-ups.
 
     At admission of a patient in municipal substance treatment, a task asks for
@@ -144,18 +137,15 @@ class InpatientStayWorkflow:
 
     @workflow.init
     def __init__(self, input: StayInput) -> None:
+        super().__init__(stream_id(input.pathway_id, input.number))
         self._in = input
         self._consents = list(input.consents)
         self._phase = 1
         self._status = "admitted"
-        self._tasks: list[Task] = []
         self._plan: DischargeAdvice | None = None
-        self._version = 0
-        self._started = False
         self._opened_at: int | None = None  # the position of the opening events, once recorded
-        self._changed = False
         self._informed: set[str] = set()
-        self._lock = asyncio.Lock()
+
 
     @workflow.run
     async def run(self, input: StayInput) -> StayView:
@@ -166,26 +156,17 @@ class InpatientStayWorkflow:
                 municipality=input.municipality,
             )
             self._opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
-            self._started = True
+            self._ready = True
             await self._inform_municipality("admission")
         self._publish()
-        while not (self._status == "discharged" and not self._open()):
-            await self._wait_for_change_or_due_date()
+        while not (self._status == "discharged" and not self._open_tasks()):
+            await self._wait_for_change_or_due()
         async with self._lock:
             await self._record([StayEnded(stay_id=input.stay_id)], Actor.engine())
             self._status = "ended"
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._publish()
         return self._view()
-
-    async def _wait_for_change_or_due_date(self) -> None:
-        self._changed = False
-        try:
-            await workflow.wait_condition(lambda: self._changed, timeout=task_timers.until_next_due(self._tasks))
-        except asyncio.TimeoutError:
-            async with self._lock:
-                await task_timers.escalate_overdue(self._tasks, self._record)
-            self._publish()
 
     @workflow.update
     async def opened(self) -> StayOpened:
@@ -205,11 +186,10 @@ class InpatientStayWorkflow:
         # Takes effect at once, before any await: a withdrawal stops the discharge notice.
         self._consents = list(changed.consents)
         self._changed = True
-        await workflow.wait_condition(lambda: self._started)
-        async with self._lock:
+        async with self.one_at_a_time():
             decided = next((c.state for c in self._consents if c.scope == "inform_municipal_treatment"
                             and c.counterpart == self._in.municipality), None)
-            task = next((t for t in self._open() if t.kind == "consent_municipal_information"), None)
+            task = next((t for t in self._open_tasks() if t.kind == "consent_municipal_information"), None)
             if decided in ("given", "refused") and task:
                 await self._record([TaskCompleted(task_id=task.task_id, outcome="done",
                                                   note=f"consent {decided}")], Actor.engine())
@@ -221,32 +201,25 @@ class InpatientStayWorkflow:
 
     # -- phases -------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_move(cmd))
     async def move_phase(self, cmd: MovePhaseCommand) -> StayResult:
-        await workflow.wait_condition(lambda: self._started)
-        async with self._lock:
-            self._check_move(cmd)
-            events: list[DomainEvent] = [
-                InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to,
-                                      reason=cmd.reason),
-                *self._open_phase_tasks(cmd.to),
-            ]
-            position = await self._record(events, cmd.actor)
-            self._phase = cmd.to
-            return self._done(position)
-
-    @move_phase.validator
-    def _validate_move(self, cmd: MovePhaseCommand) -> None:
-        self._check_move(cmd)
+        events: list[DomainEvent] = [
+            InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to,
+                                  reason=cmd.reason),
+            *self._open_phase_tasks(cmd.to),
+        ]
+        position = await self._record(events, cmd.actor)
+        self._phase = cmd.to
+        return self._done(position)
 
     def _check_move(self, cmd: MovePhaseCommand) -> None:
         self._require_admitted()
         try:
             inpatient.check_move(self._phase, cmd.to, cmd.reason)
         except MoveRefused as exc:
-            raise ApplicationError(str(exc), {"allowed": [m.model_dump() for m in inpatient.allowed_moves(
-                self._phase)]}, type="MoveRefused") from None
-        blocking = [t for t in self._open() if t.mandatory and t.phase == self._phase]
+            allowed = [m.model_dump() for m in inpatient.allowed_moves(self._phase)]
+            raise kit.refused(exc, "MoveRefused", {"allowed": allowed}) from None
+        blocking = [t for t in self._open_tasks() if t.mandatory and t.phase == self._phase]
         if blocking:
             raise ApplicationError(
                 f"stay phase {self._phase} has open mandatory tasks: {', '.join(t.kind for t in blocking)}; "
@@ -255,55 +228,44 @@ class InpatientStayWorkflow:
 
     # -- discharge ----------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_plan(cmd))
     async def plan_discharge(self, cmd: PlanDischargeCommand) -> StayResult:
-        await workflow.wait_condition(lambda: self._started)
-        async with self._lock:
-            self._require_admitted()
-            advice = await self._advice(cmd.planned_date)
-            warned = advice.before_non_working_day or advice.on_non_working_day
-            position = await self._record(
-                [DischargePlanned(stay_id=self._in.stay_id, planned_date=cmd.planned_date,
-                                  before_non_working_days=warned, proposed_date=advice.proposed_date,
-                                  meeting=advice.meeting, kept_despite_warning=cmd.keep_reason if warned else None)],
-                cmd.actor,
-            )
-            self._plan = advice
-            return self._done(position, advice=advice)
+        advice = await self._advice(cmd.planned_date)
+        warned = advice.before_non_working_day or advice.on_non_working_day
+        position = await self._record(
+            [DischargePlanned(stay_id=self._in.stay_id, planned_date=cmd.planned_date,
+                              before_non_working_days=warned, proposed_date=advice.proposed_date,
+                              meeting=advice.meeting, kept_despite_warning=cmd.keep_reason if warned else None)],
+            cmd.actor,
+        )
+        self._plan = advice
+        return self._done(position, advice=advice)
 
-    @plan_discharge.validator
-    def _validate_plan(self, cmd: PlanDischargeCommand) -> None:
+    def _check_plan(self, cmd: PlanDischargeCommand) -> None:
         self._require_admitted()
         self._check_date(cmd.planned_date, "planned discharge")
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_discharge(cmd))
     async def discharge(self, cmd: DischargeCommand) -> StayResult:
-        await workflow.wait_condition(lambda: self._started)
-        async with self._lock:
-            self._check_discharge(cmd)
-            advice = await self._advice(cmd.discharged_on)
-            before = advice.before_non_working_day
-            follow_ups = self._follow_ups(advice, cmd)
-            events: list[DomainEvent] = [
-                PatientDischarged(stay_id=self._in.stay_id, pathway_id=self._in.pathway_id,
-                                  discharged_on=cmd.discharged_on, before_non_working_days=before,
-                                  follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups]),
-                *[self._opened(t) for t in follow_ups],
-            ]
-            # The stay's own phase tasks end with it; the follow-ups carry on.
-            events += [TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
-                       for t in self._open()]
-            position = await self._record(events, cmd.actor)
-            self._tasks = follow_ups
-            self._status = "discharged"
-            await self._inform_municipality("discharge")
-            await workflow.get_external_workflow_handle(self._pathway_workflow_id()).signal(
-                STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on))
-            return self._done(position, follow_ups=follow_ups)
-
-    @discharge.validator
-    def _validate_discharge(self, cmd: DischargeCommand) -> None:
-        self._check_discharge(cmd)
+        advice = await self._advice(cmd.discharged_on)
+        before = advice.before_non_working_day
+        follow_ups = self._follow_ups(advice, cmd)
+        events: list[DomainEvent] = [
+            PatientDischarged(stay_id=self._in.stay_id, pathway_id=self._in.pathway_id,
+                              discharged_on=cmd.discharged_on, before_non_working_days=before,
+                              follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups]),
+            *[self._opened(t) for t in follow_ups],
+        ]
+        # The stay's own phase tasks end with it; the follow-ups carry on.
+        events += [TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
+                   for t in self._open_tasks()]
+        position = await self._record(events, cmd.actor)
+        self._tasks = follow_ups
+        self._status = "discharged"
+        await self._inform_municipality("discharge")
+        await workflow.get_external_workflow_handle(self._pathway_workflow_id()).signal(
+            STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on))
+        return self._done(position, follow_ups=follow_ups)
 
     def _check_discharge(self, cmd: DischargeCommand) -> None:
         self._require_admitted()
@@ -348,27 +310,12 @@ class InpatientStayWorkflow:
 
     # -- tasks --------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_completion(cmd))
     async def complete_task(self, cmd: CompleteTaskCommand) -> StayResult:
-        await workflow.wait_condition(lambda: self._started)
-        async with self._lock:
-            self._check_completion(cmd)
-            task = next(t for t in self._open() if t.task_id == cmd.task_id)
-            position = await self._record([TaskCompleted(task_id=task.task_id, outcome=cmd.outcome,
-                                                         note=cmd.note)], cmd.actor)
-            task.state, task.outcome_note = cmd.outcome, cmd.note
-            return self._done(position)
-
-    @complete_task.validator
-    def _validate_completion(self, cmd: CompleteTaskCommand) -> None:
-        self._check_completion(cmd)
+        return self._done(await self._close_task(cmd))
 
     def _check_completion(self, cmd: CompleteTaskCommand) -> None:
-        task = next((t for t in self._open() if t.task_id == cmd.task_id), None)
-        try:
-            tasks.check_completion(task, cmd.outcome, cmd.note)
-        except tasks.TaskRefused as exc:
-            raise ApplicationError(str(exc), type="CommandRefused") from None
+        self._check_task(cmd, "stay")
 
     # -- helpers ------------------------------------------------------------
 
@@ -392,13 +339,11 @@ class InpatientStayWorkflow:
             municipality=self._in.municipality, ids=[str(workflow.uuid4()) for _ in activities],
             stay_id=self._in.stay_id,
         )
-        self._tasks = self._open() + new
+        self._tasks = self._open_tasks() + new
         return [self._opened(t) for t in new]
 
     def _opened(self, t: Task) -> TaskOpened:
-        return TaskOpened(task_id=t.task_id, pathway_id=self._in.pathway_id, stay_id=self._in.stay_id, kind=t.kind,
-                          title=t.title, phase=t.phase, owner_role=t.owner_role, owner_org=t.owner_org, due=t.due,
-                          mandatory=t.mandatory)
+        return kit.task_opened(t, pathway_id=self._in.pathway_id, stay_id=self._in.stay_id)
 
     async def _inform_municipality(self, about: str) -> None:
         """Advise the municipality of the admission or discharge — only with consent."""
@@ -425,9 +370,6 @@ class InpatientStayWorkflow:
                            Actor.engine())
         self._informed.add(about)
 
-    def _open(self) -> list[Task]:
-        return [t for t in self._tasks if t.state == "open"]
-
     def _pathway_workflow_id(self) -> str:
         """The pathway's workflow, whichever form its id has: the stay is its child."""
         parent = workflow.info().parent
@@ -438,21 +380,9 @@ class InpatientStayWorkflow:
             raise ApplicationError(f"the patient is not admitted (the stay is {self._status})",
                                    type="MoveRefused")
 
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        try:
-            result = await record(stream_id(self._in.pathway_id, self._in.number), self._version, events, actor)
-        except ApplicationError:
-            # Refused (its data could not be stored): the tasks these events would open were
-            # never opened. Handlers change nothing else before they record.
-            opened = {e.task_id for e in events if isinstance(e, TaskOpened)}
-            self._tasks = [t for t in self._tasks if t.task_id not in opened]
-            raise
-        self._version = result.last_version
-        return result.last_position
-
     def _done(self, position: int, **extra) -> StayResult:
         self._changed = True
-        self._tasks = self._open()
+        self._tasks = self._open_tasks()
         self._publish()
         return StayResult(stay=self._view(), position=position, **extra)
 
@@ -461,11 +391,11 @@ class InpatientStayWorkflow:
             stay_id=self._in.stay_id, pathway_id=self._in.pathway_id, status=self._status, phase=self._phase,
             phase_name=inpatient.PHASE_NAMES[self._phase],
             allowed_moves=inpatient.allowed_moves(self._phase) if self._status == "admitted" else [],
-            open_tasks=self._open(), planned_discharge=self._plan,
+            open_tasks=self._open_tasks(), planned_discharge=self._plan,
         )
 
     def _publish(self) -> None:
-        open_ = self._open()
+        open_ = self._open_tasks()
         due = min((t.due for t in open_), default=None)
         workflow.upsert_search_attributes([
             sa.PATHWAY_KIND.value_set("inpatient"),

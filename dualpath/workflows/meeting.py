@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
@@ -40,7 +40,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.validation import Input
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
-    from dualpath.workflows.record import record
+    from dualpath.workflows import kit
+    from dualpath.workflows.kit import command
 
 __all__ = [
     "CancelMeeting", "JointPlanInput", "MeetingInput", "MeetingResult", "MeetingView", "MeetingWorkflow",
@@ -53,13 +54,8 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
-def workflow_id(meeting_id: str, region: str | None) -> str:
-    """`meeting-<region>-<meeting_id>`; without a region, `meeting-<meeting_id>` (workflow_ids.py)."""
-    return workflow_ids.meeting(meeting_id, region)
-
-
-def stream_id(meeting_id: str) -> str:
-    return workflow_ids.meeting_stream(meeting_id)
+# `meeting-<region>-<meeting_id>` (without a region, `meeting-<meeting_id>`); stream `meeting-<id>`.
+workflow_id, stream_id = workflow_ids.meeting, workflow_ids.meeting_stream
 
 
 class MeetingInput(Input):
@@ -124,7 +120,7 @@ class MeetingResult(BaseModel):
 
 
 @workflow.defn(name="MeetingWorkflow", failure_exception_types=[ValidationError])
-class MeetingWorkflow:
+class MeetingWorkflow(kit.Process):
     """A meeting on a pathway (spec §3 phase 4, §4 discharge, §5).
 
     On start: works out `hold_by` (5 working days after `called_on`, from the
@@ -144,6 +140,7 @@ class MeetingWorkflow:
     @workflow.init
     def __init__(self, input: MeetingInput) -> None:
         # State exists before `run` starts, so a validator that runs first can read it.
+        super().__init__(stream_id(input.meeting_id))
         self._in = input
         self._status: MeetingStatus = "called"
         self._hold_by: date | None = input.hold_by
@@ -152,11 +149,7 @@ class MeetingWorkflow:
         self._held: RecordHeld | None = None
         self._cancel_reason: str | None = None
         self._overdue = False
-        self._called = False
-        self._version = 0
-        # Handlers await activities; the lock keeps one writer at a time so the
-        # stream's expected version and the state move together.
-        self._lock = asyncio.Lock()
+
 
     @workflow.run
     async def run(self, input: MeetingInput) -> MeetingView:
@@ -178,13 +171,13 @@ class MeetingWorkflow:
                 ],
                 input.actor,
             )
-            self._called = True
+            self._ready = True
             self._publish()
             await self._invite()
 
         # Held on the hold_by day is in time: overdue from the next Copenhagen midnight.
         overdue_at = copenhagen.midnight(self._hold_by + timedelta(days=1))
-        if not await self._closed_before(overdue_at):
+        if not await kit.wait_until(self._is_closed, overdue_at):
             async with self._lock:
                 if not self._is_closed():
                     await self._record(
@@ -206,49 +199,36 @@ class MeetingWorkflow:
 
     # -- schedule -----------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_schedule(self._status)))
     async def schedule(self, cmd: ScheduleMeeting) -> MeetingResult:
-        await workflow.wait_condition(lambda: self._called)
-        async with self._lock:
-            self._refuse_unless(lambda: rules.check_schedule(self._status))
-            position = await self._record(
-                [MeetingScheduled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
-                                  at=cmd.at, place=cmd.place)],
-                cmd.actor,
-            )
-            self._status, self._scheduled_at, self._place = "scheduled", cmd.at, cmd.place
-            self._publish()
-            return MeetingResult(meeting=self._view(), position=position)
+        position = await self._record(
+            [MeetingScheduled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
+                              at=cmd.at, place=cmd.place)],
+            cmd.actor,
+        )
+        self._status, self._scheduled_at, self._place = "scheduled", cmd.at, cmd.place
+        self._publish()
+        return MeetingResult(meeting=self._view(), position=position)
 
-    @schedule.validator
-    def _validate_schedule(self, cmd: ScheduleMeeting) -> None:
-        self._refuse_unless(lambda: rules.check_schedule(self._status))
 
     # -- record_held --------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_held(cmd))
     async def record_held(self, cmd: RecordHeld) -> MeetingResult:
-        await workflow.wait_condition(lambda: self._called)
-        async with self._lock:
-            self._check_held(cmd)  # again: another command may have run while we waited
-            events: list[DomainEvent] = [
-                MeetingHeld(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
-                            held_on=cmd.held_on, outcome=cmd.outcome, attendees=cmd.attendees)
-            ]
-            if cmd.joint_plan is not None:
-                events.append(
-                    JointPlanRecorded(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
-                                      kind=cmd.joint_plan.kind, summary=cmd.joint_plan.summary,
-                                      agreed_by=cmd.joint_plan.agreed_by)
-                )
-            position = await self._record(events, cmd.actor)
-            self._status, self._held = "held", cmd
-            self._publish()
-            return MeetingResult(meeting=self._view(), position=position)
-
-    @record_held.validator
-    def _validate_held(self, cmd: RecordHeld) -> None:
-        self._check_held(cmd)
+        events: list[DomainEvent] = [
+            MeetingHeld(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
+                        held_on=cmd.held_on, outcome=cmd.outcome, attendees=cmd.attendees)
+        ]
+        if cmd.joint_plan is not None:
+            events.append(
+                JointPlanRecorded(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
+                                  kind=cmd.joint_plan.kind, summary=cmd.joint_plan.summary,
+                                  agreed_by=cmd.joint_plan.agreed_by)
+            )
+        position = await self._record(events, cmd.actor)
+        self._status, self._held = "held", cmd
+        self._publish()
+        return MeetingResult(meeting=self._view(), position=position)
 
     def _check_held(self, cmd: RecordHeld) -> None:
         self._refuse_unless(
@@ -260,23 +240,17 @@ class MeetingWorkflow:
 
     # -- cancel -------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason)))
     async def cancel(self, cmd: CancelMeeting) -> MeetingResult:
-        await workflow.wait_condition(lambda: self._called)
-        async with self._lock:
-            self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason))
-            reason = cmd.reason.strip()
-            position = await self._record(
-                [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)],
-                cmd.actor,
-            )
-            self._status, self._cancel_reason = "cancelled", reason
-            self._publish()
-            return MeetingResult(meeting=self._view(), position=position)
+        reason = cmd.reason.strip()
+        position = await self._record(
+            [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)],
+            cmd.actor,
+        )
+        self._status, self._cancel_reason = "cancelled", reason
+        self._publish()
+        return MeetingResult(meeting=self._view(), position=position)
 
-    @cancel.validator
-    def _validate_cancel(self, cmd: CancelMeeting) -> None:
-        self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason))
 
     # -- helpers ------------------------------------------------------------
 
@@ -287,21 +261,10 @@ class MeetingWorkflow:
         try:
             check()
         except MeetingRefused as exc:
-            raise ApplicationError(str(exc), {"allowed": exc.allowed}, type="CommandRefused") from None
+            raise kit.refused(exc, details={"allowed": exc.allowed}) from None
 
     def _is_closed(self) -> bool:
         return self._status in ("held", "cancelled")
-
-    async def _closed_before(self, at: datetime) -> bool:
-        """True when the meeting was held or cancelled before `at`; False when `at` came first."""
-        delay = at - workflow.now()
-        if delay <= timedelta(0):
-            return self._is_closed()
-        try:
-            await workflow.wait_condition(self._is_closed, timeout=delay)
-            return True
-        except asyncio.TimeoutError:
-            return False
 
     async def _invite(self) -> None:
         orgs = list(dict.fromkeys(p.organisation for p in self._in.participants))
@@ -354,11 +317,6 @@ class MeetingWorkflow:
             # The pathway has ended (or was never started here): the meeting
             # stays on the record; there is no one left to tell.
             workflow.logger.warning("pathway not told of held meeting: %s", exc)
-
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(stream_id(self._in.meeting_id), self._version, events, actor)
-        self._version = result.last_version
-        return result.last_position
 
     def _view(self) -> MeetingView:
         held = self._held

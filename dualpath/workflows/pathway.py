@@ -7,7 +7,6 @@ stream, `pathway-<pathway_id>`.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
@@ -42,22 +41,16 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.validation import Input
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.domain import inpatient
-    from dualpath.workflows import inpatient_stay, task_timers
-    from dualpath.workflows.commands import CompleteTaskCommand, MovePhaseCommand
-    from dualpath.workflows.record import record
+    from dualpath.workflows import inpatient_stay, kit
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
     from dualpath.contracts.activities import FmkNotice, PathwayClaim
     from dualpath.domain import medication
     from dualpath.domain.medication import MedicationChange
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
 
 
-def workflow_id(pathway_id: str, region: str | None) -> str:
-    """`pathway-<region>-<pathway_id>`; without a region, the legacy `pathway-<pathway_id>` (workflow_ids.py)."""
-    return workflow_ids.pathway(pathway_id, region)
-
-
-def stream_id(pathway_id: str) -> str:
-    return workflow_ids.pathway_stream(pathway_id)
+# `pathway-<region>-<pathway_id>` (without a region, the legacy `pathway-<pathway_id>`); stream `pathway-<id>`.
+workflow_id, stream_id = workflow_ids.pathway, workflow_ids.pathway_stream
 
 
 # A patient has one active pathway at most: a pathway starts only once it holds the patient's
@@ -201,7 +194,7 @@ _REASON_LIMIT = 500
 
 # A payload that no longer decodes must fail the workflow loudly, not retry forever.
 @workflow.defn(name="PathwayWorkflow", failure_exception_types=[ValidationError])
-class PathwayWorkflow:
+class PathwayWorkflow(kit.Process):
     """The ambulatory pathway, phases 1–4 (spec §3), with its staff tasks and consents.
 
     Entering a phase opens a task per mandatory activity of the catalogue version
@@ -240,36 +233,39 @@ class PathwayWorkflow:
     # must exist from construction.
     @workflow.init
     def __init__(self, input: PathwayInput) -> None:
+        super().__init__(stream_id(input.state.pathway_id), versioned=input.state)
         self._state: PathwayState = input.state
-        # Handlers await activities; the lock keeps one command at a time so
-        # the stream's expected version and the state move together.
-        self._lock = asyncio.Lock()
-        self._changed = False
 
     @property
     def state(self) -> PathwayState:
         return self._state
 
+    # The tasks live in the state carried across continue-as-new.
+    @property
+    def _tasks(self) -> list[Task]:
+        return self.state.tasks
+
+    @_tasks.setter
+    def _tasks(self, value: list[Task]) -> None:
+        self.state.tasks = value
+
+    def _is_ready(self) -> bool:
+        # A command can arrive in the run's very first task, before `run` has recorded
+        # PathwayStarted: let the start go first, so the stream opens with it.
+        return self.state.started
+
     @workflow.run
     async def run(self, input: PathwayInput) -> PathwayView:
         if not self.state.started:
             async with self._lock:
-                started = PathwayStarted(
-                    pathway_id=self.state.pathway_id,
-                    referral_id=self.state.referral_id,
-                    patient_id=self.state.patient_id,
-                    group=self.state.group,
-                    region=self.state.region,
-                    municipality=self.state.municipality,
-                    phase=self.state.phase,
-                    level_of_care=str(self.state.level_of_care),
-                    catalogue_version=self.state.catalogue_version,
-                )
+                # The event states the pathway's facts as they start: the state's own fields.
+                facts = self.state.model_dump(include=set(PathwayStarted.model_fields) - {"level_of_care"})
+                started = PathwayStarted(**facts, level_of_care=str(self.state.level_of_care))
                 await self._record([started, *self._open_phase_tasks(self.state.phase)], input.actor)
                 self.state.started = True
         self._publish()
         while not self._should_stop():
-            await self._wait_for_change_or_due_date()
+            await self._wait_for_change_or_due(self._should_stop)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.status != "ended":
             workflow.continue_as_new(PathwayInput(state=self.state, actor=Actor.engine()))
@@ -283,63 +279,43 @@ class PathwayWorkflow:
     def _should_stop(self) -> bool:
         return self.state.status == "ended" or workflow.info().is_continue_as_new_suggested()
 
-    async def _wait_for_change_or_due_date(self) -> None:
-        """Sleep until something changes or the next open task falls due; escalate overdue tasks."""
-        self._changed = False
-        try:
-            await workflow.wait_condition(lambda: self._changed or self._should_stop(),
-                                          timeout=task_timers.until_next_due(self.state.tasks))
-        except asyncio.TimeoutError:
-            async with self._lock:
-                await task_timers.escalate_overdue(self.state.tasks, self._record)
-            self._publish()
-
     @workflow.query
     def view(self) -> PathwayView:
         return self._view()
 
     # -- move_phase ---------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_move(cmd))
     async def move_phase(self, cmd: MovePhaseCommand) -> CommandResult:
-        await self._started()
-        async with self._lock:
-            self._check_move(cmd)  # again: another command may have run while we waited
-            before_phase, before_level = self.state.phase, self.state.level_of_care
-            # The ambulatory pathway goes on during a stay; the level stays inpatient.
-            after_level = LevelOfCare.inpatient if self.state.active_stay else ambulatory.LEVEL_FOR_PHASE[cmd.to]
-            events: list[DomainEvent] = [
-                PhaseChanged(
-                    pathway_id=self.state.pathway_id, from_phase=before_phase, to_phase=cmd.to, reason=cmd.reason
+        before_phase, before_level = self.state.phase, self.state.level_of_care
+        # The ambulatory pathway goes on during a stay; the level stays inpatient.
+        after_level = LevelOfCare.inpatient if self.state.active_stay else ambulatory.LEVEL_FOR_PHASE[cmd.to]
+        events: list[DomainEvent] = [
+            PhaseChanged(
+                pathway_id=self.state.pathway_id, from_phase=before_phase, to_phase=cmd.to, reason=cmd.reason
+            )
+        ]
+        if after_level != before_level:
+            events.append(
+                LevelOfCareChanged(
+                    pathway_id=self.state.pathway_id,
+                    from_level=before_level,
+                    to_level=after_level,
+                    reason=f"phase {before_phase} → {cmd.to}",
                 )
-            ]
-            if after_level != before_level:
-                events.append(
-                    LevelOfCareChanged(
-                        pathway_id=self.state.pathway_id,
-                        from_level=before_level,
-                        to_level=after_level,
-                        reason=f"phase {before_phase} → {cmd.to}",
-                    )
-                )
-            events += self._open_phase_tasks(cmd.to)
-            position = await self._record(events, cmd.actor)
-            self.state.phase, self.state.level_of_care = cmd.to, after_level
-            return self._done(position)
-
-    @move_phase.validator
-    def _validate_move(self, cmd: MovePhaseCommand) -> None:
-        self._check_move(cmd)
+            )
+        events += self._open_phase_tasks(cmd.to)
+        position = await self._record(events, cmd.actor)
+        self.state.phase, self.state.level_of_care = cmd.to, after_level
+        return self._done(position)
 
     def _check_move(self, cmd: MovePhaseCommand) -> None:
         self._require_active()
         try:
             ambulatory.check_move(self.state.phase, cmd.to, cmd.reason)
         except MoveRefused as exc:
-            raise ApplicationError(
-                str(exc), {"allowed": [m.model_dump() for m in ambulatory.allowed_moves(self.state.phase)]},
-                type="MoveRefused",
-            ) from None
+            allowed = [m.model_dump() for m in ambulatory.allowed_moves(self.state.phase)]
+            raise kit.refused(exc, "MoveRefused", {"allowed": allowed}) from None
         open_ = tasks.blocking(self.state.tasks, self.state.phase)
         if open_:
             names = ", ".join(f"{t.kind} ({t.task_id})" for t in open_)
@@ -352,44 +328,37 @@ class PathwayWorkflow:
 
     # -- end_pathway --------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_end(cmd))
     async def end_pathway(self, cmd: EndPathwayCommand) -> CommandResult:
-        await self._started()
-        async with self._lock:
-            self._check_end(cmd)
-            after_level = ambulatory.LEVEL_AFTER_END.get(cmd.reason_kind)
-            events: list[DomainEvent] = [
-                PathwayEnded(
-                    pathway_id=self.state.pathway_id,
-                    phase=self.state.phase,
-                    reason_kind=cmd.reason_kind.value,
-                    reason=cmd.reason,
-                ),
-                LevelOfCareChanged(
-                    pathway_id=self.state.pathway_id,
-                    from_level=self.state.level_of_care,
-                    to_level=after_level,
-                    reason=f"pathway ended: {cmd.reason_kind.value}",
-                ),
-            ]
-            open_ = self._open_tasks()
-            events += [TaskCancelled(task_id=t.task_id, reason="the pathway ended") for t in open_]
-            position = await self._record(events, cmd.actor)
-            for t in open_:
-                t.state = "cancelled"
-            self.state.status, self.state.level_of_care = "ended", after_level
-            return self._done(position)
-
-    @end_pathway.validator
-    def _validate_end(self, cmd: EndPathwayCommand) -> None:
-        self._check_end(cmd)
+        after_level = ambulatory.LEVEL_AFTER_END.get(cmd.reason_kind)
+        events: list[DomainEvent] = [
+            PathwayEnded(
+                pathway_id=self.state.pathway_id,
+                phase=self.state.phase,
+                reason_kind=cmd.reason_kind.value,
+                reason=cmd.reason,
+            ),
+            LevelOfCareChanged(
+                pathway_id=self.state.pathway_id,
+                from_level=self.state.level_of_care,
+                to_level=after_level,
+                reason=f"pathway ended: {cmd.reason_kind.value}",
+            ),
+        ]
+        open_ = self._open_tasks()
+        events += [TaskCancelled(task_id=t.task_id, reason="the pathway ended") for t in open_]
+        position = await self._record(events, cmd.actor)
+        for t in open_:
+            t.state = "cancelled"
+        self.state.status, self.state.level_of_care = "ended", after_level
+        return self._done(position)
 
     def _check_end(self, cmd: EndPathwayCommand) -> None:
         self._require_active()
         try:
             ambulatory.check_end(self.state.phase, cmd.reason_kind, cmd.reason)
         except MoveRefused as exc:
-            raise ApplicationError(str(exc), type="MoveRefused") from None
+            raise kit.refused(exc, "MoveRefused") from None
         if cmd.reason_kind in ambulatory.PLANNED_ENDS and tasks.blocking(self.state.tasks, 4):
             names = ", ".join(t.kind for t in tasks.blocking(self.state.tasks, 4))
             raise ApplicationError(
@@ -399,35 +368,18 @@ class PathwayWorkflow:
 
     # -- tasks --------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_completion(cmd))
     async def complete_task(self, cmd: CompleteTaskCommand) -> CommandResult:
-        await self._started()
-        async with self._lock:
-            self._check_completion(cmd)
-            task = self._task(cmd.task_id)
-            assert task is not None
-            position = await self._record(
-                [TaskCompleted(task_id=task.task_id, outcome=cmd.outcome, note=cmd.note)], cmd.actor
-            )
-            task.state, task.outcome_note = cmd.outcome, cmd.note
-            return self._done(position)
-
-    @complete_task.validator
-    def _validate_completion(self, cmd: CompleteTaskCommand) -> None:
-        self._check_completion(cmd)
+        return self._done(await self._close_task(cmd))
 
     def _check_completion(self, cmd: CompleteTaskCommand) -> None:
         self._require_active()
-        try:
-            tasks.check_completion(self._task(cmd.task_id), cmd.outcome, cmd.note)
-        except tasks.TaskRefused as exc:
-            raise ApplicationError(str(exc), type="CommandRefused") from None
+        self._check_task(cmd, "pathway")
 
     @workflow.signal(name=MEETING_HELD_SIGNAL)
     async def meeting_held(self, held: MeetingHeldSignal) -> None:
         kind = tasks.TASK_FOR_MEETING.get(held.kind)
-        await self._started()
-        async with self._lock:
+        async with self.one_at_a_time():
             task = next((t for t in self._open_tasks() if t.kind == kind), None)
             if task is None or self.state.status != "active":
                 return
@@ -438,48 +390,41 @@ class PathwayWorkflow:
 
     # -- admission ----------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_admit())
     async def admit(self, cmd: AdmitCommand) -> AdmitResult:
-        await self._started()
-        async with self._lock:
-            self._check_admit()
-            self.state.stays += 1
-            stay_id, number = str(workflow.uuid4()), self.state.stays
-            child_id = inpatient_stay.workflow_id(
-                self.state.pathway_id, number,
-                self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None)
-            await workflow.start_child_workflow(
-                inpatient_stay.InpatientStayWorkflow.run,
-                inpatient_stay.StayInput(
-                    stay_id=stay_id, pathway_id=self.state.pathway_id, number=number, region=self.state.region,
-                    municipality=self.state.municipality, via=cmd.via, ward=cmd.ward, admitted_on=cmd.admitted_on,
-                    in_ambulatory_pathway=cmd.in_ambulatory_pathway,
-                    municipal_substance_treatment=self.state.municipal_substance_treatment,
-                    consents=self.state.consents, catalogue_version=self.state.catalogue_version, actor=cmd.actor,
-                ),
-                id=child_id,
-                # The pathway continues-as-new over the years; its stays must
-                # not be terminated when one run hands over to the next.
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=f"Inpatient stay {number} (indlæggelse)",
-            )
-            position = await self._record(
-                [
-                    AdmissionRecorded(pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via,
-                                      admitted_on=cmd.admitted_on),
-                    LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=self.state.level_of_care,
-                                       to_level=LevelOfCare.inpatient, reason=f"admitted ({cmd.via})"),
-                ],
-                cmd.actor,
-            )
-            self.state.active_stay, self.state.level_of_care = stay_id, LevelOfCare.inpatient
-            self.state.active_stay_workflow_id = child_id
-            self._done(position)
-            return AdmitResult(stay_id=stay_id, stay_workflow_id=child_id, position=position)
-
-    @admit.validator
-    def _validate_admit(self, cmd: AdmitCommand) -> None:
-        self._check_admit()
+        self.state.stays += 1
+        stay_id, number = str(workflow.uuid4()), self.state.stays
+        child_id = inpatient_stay.workflow_id(
+            self.state.pathway_id, number,
+            self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None)
+        await workflow.start_child_workflow(
+            inpatient_stay.InpatientStayWorkflow.run,
+            inpatient_stay.StayInput(
+                stay_id=stay_id, pathway_id=self.state.pathway_id, number=number, region=self.state.region,
+                municipality=self.state.municipality, via=cmd.via, ward=cmd.ward, admitted_on=cmd.admitted_on,
+                in_ambulatory_pathway=cmd.in_ambulatory_pathway,
+                municipal_substance_treatment=self.state.municipal_substance_treatment,
+                consents=self.state.consents, catalogue_version=self.state.catalogue_version, actor=cmd.actor,
+            ),
+            id=child_id,
+            # The pathway continues-as-new over the years; its stays must
+            # not be terminated when one run hands over to the next.
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"Inpatient stay {number} (indlæggelse)",
+        )
+        position = await self._record(
+            [
+                AdmissionRecorded(pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via,
+                                  admitted_on=cmd.admitted_on),
+                LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=self.state.level_of_care,
+                                   to_level=LevelOfCare.inpatient, reason=f"admitted ({cmd.via})"),
+            ],
+            cmd.actor,
+        )
+        self.state.active_stay, self.state.level_of_care = stay_id, LevelOfCare.inpatient
+        self.state.active_stay_workflow_id = child_id
+        self._done(position)
+        return AdmitResult(stay_id=stay_id, stay_workflow_id=child_id, position=position)
 
     def _check_admit(self) -> None:
         self._require_active()
@@ -490,8 +435,7 @@ class PathwayWorkflow:
 
     @workflow.signal(name=inpatient_stay.STAY_DISCHARGED_SIGNAL)
     async def stay_discharged(self, done: inpatient_stay.StayDischarged) -> None:
-        await self._started()
-        async with self._lock:
+        async with self.one_at_a_time():
             if self.state.active_stay != done.stay_id:
                 return
             back = ambulatory.LEVEL_FOR_PHASE[self.state.phase] if self.state.status == "active" else None
@@ -510,41 +454,34 @@ class PathwayWorkflow:
 
     # -- consent ------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_consent(cmd))
     async def record_consent(self, cmd: ConsentCommand) -> CommandResult:
-        await self._started()
-        async with self._lock:
-            self._check_consent(cmd)
-            events: list[DomainEvent] = [
-                ConsentRecorded(pathway_id=self.state.pathway_id, scope=cmd.scope, counterpart=cmd.counterpart,
-                                state=cmd.state, form=cmd.form)
-            ]
-            # The task that asked for this consent is answered by recording it.
-            asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
-            answered = [
-                t for t in self._open_tasks()
-                if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused")
-                and (cmd.scope == "dialogue" or cmd.counterpart == self.state.municipality)
-            ]
-            events += [TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})")
-                       for t in answered]
-            position = await self._record(events, cmd.actor)
-            self.state.consents = [
-                c for c in self.state.consents if (c.scope, c.counterpart) != (cmd.scope, cmd.counterpart)
-            ] + [Consent(scope=cmd.scope, counterpart=cmd.counterpart, state=cmd.state, form=cmd.form)]
-            for t in answered:
-                t.state, t.outcome_note = "done", f"consent {cmd.state}"
-            if self.state.active_stay:
-                await workflow.get_external_workflow_handle(
-                    self.state.active_stay_workflow_id
-                    or inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays, None)
-                ).signal(inpatient_stay.CONSENTS_CHANGED_SIGNAL,
-                         inpatient_stay.ConsentsChanged(consents=self.state.consents))
-            return self._done(position)
-
-    @record_consent.validator
-    def _validate_consent(self, cmd: ConsentCommand) -> None:
-        self._check_consent(cmd)
+        events: list[DomainEvent] = [
+            ConsentRecorded(pathway_id=self.state.pathway_id, scope=cmd.scope, counterpart=cmd.counterpart,
+                            state=cmd.state, form=cmd.form)
+        ]
+        # The task that asked for this consent is answered by recording it.
+        asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
+        answered = [
+            t for t in self._open_tasks()
+            if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused")
+            and (cmd.scope == "dialogue" or cmd.counterpart == self.state.municipality)
+        ]
+        events += [TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})")
+                   for t in answered]
+        position = await self._record(events, cmd.actor)
+        self.state.consents = [
+            c for c in self.state.consents if (c.scope, c.counterpart) != (cmd.scope, cmd.counterpart)
+        ] + [Consent(scope=cmd.scope, counterpart=cmd.counterpart, state=cmd.state, form=cmd.form)]
+        for t in answered:
+            t.state, t.outcome_note = "done", f"consent {cmd.state}"
+        if self.state.active_stay:
+            await workflow.get_external_workflow_handle(
+                self.state.active_stay_workflow_id
+                or inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays, None)
+            ).signal(inpatient_stay.CONSENTS_CHANGED_SIGNAL,
+                     inpatient_stay.ConsentsChanged(consents=self.state.consents))
+        return self._done(position)
 
     def _check_consent(self, cmd: ConsentCommand) -> None:
         self._require_active()
@@ -554,63 +491,57 @@ class PathwayWorkflow:
         try:
             consent.check_change(current, cmd.state)
         except consent.ConsentRefused as exc:
-            raise ApplicationError(str(exc), type="CommandRefused") from None
+            raise kit.refused(exc) from None
 
     # -- medication ---------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._require_active())
     async def record_medication_change(self, cmd: MedicationCommand) -> MedicationResult:
-        await self._started()
-        async with self._lock:
-            self._require_active()
-            change_id = str(workflow.uuid4())
-            recorded = MedicationChangeRecorded(
-                change_id=change_id, pathway_id=self.state.pathway_id, action=cmd.action, drug=cmd.drug,
-                changed_at=cmd.changed_at, private=cmd.private,
-            )
-            # Decided on the consents as they stand now: a withdrawal recorded
-            # before this command has taken effect already.
-            decision = medication.notice_decision(self.state.consents, self.state.municipality, cmd.private)
-            if not decision.send:
-                events: list[DomainEvent] = [
-                    recorded,
-                    FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=decision.reason),
-                ]
-                if decision.seek_consent and not any(
-                    t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()
-                ):
-                    events.append(self._medication_task(medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE,
-                                                        medication.SEEK_CONSENT_DUE_DAYS))
-                position = await self._record(events, cmd.actor)
-                notice = NoticeOutcome(sent=False, reason=decision.reason)
+        change_id = str(workflow.uuid4())
+        recorded = MedicationChangeRecorded(
+            change_id=change_id, pathway_id=self.state.pathway_id, action=cmd.action, drug=cmd.drug,
+            changed_at=cmd.changed_at, private=cmd.private,
+        )
+        # Decided on the consents as they stand now: a withdrawal recorded
+        # before this command has taken effect already.
+        decision = medication.notice_decision(self.state.consents, self.state.municipality, cmd.private)
+        if not decision.send:
+            events: list[DomainEvent] = [
+                recorded,
+                FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=decision.reason),
+            ]
+            if decision.seek_consent and not any(
+                t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()
+            ):
+                events.append(self._medication_task(medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE,
+                                                    medication.SEEK_CONSENT_DUE_DAYS))
+            position = await self._record(events, cmd.actor)
+            notice = NoticeOutcome(sent=False, reason=decision.reason)
+        else:
+            # The key is drawn before the activity: the same on every attempt and on replay.
+            key = str(workflow.uuid4())
+            # The change is recorded first: whatever becomes of the notice, it is never lost.
+            await self._record([recorded], cmd.actor)
+            failure = await self._send_fmk_notice(key, cmd)
+            if failure is None:
+                position = await self._record(
+                    [FmkNoticeSent(change_id=change_id, pathway_id=self.state.pathway_id,
+                                   municipality=self.state.municipality, idempotency_key=key)],
+                    Actor.engine(),
+                )
+                notice = NoticeOutcome(sent=True, reason=decision.reason, idempotency_key=key)
             else:
-                # The key is drawn before the activity: the same on every attempt and on replay.
-                key = str(workflow.uuid4())
-                # The change is recorded first: whatever becomes of the notice, it is never lost.
-                await self._record([recorded], cmd.actor)
-                failure = await self._send_fmk_notice(key, cmd)
-                if failure is None:
-                    position = await self._record(
-                        [FmkNoticeSent(change_id=change_id, pathway_id=self.state.pathway_id,
-                                       municipality=self.state.municipality, idempotency_key=key)],
-                        Actor.engine(),
-                    )
-                    notice = NoticeOutcome(sent=True, reason=decision.reason, idempotency_key=key)
-                else:
-                    position = await self._record(
-                        [FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=failure,
-                                           idempotency_key=key),
-                         self._medication_task(medication.NOTICE_FAILED_TASK, medication.NOTICE_FAILED_TITLE,
-                                               medication.NOTICE_FAILED_DUE_DAYS)],
-                        Actor.engine(),
-                    )
-                    notice = NoticeOutcome(sent=False, reason=failure, idempotency_key=key)
-            done = self._done(position)
-            return MedicationResult(change_id=change_id, notice=notice, pathway=done.pathway, position=done.position)
+                position = await self._record(
+                    [FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=failure,
+                                       idempotency_key=key),
+                     self._medication_task(medication.NOTICE_FAILED_TASK, medication.NOTICE_FAILED_TITLE,
+                                           medication.NOTICE_FAILED_DUE_DAYS)],
+                    Actor.engine(),
+                )
+                notice = NoticeOutcome(sent=False, reason=failure, idempotency_key=key)
+        done = self._done(position)
+        return MedicationResult(change_id=change_id, notice=notice, pathway=done.pathway, position=done.position)
 
-    @record_medication_change.validator
-    def _validate_medication_change(self, cmd: MedicationCommand) -> None:
-        self._require_active()
 
     async def _send_fmk_notice(self, key: str, cmd: MedicationCommand) -> str | None:
         """Advise the municipality that FMK changed (nothing clinical); None when delivered, else why not."""
@@ -637,17 +568,9 @@ class PathwayWorkflow:
                     owner_org=f"region:{self.state.region}",
                     due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days), mandatory=False)
         self.state.tasks.append(task)
-        return TaskOpened(task_id=task.task_id, pathway_id=self.state.pathway_id, kind=task.kind, title=task.title,
-                          phase=task.phase, owner_role=task.owner_role, owner_org=task.owner_org, due=task.due,
-                          mandatory=task.mandatory)
+        return kit.task_opened(task, pathway_id=self.state.pathway_id)
 
     # -- helpers ------------------------------------------------------------
-
-    async def _started(self) -> None:
-        # A command can arrive in the run's very first task, before `run` has
-        # recorded PathwayStarted: let the start go first, so the stream opens
-        # with it.
-        await workflow.wait_condition(lambda: self.state.started)
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
         activities = tasks.applicable(load_catalogue(self.state.catalogue_version).mandatory("ambulatory", phase))
@@ -660,34 +583,11 @@ class PathwayWorkflow:
             ids=[str(workflow.uuid4()) for _ in activities],
         )
         self.state.tasks = [t for t in self.state.tasks if t.state == "open"] + new
-        return [
-            TaskOpened(task_id=t.task_id, pathway_id=self.state.pathway_id, kind=t.kind, title=t.title,
-                       phase=t.phase, owner_role=t.owner_role, owner_org=t.owner_org, due=t.due,
-                       mandatory=t.mandatory)
-            for t in new
-        ]
-
-    def _open_tasks(self) -> list[Task]:
-        return [t for t in self.state.tasks if t.state == "open"]
-
-    def _task(self, task_id: str) -> Task | None:
-        return next((t for t in self.state.tasks if t.task_id == task_id), None)
+        return [kit.task_opened(t, pathway_id=self.state.pathway_id) for t in new]
 
     def _require_active(self) -> None:
         if self.state.status != "active":
             raise ApplicationError("the pathway has ended: no further commands", type="MoveRefused")
-
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        try:
-            result = await record(stream_id(self.state.pathway_id), self.state.version, events, actor)
-        except ApplicationError:
-            # Refused (its data could not be stored): the tasks these events would open were
-            # never opened. Handlers change nothing else before they record.
-            opened = {e.task_id for e in events if isinstance(e, TaskOpened)}
-            self.state.tasks = [t for t in self.state.tasks if t.task_id not in opened]
-            raise
-        self.state.version = result.last_version
-        return result.last_position
 
     def _done(self, position: int | None) -> CommandResult:
         """After a command: wake the main loop (due dates may have moved), publish, answer."""

@@ -8,7 +8,6 @@ of its timers (Copenhagen midnights, computed outside the sandbox).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -35,20 +34,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
-    from dualpath.workflows.record import record
+    from dualpath.workflows import kit
+    from dualpath.workflows.kit import command
 
 ReferralStatus = Literal[
     "awaiting_visitation", "held_until_phase_in", "not_eligible", "accepted", "declined", "attached"
 ]
 
 
-def workflow_id(referral_id: str, region: str | None) -> str:
-    """`referral-<region>-<referral_id>`; without a region, `referral-<referral_id>` (workflow_ids.py)."""
-    return workflow_ids.referral(referral_id, region)
-
-
-def stream_id(referral_id: str) -> str:
-    return workflow_ids.referral_stream(referral_id)
+# `referral-<region>-<referral_id>` (without a region, `referral-<referral_id>`); stream `referral-<id>`.
+workflow_id, stream_id = workflow_ids.referral, workflow_ids.referral_stream
 
 
 class ReferralInput(Input):
@@ -98,7 +93,7 @@ class DecisionResult(BaseModel):
 
 
 @workflow.defn(name="ReferralWorkflow", failure_exception_types=[ValidationError])
-class ReferralWorkflow:
+class ReferralWorkflow(kit.Process):
     """A referral from receipt to psychiatry's decision (spec §1).
 
     - held until its target group opens: a durable timer releases it on the
@@ -115,15 +110,14 @@ class ReferralWorkflow:
 
     @workflow.init
     def __init__(self, input: ReferralInput) -> None:
+        super().__init__(stream_id(input.referral_id))
         self._in = input
         self._status: ReferralStatus = input.status
-        self._version = 0
         self._pathway_id: str | None = None
         self._warned = False
         self._passed = False
         self._escalation_task: str | None = None
-        self._received = False
-        self._lock = asyncio.Lock()
+
 
     @property
     def inp(self) -> ReferralInput:
@@ -151,7 +145,7 @@ class ReferralWorkflow:
             events.append(ReferralAttached(referral_id=input.referral_id, pathway_id=input.attach_to_pathway))
         async with self._lock:
             await self._record(events, input.actor)
-            self._received = True
+            self._ready = True
         self._publish()
         if self._status in ("not_eligible", "attached"):
             return self._view()
@@ -177,7 +171,7 @@ class ReferralWorkflow:
         for at, kind in ((self.inp.warn_at, "warn"), (self.inp.deadline_at, "pass")):
             if at is None:
                 continue
-            if not await self._wait_until(decided, at):
+            if not await kit.wait_until(decided, at):
                 async with self._lock:
                     if decided():
                         return
@@ -216,65 +210,56 @@ class ReferralWorkflow:
     def view(self) -> ReferralView:
         return self._view()
 
-    @workflow.update
+    @command(lambda self, cmd: self._check_decision(cmd))
     async def decide(self, cmd: DecisionCommand) -> DecisionResult:
-        # A decision may arrive before `run` has recorded the receipt: the
-        # stream must open with ReferralReceived.
-        await workflow.wait_condition(lambda: self._received)
-        async with self._lock:
-            self._check_decision(cmd)
-            if cmd.accept:
-                pathway_id = str(workflow.uuid4())
-                started = await pathway.start_as_child(
-                    pathway.PathwayState(
-                        pathway_id=pathway_id,
-                        referral_id=self.inp.referral_id,
-                        patient_id=self.inp.patient_id,
-                        group=self.inp.group,
-                        region=self.inp.region or "",
-                        municipality=self.inp.municipality,
-                        catalogue_version=self.inp.catalogue_version,
-                        municipal_substance_treatment=self.inp.municipal_substance_treatment,
+        if cmd.accept:
+            pathway_id = str(workflow.uuid4())
+            started = await pathway.start_as_child(
+                pathway.PathwayState(
+                    pathway_id=pathway_id,
+                    referral_id=self.inp.referral_id,
+                    patient_id=self.inp.patient_id,
+                    group=self.inp.group,
+                    region=self.inp.region or "",
+                    municipality=self.inp.municipality,
+                    catalogue_version=self.inp.catalogue_version,
+                    municipal_substance_treatment=self.inp.municipal_substance_treatment,
+                ),
+                cmd.actor,
+                "Ambulatory pathway (ambulant forløb)",
+            )
+            if not started:
+                # Nothing written: the referral waits on, to be declined or accepted once that pathway ends.
+                # (Which pathway is not said: the caller may not be one who may see it.)
+                raise ApplicationError(
+                    "the patient already has an active integrated pathway, and a patient has one at most: "
+                    "this referral was not accepted and still awaits visitation; decline it, or accept it "
+                    "once that pathway has ended", type="DecisionRefused")
+            position = await self._record(
+                [
+                    ReferralAccepted(
+                        referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting
                     ),
-                    cmd.actor,
-                    "Ambulatory pathway (ambulant forløb)",
-                )
-                if not started:
-                    # Nothing written: the referral waits on, to be declined or accepted once that pathway ends.
-                    # (Which pathway is not said: the caller may not be one who may see it.)
-                    raise ApplicationError(
-                        "the patient already has an active integrated pathway, and a patient has one at most: "
-                        "this referral was not accepted and still awaits visitation; decline it, or accept it "
-                        "once that pathway has ended", type="DecisionRefused")
-                position = await self._record(
-                    [
-                        ReferralAccepted(
-                            referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting
-                        ),
-                        *self._close_escalation("accepted"),
-                    ],
-                    cmd.actor,
-                )
-                self._status, self._pathway_id = "accepted", pathway_id
-            else:
-                position = await self._record(
-                    [
-                        ReferralDeclined(
-                            referral_id=self.inp.referral_id,
-                            reason=cmd.reason or "",
-                            to_level=LevelOfCare.coordinated.value,
-                        ),
-                        *self._close_escalation("declined"),
-                    ],
-                    cmd.actor,
-                )
-                self._status = "declined"
-            self._publish()
-            return DecisionResult(referral=self._view(), position=position)
-
-    @decide.validator
-    def _validate_decision(self, cmd: DecisionCommand) -> None:
-        self._check_decision(cmd)
+                    *self._close_escalation("accepted"),
+                ],
+                cmd.actor,
+            )
+            self._status, self._pathway_id = "accepted", pathway_id
+        else:
+            position = await self._record(
+                [
+                    ReferralDeclined(
+                        referral_id=self.inp.referral_id,
+                        reason=cmd.reason or "",
+                        to_level=LevelOfCare.coordinated.value,
+                    ),
+                    *self._close_escalation("declined"),
+                ],
+                cmd.actor,
+            )
+            self._status = "declined"
+        self._publish()
+        return DecisionResult(referral=self._view(), position=position)
 
     def _check_decision(self, cmd: DecisionCommand) -> None:
         if self._status == "held_until_phase_in":
@@ -310,22 +295,6 @@ class ReferralWorkflow:
         delay = at - workflow.now()
         if delay > timedelta(0):
             await workflow.sleep(delay)
-
-    async def _wait_until(self, condition, at: datetime) -> bool:
-        """True when `condition` held before `at`, False when the time came first."""
-        delay = at - workflow.now()
-        if delay <= timedelta(0):
-            return condition()
-        try:
-            await workflow.wait_condition(condition, timeout=delay)
-            return True
-        except asyncio.TimeoutError:
-            return False
-
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(stream_id(self.inp.referral_id), self._version, events, actor)
-        self._version = result.last_version
-        return result.last_position
 
     def _view(self) -> ReferralView:
         return ReferralView(

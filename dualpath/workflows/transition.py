@@ -70,7 +70,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.validation import Input
     from dualpath.workflows import pathway
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
-    from dualpath.workflows.record import record, refusing
+    from dualpath.workflows import kit
+    from dualpath.workflows.kit import CompleteTaskCommand, command, refusing
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Asking whether the integrated pathway has ended: soon at first (staff often end
@@ -79,13 +80,8 @@ CLOSURE_POLL = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeffi
                            maximum_interval=timedelta(minutes=10))
 
 
-def workflow_id(transition_id: str, region: str | None) -> str:
-    """`transition-<region>-<transition_id>`; without a region, `transition-<transition_id>` (workflow_ids.py)."""
-    return workflow_ids.transition(transition_id, region)
-
-
-def stream_id(transition_id: str) -> str:
-    return workflow_ids.transition_stream(transition_id)
+# `transition-<region>-<transition_id>` (without a region, `transition-<id>`); stream `transition-<id>`.
+workflow_id, stream_id = workflow_ids.transition, workflow_ids.transition_stream
 
 
 class TransitionInput(Input):
@@ -154,13 +150,6 @@ class AddTaskCommand(NewTask):
     actor: Actor
 
 
-class CompleteTaskCommand(Input):
-    task_id: str
-    outcome: TaskOutcome
-    note: str | None = None
-    actor: Actor
-
-
 class TransitionView(BaseModel):
     transition_id: str
     direction: Direction
@@ -190,7 +179,7 @@ _KEEP: Any = object()
 
 
 @workflow.defn(name="TransitionWorkflow", failure_exception_types=[ValidationError])
-class TransitionWorkflow:
+class TransitionWorkflow(kit.Process):
     """A transition between coordinated and integrated treatment (spec §5, seed 002).
 
     On start: records TransitionReported and opens the first step (the region's
@@ -228,6 +217,7 @@ class TransitionWorkflow:
     @workflow.init
     def __init__(self, input: TransitionInput) -> None:
         # State exists before `run` starts, so a validator that runs first can read it.
+        super().__init__(stream_id(input.transition_id))
         self._in = input
         self._state: State = "reported"
         self._settled: Outcome | None = None
@@ -243,13 +233,8 @@ class TransitionWorkflow:
         self._step_due: date | None = None
         self._step_overdue = False
         self._step_seq = 0
-        self._tasks: list[Task] = []  # open tasks staff added
-        self._version = 0
-        self._reported = False
-        self._changed = False
-        # Handlers await activities; the lock keeps one writer at a time so the
-        # stream's expected version and the state move together.
-        self._lock = asyncio.Lock()
+        # self._tasks: the open tasks staff added.
+
 
     @workflow.run
     async def run(self, input: TransitionInput) -> TransitionView:
@@ -269,7 +254,7 @@ class TransitionWorkflow:
                 input.actor,
             )
             self._apply_step(step_state)
-            self._reported = True
+            self._ready = True
         self._publish()
 
         closure: workflow.ActivityHandle[PathwayEndedInfo] | None = None
@@ -291,213 +276,145 @@ class TransitionWorkflow:
 
     # -- the assessment and the gateway ----------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_assessment(s, cmd)))
     async def assess(self, cmd: AssessCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_assessment(s, cmd))
-            dialogue = self._in.branch == "dialogue"
-            return await self._advance(
-                [TransitionAssessed(transition_id=self._in.transition_id, assessment=cmd.assessment,
-                                    recommends_transition=cmd.recommends_transition,
-                                    answer_to_municipality=cmd.answer_to_municipality if dialogue else None)],
-                cmd.actor, state="assessed" if dialogue else "assessed_alone", recommends=cmd.recommends_transition,
-            )
+        dialogue = self._in.branch == "dialogue"
+        return await self._advance(
+            [TransitionAssessed(transition_id=self._in.transition_id, assessment=cmd.assessment,
+                                recommends_transition=cmd.recommends_transition,
+                                answer_to_municipality=cmd.answer_to_municipality if dialogue else None)],
+            cmd.actor, state="assessed" if dialogue else "assessed_alone", recommends=cmd.recommends_transition,
+        )
 
-    @assess.validator
-    def _validate_assess(self, cmd: AssessCommand) -> None:
-        self._check(lambda s: rules.check_assessment(s, cmd))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_agreement(s, cmd)))
     async def record_agreement(self, cmd: AgreementCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_agreement(s, cmd))
-            return await self._advance(
-                [TransitionAgreed(transition_id=self._in.transition_id, on=cmd.on, via="assessment", note=cmd.note)],
-                cmd.actor, state="agreed", settled=cmd.on,
-            )
+        return await self._advance(
+            [TransitionAgreed(transition_id=self._in.transition_id, on=cmd.on, via="assessment", note=cmd.note)],
+            cmd.actor, state="agreed", settled=cmd.on,
+        )
 
-    @record_agreement.validator
-    def _validate_agreement(self, cmd: AgreementCommand) -> None:
-        self._check(lambda s: rules.check_agreement(s, cmd))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_disagreement(s, cmd)))
     async def record_disagreement(self, cmd: DisagreementCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_disagreement(s, cmd))
-            return await self._advance(
-                [TransitionDisagreed(transition_id=self._in.transition_id, region_view=cmd.region_view,
-                                     municipality_view=cmd.municipality_view)],
-                cmd.actor, state="disagreed",
-            )
+        return await self._advance(
+            [TransitionDisagreed(transition_id=self._in.transition_id, region_view=cmd.region_view,
+                                 municipality_view=cmd.municipality_view)],
+            cmd.actor, state="disagreed",
+        )
 
-    @record_disagreement.validator
-    def _validate_disagreement(self, cmd: DisagreementCommand) -> None:
-        self._check(lambda s: rules.check_disagreement(s, cmd))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(self._collaboration_rule(cmd)))
     async def record_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(self._collaboration_rule(cmd))
-            events: list[DomainEvent] = [
-                CollaborationMeetingHeld(transition_id=self._in.transition_id, held_on=cmd.held_on,
-                                         attendees=cmd.attendees, region_view=cmd.region_view,
-                                         municipality_view=cmd.municipality_view, outcome=cmd.outcome)
-            ]
-            if cmd.outcome == "agree":
-                events.append(TransitionAgreed(transition_id=self._in.transition_id, on=cmd.agreed_on,
-                                               via="collaboration_meeting", note=None))
-                return await self._advance(events, cmd.actor, state="agreed", settled=cmd.agreed_on)
-            return await self._advance(events, cmd.actor, state="collaboration_meeting_held")
-
-    @record_collaboration_meeting.validator
-    def _validate_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> None:
-        self._check(self._collaboration_rule(cmd))
+        events: list[DomainEvent] = [
+            CollaborationMeetingHeld(transition_id=self._in.transition_id, held_on=cmd.held_on,
+                                     attendees=cmd.attendees, region_view=cmd.region_view,
+                                     municipality_view=cmd.municipality_view, outcome=cmd.outcome)
+        ]
+        if cmd.outcome == "agree":
+            events.append(TransitionAgreed(transition_id=self._in.transition_id, on=cmd.agreed_on,
+                                           via="collaboration_meeting", note=None))
+            return await self._advance(events, cmd.actor, state="agreed", settled=cmd.agreed_on)
+        return await self._advance(events, cmd.actor, state="collaboration_meeting_held")
 
     def _collaboration_rule(self, cmd: CollaborationMeetingCommand) -> Callable[[Situation], None]:
         return lambda s: rules.check_collaboration_meeting(s, cmd, today=self._today(),
                                                            reported_on=self._in.reported_on)
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_decision(s, cmd)))
     async def psychiatry_decides(self, cmd: DecisionCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_decision(s, cmd))
-            return await self._advance(
-                [PsychiatryDecided(transition_id=self._in.transition_id, decision=cmd.decision, reason=cmd.reason,
-                                   what_it_would_take=cmd.what_it_would_take)],
-                cmd.actor, state="psychiatry_decided", settled=cmd.decision,
-            )
+        return await self._advance(
+            [PsychiatryDecided(transition_id=self._in.transition_id, decision=cmd.decision, reason=cmd.reason,
+                               what_it_would_take=cmd.what_it_would_take)],
+            cmd.actor, state="psychiatry_decided", settled=cmd.decision,
+        )
 
-    @psychiatry_decides.validator
-    def _validate_decision(self, cmd: DecisionCommand) -> None:
-        self._check(lambda s: rules.check_decision(s, cmd))
 
     # -- towards the patient ---------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_who_says_what(s, cmd)))
     async def record_who_says_what(self, cmd: WhoSaysWhatCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_who_says_what(s, cmd))
-            # Recorded again before the meeting is called: the parties revised it.
-            return await self._advance(
-                [WhoSaysWhatAgreed(transition_id=self._in.transition_id,
-                                   statements=[st.model_dump() for st in cmd.statements])],
-                cmd.actor, state="who_says_what_agreed",
-            )
+        # Recorded again before the meeting is called: the parties revised it.
+        return await self._advance(
+            [WhoSaysWhatAgreed(transition_id=self._in.transition_id,
+                               statements=[st.model_dump() for st in cmd.statements])],
+            cmd.actor, state="who_says_what_agreed",
+        )
 
-    @record_who_says_what.validator
-    def _validate_who_says_what(self, cmd: WhoSaysWhatCommand) -> None:
-        self._check(lambda s: rules.check_who_says_what(s, cmd))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_call(s, cmd, today=self._today())))
     async def call_network_meeting(self, cmd: CallNetworkMeetingCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_call(s, cmd, today=self._today()))
-            result = await self._advance(
-                [TransitionNetworkMeetingCalled(transition_id=self._in.transition_id, called_on=cmd.called_on,
-                                                participants=cmd.participants,
-                                                relatives_invited=cmd.relatives_invited)],
-                cmd.actor, state="network_meeting_called",
-            )
-            self._called_on = cmd.called_on  # after the record: a refused call changes nothing
-            return result
+        result = await self._advance(
+            [TransitionNetworkMeetingCalled(transition_id=self._in.transition_id, called_on=cmd.called_on,
+                                            participants=cmd.participants,
+                                            relatives_invited=cmd.relatives_invited)],
+            cmd.actor, state="network_meeting_called",
+        )
+        self._called_on = cmd.called_on  # after the record: a refused call changes nothing
+        return result
 
-    @call_network_meeting.validator
-    def _validate_call(self, cmd: CallNetworkMeetingCommand) -> None:
-        self._check(lambda s: rules.check_call(s, cmd, today=self._today()))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check(self._network_meeting_rule(cmd)))
     async def record_network_meeting(self, cmd: NetworkMeetingCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(self._network_meeting_rule(cmd))
-            plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
-            events: list[DomainEvent] = [
-                TransitionNetworkMeetingHeld(
-                    transition_id=self._in.transition_id, held_on=cmd.held_on, attendees=cmd.attendees,
-                    relatives_present=cmd.relatives_present, concrete_transition=cmd.concrete_transition,
-                    patient_agrees=cmd.patient_agrees, joint_plan=plan,
-                )
-            ]
-            if cmd.joint_plan is not None and self._pathway_id:
-                # A move back: the plan is revised on the pathway it belongs to (versioned per kind there).
-                events.append(self._joint_plan_event(self._pathway_id, cmd.joint_plan.model_dump(mode="json")))
-            result = await self._advance(events, cmd.actor, state="network_meeting_held")
-            self._patient_agrees, self._joint_plan = cmd.patient_agrees, plan
-            if self._pathway_id and cmd.patient_agrees:
-                await self._tell_pathway(cmd.held_on)
-            return result
-
-    @record_network_meeting.validator
-    def _validate_network_meeting(self, cmd: NetworkMeetingCommand) -> None:
-        self._check(self._network_meeting_rule(cmd))
+        plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
+        events: list[DomainEvent] = [
+            TransitionNetworkMeetingHeld(
+                transition_id=self._in.transition_id, held_on=cmd.held_on, attendees=cmd.attendees,
+                relatives_present=cmd.relatives_present, concrete_transition=cmd.concrete_transition,
+                patient_agrees=cmd.patient_agrees, joint_plan=plan,
+            )
+        ]
+        if cmd.joint_plan is not None and self._pathway_id:
+            # A move back: the plan is revised on the pathway it belongs to (versioned per kind there).
+            events.append(self._joint_plan_event(self._pathway_id, cmd.joint_plan.model_dump(mode="json")))
+        result = await self._advance(events, cmd.actor, state="network_meeting_held")
+        self._patient_agrees, self._joint_plan = cmd.patient_agrees, plan
+        if self._pathway_id and cmd.patient_agrees:
+            await self._tell_pathway(cmd.held_on)
+        return result
 
     def _network_meeting_rule(self, cmd: NetworkMeetingCommand) -> Callable[[Situation], None]:
         return lambda s: rules.check_network_meeting(s, cmd, today=self._today(), called_on=self._called_on)
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(self._talk_rule(cmd)))
     async def record_patient_talk(self, cmd: PatientTalkCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(self._talk_rule(cmd))
-            events = [PatientTalkRecorded(transition_id=self._in.transition_id, held_on=cmd.held_on,
-                                          summary=cmd.summary, motivational_work=cmd.motivational_work,
-                                          patient_agrees=cmd.patient_agrees)]
-            if self._in.branch == "no_consent":
-                result = await self._advance(events, cmd.actor, state="patient_talk_held")
-                self._patient_agrees = cmd.patient_agrees
-                return result
-            # With consent, the talk is the parties' shared motivational work after agreement: on the record,
-            # the network meeting still decides.
-            return await self._advance(events, cmd.actor, state=self._state)
-
-    @record_patient_talk.validator
-    def _validate_patient_talk(self, cmd: PatientTalkCommand) -> None:
-        self._check(self._talk_rule(cmd))
+        events = [PatientTalkRecorded(transition_id=self._in.transition_id, held_on=cmd.held_on,
+                                      summary=cmd.summary, motivational_work=cmd.motivational_work,
+                                      patient_agrees=cmd.patient_agrees)]
+        if self._in.branch == "no_consent":
+            result = await self._advance(events, cmd.actor, state="patient_talk_held")
+            self._patient_agrees = cmd.patient_agrees
+            return result
+        # With consent, the talk is the parties' shared motivational work after agreement: on the record,
+        # the network meeting still decides.
+        return await self._advance(events, cmd.actor, state=self._state)
 
     def _talk_rule(self, cmd: PatientTalkCommand) -> Callable[[Situation], None]:
         return lambda s: rules.check_patient_talk(s, cmd, today=self._today(), reported_on=self._in.reported_on)
 
     # -- completion --------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(rules.check_complete))
     async def complete(self, cmd: CompleteCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(rules.check_complete)
-            outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self._patient_agrees)
-            events: list[DomainEvent] = []
-            pathway_id, closure, state = self._pathway_id, None, "completed"
-            if outcome == "transition" and self._in.direction == "to_integrated":
-                pathway_id, closure = str(workflow.uuid4()), "started"
-                await self._start_pathway(pathway_id, cmd.actor)
-            elif outcome == "transition":
-                closure, state = "awaited", "closure_awaited"
-            events.append(TransitionCompleted(transition_id=self._in.transition_id, outcome=outcome,
-                                              pathway_id=pathway_id if outcome == "transition" else None,
-                                              closure=closure, note=cmd.note))
-            if closure == "started" and self._joint_plan is not None:
-                # The plan made at the network meeting belongs to the pathway that now exists.
-                events.append(self._joint_plan_event(pathway_id, self._joint_plan))
-            events += [TaskCancelled(task_id=t.task_id, reason="the transition is completed") for t in self._tasks]
-            result = await self._advance(events, cmd.actor, state=state)
-            self._tasks = []
-            self._outcome, self._closure = outcome, closure
-            if outcome == "transition":
-                self._pathway_id = pathway_id
-            self._publish()
-            result.transition = self._view()
-            return result
+        outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self._patient_agrees)
+        events: list[DomainEvent] = []
+        pathway_id, closure, state = self._pathway_id, None, "completed"
+        if outcome == "transition" and self._in.direction == "to_integrated":
+            pathway_id, closure = str(workflow.uuid4()), "started"
+            await self._start_pathway(pathway_id, cmd.actor)
+        elif outcome == "transition":
+            closure, state = "awaited", "closure_awaited"
+        events.append(TransitionCompleted(transition_id=self._in.transition_id, outcome=outcome,
+                                          pathway_id=pathway_id if outcome == "transition" else None,
+                                          closure=closure, note=cmd.note))
+        if closure == "started" and self._joint_plan is not None:
+            # The plan made at the network meeting belongs to the pathway that now exists.
+            events.append(self._joint_plan_event(pathway_id, self._joint_plan))
+        events += [TaskCancelled(task_id=t.task_id, reason="the transition is completed") for t in self._tasks]
+        result = await self._advance(events, cmd.actor, state=state)
+        self._tasks = []
+        self._outcome, self._closure = outcome, closure
+        if outcome == "transition":
+            self._pathway_id = pathway_id
+        self._publish()
+        result.transition = self._view()
+        return result
 
-    @complete.validator
-    def _validate_complete(self, cmd: CompleteCommand) -> None:
-        self._check(rules.check_complete)
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
         started = await pathway.start_as_child(
@@ -549,50 +466,29 @@ class TransitionWorkflow:
 
     # -- tasks staff add -------------------------------------------------------------
 
-    @workflow.update
+    @command(lambda self, cmd: self._check(lambda s: rules.check_new_task(s, cmd)))
     async def add_task(self, cmd: AddTaskCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check(lambda s: rules.check_new_task(s, cmd))
-            due = await self._due_in(cmd.due_in_working_days)
-            side, role = ("municipality", "municipality") if cmd.owner == "municipality" else ("region", "clinician")
-            task = Task(task_id=str(workflow.uuid4()),
-                        kind="transition_patient_task" if cmd.involves_patient else "transition_task",
-                        title=cmd.title.strip(), phase=None, owner_role=role, owner_org=self._org(side), due=due,
-                        mandatory=False)
-            position = await self._record([self._task_opened(task)], cmd.actor)
-            self._tasks.append(task)
-            return self._answer(position, task_id=task.task_id)
+        due = await self._due_in(cmd.due_in_working_days)
+        side, role = ("municipality", "municipality") if cmd.owner == "municipality" else ("region", "clinician")
+        task = Task(task_id=str(workflow.uuid4()),
+                    kind="transition_patient_task" if cmd.involves_patient else "transition_task",
+                    title=cmd.title.strip(), phase=None, owner_role=role, owner_org=self._org(side), due=due,
+                    mandatory=False)
+        position = await self._record([self._task_opened(task)], cmd.actor)
+        self._tasks.append(task)
+        return self._answer(position, task_id=task.task_id)
 
-    @add_task.validator
-    def _validate_add_task(self, cmd: AddTaskCommand) -> None:
-        self._check(lambda s: rules.check_new_task(s, cmd))
-
-    @workflow.update
+    @command(lambda self, cmd: self._check_task_completion(cmd))
     async def complete_task(self, cmd: CompleteTaskCommand) -> TransitionResult:
-        await self._ready()
-        async with self._lock:
-            self._check_task(cmd)
-            position = await self._record(
-                [TaskCompleted(task_id=cmd.task_id, outcome=cmd.outcome, note=cmd.note)], cmd.actor)
-            self._tasks = [t for t in self._tasks if t.task_id != cmd.task_id]
-            return self._answer(position)
+        return self._answer(await self._close_task(cmd))
 
-    @complete_task.validator
-    def _validate_complete_task(self, cmd: CompleteTaskCommand) -> None:
-        self._check_task(cmd)
-
-    def _check_task(self, cmd: CompleteTaskCommand) -> None:
+    def _check_task_completion(self, cmd: CompleteTaskCommand) -> None:
         self._check(lambda s: rules.check_command(s, "complete_task"))
         if cmd.task_id == self._step_task and self._step is not None:
             raise ApplicationError(
                 f"the task of the step '{self._step}' closes when the step is recorded (allowed now: "
                 f"{', '.join(self._allowed())})", {"allowed": self._allowed()}, type="CommandRefused")
-        try:
-            task_rules.check_completion(next((t for t in self._tasks if t.task_id == cmd.task_id), None),
-                                        cmd.outcome, cmd.note)
-        except task_rules.TaskRefused as exc:
-            raise ApplicationError(str(exc).replace("pathway", "transition"), type="CommandRefused") from None
+        self._check_task(cmd, "transition")
 
     # -- steps, due dates, escalation --------------------------------------------
 
@@ -680,11 +576,6 @@ class TransitionWorkflow:
 
     # -- helpers -----------------------------------------------------------------
 
-    async def _ready(self) -> None:
-        # A command can arrive in the run's first task, before `run` has recorded
-        # TransitionReported: let that go first, so the stream opens with it.
-        await workflow.wait_condition(lambda: self._reported)
-
     def _situation(self) -> Situation:
         return Situation(direction=self._in.direction, branch=self._in.branch, state=self._state,
                          settled=self._settled, recommends_transition=self._recommends)
@@ -695,7 +586,7 @@ class TransitionWorkflow:
         try:
             rule(self._situation())
         except TransitionRefused as exc:
-            raise ApplicationError(str(exc), {"allowed": exc.allowed}, type="CommandRefused") from None
+            raise kit.refused(exc, details={"allowed": exc.allowed}) from None
 
     def _allowed(self) -> list[str]:
         return rules.allowed_commands(self._situation())
@@ -710,18 +601,11 @@ class TransitionWorkflow:
         # The transition id rides in `referral_id` (the transition stands where a referral would). No
         # `pathway_id`, even on a move back: the pathway's task list is the pathway's own, and its
         # complete-task route would not find these.
-        return TaskOpened(task_id=task.task_id, referral_id=self._in.transition_id,
-                          kind=task.kind, title=task.title, phase=None, owner_role=task.owner_role,
-                          owner_org=task.owner_org, due=task.due, mandatory=task.mandatory)
+        return kit.task_opened(task, referral_id=self._in.transition_id)
 
     def _joint_plan_event(self, pathway_id: str, plan: dict) -> JointPlanRecorded:
         return JointPlanRecorded(meeting_id=stream_id(self._in.transition_id), pathway_id=pathway_id,
                                  kind=plan["kind"], summary=plan["summary"], agreed_by=plan["agreed_by"])
-
-    async def _record(self, events: list[DomainEvent], actor: Actor) -> int:
-        result = await record(stream_id(self._in.transition_id), self._version, events, actor)
-        self._version = result.last_version
-        return result.last_position
 
     def _answer(self, position: int, task_id: str | None = None) -> TransitionResult:
         self._changed = True
