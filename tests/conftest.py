@@ -15,7 +15,6 @@ import httpx
 import pytest
 import uvicorn
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from dualpath import search_attributes as sa
@@ -89,9 +88,14 @@ async def temporal_env(request):
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-async def time_server():
-    """The time-skipping server, for timer-heavy tests (it has no visibility); tests take `time_env`."""
+@pytest.fixture
+async def time_env():
+    """A time-skipping server of the test's own, for timer-heavy tests (it has no visibility).
+
+    One per test, not per session (it starts in about 0.1 s): the test server keeps time-skipping
+    state across workflows, and after a child workflow has signalled its parent (a stay telling its
+    pathway of the discharge) a later `sleep` on a server that earlier tests used could hang until
+    its RPC timed out, breaking every timer test after it (temporalio/sdk-java#1618)."""
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 
@@ -109,30 +113,6 @@ async def time_server():
     )
     yield env
     await env.shutdown()
-
-
-@pytest.fixture
-async def time_env(time_server):
-    """The time-skipping server, left with no open workflow by the test that used it.
-
-    A workflow left open (a pathway's stay, a timer months ahead) has its timer fired by the next test's
-    skip, and its workflow task then waits on a queue whose worker is gone: the server skips no time
-    while a task is outstanding, so every later timer test hung until its RPC timed out."""
-    from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
-
-    yield time_server
-    client = time_server.client
-    while True:
-        listed = await client.workflow_service.list_open_workflow_executions(
-            ListOpenWorkflowExecutionsRequest(namespace=client.namespace, maximum_page_size=1000))
-        if not listed.executions:
-            return
-        for execution in listed.executions:
-            try:
-                await client.get_workflow_handle(execution.execution.workflow_id,
-                                                 run_id=execution.execution.run_id).terminate("test over")
-            except RPCError:
-                pass  # it ended meanwhile
 
 
 @pytest.fixture(scope="session")
