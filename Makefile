@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean record-histories screenshots
+.PHONY: run test check bench install clean record-histories screenshots
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/dualpath run
 
-test: $(STAMP)
+# Lint, format and types first: CI fails on them before it spends minutes on the servers.
+test: $(STAMP) check
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/ruff check dualpath tests benchmarks
+	$(BIN)/ruff format --check dualpath tests benchmarks
+	$(BIN)/mypy
 
 # Refresh the histories the replay tests replay (commit them with the change
 # that made them; never to paper over a replay failure of running pathways).
