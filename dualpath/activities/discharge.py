@@ -3,10 +3,9 @@ and its answer lands in history, so a replay never consults a newer table."""
 
 from __future__ import annotations
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import DischargeAdviceRequest
 from dualpath.domain.calendar import WorkingDayCalendar
 from dualpath.domain.discharge import DischargeAdvice, DischargeSettings, advise
@@ -16,8 +15,7 @@ class DischargeActivities:
     def __init__(self, calendar: WorkingDayCalendar, settings: DischargeSettings):
         self._calendar, self._settings = calendar, settings
 
-    @activity.defn(name="discharge_advice")
-    @refuse_invalid_data("no discharge advice for that date")  # a date the calendar cannot count from
+    @activity_defn("discharge_advice", "no discharge advice for that date")  # a date the calendar cannot count from
     async def discharge_advice(self, request: DischargeAdviceRequest) -> DischargeAdvice:
         try:
             return advise(admitted_on=request.admitted_on, planned_date=request.planned_date,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dualpath.activities.invalid_data import invalid_data, refuse_invalid_data
+from dualpath.activities.invalid_data import activity_defn, invalid_data
 from dualpath.contracts.events import AppendEvents, AppendResult
 from dualpath.domain import validation
 from dualpath.eventstore import EventIdConflict, EventStore, WrongExpectedVersion
@@ -15,12 +17,11 @@ from dualpath.eventstore import EventIdConflict, EventStore, WrongExpectedVersio
 log = structlog.get_logger("dualpath.activities")
 
 
+@dataclass(frozen=True)
 class EventActivities:
-    def __init__(self, store: EventStore):
-        self._store = store
+    store: EventStore
 
-    @activity.defn(name="append_events")
-    @refuse_invalid_data("the command's events cannot be recorded")
+    @activity_defn("append_events", "the command's events cannot be recorded")
     async def append_events(self, request: AppendEvents) -> AppendResult:
         # Text PostgreSQL can never store is refused here, before it reaches the database (whose
         # error, and log, would quote the text around it); other data errors come back from it.
@@ -30,7 +31,7 @@ class EventActivities:
                     field = ".".join(str(p) for p in (event.type, part, *path))
                     raise invalid_data("the command's events cannot be recorded", f"{field}: {why}")
         try:
-            result = await self._store.append(request.stream_id, request.events, request.expected_version)
+            result = await self.store.append(request.stream_id, request.events, request.expected_version)
         except (WrongExpectedVersion, EventIdConflict) as exc:
             # The workflow is the stream's only writer and event ids are fixed
             # before the first attempt, so a clash is a bug, not a race that a

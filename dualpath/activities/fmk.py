@@ -29,6 +29,8 @@ Errors, as Temporal sees them:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from datetime import timedelta
 from typing import Protocol
 
@@ -54,14 +56,14 @@ class FmkNotifier(Protocol):
     async def send(self, notice: FmkNotice) -> None: ...
 
 
+@dataclass(frozen=True)
 class LocalRecorder:
     """Development default: records notices in PostgreSQL table `fmk_notices` instead of sending them."""
 
-    def __init__(self, pool: asyncpg.Pool):
-        self._pool = pool
+    pool: asyncpg.Pool
 
     async def send(self, notice: FmkNotice) -> None:
-        await self._pool.execute(
+        await self.pool.execute(
             """INSERT INTO fmk_notices (idempotency_key, pathway_id, municipality, changed_at)
                VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING""",
             notice.idempotency_key, notice.pathway_id, notice.municipality, notice.changed_at,
@@ -122,15 +124,15 @@ def build_notifier(*, url: str | None, pool: asyncpg.Pool, timeout: float = 10.0
     return HttpFmkNotifier(url, timeout=timeout) if url else LocalRecorder(pool)
 
 
+@dataclass(frozen=True)
 class FmkActivities:
-    def __init__(self, notifier: FmkNotifier):
-        self._notifier = notifier
+    notifier: FmkNotifier
 
     @activity.defn(name="send_fmk_notice")
     async def send_fmk_notice(self, notice: FmkNotice) -> None:
         info = activity.info()
         try:
-            await self._notifier.send(notice)
+            await self.notifier.send(notice)
         except ApplicationError as exc:
             log.warning("fmk notice not delivered", idempotency_key=notice.idempotency_key,
                         pathway_id=notice.pathway_id, municipality=notice.municipality, error_type=exc.type,

@@ -75,3 +75,13 @@ def refuse_invalid_data(what: str) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return wrap
+
+
+def activity_defn(name: str, what: str) -> Callable[[F], F]:
+    """Declare an activity named `name` whose data errors refuse the command that caused them
+    (`refuse_invalid_data(what)`): every activity here is one."""
+
+    def wrap(fn: F) -> F:
+        return activity.defn(name=name)(refuse_invalid_data(what)(fn))
+
+    return wrap

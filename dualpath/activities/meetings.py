@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from temporalio import activity
 
-from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import WorkingDayDeadline
 from dualpath.domain.calendar import WorkingDayCalendar
 
@@ -20,8 +19,7 @@ class MeetingActivities:
         # Built once: holidays.Denmark fills its tables lazily per year.
         self._calendar = calendar or WorkingDayCalendar()
 
-    @activity.defn(name="working_day_deadline")
-    @refuse_invalid_data("no deadline can be counted from that date")
+    @activity_defn("working_day_deadline", "no deadline can be counted from that date")
     async def working_day_deadline(self, request: WorkingDayDeadline) -> date:
         """`working_days` working days (hverdage) after `start`."""
         return self._calendar.add_working_days(request.start, request.working_days)

@@ -9,26 +9,27 @@ looks the rest up in its own systems.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Protocol
 
 import asyncpg
-from temporalio import activity
 
-from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import Notice
 
 class Notifier(Protocol):
     async def send(self, notice: Notice) -> None: ...
 
 
+@dataclass(frozen=True)
 class LocalRecorder:
     """Development default: records notices in PostgreSQL instead of sending them."""
 
-    def __init__(self, pool: asyncpg.Pool):
-        self._pool = pool
+    pool: asyncpg.Pool
 
     async def send(self, notice: Notice) -> None:
-        await self._pool.execute(
+        await self.pool.execute(
             """INSERT INTO notifications (idempotency_key, channel, recipient_org, subject, body, pathway_id)
                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING""",
             notice.idempotency_key, notice.channel, notice.recipient_org, notice.subject, notice.body,
@@ -36,11 +37,10 @@ class LocalRecorder:
         )
 
 
+@dataclass(frozen=True)
 class NotificationActivities:
-    def __init__(self, notifier: Notifier):
-        self._notifier = notifier
+    notifier: Notifier
 
-    @activity.defn(name="send_notice")
-    @refuse_invalid_data("the notice cannot be sent")
+    @activity_defn("send_notice", "the notice cannot be sent")
     async def send_notice(self, notice: Notice) -> None:
-        await self._notifier.send(notice)
+        await self.notifier.send(notice)

@@ -10,6 +10,8 @@ terminated workflow) passes to the new one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 import structlog
 from temporalio import activity
@@ -19,15 +21,15 @@ from dualpath.contracts.activities import PathwayClaim
 log = structlog.get_logger("dualpath.activities.pathway_claims")
 
 
+@dataclass(frozen=True)
 class PathwayClaims:
-    def __init__(self, pool: asyncpg.Pool):
-        self._pool = pool
+    pool: asyncpg.Pool
 
     @activity.defn(name="claim_pathway")
     async def claim_pathway(self, claim: PathwayClaim) -> bool:
         """True when `claim.pathway_id` may start (it holds the patient now, or already did on a retry);
         False when another pathway of the patient is active."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn, conn.transaction():
             holder = await conn.fetchval(
                 """INSERT INTO pathway_claims (patient_id, pathway_id) VALUES ($1, $2)
                    ON CONFLICT (patient_id) DO NOTHING RETURNING pathway_id""",
@@ -51,5 +53,5 @@ class PathwayClaims:
 
     @activity.defn(name="release_pathway")
     async def release_pathway(self, claim: PathwayClaim) -> None:
-        await self._pool.execute("DELETE FROM pathway_claims WHERE patient_id = $1 AND pathway_id = $2",
+        await self.pool.execute("DELETE FROM pathway_claims WHERE patient_id = $1 AND pathway_id = $2",
                                  claim.patient_id, claim.pathway_id)

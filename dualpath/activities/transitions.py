@@ -10,10 +10,11 @@ growing interval): a wait of months adds nothing to the workflow's history.
 
 from __future__ import annotations
 
-from temporalio import activity
+from dataclasses import dataclass
+
 from temporalio.exceptions import ApplicationError
 
-from dualpath.activities.invalid_data import refuse_invalid_data
+from dualpath.activities.invalid_data import activity_defn
 from dualpath import workflow_ids
 from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery
 from dualpath.eventstore import EventStore
@@ -21,15 +22,14 @@ from dualpath.eventstore import EventStore
 STILL_OPEN = "PathwayStillOpen"
 
 
+@dataclass(frozen=True)
 class TransitionActivities:
-    def __init__(self, store: EventStore):
-        self._store = store
+    store: EventStore
 
-    @activity.defn(name="pathway_ended")
-    @refuse_invalid_data("the pathway's end cannot be looked up")
+    @activity_defn("pathway_ended", "the pathway's end cannot be looked up")
     async def pathway_ended(self, query: PathwayEndedQuery) -> PathwayEndedInfo:
         """The pathway's PathwayEnded; fails (to be retried later) while the pathway is open."""
-        for event in reversed(await self._store.read_stream(workflow_ids.pathway_stream(query.pathway_id))):
+        for event in reversed(await self.store.read_stream(workflow_ids.pathway_stream(query.pathway_id))):
             if event.type == "PathwayEnded":
                 return PathwayEndedInfo(pathway_id=query.pathway_id, reason_kind=event.data["reason_kind"],
                                         ended_at=event.recorded_at)

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from dualpath.domain.tasks import TaskFacts
+
 
 class Actor(BaseModel):
     """A member of staff (or the engine itself) as it appears in the record."""
@@ -34,9 +36,11 @@ class DomainEvent(BaseModel):
         return cls.__name__
 
 
-class ReferralReceived(DomainEvent):
+class ReferralFacts(BaseModel):
+    """A referral as it came in and was assessed: the event records it, the workflow starts from it and
+    the read model shows it (without the patient, whom the event and the workflow name)."""
+
     referral_id: str
-    patient_id: str
     source: str
     municipality: str
     region: str | None
@@ -46,6 +50,10 @@ class ReferralReceived(DomainEvent):
     start_deadline: date | None
     opens_on: date | None
     reasons: list[str]
+
+
+class ReferralReceived(DomainEvent, ReferralFacts):
+    patient_id: str
 
 
 class ReferralReleased(DomainEvent):
@@ -83,16 +91,21 @@ class ReferralAttached(DomainEvent):
     pathway_id: str
 
 
-class PathwayStarted(DomainEvent):
+class PathwayFacts(BaseModel):
+    """What a pathway starts from and keeps: the event records it, the workflow's state carries it."""
+
     pathway_id: str
-    referral_id: str
+    referral_id: str  # its origin: the referral, or the transition or campaign that stands where one would
     patient_id: str
     group: int | None
     region: str
     municipality: str
+    catalogue_version: str
+
+
+class PathwayStarted(DomainEvent, PathwayFacts):
     phase: int
     level_of_care: str
-    catalogue_version: str
 
 
 class PhaseChanged(DomainEvent):
@@ -116,18 +129,11 @@ class PathwayEnded(DomainEvent):
     reason: str | None
 
 
-class TaskOpened(DomainEvent):
-    task_id: str
+class TaskOpened(DomainEvent, TaskFacts):
+    # Whose task it is (a transition's and a campaign's tasks carry their id in `referral_id`).
     pathway_id: str | None = None
     referral_id: str | None = None
     stay_id: str | None = None
-    kind: str
-    title: str
-    phase: int | None
-    owner_role: str
-    owner_org: str
-    due: date
-    mandatory: bool
 
 
 class TaskCompleted(DomainEvent):

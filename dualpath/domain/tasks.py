@@ -29,7 +29,9 @@ CLOSED_BY_RECORD = {
 TASK_FOR_MEETING = {"network_meeting": "network_meeting", "startup_meeting": "startup_meeting_accompaniment"}
 
 
-class Task(BaseModel):
+class TaskFacts(BaseModel):
+    """What a task is: the part a worklist shows, and the event that opens it records (TaskOpened)."""
+
     task_id: str
     kind: str
     title: str
@@ -38,6 +40,11 @@ class Task(BaseModel):
     owner_org: str
     due: date
     mandatory: bool
+
+
+class Task(TaskFacts):
+    """A task as the workflow that holds it keeps it."""
+
     stay_id: str | None = None
     state: TaskState = "open"
     overdue: bool = False

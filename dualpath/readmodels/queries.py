@@ -11,6 +11,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
+from dualpath.domain.events import ReferralFacts
 from dualpath.readmodels.projection import FROM_JSON
 
 
@@ -44,16 +45,7 @@ async def wait_for_row(pool: asyncpg.Pool, table: str, key: str, value: str, tim
     return False
 
 
-class ReferralRow(BaseModel):
-    referral_id: str
-    source: str
-    municipality: str
-    region: str | None
-    group: int | None
-    status: str
-    received_on: date
-    start_deadline: date | None
-    opens_on: date | None
+class ReferralRow(ReferralFacts):
     reasons: Annotated[list[str], CLINICAL, FROM_JSON]
     pathway_id: str | None
     deadline_warned: bool

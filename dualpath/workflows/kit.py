@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.contracts.events import AppendEvents, AppendResult, NewEvent
     from dualpath.domain import copenhagen, tasks
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened, TaskOverdue
-    from dualpath.domain.tasks import Outcome, Task
+    from dualpath.domain.tasks import Outcome, Task, TaskFacts
     from dualpath.domain.validation import Input
 
 # An append takes milliseconds; a short limit means a worker that died mid-append
@@ -134,9 +134,7 @@ def refused(err: Exception, type: str = "CommandRefused", details: Any = None) -
 
 def task_opened(task: Task, **where: str | None) -> TaskOpened:
     """The event that puts `task` on a worklist; `where` says whose it is (pathway_id, stay_id, referral_id)."""
-    return TaskOpened(task_id=task.task_id, kind=task.kind, title=task.title, phase=task.phase,
-                      owner_role=task.owner_role, owner_org=task.owner_org, due=task.due,
-                      mandatory=task.mandatory, **where)
+    return TaskOpened(**task.model_dump(include=set(TaskFacts.model_fields)), **where)
 
 
 def until_next_due(open_tasks: list[Task]) -> timedelta | None:

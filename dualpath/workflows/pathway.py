@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         AdmissionRecorded,
         LevelOfCareChanged,
         PathwayEnded,
+        PathwayFacts,
         PathwayStarted,
         PhaseChanged,
         StayDischargeRecorded,
@@ -84,16 +85,9 @@ async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> b
     return True
 
 
-class PathwayState(BaseModel):
+class PathwayState(PathwayFacts):
     """Everything the workflow knows; carried whole across continue-as-new."""
 
-    pathway_id: str
-    referral_id: str
-    patient_id: str
-    group: int | None
-    region: str
-    municipality: str
-    catalogue_version: str
     phase: int = 1
     level_of_care: LevelOfCare | None = LevelOfCare.integrated_unstable
     status: str = "active"  # active | ended
@@ -258,9 +252,8 @@ class PathwayWorkflow(kit.Process):
     async def run(self, input: PathwayInput) -> PathwayView:
         if not self.state.started:
             async with self._lock:
-                # The event states the pathway's facts as they start: the state's own fields.
-                facts = self.state.model_dump(include=set(PathwayStarted.model_fields) - {"level_of_care"})
-                started = PathwayStarted(**facts, level_of_care=str(self.state.level_of_care))
+                facts = self.state.model_dump(include=set(PathwayFacts.model_fields))
+                started = PathwayStarted(**facts, phase=self.state.phase, level_of_care=str(self.state.level_of_care))
                 await self._record([started, *self._open_phase_tasks(self.state.phase)], input.actor)
                 self.state.started = True
         self._publish()

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralDeadlineApproaching,
         ReferralDeadlinePassed,
         ReferralDeclined,
+        ReferralFacts,
         ReferralReceived,
         ReferralReleased,
         TaskCompleted,
@@ -46,18 +47,9 @@ ReferralStatus = Literal[
 workflow_id, stream_id = workflow_ids.referral, workflow_ids.referral_stream
 
 
-class ReferralInput(Input):
-    referral_id: str
+class ReferralInput(Input, ReferralFacts):
     patient_id: str
-    source: str
-    municipality: str
-    region: str | None
-    group: int | None
     status: ReferralStatus
-    received_on: date
-    start_deadline: date | None
-    opens_on: date | None
-    reasons: list[str]
     catalogue_version: str
     # Timer instants (UTC); None where the timer does not apply.
     release_at: datetime | None = None
@@ -125,21 +117,7 @@ class ReferralWorkflow(kit.Process):
 
     @workflow.run
     async def run(self, input: ReferralInput) -> ReferralView:
-        events: list[DomainEvent] = [
-            ReferralReceived(
-                referral_id=input.referral_id,
-                patient_id=input.patient_id,
-                source=input.source,
-                municipality=input.municipality,
-                region=input.region,
-                group=input.group,
-                status=input.status,
-                received_on=input.received_on,
-                start_deadline=input.start_deadline,
-                opens_on=input.opens_on,
-                reasons=input.reasons,
-            )
-        ]
+        events: list[DomainEvent] = [ReferralReceived(**input.model_dump(include=set(ReferralReceived.model_fields)))]
         if input.status == "attached" and input.attach_to_pathway:
             self._pathway_id = input.attach_to_pathway
             events.append(ReferralAttached(referral_id=input.referral_id, pathway_id=input.attach_to_pathway))

@@ -10,7 +10,7 @@ from dualpath.worker import activities
 
 def _notifier(settings: Settings):
     [send] = [a for a in activities(None, object(), settings) if a.__name__ == "send_fmk_notice"]
-    return send.__self__._notifier
+    return send.__self__.notifier
 
 
 def test_the_worker_sends_notices_over_http_when_a_url_is_set(monkeypatch):
