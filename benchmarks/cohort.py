@@ -37,7 +37,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -94,16 +94,24 @@ class _Stream:
 
     def __init__(self, cohort: Cohort, stream_id: str, rng: random.Random):
         self.cohort, self.stream_id, self.rng = cohort, stream_id, rng
-        self.version, self.last = 0, datetime.min.replace(tzinfo=timezone.utc)
+        self.version, self.last = 0, datetime.min.replace(tzinfo=UTC)
 
     def add(self, at: datetime, event: DomainEvent, actor: dict) -> datetime:
         """Append `event` by `actor` (metadata as the workflows write it); returns its recorded_at."""
         at = max(at, self.last)
         self.version, self.last = self.version + 1, at
         metadata = json.dumps({"actor": actor, "workflow_id": self.stream_id})
-        self.cohort.events.append((at, self.stream_id, self.version, event.type_name(),
-                                   json.dumps(event.model_dump(mode="json")), metadata,
-                                   uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        self.cohort.events.append(
+            (
+                at,
+                self.stream_id,
+                self.version,
+                event.type_name(),
+                json.dumps(event.model_dump(mode="json")),
+                metadata,
+                uuid.UUID(int=self.rng.getrandbits(128), version=4),
+            )
+        )
         return at
 
 
@@ -135,46 +143,103 @@ def generate(n: int, *, now: datetime, seed: int = 9200) -> Cohort:
         end_at = started + timedelta(days=rng.uniform(30, (now - started).days + 30)) if ended else now
         end_at = min(end_at, now - timedelta(minutes=1))
         if ended and rng.random() < 0.7:
-            walk, end_kind = rng.choice(WALKS[4]), rng.choice(["transition_coordinated",
-                                                                 "transition_outside_psychiatry"])
+            walk, end_kind = (
+                rng.choice(WALKS[4]),
+                rng.choice(["transition_coordinated", "transition_outside_psychiatry"]),
+            )
         elif ended:
             walk, end_kind = rng.choice(WALKS[_pick(rng, PHASE_SHARE)]), rng.choice(UNPLANNED)
         else:
             walk, end_kind = rng.choice(WALKS[_pick(rng, PHASE_SHARE)]), None
         received_on = (started - timedelta(days=rng.uniform(0, 13))).date()
-        clinician = {"subject": f"clinician-{rng.randrange(400)}", "role": "clinician",
-                     "organisation": f"region:{region}"}
-        visitation = {"subject": f"visitation-{rng.randrange(40)}", "role": "visitation",
-                      "organisation": f"region:{region}"}
+        clinician = {
+            "subject": f"clinician-{rng.randrange(400)}",
+            "role": "clinician",
+            "organisation": f"region:{region}",
+        }
+        visitation = {
+            "subject": f"visitation-{rng.randrange(40)}",
+            "role": "visitation",
+            "organisation": f"region:{region}",
+        }
 
         # The referral's stream and row.
         source = rng.choice(SOURCES)
         deadline = referral_rules.start_deadline(received_on)
-        received_at = datetime.combine(received_on, datetime.min.time(), timezone.utc) + timedelta(hours=9)
+        received_at = datetime.combine(received_on, datetime.min.time(), UTC) + timedelta(hours=9)
         ref = _Stream(c, f"referral-{referral_id}", rng)
-        ref.add(received_at, ReferralReceived(
-            referral_id=referral_id, patient_id=patient_id, source=source, municipality=municipality,
-            region=region, group=group, status="awaiting_visitation", received_on=received_on,
-            start_deadline=deadline, opens_on=None, reasons=[]), clinician)
-        accepted = ref.add(started, ReferralAccepted(referral_id=referral_id, pathway_id=pathway_id,
-                                                     setting="ambulatory"), visitation)
+        ref.add(
+            received_at,
+            ReferralReceived(
+                referral_id=referral_id,
+                patient_id=patient_id,
+                source=source,
+                municipality=municipality,
+                region=region,
+                group=group,
+                status="awaiting_visitation",
+                received_on=received_on,
+                start_deadline=deadline,
+                opens_on=None,
+                reasons=[],
+            ),
+            clinician,
+        )
+        accepted = ref.add(
+            started, ReferralAccepted(referral_id=referral_id, pathway_id=pathway_id, setting="ambulatory"), visitation
+        )
         c.patients.append((uuid.UUID(patient_id), unique_cpr(i, cohort=True)))
-        c.referrals.append((referral_id, patient_id, source, municipality, region, group, "accepted", received_on,
-                            deadline, None, "[]", pathway_id, False, False, accepted))
+        c.referrals.append(
+            (
+                referral_id,
+                patient_id,
+                source,
+                municipality,
+                region,
+                group,
+                "accepted",
+                received_on,
+                deadline,
+                None,
+                "[]",
+                pathway_id,
+                False,
+                False,
+                accepted,
+            )
+        )
 
         # The pathway's stream; rows follow each event as the projections apply it.
         ps = _Stream(c, f"pathway-{pathway_id}", rng)
         level = ambulatory.LEVEL_FOR_PHASE[1]
-        ps.add(started, PathwayStarted(
-            pathway_id=pathway_id, referral_id=referral_id, patient_id=patient_id, group=group, region=region,
-            municipality=municipality, phase=1, level_of_care=str(level), catalogue_version=CURRENT_VERSION),
-            visitation)
-        row = {"phase": 1, "level": str(level), "updated": started, "status": "active", "ended_at": None,
-               "end_reason": None}
+        ps.add(
+            started,
+            PathwayStarted(
+                pathway_id=pathway_id,
+                referral_id=referral_id,
+                patient_id=patient_id,
+                group=group,
+                region=region,
+                municipality=municipality,
+                phase=1,
+                level_of_care=str(level),
+                catalogue_version=CURRENT_VERSION,
+            ),
+            visitation,
+        )
+        row = {
+            "phase": 1,
+            "level": str(level),
+            "updated": started,
+            "status": "active",
+            "ended_at": None,
+            "end_reason": None,
+        }
         # Phase entries spread over the pathway's life so far.
         span = (end_at - started).total_seconds()
-        entries = [started] + [started + timedelta(seconds=s)
-                               for s in sorted(rng.uniform(0, span) for _ in range(len(walk) - 1))]
+        entries = [started] + [
+            started + timedelta(seconds=s) for s in sorted(rng.uniform(0, span) for _ in range(len(walk) - 1))
+        ]
         open_tasks: list[dict] = []
         for k, (phase, entered) in enumerate(zip(walk, entries)):
             last = k == len(walk) - 1
@@ -182,28 +247,66 @@ def generate(n: int, *, now: datetime, seed: int = 9200) -> Cohort:
             t = entered
             if k > 0:
                 before = walk[k - 1]
-                t = ps.add(t, PhaseChanged(pathway_id=pathway_id, from_phase=before, to_phase=phase,
-                                           reason=rng.choice([None, "stable", "relapse", "ready"])), clinician)
+                t = ps.add(
+                    t,
+                    PhaseChanged(
+                        pathway_id=pathway_id,
+                        from_phase=before,
+                        to_phase=phase,
+                        reason=rng.choice([None, "stable", "relapse", "ready"]),
+                    ),
+                    clinician,
+                )
                 row.update(phase=phase, updated=t)
                 new_level = ambulatory.LEVEL_FOR_PHASE[phase]
                 if str(new_level) != row["level"]:
-                    t = ps.add(t, LevelOfCareChanged(pathway_id=pathway_id, from_level=row["level"],
-                                                     to_level=new_level, reason=f"phase {before} → {phase}"),
-                               clinician)
+                    t = ps.add(
+                        t,
+                        LevelOfCareChanged(
+                            pathway_id=pathway_id,
+                            from_level=row["level"],
+                            to_level=new_level,
+                            reason=f"phase {before} → {phase}",
+                        ),
+                        clinician,
+                    )
                     row.update(level=str(new_level), updated=t)
             # Entering a phase opens a task per mandatory activity.
             phase_tasks = []
             for a in catalogue.mandatory("ambulatory", phase):
-                task = {"task_id": _uuid(rng), "pathway_id": pathway_id, "kind": a.key, "title": a.name_da,
-                        "phase": phase, "owner_role": a.owner_role,
-                        "owner_org": f"municipality:{municipality}" if a.owner_role == "municipality"
-                        else f"region:{region}",
-                        "due": t.date() + timedelta(days=a.due_days), "mandatory": True, "state": "open",
-                        "overdue": False, "note": None, "opened_at": None, "closed_at": None}
-                task["opened_at"] = ps.add(t, TaskOpened(
-                    task_id=task["task_id"], pathway_id=pathway_id, kind=task["kind"], title=task["title"],
-                    phase=phase, owner_role=task["owner_role"], owner_org=task["owner_org"], due=task["due"],
-                    mandatory=True), clinician)
+                task = {
+                    "task_id": _uuid(rng),
+                    "pathway_id": pathway_id,
+                    "kind": a.key,
+                    "title": a.name_da,
+                    "phase": phase,
+                    "owner_role": a.owner_role,
+                    "owner_org": f"municipality:{municipality}"
+                    if a.owner_role == "municipality"
+                    else f"region:{region}",
+                    "due": t.date() + timedelta(days=a.due_days),
+                    "mandatory": True,
+                    "state": "open",
+                    "overdue": False,
+                    "note": None,
+                    "opened_at": None,
+                    "closed_at": None,
+                }
+                task["opened_at"] = ps.add(
+                    t,
+                    TaskOpened(
+                        task_id=task["task_id"],
+                        pathway_id=pathway_id,
+                        kind=task["kind"],
+                        title=task["title"],
+                        phase=phase,
+                        owner_role=task["owner_role"],
+                        owner_org=task["owner_org"],
+                        due=task["due"],
+                        mandatory=True,
+                    ),
+                    clinician,
+                )
                 c.tasks[task["task_id"]] = task
                 phase_tasks.append(task)
             # Work the phase: its tasks are closed before it is left.
@@ -211,7 +314,7 @@ def generate(n: int, *, now: datetime, seed: int = 9200) -> Cohort:
             for task in phase_tasks:
                 if last and not ended and rng.random() < 0.6:
                     if task["due"] < today:
-                        due_at = datetime.combine(task["due"], datetime.min.time(), timezone.utc)
+                        due_at = datetime.combine(task["due"], datetime.min.time(), UTC)
                         ps.add(due_at, TaskOverdue(task_id=task["task_id"], due=task["due"]), ENGINE)
                         task["overdue"] = True
                     open_tasks.append(task)
@@ -222,17 +325,43 @@ def generate(n: int, *, now: datetime, seed: int = 9200) -> Cohort:
                 at = t + timedelta(seconds=rng.uniform(0, window * 0.9))
                 if task["kind"] == "consent_dialogue":
                     state, form = ("given" if rng.random() < 0.9 else "refused"), rng.choice(["written", "oral"])
-                    at = ps.add(at, ConsentRecorded(pathway_id=pathway_id, scope="dialogue",
-                                                    counterpart=municipality, state=state, form=form), clinician)
+                    at = ps.add(
+                        at,
+                        ConsentRecorded(
+                            pathway_id=pathway_id, scope="dialogue", counterpart=municipality, state=state, form=form
+                        ),
+                        clinician,
+                    )
                     c.consents[(pathway_id, "dialogue", municipality)] = (
-                        pathway_id, "dialogue", municipality, state, form, json.dumps(clinician), at)
+                        pathway_id,
+                        "dialogue",
+                        municipality,
+                        state,
+                        form,
+                        json.dumps(clinician),
+                        at,
+                    )
                     if rng.random() < 0.5:
-                        at = ps.add(at, ConsentRecorded(pathway_id=pathway_id, scope="inform_municipal_treatment",
-                                                        counterpart=municipality, state="given", form="written"),
-                                    clinician)
+                        at = ps.add(
+                            at,
+                            ConsentRecorded(
+                                pathway_id=pathway_id,
+                                scope="inform_municipal_treatment",
+                                counterpart=municipality,
+                                state="given",
+                                form="written",
+                            ),
+                            clinician,
+                        )
                         c.consents[(pathway_id, "inform_municipal_treatment", municipality)] = (
-                            pathway_id, "inform_municipal_treatment", municipality, "given", "written",
-                            json.dumps(clinician), at)
+                            pathway_id,
+                            "inform_municipal_treatment",
+                            municipality,
+                            "given",
+                            "written",
+                            json.dumps(clinician),
+                            at,
+                        )
                     outcome, note = "done", f"consent {state} ({form})"
                 elif rng.random() < 0.1:
                     outcome, note = "not_possible", "the patient declined"
@@ -243,30 +372,75 @@ def generate(n: int, *, now: datetime, seed: int = 9200) -> Cohort:
         if ended:
             reason = None if end_kind.startswith("transition") else "recorded by the benchmark cohort"
             after = ambulatory.LEVEL_AFTER_END.get(ambulatory.EndReason(end_kind))
-            at = ps.add(end_at, PathwayEnded(pathway_id=pathway_id, phase=row["phase"], reason_kind=end_kind,
-                                             reason=reason), clinician)
+            at = ps.add(
+                end_at,
+                PathwayEnded(pathway_id=pathway_id, phase=row["phase"], reason_kind=end_kind, reason=reason),
+                clinician,
+            )
             row.update(status="ended", ended_at=at, end_reason=end_kind, updated=at)
-            at = ps.add(at, LevelOfCareChanged(pathway_id=pathway_id, from_level=row["level"], to_level=after,
-                                               reason=f"pathway ended: {end_kind}"), clinician)
+            at = ps.add(
+                at,
+                LevelOfCareChanged(
+                    pathway_id=pathway_id, from_level=row["level"], to_level=after, reason=f"pathway ended: {end_kind}"
+                ),
+                clinician,
+            )
             row.update(level=after and str(after), updated=at)
             for task in open_tasks:
                 at = ps.add(at, TaskCancelled(task_id=task["task_id"], reason="the pathway ended"), clinician)
                 task.update(state="cancelled", note="the pathway ended", closed_at=at)
-        elif (key := (pathway_id, "dialogue", municipality)) in c.consents and c.consents[key][3] == "given" \
-                and rng.random() < 0.05:
-            at = ps.add(now - timedelta(days=rng.uniform(0, 30)), ConsentRecorded(
-                pathway_id=pathway_id, scope="dialogue", counterpart=municipality, state="withdrawn", form="oral"),
-                clinician)
+        elif (
+            (key := (pathway_id, "dialogue", municipality)) in c.consents
+            and c.consents[key][3] == "given"
+            and rng.random() < 0.05
+        ):
+            at = ps.add(
+                now - timedelta(days=rng.uniform(0, 30)),
+                ConsentRecorded(
+                    pathway_id=pathway_id, scope="dialogue", counterpart=municipality, state="withdrawn", form="oral"
+                ),
+                clinician,
+            )
             c.consents[key] = (pathway_id, "dialogue", municipality, "withdrawn", "oral", json.dumps(clinician), at)
-        c.pathways.append((pathway_id, referral_id, patient_id, group, region, municipality, "ambulatory",
-                           row["phase"], row["level"], row["status"], started, row["ended_at"], row["end_reason"],
-                           row["updated"], CURRENT_VERSION))
+        c.pathways.append(
+            (
+                pathway_id,
+                referral_id,
+                patient_id,
+                group,
+                region,
+                municipality,
+                "ambulatory",
+                row["phase"],
+                row["level"],
+                row["status"],
+                started,
+                row["ended_at"],
+                row["end_reason"],
+                row["updated"],
+                CURRENT_VERSION,
+            )
+        )
     c.events.sort(key=lambda e: (e[0], e[1], e[2]))
     return c
 
 
-_TASK_COLUMNS = ("task_id", "pathway_id", "kind", "title", "phase", "owner_role", "owner_org", "due", "mandatory",
-                 "state", "overdue", "note", "opened_at", "closed_at")
+_TASK_COLUMNS = (
+    "task_id",
+    "pathway_id",
+    "kind",
+    "title",
+    "phase",
+    "owner_role",
+    "owner_org",
+    "due",
+    "mandatory",
+    "state",
+    "overdue",
+    "note",
+    "opened_at",
+    "closed_at",
+)
 
 
 class NotQuiet(Exception):
@@ -297,30 +471,74 @@ async def _load_quietly(conn: asyncpg.Connection, cohort: Cohort, names: list[st
     if handed_out != last or any(p != last for p in positions):
         raise NotQuiet()
     await conn.copy_records_to_table(
-        "events", columns=["event_id", "stream_id", "version", "type", "data", "metadata", "recorded_at"],
-        records=[(e[6], e[1], e[2], e[3], e[4], e[5], e[0]) for e in cohort.events])
+        "events",
+        columns=["event_id", "stream_id", "version", "type", "data", "metadata", "recorded_at"],
+        records=[(e[6], e[1], e[2], e[3], e[4], e[5], e[0]) for e in cohort.events],
+    )
     await conn.copy_records_to_table("patients", columns=["patient_id", "cpr"], records=cohort.patients)
     await conn.copy_records_to_table(
-        "rm_referrals", columns=["referral_id", "patient_id", "source", "municipality", "region", "target_group",
-                                 "status", "received_on", "start_deadline", "opens_on", "reasons", "pathway_id",
-                                 "deadline_warned", "deadline_passed", "updated_at"],
-        records=cohort.referrals)
+        "rm_referrals",
+        columns=[
+            "referral_id",
+            "patient_id",
+            "source",
+            "municipality",
+            "region",
+            "target_group",
+            "status",
+            "received_on",
+            "start_deadline",
+            "opens_on",
+            "reasons",
+            "pathway_id",
+            "deadline_warned",
+            "deadline_passed",
+            "updated_at",
+        ],
+        records=cohort.referrals,
+    )
     await conn.copy_records_to_table(
-        "rm_pathways", columns=["pathway_id", "referral_id", "patient_id", "target_group", "region", "municipality",
-                                "kind", "phase", "level_of_care", "status", "started_at", "ended_at", "end_reason",
-                                "updated_at", "catalogue_version"],
-        records=cohort.pathways)
+        "rm_pathways",
+        columns=[
+            "pathway_id",
+            "referral_id",
+            "patient_id",
+            "target_group",
+            "region",
+            "municipality",
+            "kind",
+            "phase",
+            "level_of_care",
+            "status",
+            "started_at",
+            "ended_at",
+            "end_reason",
+            "updated_at",
+            "catalogue_version",
+        ],
+        records=cohort.pathways,
+    )
     await conn.copy_records_to_table(
-        "rm_tasks", columns=list(_TASK_COLUMNS),
-        records=[tuple(t[c] for c in _TASK_COLUMNS) for t in cohort.tasks.values()])
+        "rm_tasks",
+        columns=list(_TASK_COLUMNS),
+        records=[tuple(t[c] for c in _TASK_COLUMNS) for t in cohort.tasks.values()],
+    )
     await conn.copy_records_to_table(
-        "rm_consents", columns=["pathway_id", "scope", "counterpart", "state", "form", "recorded_by", "recorded_at"],
-        records=list(cohort.consents.values()))
+        "rm_consents",
+        columns=["pathway_id", "scope", "counterpart", "state", "form", "recorded_by", "recorded_at"],
+        records=list(cohort.consents.values()),
+    )
     top = await conn.fetchval("SELECT max(position) FROM events")
-    await conn.execute("UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1)",
-                       names, top)
-    return {"events": len(cohort.events), "pathways": len(cohort.pathways), "tasks": len(cohort.tasks),
-            "consents": len(cohort.consents), "referrals": len(cohort.referrals)}
+    await conn.execute(
+        "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1)", names, top
+    )
+    return {
+        "events": len(cohort.events),
+        "pathways": len(cohort.pathways),
+        "tasks": len(cohort.tasks),
+        "consents": len(cohort.consents),
+        "referrals": len(cohort.referrals),
+    }
 
 
 async def analyze(pool: asyncpg.Pool) -> None:
@@ -338,13 +556,13 @@ async def verify(pool: asyncpg.Pool, pathway_ids: list[str]) -> list[str]:
 
     queries = {
         "rm_pathways": "SELECT pathway_id, referral_id, patient_id, target_group, region, municipality, kind, phase, "
-                       "level_of_care, status, started_at, ended_at, end_reason, updated_at, catalogue_version "
-                       "FROM rm_pathways WHERE pathway_id = ANY($1) ORDER BY 1",
+        "level_of_care, status, started_at, ended_at, end_reason, updated_at, catalogue_version "
+        "FROM rm_pathways WHERE pathway_id = ANY($1) ORDER BY 1",
         "rm_referrals": "SELECT referral_id, patient_id, source, municipality, region, target_group, status, "
-                        "received_on, start_deadline, opens_on, reasons, pathway_id, deadline_warned, "
-                        "deadline_passed, updated_at FROM rm_referrals WHERE pathway_id = ANY($1) ORDER BY 1",
+        "received_on, start_deadline, opens_on, reasons, pathway_id, deadline_warned, "
+        "deadline_passed, updated_at FROM rm_referrals WHERE pathway_id = ANY($1) ORDER BY 1",
         "rm_tasks": f"SELECT {', '.join(_TASK_COLUMNS)}, referral_id, stay_id FROM rm_tasks "
-                    "WHERE pathway_id = ANY($1) ORDER BY 1",
+        "WHERE pathway_id = ANY($1) ORDER BY 1",
         "rm_consents": "SELECT * FROM rm_consents WHERE pathway_id = ANY($1) ORDER BY 1, 2, 3",
     }
 
@@ -360,7 +578,8 @@ async def verify(pool: asyncpg.Pool, pathway_ids: list[str]) -> list[str]:
                     await conn.execute(f"DELETE FROM {table} WHERE pathway_id = ANY($1)", pathway_ids)
                 streams = [f"pathway-{p}" for p in pathway_ids] + [f"referral-{r}" for r in referral_ids]
                 rows = await conn.fetch(
-                    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1) ORDER BY position", streams)
+                    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1) ORDER BY position", streams
+                )
                 for projection in (PathwaysProjection(), TasksProjection()):
                     for r in rows:
                         await projection.apply(conn, _recorded(r))

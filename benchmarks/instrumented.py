@@ -113,8 +113,13 @@ def _instrument_api() -> None:
                 if scope["type"] != "http":
                     return await asgi(scope, receive, send)
                 path = scope["path"]
-                kind = ("POST …/complete" if path.endswith("/complete") else
-                        "POST …/consents" if path.endswith("/consents") else f"{scope['method']} other")
+                kind = (
+                    "POST …/complete"
+                    if path.endswith("/complete")
+                    else "POST …/consents"
+                    if path.endswith("/consents")
+                    else f"{scope['method']} other"
+                )
                 started = time.perf_counter()
                 try:
                     return await asgi(scope, receive, send)
@@ -169,8 +174,7 @@ def main() -> None:
         # Python then, so that the atexit hook writes what was measured.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-        uvicorn.run(api_main.app, factory=True, host="127.0.0.1", port=args.port, access_log=False,
-                    log_level="warning")
+        uvicorn.run(api_main.app, factory=True, host="127.0.0.1", port=args.port, access_log=False, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,28 @@ from dualpath.eventstore import EventStore, NewEvent
 
 async def probe(store: EventStore, pool: asyncpg.Pool, timeout: float = 10.0) -> float:
     task_id = f"bench-lag-{uuid.uuid4()}"
-    event = TaskOpened(task_id=task_id, kind="bench_probe", title="projection lag probe", phase=None,
-                       owner_role="bench", owner_org="ops:bench", due=date(2099, 1, 1), mandatory=False)
-    await store.append(f"bench-lag-{uuid.uuid4()}", [NewEvent(
-        event_id=uuid.uuid4(), type=TaskOpened.type_name(), data=event.model_dump(mode="json"),
-        metadata={"actor": {"subject": "bench", "role": "engine", "organisation": "ops:bench"}},
-    )], expected_version=0)
+    event = TaskOpened(
+        task_id=task_id,
+        kind="bench_probe",
+        title="projection lag probe",
+        phase=None,
+        owner_role="bench",
+        owner_org="ops:bench",
+        due=date(2099, 1, 1),
+        mandatory=False,
+    )
+    await store.append(
+        f"bench-lag-{uuid.uuid4()}",
+        [
+            NewEvent(
+                event_id=uuid.uuid4(),
+                type=TaskOpened.type_name(),
+                data=event.model_dump(mode="json"),
+                metadata={"actor": {"subject": "bench", "role": "engine", "organisation": "ops:bench"}},
+            )
+        ],
+        expected_version=0,
+    )
     appended = time.perf_counter()
     deadline = appended + timeout
     async with pool.acquire() as conn:
@@ -47,8 +63,9 @@ async def probe_many(store: EventStore, pool: asyncpg.Pool, n: int, pause: float
     return lags
 
 
-async def probe_until(store: EventStore, pool: asyncpg.Pool, stop: asyncio.Event, pause: float,
-                      limit: int) -> list[float]:
+async def probe_until(
+    store: EventStore, pool: asyncpg.Pool, stop: asyncio.Event, pause: float, limit: int
+) -> list[float]:
     """Probe every `pause` seconds until `stop` is set (at most `limit` probes): lag under load."""
     lags: list[float] = []
     while not stop.is_set() and len(lags) < limit:

@@ -30,7 +30,7 @@ import platform
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -48,27 +48,57 @@ QUICK = dict(actions=40, pathways=8, open_pathways=40, cohort=2000, queries=40, 
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--actions", type=int, default=200,
-                   help="staff actions timed one at a time (and as many baseline updates); default 200")
-    p.add_argument("--pathways", type=int, default=24,
-                   help="pathways driven end to end for throughput (and as many baseline workflows); default 24")
-    p.add_argument("--pause", type=float, default=0.1,
-                   help="seconds of quiet before each timed call in the latency run; default 0.1")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--actions",
+        type=int,
+        default=200,
+        help="staff actions timed one at a time (and as many baseline updates); default 200",
+    )
+    p.add_argument(
+        "--pathways",
+        type=int,
+        default=24,
+        help="pathways driven end to end for throughput (and as many baseline workflows); default 24",
+    )
+    p.add_argument(
+        "--pause",
+        type=float,
+        default=0.1,
+        help="seconds of quiet before each timed call in the latency run; default 0.1",
+    )
     p.add_argument("--concurrency", type=int, default=4, help="concurrent staff in the throughput run; default 4")
-    p.add_argument("--open-pathways", type=int, default=200,
-                   help="open pathways when worker and API memory is measured; default 200 (a region: 2000)")
-    p.add_argument("--cohort", type=int, default=9200,
-                   help="pathways in the read models for the list queries (national: 9200); default 9200")
+    p.add_argument(
+        "--open-pathways",
+        type=int,
+        default=200,
+        help="open pathways when worker and API memory is measured; default 200 (a region: 2000)",
+    )
+    p.add_argument(
+        "--cohort",
+        type=int,
+        default=9200,
+        help="pathways in the read models for the list queries (national: 9200); default 9200",
+    )
     p.add_argument("--queries", type=int, default=200, help="timed requests per list query; default 200")
     p.add_argument("--lag-samples", type=int, default=200, help="projection-lag probes at rest; default 200")
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (about a minute)")
-    p.add_argument("--profile", choices=["timings", "cprofile"],
-                   help="only the latency phase, with the worker and API instrumented "
-                        "(benchmarks/instrumented.py); prints where a staff action's time goes")
-    p.add_argument("--output", type=Path, default=HERE / "results.json",
-                   help="where to write the results (default benchmarks/results.json)")
+    p.add_argument(
+        "--profile",
+        choices=["timings", "cprofile"],
+        help="only the latency phase, with the worker and API instrumented "
+        "(benchmarks/instrumented.py); prints where a staff action's time goes",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=HERE / "results.json",
+        help="where to write the results (default benchmarks/results.json)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary data folder (logs, databases)")
     args = p.parse_args(argv)
     if args.quick:
@@ -110,9 +140,12 @@ async def latency_phase(api, client, stack, n_actions: int, concurrency: int, pa
     handles = [(await scenarios.baseline_start(client, stack.baseline_queue))[0] for _ in range(blocks)]
     staff: dict[str, list[float]] = {"record_consent": [], "complete_task": []}
     base: list[float] = []
-    log(f"latency: {blocks * 4} staff actions and {blocks * 4} baseline updates, alternating "
-        f"(first {WARMUP_BLOCKS * 4} of each are warm-up)")
+    log(
+        f"latency: {blocks * 4} staff actions and {blocks * 4} baseline updates, alternating "
+        f"(first {WARMUP_BLOCKS * 4} of each are warm-up)"
+    )
     for i, (pathway_id, handle) in enumerate(zip(pathway_ids, handles)):
+
         async def dualpath_block():
             return await scenarios.phase_one_actions(api, pathway_id, pause)
 
@@ -137,7 +170,8 @@ async def latency_phase(api, client, stack, n_actions: int, concurrency: int, pa
         "staff_action_by_kind": {k: summary_ms(v) for k, v in staff.items()},
         "baseline_update": summary_ms(base),
         "open_pathway_under_concurrency": {
-            k: summary_ms([t for _, ts in opened for kk, t in ts if kk == k]) for k in ("refer", "accept")},
+            k: summary_ms([t for _, ts in opened for kk, t in ts if kk == k]) for k in ("refer", "accept")
+        },
         "pathway_ids": pathway_ids,
     }
     result["ratio_p50"] = ratio(result["staff_action"]["p50_ms"], result["baseline_update"]["p50_ms"])
@@ -162,7 +196,8 @@ async def throughput_phase(api, client, stack, store, pool, n: int, concurrency:
     for half in halves:
         before = stack.cpu_seconds()
         wall, runs = await scenarios.run_concurrently(
-            half, concurrency, lambda: scenarios.baseline_end_to_end(client, stack.baseline_queue))
+            half, concurrency, lambda: scenarios.baseline_end_to_end(client, stack.baseline_queue)
+        )
         add_cpu(b_cpu, before, stack.cpu_seconds())
         b_wall += wall
         b_cmds += [t for r in runs for _, t in r]
@@ -204,9 +239,14 @@ async def memory_phase(api, stack, pool, target: int, concurrency: int) -> dict:
         return await pool.fetchval("SELECT count(*) FROM rm_pathways WHERE status = 'active'")
 
     def sample(label: str, n: int) -> dict:
-        return {"label": label, "open_pathways": n,
-                **{f"{name}_rss_mib": round(stack.rss(name) / 2**20, 1)
-                   for name in ("worker", "api", "temporal", "baseline-worker")}}
+        return {
+            "label": label,
+            "open_pathways": n,
+            **{
+                f"{name}_rss_mib": round(stack.rss(name) / 2**20, 1)
+                for name in ("worker", "api", "temporal", "baseline-worker")
+            },
+        }
 
     points = [sample("before", await open_count())]
     more = max(0, target - points[0]["open_pathways"])
@@ -223,21 +263,31 @@ async def memory_phase(api, stack, pool, target: int, concurrency: int) -> dict:
     per = None
     dn = points[-1]["open_pathways"] - points[0]["open_pathways"]
     if dn > 0:
-        per = {name: round((points[-1][f"{name}_rss_mib"] - points[0][f"{name}_rss_mib"]) * 1024 / dn, 1)
-               for name in ("worker", "api", "temporal")}
-    return {"points": points, "kib_per_open_pathway": per, "opened": more,
-            "opened_per_s": round(more / wall, 2) if more and wall else None,
-            "seconds": round(time.perf_counter() - started, 1)}
+        per = {
+            name: round((points[-1][f"{name}_rss_mib"] - points[0][f"{name}_rss_mib"]) * 1024 / dn, 1)
+            for name in ("worker", "api", "temporal")
+        }
+    return {
+        "points": points,
+        "kib_per_open_pathway": per,
+        "opened": more,
+        "opened_per_s": round(more / wall, 2) if more and wall else None,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 LIST_QUERIES = [
     # (name, role, org, path, params)
     ("worklist, clinician, largest region", "clinician", "region:1084", "/worklist", {"limit": 100}),
     ("worklist by kind, clinician", "clinician", "region:1084", "/worklist", {"kind": "crisis_plan", "limit": 100}),
-    ("active pathways, clinician, page 1", "clinician", "region:1084", "/pathways",
-     {"status": "active", "limit": 100}),
-    ("phase 2 pathways, page 5", "clinician", "region:1084", "/pathways",
-     {"status": "active", "phase": 2, "limit": 100, "offset": 400}),
+    ("active pathways, clinician, page 1", "clinician", "region:1084", "/pathways", {"status": "active", "limit": 100}),
+    (
+        "phase 2 pathways, page 5",
+        "clinician",
+        "region:1084",
+        "/pathways",
+        {"status": "active", "phase": 2, "limit": 100, "offset": 400},
+    ),
     ("pathways shared with a municipality", "municipality", "municipality:101", "/pathways", {"limit": 100}),
     ("all pathways, ops (national)", "ops", "ops:national", "/pathways", {"limit": 100}),
 ]
@@ -248,7 +298,7 @@ async def national_phase(api, stack, pool, store, n_cohort: int, n_queries: int,
     to_load = max(0, n_cohort - existing)
     log(f"national: generating {to_load} pathways (with {existing} driven through Temporal: {n_cohort})")
     started = time.perf_counter()
-    cohort = await asyncio.to_thread(cohort_mod.generate, to_load, now=datetime.now(timezone.utc))
+    cohort = await asyncio.to_thread(cohort_mod.generate, to_load, now=datetime.now(UTC))
     generated = time.perf_counter()
     counts = await cohort_mod.load(pool, cohort)
     await cohort_mod.analyze(pool)
@@ -256,20 +306,28 @@ async def national_phase(api, stack, pool, store, n_cohort: int, n_queries: int,
     sample = [p[0] for p in random.Random(1).sample(cohort.pathways, min(200, len(cohort.pathways)))]
     differences = await cohort_mod.verify(pool, sample) if sample else []
     if differences:
-        log("  WARNING: the loaded cohort differs from what the projections make of its events:\n  "
-            + "\n  ".join(differences[:5]))
-    totals = {t: await pool.fetchval(f"SELECT count(*) FROM {t}") for t in
-              ("rm_pathways", "rm_tasks", "rm_consents", "rm_referrals", "events")}
+        log(
+            "  WARNING: the loaded cohort differs from what the projections make of its events:\n  "
+            + "\n  ".join(differences[:5])
+        )
+    totals = {
+        t: await pool.fetchval(f"SELECT count(*) FROM {t}")
+        for t in ("rm_pathways", "rm_tasks", "rm_consents", "rm_referrals", "events")
+    }
     totals["open_tasks"] = await pool.fetchval("SELECT count(*) FROM rm_tasks WHERE state = 'open'")
-    log(f"national: loaded {counts['pathways']} pathways, {counts['events']} events in "
+    log(
+        f"national: loaded {counts['pathways']} pathways, {counts['events']} events in "
         f"{loaded - generated:.1f} s (generated in {generated - started:.1f} s); read models now hold "
-        f"{totals['rm_pathways']} pathways, {totals['open_tasks']} open tasks, {totals['events']} events")
+        f"{totals['rm_pathways']} pathways, {totals['open_tasks']} open tasks, {totals['events']} events"
+    )
 
-    views = [r["pathway_id"] for r in await pool.fetch(
-        "SELECT pathway_id FROM rm_pathways WHERE region = '1084' LIMIT 500")]
-    queries = list(LIST_QUERIES) + [("pathway view (GET /pathways/{id})", "clinician", "region:1084", None, None),
-                                    ("floor: GET /healthz (no auth, no DB)", "clinician", "region:1084",
-                                     "/healthz", {})]
+    views = [
+        r["pathway_id"] for r in await pool.fetch("SELECT pathway_id FROM rm_pathways WHERE region = '1084' LIMIT 500")
+    ]
+    queries = list(LIST_QUERIES) + [
+        ("pathway view (GET /pathways/{id})", "clinician", "region:1084", None, None),
+        ("floor: GET /healthz (no auth, no DB)", "clinician", "region:1084", "/healthz", {}),
+    ]
     times: dict[str, list[float]] = {q[0]: [] for q in queries}
     rng = random.Random(2)
     log(f"national: {n_queries} requests per query, round robin (5 warm-up rounds)")
@@ -304,31 +362,52 @@ async def national_phase(api, stack, pool, store, n_cohort: int, n_queries: int,
 def render(r: dict) -> str:
     out = []
     m = r["run"]
-    out.append(f"dualpath benchmark, {m['finished_at']}: {m['machine']['cpus']} CPUs, load average "
-               f"{m['machine']['load_avg']} at start, {m['seconds']:.0f} s")
+    out.append(
+        f"dualpath benchmark, {m['finished_at']}: {m['machine']['cpus']} CPUs, load average "
+        f"{m['machine']['load_avg']} at start, {m['seconds']:.0f} s"
+    )
     a = m["args"]
-    out.append(f"sizes: --actions {a['actions']} --pause {a['pause']} --pathways {a['pathways']} --concurrency "
-               f"{a['concurrency']} --open-pathways {a['open_pathways']} --cohort {a['cohort']} --queries "
-               f"{a['queries']} --lag-samples {a['lag_samples']}")
-    out.append("Ratios compare with the baseline measured alongside in this run; absolute numbers depend "
-               "on the machine and its other load.\n")
+    out.append(
+        f"sizes: --actions {a['actions']} --pause {a['pause']} --pathways {a['pathways']} --concurrency "
+        f"{a['concurrency']} --open-pathways {a['open_pathways']} --cohort {a['cohort']} --queries "
+        f"{a['queries']} --lag-samples {a['lag_samples']}"
+    )
+    out.append(
+        "Ratios compare with the baseline measured alongside in this run; absolute numbers depend "
+        "on the machine and its other load.\n"
+    )
     lat = r["latency"]
     rows = [
-        ["staff action (HTTP: consent or complete task)", lat["staff_action"]["n"], lat["staff_action"]["p50_ms"],
-         lat["staff_action"]["p99_ms"]],
+        [
+            "staff action (HTTP: consent or complete task)",
+            lat["staff_action"]["n"],
+            lat["staff_action"]["p50_ms"],
+            lat["staff_action"]["p99_ms"],
+        ],
         *[[f"  {k}", v["n"], v["p50_ms"], v["p99_ms"]] for k, v in lat["staff_action_by_kind"].items()],
-        ["baseline update (bare workflow, no-op activity)", lat["baseline_update"]["n"],
-         lat["baseline_update"]["p50_ms"], lat["baseline_update"]["p99_ms"]],
-        ["ratio staff action / baseline", "", f"{lat['ratio_p50']}x (goal <= {TARGET_P50:g})",
-         f"{lat['ratio_p99']}x (goal <= {TARGET_P99:g})"],
+        [
+            "baseline update (bare workflow, no-op activity)",
+            lat["baseline_update"]["n"],
+            lat["baseline_update"]["p50_ms"],
+            lat["baseline_update"]["p99_ms"],
+        ],
+        [
+            "ratio staff action / baseline",
+            "",
+            f"{lat['ratio_p50']}x (goal <= {TARGET_P50:g})",
+            f"{lat['ratio_p99']}x (goal <= {TARGET_P99:g})",
+        ],
     ]
     out.append(table(rows, ["latency, one at a time", "n", "p50 ms", "p99 ms"]))
     out.append("")
     if "throughput" in r:
         t = r["throughput"]
         rows = [
-            [f"dualpath pathways end to end (8 commands), {t['concurrency']} concurrent", t["pathways"],
-             t["dualpath_pathways_per_s"]],
+            [
+                f"dualpath pathways end to end (8 commands), {t['concurrency']} concurrent",
+                t["pathways"],
+                t["dualpath_pathways_per_s"],
+            ],
             ["baseline workflows (start + 7 updates)", t["pathways"], t["baseline_workflows_per_s"]],
             ["ratio dualpath / baseline", "", f"{t['ratio']}x"],
         ]
@@ -336,14 +415,21 @@ def render(r: dict) -> str:
         out.append("")
         names = sorted(set(t["cpu_ms_per_pathway"]) | set(t["cpu_ms_per_baseline_workflow"]))
         rows = [[k, t["cpu_ms_per_pathway"].get(k, 0), t["cpu_ms_per_baseline_workflow"].get(k, 0)] for k in names]
-        rows.append(["total", round(sum(t["cpu_ms_per_pathway"].values()), 1),
-                     round(sum(t["cpu_ms_per_baseline_workflow"].values()), 1)])
+        rows.append(
+            [
+                "total",
+                round(sum(t["cpu_ms_per_pathway"].values()), 1),
+                round(sum(t["cpu_ms_per_baseline_workflow"].values()), 1),
+            ]
+        )
         out.append(table(rows, ["CPU ms per pathway / baseline workflow", "dualpath", "baseline"]))
         out.append("")
     if "memory" in r:
         mem = r["memory"]
-        rows = [[p["label"], p["open_pathways"], p["worker_rss_mib"], p["api_rss_mib"], p["temporal_rss_mib"]]
-                for p in mem["points"]]
+        rows = [
+            [p["label"], p["open_pathways"], p["worker_rss_mib"], p["api_rss_mib"], p["temporal_rss_mib"]]
+            for p in mem["points"]
+        ]
         if mem["kib_per_open_pathway"]:
             k = mem["kib_per_open_pathway"]
             rows.append(["KiB per open pathway", "", k["worker"], k["api"], k["temporal"]])
@@ -353,8 +439,17 @@ def render(r: dict) -> str:
         nat = r["national"]
         rows = [[name, q["n"], q["p50_ms"], q["p99_ms"]] for name, q in nat["queries"].items()]
         rm = nat["read_models"]
-        out.append(table(rows, [f"list queries, {rm['rm_pathways']} pathways / {rm['rm_tasks']} tasks / "
-                                f"{rm['events']} events", "n", "p50 ms", "p99 ms"]))
+        out.append(
+            table(
+                rows,
+                [
+                    f"list queries, {rm['rm_pathways']} pathways / {rm['rm_tasks']} tasks / {rm['events']} events",
+                    "n",
+                    "p50 ms",
+                    "p99 ms",
+                ],
+            )
+        )
         out.append("")
     rows = []
     if "national" in r:
@@ -399,8 +494,10 @@ def profile_report(stack: Stack, mode: str) -> dict:
             s = summary_ms(xs)
             data[f"{role}: {label}"] = {**s, "total_ms": round(sum(xs) * 1000, 1)}
             rows.append([f"{role}: {label}", s["n"], s["p50_ms"], s["p99_ms"], round(sum(xs) * 1000)])
-    return {"text": table(rows, ["where the time goes (instrumented)", "n", "p50 ms", "p99 ms", "total ms"]),
-            "timings": data}
+    return {
+        "text": table(rows, ["where the time goes (instrumented)", "n", "p50 ms", "p99 ms", "total ms"]),
+        "timings": data,
+    }
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -413,9 +510,13 @@ async def run(args: argparse.Namespace) -> dict:
     from dualpath.settings import Settings
 
     started = time.perf_counter()
-    results: dict = {"run": {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                             "machine": machine(),
-                             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}}
+    results: dict = {
+        "run": {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        }
+    }
     log("starting the stack")
     stack = await Stack.start(keep=args.keep, profile=args.profile, log=log)
     api = scenarios.Api(stack.api_base, Settings(_env_file=None))
@@ -424,8 +525,7 @@ async def run(args: argparse.Namespace) -> dict:
         client = await Client.connect(stack.temporal_address)
         pool = await asyncpg.create_pool(stack.dsn, min_size=2, max_size=4)
         store = EventStore(pool)
-        results["latency"] = await latency_phase(api, client, stack, args.actions, args.concurrency,
-                                                 args.pause)
+        results["latency"] = await latency_phase(api, client, stack, args.actions, args.concurrency, args.pause)
         stack.check_alive()
         if args.profile:
             log("stopping the stack to collect the profile")
@@ -435,13 +535,15 @@ async def run(args: argparse.Namespace) -> dict:
             stack.stop_processes()
             results["profile"] = profile_report(stack, args.profile)
         else:
-            results["throughput"] = await throughput_phase(api, client, stack, store, pool, args.pathways,
-                                                           args.concurrency)
+            results["throughput"] = await throughput_phase(
+                api, client, stack, store, pool, args.pathways, args.concurrency
+            )
             stack.check_alive()
             results["memory"] = await memory_phase(api, stack, pool, args.open_pathways, args.concurrency)
             stack.check_alive()
-            results["national"] = await national_phase(api, stack, pool, store, args.cohort, args.queries,
-                                                       args.lag_samples)
+            results["national"] = await national_phase(
+                api, stack, pool, store, args.cohort, args.queries, args.lag_samples
+            )
             stack.check_alive()
             results["memory"]["end"] = {f"{n}_rss_mib": round(stack.rss(n) / 2**20, 1) for n in ("worker", "api")}
     finally:
@@ -452,9 +554,11 @@ async def run(args: argparse.Namespace) -> dict:
         if args.keep:
             log(f"kept the data folder: {stack.tmp}")
     results["latency"].pop("pathway_ids", None)
-    results["run"].update(finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                          seconds=round(time.perf_counter() - started, 1),
-                          load_avg_at_end=[round(x, 2) for x in os.getloadavg()])
+    results["run"].update(
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - started, 1),
+        load_avg_at_end=[round(x, 2) for x in os.getloadavg()],
+    )
     return results
 
 

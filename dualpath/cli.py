@@ -49,8 +49,9 @@ def cmd_token(args) -> int:
     if s.environment != "development":
         raise SetupError("development tokens are refused in production: get a token from your OIDC issuer")
     try:
-        print(issue_dev_token(s, role=Role(args.role), org=args.org, subject=args.subject,
-                              ttl_seconds=args.hours * 3600))
+        print(
+            issue_dev_token(s, role=Role(args.role), org=args.org, subject=args.subject, ttl_seconds=args.hours * 3600)
+        )
     except ValueError as exc:
         raise SetupError(str(exc)) from None
     return 0
@@ -127,7 +128,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for name in ("run", "dev"):
         sub.add_parser(name, help="run the whole engine on embedded defaults (what `make run` does)").set_defaults(
-            fn=cmd_run)
+            fn=cmd_run
+        )
     sub.add_parser("worker", help="run the Temporal worker only").set_defaults(fn=cmd_worker)
     sub.add_parser("api", help="run the staff API only").set_defaults(fn=cmd_api)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
@@ -153,7 +155,8 @@ def parser() -> argparse.ArgumentParser:
     proj = sub.add_parser("projections", help="read models")
     proj_sub = proj.add_subparsers(dest="action", required=True)
     proj_sub.add_parser("rebuild", help="drop the read models and rebuild them from the events").set_defaults(
-        fn=cmd_rebuild)
+        fn=cmd_rebuild
+    )
     return p
 
 

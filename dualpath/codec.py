@@ -130,8 +130,9 @@ def decode_key(key_id: str, b64: str) -> bytes:
 
 def derive_region_key(master: bytes, region: str) -> bytes:
     """A region's key derived from another (HKDF-SHA256): for development keys only."""
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
-                info=f"dualpath payload key, region {region}".encode()).derive(master)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=f"dualpath payload key, region {region}".encode()
+    ).derive(master)
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,11 @@ def label(payload: Payload) -> Label | None:
         return None
     key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
     bound = payload.metadata.get(WORKFLOW_ID)
-    return Label(key_id=key_id, region=key_region(key_id),
-                 workflow_id=bound.decode("utf-8", "replace") if bound is not None else None)
+    return Label(
+        key_id=key_id,
+        region=key_region(key_id),
+        workflow_id=bound.decode("utf-8", "replace") if bound is not None else None,
+    )
 
 
 def _aad(key_id: str, workflow_id: str | None) -> bytes:
@@ -184,24 +188,30 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if current_key_id not in self._ciphers:
             raise PayloadKeyError(f"the current payload key id {current_key_id!r} is not among the keys ({known})")
         if key_region(current_key_id) is not None:
-            raise PayloadKeyError(f"the current national payload key id {current_key_id!r} names a region; "
-                                  "a national key id must not start with a region code and a dot")
+            raise PayloadKeyError(
+                f"the current national payload key id {current_key_id!r} names a region; "
+                "a national key id must not start with a region code and a dot"
+            )
         self._current: dict[str | None, str] = {None: current_key_id}
         for region, key_id in (region_key_ids or {}).items():
             if region not in REGIONS:
-                raise PayloadKeyError(f"unknown region {region!r} for payload key {key_id!r} "
-                                      f"(the regions: {', '.join(REGIONS)})")
+                raise PayloadKeyError(
+                    f"unknown region {region!r} for payload key {key_id!r} (the regions: {', '.join(REGIONS)})"
+                )
             if key_id not in self._ciphers:
-                raise PayloadKeyError(f"the current payload key id {key_id!r} of region {region} is not among "
-                                      f"the keys ({known})")
+                raise PayloadKeyError(
+                    f"the current payload key id {key_id!r} of region {region} is not among the keys ({known})"
+                )
             if key_region(key_id) != region:
-                raise PayloadKeyError(f"the current payload key id {key_id!r} of region {region} must start with "
-                                      f"'{region}.' (a region's key ids name the region)")
+                raise PayloadKeyError(
+                    f"the current payload key id {key_id!r} of region {region} must start with "
+                    f"'{region}.' (a region's key ids name the region)"
+                )
             self._current[region] = key_id
         self._workflow_id: str | None = None
 
     @classmethod
-    def from_settings(cls, settings) -> "EncryptionCodec":
+    def from_settings(cls, settings) -> EncryptionCodec:
         keys, national, regions = settings.payload_keyring()
         return cls(keys, national, regions)
 
@@ -214,10 +224,11 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         try:
             return self._current[region]
         except KeyError:
-            raise PayloadKeyError(f"no current payload key for region {region} "
-                                  "(DUALPATH_PAYLOAD_KEY_IDS names none)") from None
+            raise PayloadKeyError(
+                f"no current payload key for region {region} (DUALPATH_PAYLOAD_KEY_IDS names none)"
+            ) from None
 
-    def with_context(self, context: SerializationContext) -> "EncryptionCodec":
+    def with_context(self, context: SerializationContext) -> EncryptionCodec:
         """This codec for the payloads of one workflow (Temporal's serialization context)."""
         clone = copy.copy(self)
         clone._workflow_id = getattr(context, "workflow_id", None) or None
@@ -233,8 +244,13 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         try:
             return self.open(payload, self._workflow_id)
         except PayloadRefused as refused:
-            return Payload(metadata={"encoding": REFUSED, REFUSED_REASON: str(refused).encode(),
-                                     REFUSED_KIND: b"forged" if refused.forged else b"unreadable"})
+            return Payload(
+                metadata={
+                    "encoding": REFUSED,
+                    REFUSED_REASON: str(refused).encode(),
+                    REFUSED_KIND: b"forged" if refused.forged else b"unreadable",
+                }
+            )
 
     def encrypt(self, payload: Payload, workflow_id: str | None = None) -> Payload:
         """Sealed under the current key of `workflow_id`'s region and bound to it; without a
@@ -253,28 +269,41 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         found = label(payload)
         if found is None:
             encoding = payload.metadata.get("encoding", b"").decode("utf-8", "replace")
-            raise PayloadRefused(f"payload refused: not encrypted (encoding {encoding!r}); every command must be "
-                                 "encrypted with a payload key of the workflow's region", forged=True)
+            raise PayloadRefused(
+                f"payload refused: not encrypted (encoding {encoding!r}); every command must be "
+                "encrypted with a payload key of the workflow's region",
+                forged=True,
+            )
         key_id, bound = found.key_id, found.workflow_id
         if bound is not None and region_of(bound) != found.region:
-            raise PayloadRefused(f"payload refused: key {key_id!r} is not a key of {_region_name(region_of(bound))}, "
-                                 f"the region of workflow {bound}", forged=True)
+            raise PayloadRefused(
+                f"payload refused: key {key_id!r} is not a key of {_region_name(region_of(bound))}, "
+                f"the region of workflow {bound}",
+                forged=True,
+            )
         if bound is None and found.region is not None:
-            raise PayloadRefused(f"payload refused: key {key_id!r} of region {found.region} on a payload bound "
-                                 "to no workflow", forged=True)
+            raise PayloadRefused(
+                f"payload refused: key {key_id!r} of region {found.region} on a payload bound to no workflow",
+                forged=True,
+            )
         if workflow_id is not None:
             if bound is not None and bound != workflow_id:
-                raise PayloadRefused(f"payload refused: encrypted for workflow {bound}, not for {workflow_id}",
-                                     forged=True)
+                raise PayloadRefused(
+                    f"payload refused: encrypted for workflow {bound}, not for {workflow_id}", forged=True
+                )
             if bound is None and region_of(workflow_id) is not None:
-                raise PayloadRefused(f"payload refused: under the national key {key_id!r} and bound to no workflow, "
-                                     f"but workflow {workflow_id} belongs to region {region_of(workflow_id)}",
-                                     forged=True)
+                raise PayloadRefused(
+                    f"payload refused: under the national key {key_id!r} and bound to no workflow, "
+                    f"but workflow {workflow_id} belongs to region {region_of(workflow_id)}",
+                    forged=True,
+                )
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise PayloadRefused(
                 f"payload encrypted with unknown key id {key_id!r}; known ids: {', '.join(sorted(self._ciphers))} "
-                "(keep retired keys in DUALPATH_PAYLOAD_KEYS while any workflow may still need them)", forged=False)
+                "(keep retired keys in DUALPATH_PAYLOAD_KEYS while any workflow may still need them)",
+                forged=False,
+            )
         if len(payload.data) < NONCE_BYTES + 16:
             raise PayloadRefused(f"encrypted payload (key id {key_id!r}) is too short to be genuine", forged=False)
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
@@ -283,7 +312,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         except InvalidTag:
             raise PayloadRefused(
                 f"encrypted payload (key id {key_id!r}) failed authentication: "
-                "altered, or a different key under that id", forged=False) from None
+                "altered, or a different key under that id",
+                forged=False,
+            ) from None
         inner = Payload()
         inner.ParseFromString(plain)
         return inner

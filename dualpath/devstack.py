@@ -68,8 +68,11 @@ def run(settings: Settings) -> int:
     try:
         if settings.temporal_embedded:
             temporal = temporal_server.start_dev_server(
-                data_dir=settings.data_dir, host=settings.temporal_host, port=settings.temporal_port,
-                ui_port=settings.temporal_ui_port, log_file=settings.data_dir / "temporal.log",
+                data_dir=settings.data_dir,
+                host=settings.temporal_host,
+                port=settings.temporal_port,
+                ui_port=settings.temporal_ui_port,
+                log_file=settings.data_dir / "temporal.log",
                 codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/codec",
             )
             children.append(("Temporal", temporal))
@@ -84,10 +87,21 @@ def run(settings: Settings) -> int:
         env = {**os.environ, "DATABASE_URL": dsn}
         commands = {
             "worker": [sys.executable, "-m", "dualpath.worker"],
-            "API": [sys.executable, "-m", "uvicorn", "--factory", "dualpath.api.main:app",
-                    "--host", settings.api_host, "--port", str(settings.api_port), "--no-access-log",
-                    # The API logs each request itself (structlog); uvicorn need only warn.
-                    "--log-level", "warning"],
+            "API": [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "dualpath.api.main:app",
+                "--host",
+                settings.api_host,
+                "--port",
+                str(settings.api_port),
+                "--no-access-log",
+                # The API logs each request itself (structlog); uvicorn need only warn.
+                "--log-level",
+                "warning",
+            ],
         }
         for name, args in commands.items():
             children.append((name, _child(args, env)))
@@ -107,8 +121,9 @@ def run(settings: Settings) -> int:
         print("dualpath: stopped")
 
 
-def _supervise(children: list[tuple[str, subprocess.Popen]], restarts: dict[str, list[str]],
-               env: dict[str, str]) -> int:
+def _supervise(
+    children: list[tuple[str, subprocess.Popen]], restarts: dict[str, list[str]], env: dict[str, str]
+) -> int:
     """Wait for Ctrl-C. A worker or API that dies is started again (Temporal
     resumes its work); if Temporal itself dies there is nothing to run on."""
     stopping = False

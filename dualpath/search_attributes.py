@@ -45,5 +45,8 @@ def cli_flags() -> list[str]:
     """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
     flags: list[str] = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={_CLI_TYPES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        flags += [
+            "--search-attribute",
+            f"{key.name}={_CLI_TYPES[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
+        ]
     return flags

@@ -8,8 +8,8 @@ it).
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +25,9 @@ DEV_PAYLOAD_KEY = "ZHVhbHBhdGgtZGV2LXBheWxvYWQta2V5LU5PVC1QUkQ="
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="DUALPATH_", env_file=".env", extra="ignore",
+        env_prefix="DUALPATH_",
+        env_file=".env",
+        extra="ignore",
         # A validation error must not echo secrets (keys, JWT secret) into logs.
         hide_input_in_errors=True,
     )
@@ -88,8 +90,16 @@ class Settings(BaseSettings):
     # A cross-sector transition's steps are due this many working days after each starts (seed 002: the
     # dialogue must not delay the transition); steps left out keep these (dualpath/domain/transition.py).
     transition_step_due_days: dict[str, int] = {
-        "assessment": 2, "agreement": 5, "collaboration_meeting": 10, "psychiatry_decision": 5, "who_says_what": 3,
-        "network_meeting": 10, "patient_talk": 10, "completion": 5, "closure": 30}
+        "assessment": 2,
+        "agreement": 5,
+        "collaboration_meeting": 10,
+        "psychiatry_decision": 5,
+        "who_says_what": 3,
+        "network_meeting": 10,
+        "patient_talk": 10,
+        "completion": 5,
+        "closure": 30,
+    }
 
     # Group-2 phase-in (seed 004): both lists shared at least this many days before the collaboration meeting.
     campaign_share_days_before_meeting: int = Field(default=14, ge=0, le=90)
@@ -118,7 +128,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
-    def _payload_keys_usable(self) -> "Settings":
+    def _payload_keys_usable(self) -> Settings:
         from dualpath.codec import decode_key
 
         if not self.payload_keys:
@@ -137,7 +147,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_development_secrets_in_production(self) -> "Settings":
+    def _refuse_development_secrets_in_production(self) -> Settings:
         if self.environment == "production":
             if self.oidc_issuer is None or self.oidc_jwks_url is None:
                 raise ValueError(
@@ -157,7 +167,7 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(
                     f"production needs a current payload key for every region: DUALPATH_PAYLOAD_KEY_IDS (JSON, region "
-                    f"→ key id, e.g. {{\"1082\": \"1082.2026-01\"}}) names none for {', '.join(missing)}"
+                    f'→ key id, e.g. {{"1082": "1082.2026-01"}}) names none for {", ".join(missing)}'
                 )
         return self
 

@@ -21,8 +21,9 @@ def queries(region: str | None = None) -> list[tuple[str, str, str]]:
     for kind, values in KINDS.items():
         field = "ReferralStatus" if kind == "referral" else "Phase"
         for value in values:
-            rows.append((kind, value, f'ExecutionStatus = "Running" AND PathwayKind = "{kind}" '
-                                      f'AND {field} = "{value}"{scope}'))
+            rows.append(
+                (kind, value, f'ExecutionStatus = "Running" AND PathwayKind = "{kind}" AND {field} = "{value}"{scope}')
+            )
     return rows
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 
 from temporalio.client import Client, TLSConfig
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from dualpath.codec import EncryptionCodec, PayloadConverter
 from dualpath.infra.errors import SetupError

@@ -19,10 +19,10 @@ from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
 from dualpath.activities.pathway_claims import PathwayClaims
 from dualpath.activities.transitions import TransitionActivities
+from dualpath.domain.discharge import DischargeSettings
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
-from dualpath.domain.discharge import DischargeSettings
 from dualpath.workflows.campaign import CampaignWorkflow
 from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
@@ -32,8 +32,14 @@ from dualpath.workflows.transition import TransitionWorkflow
 
 log = structlog.get_logger("dualpath.worker")
 
-WORKFLOWS = [ReferralWorkflow, PathwayWorkflow, MeetingWorkflow, InpatientStayWorkflow, TransitionWorkflow,
-             CampaignWorkflow]
+WORKFLOWS = [
+    ReferralWorkflow,
+    PathwayWorkflow,
+    MeetingWorkflow,
+    InpatientStayWorkflow,
+    TransitionWorkflow,
+    CampaignWorkflow,
+]
 
 
 def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:
@@ -41,12 +47,23 @@ def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> lis
     notices = NotificationActivities(LocalRecorder(pool))
     calendar = settings.working_day_calendar()
     meetings = MeetingActivities(calendar)
-    discharge = DischargeActivities(calendar, DischargeSettings(
-        longer_admission_days=settings.longer_admission_days,
-        network_meeting_working_days=settings.meeting_within_working_days))
+    discharge = DischargeActivities(
+        calendar,
+        DischargeSettings(
+            longer_admission_days=settings.longer_admission_days,
+            network_meeting_working_days=settings.meeting_within_working_days,
+        ),
+    )
     fmk = FmkActivities(build_notifier(url=settings.fmk_notice_url, pool=pool, timeout=settings.fmk_notice_timeout))
-    return [events.append_events, meetings.working_day_deadline, notices.send_notice, fmk.send_fmk_notice,
-            discharge.discharge_advice, TransitionActivities(store).pathway_ended, *_claims(pool)]
+    return [
+        events.append_events,
+        meetings.working_day_deadline,
+        notices.send_notice,
+        fmk.send_fmk_notice,
+        discharge.discharge_advice,
+        TransitionActivities(store).pathway_ended,
+        *_claims(pool),
+    ]
 
 
 def _claims(pool: asyncpg.Pool) -> list:
@@ -69,8 +86,9 @@ async def run(settings: Settings) -> None:
     dsn = await database_url(settings)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
     await migrate(pool)
-    runtime = (temporal_client.metrics_runtime(settings.worker_metrics_address)
-               if settings.worker_metrics_address else None)
+    runtime = (
+        temporal_client.metrics_runtime(settings.worker_metrics_address) if settings.worker_metrics_address else None
+    )
     client = await temporal_client.connect(settings, runtime)
     worker = build_worker(client, settings, EventStore(pool), pool)
     stop = asyncio.Event()

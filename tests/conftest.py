@@ -64,8 +64,11 @@ def store(pool) -> EventStore:
 
 
 def pytest_addoption(parser):
-    parser.addoption("--record-histories", action="store_true",
-                     help="at the end, save workflow histories for the replay tests (tests/replay/histories)")
+    parser.addoption(
+        "--record-histories",
+        action="store_true",
+        help="at the end, save workflow histories for the replay tests (tests/replay/histories)",
+    )
 
 
 @pytest.fixture(scope="session")

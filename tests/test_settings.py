@@ -22,10 +22,16 @@ def test_production_refuses_development_tokens_and_the_embedded_database():
     with pytest.raises(ValidationError, match="DATABASE_URL"):
         Settings(_env_file=None, environment="production", oidc_issuer="https://idp", oidc_jwks_url="https://idp/j")
     regions = {r: f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")}
-    Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
-             oidc_issuer="https://idp", oidc_jwks_url="https://idp/jwks",
-             payload_keys={k: base64.b64encode(os.urandom(32)).decode() for k in ("prod-1", *regions.values())},
-             payload_key_id="prod-1", payload_key_ids=regions)
+    Settings(
+        _env_file=None,
+        environment="production",
+        database_url="postgresql://x/y",
+        oidc_issuer="https://idp",
+        oidc_jwks_url="https://idp/jwks",
+        payload_keys={k: base64.b64encode(os.urandom(32)).decode() for k in ("prod-1", *regions.values())},
+        payload_key_id="prod-1",
+        payload_key_ids=regions,
+    )
 
 
 def test_phase_in_dates_per_region_override_the_national_ones():

@@ -18,8 +18,13 @@ class DischargeActivities:
     @activity_defn("discharge_advice", "no discharge advice for that date")  # a date the calendar cannot count from
     async def discharge_advice(self, request: DischargeAdviceRequest) -> DischargeAdvice:
         try:
-            return advise(admitted_on=request.admitted_on, planned_date=request.planned_date,
-                          planned=request.planned, in_ambulatory_pathway=request.in_ambulatory_pathway,
-                          calendar=self._calendar, settings=self._settings)
+            return advise(
+                admitted_on=request.admitted_on,
+                planned_date=request.planned_date,
+                planned=request.planned,
+                in_ambulatory_pathway=request.in_ambulatory_pathway,
+                calendar=self._calendar,
+                settings=self._settings,
+            )
         except ValueError as exc:  # a date before admission: no retry will fix it
             raise ApplicationError(str(exc), type="CommandRefused", non_retryable=True) from exc

@@ -13,7 +13,6 @@ from dualpath.contracts.events import AppendEvents, AppendResult
 from dualpath.domain import validation
 from dualpath.eventstore import EventIdConflict, EventStore, WrongExpectedVersion
 
-
 log = structlog.get_logger("dualpath.activities")
 
 
@@ -38,7 +37,12 @@ class EventActivities:
             # retry could heal: fail loudly instead of retrying forever.
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
         # Ids and event types only: event data is clinical and stays out of logs.
-        log.info("events appended", stream_id=request.stream_id, workflow_id=activity.info().workflow_id,
-                 types=[e.type for e in request.events], last_position=result.last_position,
-                 attempt=activity.info().attempt)
+        log.info(
+            "events appended",
+            stream_id=request.stream_id,
+            workflow_id=activity.info().workflow_id,
+            types=[e.type for e in request.events],
+            last_position=result.last_position,
+            attempt=activity.info().attempt,
+        )
         return result

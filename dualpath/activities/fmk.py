@@ -30,7 +30,6 @@ Errors, as Temporal sees them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from datetime import timedelta
 from typing import Protocol
 
@@ -52,6 +51,8 @@ UNREACHABLE = "FmkNoticeUnreachable"
 _TRANSIENT_4XX = frozenset({408, 409, 425, 429})
 _MAX_RETRY_AFTER = timedelta(minutes=5)
 _MESSAGE_LIMIT = 500
+
+
 class FmkNotifier(Protocol):
     async def send(self, notice: FmkNotice) -> None: ...
 
@@ -66,7 +67,10 @@ class LocalRecorder:
         await self.pool.execute(
             """INSERT INTO fmk_notices (idempotency_key, pathway_id, municipality, changed_at)
                VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING""",
-            notice.idempotency_key, notice.pathway_id, notice.municipality, notice.changed_at,
+            notice.idempotency_key,
+            notice.pathway_id,
+            notice.municipality,
+            notice.changed_at,
         )
 
 
@@ -134,12 +138,25 @@ class FmkActivities:
         try:
             await self.notifier.send(notice)
         except ApplicationError as exc:
-            log.warning("fmk notice not delivered", idempotency_key=notice.idempotency_key,
-                        pathway_id=notice.pathway_id, municipality=notice.municipality, error_type=exc.type,
-                        retryable=not exc.non_retryable, attempt=info.attempt, workflow_id=info.workflow_id)
+            log.warning(
+                "fmk notice not delivered",
+                idempotency_key=notice.idempotency_key,
+                pathway_id=notice.pathway_id,
+                municipality=notice.municipality,
+                error_type=exc.type,
+                retryable=not exc.non_retryable,
+                attempt=info.attempt,
+                workflow_id=info.workflow_id,
+            )
             raise
-        log.info("fmk notice delivered", idempotency_key=notice.idempotency_key, pathway_id=notice.pathway_id,
-                 municipality=notice.municipality, attempt=info.attempt, workflow_id=info.workflow_id)
+        log.info(
+            "fmk notice delivered",
+            idempotency_key=notice.idempotency_key,
+            pathway_id=notice.pathway_id,
+            municipality=notice.municipality,
+            attempt=info.attempt,
+            workflow_id=info.workflow_id,
+        )
 
 
 def _receiver_message(response: httpx.Response) -> str:

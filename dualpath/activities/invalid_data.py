@@ -45,8 +45,11 @@ def is_data_error(exc: BaseException) -> bool:
 
 
 def invalid_data(what: str, reason: str) -> ApplicationError:
-    return ApplicationError(f"{what}: {reason}; nothing was recorded, and repeating the same data would fail the "
-                            "same way", type=INVALID_DATA, non_retryable=True)
+    return ApplicationError(
+        f"{what}: {reason}; nothing was recorded, and repeating the same data would fail the same way",
+        type=INVALID_DATA,
+        non_retryable=True,
+    )
 
 
 def refuse_invalid_data(what: str) -> Callable[[F], F]:
@@ -68,8 +71,13 @@ def refuse_invalid_data(what: str) -> Callable[[F], F]:
                 kind = type(exc).__name__ + (f", SQLSTATE {sqlstate}" if sqlstate else "")
                 info = activity.info()
                 # The kind only: the error's own message may quote the data.
-                log.warning("activity refused its data", activity=info.activity_type, workflow_id=info.workflow_id,
-                            kind=kind, attempt=info.attempt)
+                log.warning(
+                    "activity refused its data",
+                    activity=info.activity_type,
+                    workflow_id=info.workflow_id,
+                    kind=kind,
+                    attempt=info.attempt,
+                )
                 raise invalid_data(what, f"the data was refused ({kind})") from None
 
         return run  # type: ignore[return-value]

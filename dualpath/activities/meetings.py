@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-
 from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import WorkingDayDeadline
 from dualpath.domain.calendar import WorkingDayCalendar

@@ -10,13 +10,13 @@ looks the rest up in its own systems.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Protocol
 
 import asyncpg
 
 from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import Notice
+
 
 class Notifier(Protocol):
     async def send(self, notice: Notice) -> None: ...
@@ -32,7 +32,11 @@ class LocalRecorder:
         await self.pool.execute(
             """INSERT INTO notifications (idempotency_key, channel, recipient_org, subject, body, pathway_id)
                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING""",
-            notice.idempotency_key, notice.channel, notice.recipient_org, notice.subject, notice.body,
+            notice.idempotency_key,
+            notice.channel,
+            notice.recipient_org,
+            notice.subject,
+            notice.body,
             notice.pathway_id,
         )
 

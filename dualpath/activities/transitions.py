@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from temporalio.exceptions import ApplicationError
 
-from dualpath.activities.invalid_data import activity_defn
 from dualpath import workflow_ids
+from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery
 from dualpath.eventstore import EventStore
 
@@ -31,6 +31,7 @@ class TransitionActivities:
         """The pathway's PathwayEnded; fails (to be retried later) while the pathway is open."""
         for event in reversed(await self.store.read_stream(workflow_ids.pathway_stream(query.pathway_id))):
             if event.type == "PathwayEnded":
-                return PathwayEndedInfo(pathway_id=query.pathway_id, reason_kind=event.data["reason_kind"],
-                                        ended_at=event.recorded_at)
+                return PathwayEndedInfo(
+                    pathway_id=query.pathway_id, reason_kind=event.data["reason_kind"], ended_at=event.recorded_at
+                )
         raise ApplicationError(f"pathway {query.pathway_id} has not ended yet", type=STILL_OPEN)

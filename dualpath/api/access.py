@@ -39,14 +39,20 @@ async def may_see(pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None, r
         return pathway_id is not None and await pool.fetchval(
             """SELECT EXISTS (SELECT 1 FROM rm_consents WHERE pathway_id = $1 AND scope = 'dialogue'
                               AND counterpart = $2 AND state = 'given')""",
-            pathway_id, staff.org_code,
+            pathway_id,
+            staff.org_code,
         )
     return staff.role == Role.ops
 
 
 async def record(
-    pool: asyncpg.Pool, staff: Staff, *, pathway_id: str | None, object_kind: str | None = None,
-    object_id: str | None = None, denied: bool = False,
+    pool: asyncpg.Pool,
+    staff: Staff,
+    *,
+    pathway_id: str | None,
+    object_kind: str | None = None,
+    object_id: str | None = None,
+    denied: bool = False,
 ) -> None:
     """One look or change: `object_kind`/`object_id` name what (a pathway, referral, transition,
     campaign, or a list read as `list` with its route); `denied` a look answered 404."""
@@ -56,13 +62,26 @@ async def record(
         """INSERT INTO access_log (subject, role, organisation, action, pathway_id, legal_basis,
                                    object_kind, object_id, outcome)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        staff.subject, staff.role.value, staff.org, current_action.get(), pathway_id,
-        None if denied else LEGAL_BASIS[staff.role], object_kind, object_id, "denied" if denied else "allowed",
+        staff.subject,
+        staff.role.value,
+        staff.org,
+        current_action.get(),
+        pathway_id,
+        None if denied else LEGAL_BASIS[staff.role],
+        object_kind,
+        object_id,
+        "denied" if denied else "allowed",
     )
 
 
 async def look(
-    pool: asyncpg.Pool, staff: Staff, *, kind: str, object_id: str, visible: bool, pathway_id: str | None = None,
+    pool: asyncpg.Pool,
+    staff: Staff,
+    *,
+    kind: str,
+    object_id: str,
+    visible: bool,
+    pathway_id: str | None = None,
 ) -> None:
     """Record a look at one object; a denied one answers 404, as if it did not exist."""
     await record(pool, staff, pathway_id=pathway_id, object_kind=kind, object_id=object_id, denied=not visible)

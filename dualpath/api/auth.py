@@ -70,8 +70,9 @@ class Staff(BaseModel):
     @model_validator(mode="after")
     def _org_fits_role(self) -> Staff:
         if self.org_kind != ORG_KIND_FOR_ROLE[self.role]:
-            raise ValueError(f"role {self.role.value} belongs to a {ORG_KIND_FOR_ROLE[self.role]} organisation, "
-                             f"not {self.org}")
+            raise ValueError(
+                f"role {self.role.value} belongs to a {ORG_KIND_FOR_ROLE[self.role]} organisation, not {self.org}"
+            )
         return self
 
     @property
@@ -91,8 +92,16 @@ def issue_dev_token(settings: Settings, *, role: Role, org: str, subject: str, t
     Staff(subject=subject, role=role, org=org)  # raises ValueError (ValidationError) when they do not fit
     now = int(time.time())
     # A token id of its own: two sign-ins in the same second are two sessions (one can be signed out alone).
-    claims = {"sub": subject, "role": role.value, "org": org, "iss": DEV_ISSUER,
-              "aud": settings.oidc_audience, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": subject,
+        "role": role.value,
+        "org": org,
+        "iss": DEV_ISSUER,
+        "aud": settings.oidc_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -105,11 +114,23 @@ def verify(settings: Settings, token: str) -> Staff:
     try:
         if settings.oidc_jwks_url:
             key = _jwks_client(settings.oidc_jwks_url).get_signing_key_from_jwt(token).key
-            claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=settings.oidc_audience,
-                                issuer=settings.oidc_issuer, options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256", "ES256"],
+                audience=settings.oidc_audience,
+                issuer=settings.oidc_issuer,
+                options={"require": ["exp", "sub"]},
+            )
         else:
-            claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.oidc_audience,
-                                issuer=DEV_ISSUER, options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token,
+                settings.jwt_secret,
+                algorithms=["HS256"],
+                audience=settings.oidc_audience,
+                issuer=DEV_ISSUER,
+                options={"require": ["exp", "sub"]},
+            )
         return Staff.model_validate({"subject": claims["sub"], "role": claims.get("role"), "org": claims.get("org")})
     except ValidationError as exc:
         raise InvalidToken("; ".join(_claim_error(e) for e in exc.errors())) from exc

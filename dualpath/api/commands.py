@@ -63,16 +63,23 @@ UPDATE_WAIT_SECONDS = 30.0
 
 def _not_yet(accepted: bool, keyed: bool) -> ApiError:
     """503 for a command whose outcome did not come in time, saying precisely where it stands."""
-    repeat = ("repeat the request with the same Idempotency-Key to get its outcome (it is applied at most once)"
-              if keyed else "check before repeating it: without an Idempotency-Key a repeat is a new command")
+    repeat = (
+        "repeat the request with the same Idempotency-Key to get its outcome (it is applied at most once)"
+        if keyed
+        else "check before repeating it: without an Idempotency-Key a repeat is a new command"
+    )
     if accepted:
         # Accepted means recorded in the workflow's history: its handler runs to the end,
         # and the append it waits on is retried until PostgreSQL takes it.
-        return unavailable("your command was accepted by its process (workflow) but is not recorded yet (the "
-                           "database or the worker is not answering right now); it will be applied as soon as it "
-                           f"can be recorded — {repeat}")
-    return unavailable("your command reached the workflow engine but its process (workflow) has not taken it up "
-                       "yet (the worker is not answering right now); it may still be applied — " + repeat)
+        return unavailable(
+            "your command was accepted by its process (workflow) but is not recorded yet (the "
+            "database or the worker is not answering right now); it will be applied as soon as it "
+            f"can be recorded — {repeat}"
+        )
+    return unavailable(
+        "your command reached the workflow engine but its process (workflow) has not taken it up "
+        "yet (the worker is not answering right now); it may still be applied — " + repeat
+    )
 
 
 async def run(res: Resources, workflow_id: str, update_fn: Any, command: Any) -> Any:
@@ -81,8 +88,9 @@ async def run(res: Resources, workflow_id: str, update_fn: Any, command: Any) ->
     return await update(res, await workflow_ids.handle(res.temporal, workflow_id), update_fn, command)
 
 
-async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any, *,
-                 subject: str = "your command") -> Any:
+async def update(
+    res: Resources, handle: WorkflowHandle, update_fn: Any, command: Any, *, subject: str = "your command"
+) -> Any:
     """`run` on a handle: bounded waits, the engine's refusals as 409/422, and the read models' catch-up."""
     update_id = _update_id(handle, update_fn)
     # The key is bound to this request before the command goes out (a reuse with another body: 422).
@@ -95,9 +103,14 @@ async def update(res: Resources, handle: WorkflowHandle, update_fn: Any, command
         # cancel as WorkflowUpdateRPCTimeoutOrCancelledError rather than a timeout.
         try:
             pending = await asyncio.wait_for(
-                handle.start_update(update_fn, *([] if command is None else [command]), id=update_id,
-                                    wait_for_stage=WorkflowUpdateStage.ACCEPTED),
-                UPDATE_WAIT_SECONDS)
+                handle.start_update(
+                    update_fn,
+                    *([] if command is None else [command]),
+                    id=update_id,
+                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                ),
+                UPDATE_WAIT_SECONDS,
+            )
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise _not_yet(accepted=False, keyed=update_id is not None) from None
         try:
@@ -140,23 +153,38 @@ READ_MODEL_WAIT_SECONDS = 10.0
 def _not_recorded(subject: str) -> ApiError:
     """503 for a command or a process whose events are durable but not yet in the read models."""
     return ApiError(
-        503, "not_yet_recorded",
+        503,
+        "not_yet_recorded",
         f"{subject} was accepted and will appear in a moment; repeat with the same "
         "Idempotency-Key to get its answer, or look it up before repeating without one",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
-async def start(res: Resources, run_fn: Any, start_input: Any, *, workflow_id: str, stream_id: str,
-                summary: str, what: str, value: str) -> None:
+async def start(
+    res: Resources,
+    run_fn: Any,
+    start_input: Any,
+    *,
+    workflow_id: str,
+    stream_id: str,
+    summary: str,
+    what: str,
+    value: str,
+) -> None:
     """Start a new process (a referral, a transition, a meeting, a campaign) and wait until the read
     models have reached its opening events. Its id follows from the Idempotency-Key where there is one,
     so a repeat (or a race of the same key) starts nothing and answers what the first one recorded."""
     await idempotency.claim(res.pool)
     try:
-        await res.temporal.start_workflow(run_fn, start_input, id=workflow_id, task_queue=res.settings.task_queue,
-                                          id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                                          static_summary=summary)
+        await res.temporal.start_workflow(
+            run_fn,
+            start_input,
+            id=workflow_id,
+            task_queue=res.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=summary,
+        )
     except WorkflowAlreadyStartedError:
         pass  # the same key raced itself, or the first answer was lost
     await until_recorded(res, stream_id, what, value)

@@ -33,26 +33,40 @@ def _resources(request: Request) -> Resources:
 _bearer = HTTPBearer(auto_error=False, description="`dualpath token --role clinician --org region:1082`")
 
 
-
 async def _current_staff(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Staff:
     if credentials is None:
-        raise ApiError(401, "unauthenticated", "a bearer token is required (Authorization: Bearer <token>)",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "a bearer token is required (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         staff = auth.verify(_resources(request).settings, credentials.credentials)
     except auth.InvalidToken as exc:
-        raise ApiError(401, "invalid_token", f"the bearer token was refused: {exc}",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        raise ApiError(
+            401,
+            "invalid_token",
+            f"the bearer token was refused: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
     request.state.staff = staff
     disclosure.current_staff.set(staff)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
     # The caller's Idempotency-Key, bound to this request (api/idempotency.py).
     key = request.headers.get("idempotency-key") if request.method not in ("GET", "HEAD", "OPTIONS") else None
-    idempotency.bind(f"{staff.org}|{staff.subject}", key, request.method, request.url.path, request.url.query,
-                     await request.body() if key else b"", request.headers.get("content-type", ""))
+    idempotency.bind(
+        f"{staff.org}|{staff.subject}",
+        key,
+        request.method,
+        request.url.path,
+        request.url.query,
+        await request.body() if key else b"",
+        request.headers.get("content-type", ""),
+    )
     return staff
 
 
@@ -65,8 +79,9 @@ def require(*roles: Role):
 
     def _check(staff: CurrentStaff) -> Staff:
         if staff.role not in roles:
-            raise ApiError(403, "forbidden", f"role {staff.role.value} may not do this",
-                           allowed=[r.value for r in roles])
+            raise ApiError(
+                403, "forbidden", f"role {staff.role.value} may not do this", allowed=[r.value for r in roles]
+            )
         return staff
 
     return Depends(_check)

@@ -96,8 +96,11 @@ def _model(model: BaseModel, staff: Staff) -> BaseModel:
 def _may_read(mark: Disclosure, staff: Staff, model: BaseModel) -> bool:
     if mark.audience in READS[staff.role]:
         return True
-    return (mark.audience == Audience.owner and staff.role == Role.municipality
-            and getattr(model, mark.owner_field, None) == staff.org)
+    return (
+        mark.audience == Audience.owner
+        and staff.role == Role.municipality
+        and getattr(model, mark.owner_field, None) == staff.org
+    )
 
 
 def withheld(annotation: Any, current: Any) -> Any:

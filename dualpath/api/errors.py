@@ -38,8 +38,16 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, *, allowed: list[Any] | None = None,
-                 open_tasks: list[Any] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        *,
+        allowed: list[Any] | None = None,
+        open_tasks: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.status, self.headers = status, headers
         self.body = ErrorBody(error=error, message=message, allowed=allowed, open_tasks=open_tasks)
 
@@ -89,11 +97,15 @@ def _unavailable_message(request: Request, part: str) -> str:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return f"{part} is not reachable right now; try again in a moment"
     if command_applied.get():
-        return (f"your command was applied, but {part} is not reachable right now to show the result; read it "
-                "again in a moment (repeating it with the same Idempotency-Key returns it without applying it twice)")
-    return (f"{part} is not reachable right now, so your request was not completed; try again in a moment — "
-            "with the same Idempotency-Key a repeat is applied at most once; without one, check first whether "
-            "it took effect")
+        return (
+            f"your command was applied, but {part} is not reachable right now to show the result; read it "
+            "again in a moment (repeating it with the same Idempotency-Key returns it without applying it twice)"
+        )
+    return (
+        f"{part} is not reachable right now, so your request was not completed; try again in a moment — "
+        "with the same Idempotency-Key a repeat is applied at most once; without one, check first whether "
+        "it took effect"
+    )
 
 
 def _route(request: Request) -> str:
@@ -109,8 +121,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]} for e in exc.errors()
         ]
         summary = "; ".join(f"{f['field'] or 'body'}: {f['reason']}" for f in fields)
         body = ErrorBody(error="invalid_input", message=summary, fields=fields)
@@ -130,7 +141,8 @@ def install(app: FastAPI) -> None:
         else:
             return await _unexpected(request, exc)
         structlog.get_logger("dualpath.api").warning(
-            "dependency unreachable", route=_route(request), part=part, error=f"{type(exc).__name__}: {exc}")
+            "dependency unreachable", route=_route(request), part=part, error=f"{type(exc).__name__}: {exc}"
+        )
         return await _api_error(request, unavailable(_unavailable_message(request, part)))
 
     # Registered by type, so these are answered here rather than re-raised by

@@ -65,21 +65,29 @@ def _canonical(body: bytes, content_type: str) -> bytes:
 
 def check_key(key: str) -> str:
     if not _KEY_FORM.match(key):
-        raise ApiError(422, "invalid_input", f"Idempotency-Key: 1 to {KEY_MAX} printable ASCII characters without "
-                                             "spaces (a UUID is a good key)")
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"Idempotency-Key: 1 to {KEY_MAX} printable ASCII characters without spaces (a UUID is a good key)",
+        )
     return key
 
 
-def bind(caller: str, key: str | None, method: str, path: str, query: str, body: bytes,
-         content_type: str = "") -> Binding | None:
+def bind(
+    caller: str, key: str | None, method: str, path: str, query: str, body: bytes, content_type: str = ""
+) -> Binding | None:
     """Make `key` the current request's binding (None without a key)."""
     if not key:
         current.set(None)
         return None
     check_key(key)
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), path.encode(), urlencode(sorted(parse_qsl(query))).encode(),
-                 _canonical(body, content_type)):
+    for part in (
+        method.upper().encode(),
+        path.encode(),
+        urlencode(sorted(parse_qsl(query))).encode(),
+        _canonical(body, content_type),
+    ):
         digest.update(len(part).to_bytes(8, "big") + part)
     binding = Binding(caller=caller, key=key, route=f"{method.upper()} {path}", fingerprint=digest.hexdigest())
     current.set(binding)
@@ -114,17 +122,25 @@ async def claim(pool: asyncpg.Pool) -> None:
     inserted = await pool.fetchval(
         """INSERT INTO idempotency_keys (caller, key, fingerprint, route) VALUES ($1, $2, $3, $4)
            ON CONFLICT (caller, key) DO NOTHING RETURNING true""",
-        binding.caller, binding.key, binding.fingerprint, binding.route,
+        binding.caller,
+        binding.key,
+        binding.fingerprint,
+        binding.route,
     )
     if not inserted:
         # A second statement: it sees a row a concurrent first request has just committed.
-        row = await pool.fetchrow("SELECT fingerprint, route FROM idempotency_keys WHERE caller = $1 AND key = $2",
-                                  binding.caller, binding.key)
+        row = await pool.fetchrow(
+            "SELECT fingerprint, route FROM idempotency_keys WHERE caller = $1 AND key = $2",
+            binding.caller,
+            binding.key,
+        )
         if row is not None and row["fingerprint"] != binding.fingerprint:
             where = "with a different body" if row["route"] == binding.route else f"for {row['route']}"
             raise ApiError(
-                422, "idempotency_key_reused",
+                422,
+                "idempotency_key_reused",
                 f"this Idempotency-Key was already used {where}: a key names one request, and a repeat must be "
                 "that request unchanged (it then gets the first outcome). Nothing was done: send this request "
-                "with a new Idempotency-Key")
+                "with a new Idempotency-Key",
+            )
     binding.claimed = True

@@ -35,8 +35,10 @@ NOT_KEPT = "no-store"
 
 
 def _too_large(limit: int) -> str:
-    return (f"the request body is larger than this route takes ({limit} bytes, {limit / 1_048_576:.1f} MiB at "
-            "most); send less")
+    return (
+        f"the request body is larger than this route takes ({limit} bytes, {limit / 1_048_576:.1f} MiB at "
+        "most); send less"
+    )
 
 
 def _body(status: int, error: str, message: str) -> bytes:
@@ -45,9 +47,19 @@ def _body(status: int, error: str, message: str) -> bytes:
 
 async def _answer(send, status: int, error: str, message: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     body = _body(status, error, message)
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", NOT_KEPT.encode()), (b"connection", b"close"), *headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", NOT_KEPT.encode()),
+                (b"connection", b"close"),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -121,8 +133,10 @@ class RequestLimits:
             if message["type"] == "http.response.start":
                 started = True
                 if not static and not any(k.lower() == b"cache-control" for k, _ in message.get("headers", [])):
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"cache-control", NOT_KEPT.encode())]}
+                    message = {
+                        **message,
+                        "headers": [*message.get("headers", []), (b"cache-control", NOT_KEPT.encode())],
+                    }
             await send(message)
 
         try:

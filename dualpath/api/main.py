@@ -57,8 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = ProjectionRunner(pool, dsn, all_projections())
         feeding = asyncio.create_task(_keep_feeding(runner), name="projections")
         app.state.resources = Resources(
-            settings=settings, pool=pool, store=EventStore(pool),
-            temporal=await temporal_client.connect(settings), runner=runner,
+            settings=settings,
+            pool=pool,
+            store=EventStore(pool),
+            temporal=await temporal_client.connect(settings),
+            runner=runner,
         )
         log.info("api ready", temporal=settings.temporal_address, namespace=settings.temporal_namespace)
         try:
@@ -75,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         # No CDN scripts on the pages' origin: /docs only in development, from vendored files (web.docs).
-        docs_url=None, redoc_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     # Text and dates are judged by the request models themselves (domain/validation.py), whatever
@@ -97,17 +101,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers["x-request-id"] = request_id
         metrics.observe(request, response.status_code, time.perf_counter() - started)
         # The route's template, as the metrics have it: a concrete path would put ids in the log.
-        log.info("request", method=request.method, route=metrics.route_of(request), status=response.status_code,
-                 ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
+        log.info(
+            "request",
+            method=request.method,
+            route=metrics.route_of(request),
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            request_id=request_id,
+        )
         return response
 
     # Health is open on purpose (load balancers and compose ask without a
     # token); every other router needs a valid bearer token.
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for router in (referrals.router, pathways.router, meetings.router, tasks.router, consents.router,
-                   medication.router, admissions.router, reports.router, codec.router, transition_start.router,
-                   transitions.router, campaigns.router, cvd_referrals.router, audit.router):
+    for router in (
+        referrals.router,
+        pathways.router,
+        meetings.router,
+        tasks.router,
+        consents.router,
+        medication.router,
+        admissions.router,
+        reports.router,
+        codec.router,
+        transition_start.router,
+        transitions.router,
+        campaigns.router,
+        cvd_referrals.router,
+        audit.router,
+    ):
         app.include_router(router, dependencies=[Depends(_current_staff)])
     # Body size and authentication before a body is read; Cache-Control: no-store (inside the codec's CORS,
     # so that a refusal reaches the Temporal UI too).

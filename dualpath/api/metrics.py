@@ -16,13 +16,15 @@ from dualpath.api import auth
 from dualpath.api.errors import ApiError
 
 REGISTRY = CollectorRegistry()
-REQUESTS = Counter("dualpath_api_requests_total", "Requests answered", ["method", "route", "status"],
-                   registry=REGISTRY)
-LATENCY = Histogram("dualpath_api_request_seconds", "Time to answer a request", ["method", "route"],
-                    registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-ERRORS = Counter("dualpath_api_errors_total", "Requests answered with a 5xx", ["method", "route"],
-                 registry=REGISTRY)
+REQUESTS = Counter("dualpath_api_requests_total", "Requests answered", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram(
+    "dualpath_api_request_seconds",
+    "Time to answer a request",
+    ["method", "route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ERRORS = Counter("dualpath_api_errors_total", "Requests answered with a 5xx", ["method", "route"], registry=REGISTRY)
 
 
 # The method label takes these values only (anything else is "OTHER"), so a client cannot make new series.
@@ -52,22 +54,30 @@ def _may_scrape(settings, authorization: str) -> None:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated", "the metrics need a bearer token: the scrape token "
-                       "(DUALPATH_METRICS_TOKEN) or an ops token", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "the metrics need a bearer token: the scrape token (DUALPATH_METRICS_TOKEN) or an ops token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if settings.metrics_token and hmac.compare_digest(token.encode(), settings.metrics_token.encode()):
         return
     try:
         staff = auth.verify(settings, token)
     except auth.InvalidToken as exc:
-        raise ApiError(401, "invalid_token", f"the bearer token was refused: {exc}",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        raise ApiError(
+            401,
+            "invalid_token",
+            f"the bearer token was refused: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
     if staff.role != auth.Role.ops:
-        raise ApiError(403, "forbidden", f"role {staff.role.value} may not read the metrics",
-                       allowed=[auth.Role.ops.value])
+        raise ApiError(
+            403, "forbidden", f"role {staff.role.value} may not read the metrics", allowed=[auth.Role.ops.value]
+        )
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     _may_scrape(request.app.state.resources.settings, request.headers.get("authorization", ""))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-

@@ -79,7 +79,6 @@ class Notice(BaseModel):
         return v
 
 
-
 # -- `send_fmk_notice` (activities/fmk.py) --
 
 
@@ -103,4 +102,3 @@ class FmkNotice(BaseModel):
         if _CPR_FORM.fullmatch(v.strip()):
             raise ValueError("pathway_id looks like a CPR number; a notice names the pseudonymous pathway id")
         return v
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import get_args
 
-from dualpath.diagrams.model import Builder, Process, is_allowed, has_member, slug
+from dualpath.diagrams.model import Builder, Process, has_member, is_allowed, slug
 from dualpath.domain import campaign as campaign_rules
 from dualpath.domain import campaign_events as cev
 from dualpath.workflows import campaign as campaign_wf
@@ -13,8 +13,15 @@ from dualpath.workflows import pathway
 
 # The campaign's commands (CampaignWorkflow's updates), each with the rule that refuses it; a command
 # with sides is drawn once per side.
-CAMPAIGN_COMMANDS = ("set_kkr_contacts", "upload_list", "record_consent", "share_lists",
-                     "hold_collaboration_meeting", "decide", "plan_network_meeting")
+CAMPAIGN_COMMANDS = (
+    "set_kkr_contacts",
+    "upload_list",
+    "record_consent",
+    "share_lists",
+    "hold_collaboration_meeting",
+    "decide",
+    "plan_network_meeting",
+)
 _CAMPAIGN_PER_SIDE = ("upload_list", "record_consent")
 
 
@@ -35,18 +42,40 @@ def campaign_samples(share_days: int) -> dict[str, object]:
     both = {side: "given" for side in C.SIDES}
 
     def listed(pid: str, **kw):
-        return C.Person(patient_id=pid, rows={side: 2 for side in C.SIDES}, psychiatric_contact="current",
-                        municipal_substance_treatment=True, consent=dict(both), **kw)
+        return C.Person(
+            patient_id=pid,
+            rows={side: 2 for side in C.SIDES},
+            psychiatric_contact="current",
+            municipal_substance_treatment=True,
+            consent=dict(both),
+            **kw,
+        )
 
-    base = C.CampaignState(campaign_id="c", centre="centre", region="r", municipality="m",
-                           meeting_planned_on=day + timedelta(days=share_days + 10), share_days=share_days,
-                           group2_opens_on=day, catalogue_version="v", opened=True,
-                           uploaded={side: day for side in C.SIDES}, people=[listed("p"), listed("q")])
+    base = C.CampaignState(
+        campaign_id="c",
+        centre="centre",
+        region="r",
+        municipality="m",
+        meeting_planned_on=day + timedelta(days=share_days + 10),
+        share_days=share_days,
+        group2_opens_on=day,
+        catalogue_version="v",
+        opened=True,
+        uploaded={side: day for side in C.SIDES},
+        people=[listed("p"), listed("q")],
+    )
     shared = base.model_copy(update={"shared_on": day})
     held = shared.model_copy(update={"meeting_held_on": C.earliest_meeting(shared)})
-    starting = held.model_copy(update={"people": [
-        listed("p", decision="integrated", from_date=held.meeting_held_on + timedelta(days=7), status="scheduled"),
-        listed("q")]})
+    starting = held.model_copy(
+        update={
+            "people": [
+                listed(
+                    "p", decision="integrated", from_date=held.meeting_held_on + timedelta(days=7), status="scheduled"
+                ),
+                listed("q"),
+            ]
+        }
+    )
     samples = {"collecting_lists": base, "lists_shared": shared, "meeting_held": held, "starting": starting}
     for phase, s in samples.items():
         if C.phase(s) != phase:
@@ -72,11 +101,15 @@ def campaign_steps(phase: str, s) -> list[tuple[str, str, object]]:
         if command == "set_kkr_contacts":
             out.append((command, command, s))  # no rule: the KKR list may change at any time
         elif command == "upload_list":
-            out += [(command, f"{command}({side})", s) for side in C.SIDES
-                    if is_allowed(C.check_upload, s, side, [row])]
+            out += [
+                (command, f"{command}({side})", s) for side in C.SIDES if is_allowed(C.check_upload, s, side, [row])
+            ]
         elif command == "record_consent":
-            out += [(command, f"{command}({side})", s) for side in C.SIDES
-                    if is_allowed(C.check_consent, s, side, undecided.patient_id, "refused")]
+            out += [
+                (command, f"{command}({side})", s)
+                for side in C.SIDES
+                if is_allowed(C.check_consent, s, side, undecided.patient_id, "refused")
+            ]
         elif command == "share_lists":
             if is_allowed(C.check_share, s):
                 out.append((command, command, s.model_copy(update={"shared_on": today})))
@@ -88,9 +121,18 @@ def campaign_steps(phase: str, s) -> list[tuple[str, str, object]]:
             for kind in get_args(C.DecisionKind):
                 from_date = None if kind == "not_relevant" else max(today, s.group2_opens_on)
                 if is_allowed(C.check_decision, s, undecided.patient_id, kind, from_date, today):
-                    people = [p.model_copy(update={"decision": kind, "from_date": from_date,
-                                                   "status": "not_relevant" if kind == "not_relevant" else "scheduled"})
-                              if p.patient_id == undecided.patient_id else p for p in s.people]
+                    people = [
+                        p.model_copy(
+                            update={
+                                "decision": kind,
+                                "from_date": from_date,
+                                "status": "not_relevant" if kind == "not_relevant" else "scheduled",
+                            }
+                        )
+                        if p.patient_id == undecided.patient_id
+                        else p
+                        for p in s.people
+                    ]
                     out.append((command, f"{command}({kind})", s.model_copy(update={"people": people})))
         elif command == "plan_network_meeting":
             if is_allowed(C.check_network_meeting, s, decided.patient_id):
@@ -111,35 +153,46 @@ def build_campaign() -> Process:
         "coordinated from a date, not relevant; without consent from both sides not discussed), the start "
         "timers that start a pathway or coordination on the decided date, and network meetings with "
         "følgeskab and udgående behandling. Each phase waits for the steps its rules allow.",
-        ("dualpath/domain/campaign.py: Phase, phase, SIDES, check_upload, check_consent, check_share, "
-         "check_meeting, check_decision, check_network_meeting, DecisionKind, REMINDER_DAYS, share_by, "
-         "earliest_meeting, not_discussed_mark, NetworkMeetingPlan",
-         "dualpath/settings.py: campaign_share_days_before_meeting (default)",
-         "dualpath/workflows/campaign.py: CampaignWorkflow (updates, timers, COORDINATION_TASK_WORKING_DAYS)"),
+        (
+            "dualpath/domain/campaign.py: Phase, phase, SIDES, check_upload, check_consent, check_share, "
+            "check_meeting, check_decision, check_network_meeting, DecisionKind, REMINDER_DAYS, share_by, "
+            "earliest_meeting, not_discussed_mark, NetworkMeetingPlan",
+            "dualpath/settings.py: campaign_share_days_before_meeting (default)",
+            "dualpath/workflows/campaign.py: CampaignWorkflow (updates, timers, COORDINATION_TASK_WORKING_DAYS)",
+        ),
     )
     wf = campaign_wf.CampaignWorkflow
     for command in CAMPAIGN_COMMANDS:
         has_member(wf, command)
     samples = campaign_samples(share_days)
     phases = list(get_args(C.Phase))
-    event_of = {"set_kkr_contacts": cev.KkrContactsSet, "upload_list": cev.CampaignListUploaded,
-                "record_consent": cev.CampaignConsentRecorded, "share_lists": cev.CampaignListsShared,
-                "hold_collaboration_meeting": cev.CampaignMeetingHeld, "decide": cev.CampaignPersonDecided,
-                "plan_network_meeting": cev.CampaignNetworkMeetingPlanned}
+    event_of = {
+        "set_kkr_contacts": cev.KkrContactsSet,
+        "upload_list": cev.CampaignListUploaded,
+        "record_consent": cev.CampaignConsentRecorded,
+        "share_lists": cev.CampaignListsShared,
+        "hold_collaboration_meeting": cev.CampaignMeetingHeld,
+        "decide": cev.CampaignPersonDecided,
+        "plan_network_meeting": cev.CampaignNetworkMeetingPlanned,
+    }
     plan_fields = C.NetworkMeetingPlan.model_fields
     notes = {
         "upload_list": "liste efter skabelonen (CSV), hver række valideres; hele listen erstattes",
         "record_consent": f"samtykke pr. person: {', '.join(get_args(C.ConsentState))} "
-                          f"({', '.join(get_args(C.ConsentForm))}); uden samtykke fra begge sider: ikke drøftet",
+        f"({', '.join(get_args(C.ConsentForm))}); uden samtykke fra begge sider: ikke drøftet",
         "share_lists": f"begge lister; senest {share_days} dage før samarbejdsmødet (share_by)",
         "hold_collaboration_meeting": f"tidligst {share_days} dage efter delingen (earliest_meeting); "
-                                      "tidligere afvises",
+        "tidligere afvises",
         "decide": "pr. person med samtykke fra begge sider",
         "plan_network_meeting": ", ".join(f"{k}: {plan_fields[k].description}" for k in ("accompaniment", "outreach")),
         "set_kkr_contacts": "KKR's liste over kommunale kontakter",
     }
-    b.add("start", "startEvent", f"Kampagnen åbnes ({cev.CampaignOpened.__name__})",
-          detail=(f"share_by = mødet − {share_days} dage",))
+    b.add(
+        "start",
+        "startEvent",
+        f"Kampagnen åbnes ({cev.CampaignOpened.__name__})",
+        detail=(f"share_by = mødet − {share_days} dage",),
+    )
     b.flow("start", campaign_status_id(phases[0]))
     for i, phase in enumerate(phases):
         b.add(campaign_status_id(phase), "eventBasedGateway", phase, col=1 + 2 * i)
@@ -158,48 +211,100 @@ def build_campaign() -> Process:
             target = campaign_status_id(nxt)
             if command == "decide":
                 if decide_gw is None:
-                    catch = b.add(f"{phase}_decide", "intermediateCatchEvent", f"decide ({event_of[command].__name__})",
-                                  event="message", ref=command, col=2 + 2 * i, row=sign * j, detail=(notes[command],))
+                    catch = b.add(
+                        f"{phase}_decide",
+                        "intermediateCatchEvent",
+                        f"decide ({event_of[command].__name__})",
+                        event="message",
+                        ref=command,
+                        col=2 + 2 * i,
+                        row=sign * j,
+                        detail=(notes[command],),
+                    )
                     b.flow(gw, catch, command)
-                    decide_gw = b.add(f"gw_{phase}_decide", "exclusiveGateway", "Beslutning pr. person",
-                                      col=2.5 + 2 * i, row=sign * (j + 0.5))
+                    decide_gw = b.add(
+                        f"gw_{phase}_decide",
+                        "exclusiveGateway",
+                        "Beslutning pr. person",
+                        col=2.5 + 2 * i,
+                        row=sign * (j + 0.5),
+                    )
                     b.flow(catch, decide_gw)
                     j += 1
                 b.flow(decide_gw, target, label, condition=label)
                 continue
             node = f"{phase}_{slug(label)}"
-            catch = b.add(node, "intermediateCatchEvent", f"{label} ({event_of[command].__name__})", event="message",
-                          ref=command, col=2 + 2 * i, row=sign * j, detail=(notes[command],))
+            catch = b.add(
+                node,
+                "intermediateCatchEvent",
+                f"{label} ({event_of[command].__name__})",
+                event="message",
+                ref=command,
+                col=2 + 2 * i,
+                row=sign * j,
+                detail=(notes[command],),
+            )
             guarded = command == "hold_collaboration_meeting"
-            b.flow(gw, catch, f"{label} (tidligst {share_days} dage efter deling)" if guarded else label,
-                   condition=f"held_on >= shared_on + {share_days} dage" if guarded else None)
+            b.flow(
+                gw,
+                catch,
+                f"{label} (tidligst {share_days} dage efter deling)" if guarded else label,
+                condition=f"held_on >= shared_on + {share_days} dage" if guarded else None,
+            )
             b.flow(catch, target)
             j += 1
         if s.shared_on is None and not s.reminder_sent:  # the workflow's reminder timer runs in this phase
-            timer = b.add(f"{phase}_reminder", "intermediateCatchEvent",
-                          f"{C.REMINDER_DAYS} dage før share_by, listerne ikke delt", event="timer",
-                          timer=("timeDate", "midnight of reminder_on = share_by - REMINDER_DAYS (Europe/Copenhagen)"),
-                          col=2 + 2 * i, row=sign * j)
-            remind = b.add(f"{phase}_remind", "intermediateThrowEvent",
-                           f"{cev.CampaignShareReminded.__name__}: opgave til begge sider (frist share_by)",
-                           col=2.5 + 2 * i, row=sign * (j + 0.6))
+            timer = b.add(
+                f"{phase}_reminder",
+                "intermediateCatchEvent",
+                f"{C.REMINDER_DAYS} dage før share_by, listerne ikke delt",
+                event="timer",
+                timer=("timeDate", "midnight of reminder_on = share_by - REMINDER_DAYS (Europe/Copenhagen)"),
+                col=2 + 2 * i,
+                row=sign * j,
+            )
+            remind = b.add(
+                f"{phase}_remind",
+                "intermediateThrowEvent",
+                f"{cev.CampaignShareReminded.__name__}: opgave til begge sider (frist share_by)",
+                col=2.5 + 2 * i,
+                row=sign * (j + 0.6),
+            )
             b.flow(gw, timer, "påmindelse")
             b.flow(timer, remind)
             b.flow(remind, gw)
 
     # Per person: the decided start, on its date, unless consent is withdrawn before.
-    sp = b.add("person", "subProcess", "Pr. person: start på den besluttede dato", band=1, triggered_by_event=True,
-               col=1)
-    b.add("person_start", "startEvent", f"decide ({cev.CampaignPersonDecided.__name__})", parent=sp,
-          event="message", ref="decide", interrupting=False, col=1)
+    sp = b.add(
+        "person", "subProcess", "Pr. person: start på den besluttede dato", band=1, triggered_by_event=True, col=1
+    )
+    b.add(
+        "person_start",
+        "startEvent",
+        f"decide ({cev.CampaignPersonDecided.__name__})",
+        parent=sp,
+        event="message",
+        ref="decide",
+        interrupting=False,
+        col=1,
+    )
     b.add("person_gw", "exclusiveGateway", "Beslutning", parent=sp, col=2)
     b.flow("person_start", "person_gw")
     kinds = get_args(C.DecisionKind)
-    starts = {"integrated": ("callActivity", f"Ambulant forløb startes ({pathway.PathwayWorkflow.__name__})",
-                             cev.CampaignPathwayStarted, "tidligst når gruppe 2 åbner (group2_opens_on)"),
-              "coordinated": ("serviceTask", "Koordineret behandling starter: opgave til kommunen",
-                              cev.CoordinationStarted,
-                              f"frist {campaign_wf.COORDINATION_TASK_WORKING_DAYS} hverdage efter start")}
+    starts = {
+        "integrated": (
+            "callActivity",
+            f"Ambulant forløb startes ({pathway.PathwayWorkflow.__name__})",
+            cev.CampaignPathwayStarted,
+            "tidligst når gruppe 2 åbner (group2_opens_on)",
+        ),
+        "coordinated": (
+            "serviceTask",
+            "Koordineret behandling starter: opgave til kommunen",
+            cev.CoordinationStarted,
+            f"frist {campaign_wf.COORDINATION_TASK_WORKING_DAYS} hverdage efter start",
+        ),
+    }
     for k, kind in enumerate(kinds):
         row = 1.2 * (k - (len(kinds) - 1) / 2)
         if kind not in starts:
@@ -209,18 +314,46 @@ def build_campaign() -> Process:
         kind_el, title, event, note = starts[kind]
         wait = b.add(f"person_{kind}_wait", "eventBasedGateway", "", parent=sp, col=3, row=row)
         b.flow("person_gw", wait, f"{kind} fra dato", condition=f"decision == '{kind}'")
-        timer = b.add(f"person_{kind}_timer", "intermediateCatchEvent", f"from_date ({kind})", parent=sp,
-                      event="timer", timer=("timeDate", "midnight of from_date (Europe/Copenhagen)"), col=4, row=row,
-                      detail=(note,))
-        started = b.add(f"person_{kind}_started", kind_el, title, parent=sp, col=5, row=row,
-                        called="Process_ambulatory" if kind_el == "callActivity" else None,
-                        detail=(event.__name__,))
+        timer = b.add(
+            f"person_{kind}_timer",
+            "intermediateCatchEvent",
+            f"from_date ({kind})",
+            parent=sp,
+            event="timer",
+            timer=("timeDate", "midnight of from_date (Europe/Copenhagen)"),
+            col=4,
+            row=row,
+            detail=(note,),
+        )
+        started = b.add(
+            f"person_{kind}_started",
+            kind_el,
+            title,
+            parent=sp,
+            col=5,
+            row=row,
+            called="Process_ambulatory" if kind_el == "callActivity" else None,
+            detail=(event.__name__,),
+        )
         b.add(f"person_{kind}_end", "endEvent", "started", parent=sp, col=6, row=row)
-        refused = b.add(f"person_{kind}_refused", "intermediateCatchEvent",
-                        "record_consent(refused) før start", parent=sp, event="message", ref="record_consent",
-                        col=4, row=row + 0.55)
-        b.add(f"person_{kind}_cancelled", "endEvent", f"cancelled ({cev.CampaignStartCancelled.__name__})",
-              parent=sp, col=6, row=row + 0.55)
+        refused = b.add(
+            f"person_{kind}_refused",
+            "intermediateCatchEvent",
+            "record_consent(refused) før start",
+            parent=sp,
+            event="message",
+            ref="record_consent",
+            col=4,
+            row=row + 0.55,
+        )
+        b.add(
+            f"person_{kind}_cancelled",
+            "endEvent",
+            f"cancelled ({cev.CampaignStartCancelled.__name__})",
+            parent=sp,
+            col=6,
+            row=row + 0.55,
+        )
         b.flow(wait, timer)
         b.flow(timer, started)
         b.flow(started, f"person_{kind}_end")

@@ -49,7 +49,7 @@ def readme() -> str:
         "  any Mermaid viewer (the Mermaid Live Editor, an IDE's Mermaid preview).",
         "- BPMN (`.bpmn`): open in bpmn.io (the online modeller: drag the file in) or Camunda Modeler",
         "  (File → Open). Each file carries its diagram layout (BPMN DI), laid out on a simple grid.",
-        "  They document the processes (`isExecutable=\"false\"`): Temporal runs the workflows, not a BPMN engine.",
+        '  They document the processes (`isExecutable="false"`): Temporal runs the workflows, not a BPMN engine.',
         "",
         "Reading them: a phase is a sub-process (Mermaid: a box) holding one user task per mandatory",
         "activity, with its due days and owner; a task past its due date is escalated (the ⏱ dotted edge),",
@@ -59,13 +59,35 @@ def readme() -> str:
         f"labelled '{PATIENT_FACING_MARK}' reaches the patient, and a state marked ⛔ refuses those steps",
         f"({NOT_BEFORE_AGREEMENT}). In the campaign each phase waits for the steps its rules allow.",
         "",
-        *(["## Still to come", "",
-            *[f"- `{key}`: {text}: not built yet; its diagram comes with it." for key, text in STILL_TO_COME.items()],
-            ""] if STILL_TO_COME else []),
+        *(
+            [
+                "## Still to come",
+                "",
+                *[
+                    f"- `{key}`: {text}: not built yet; its diagram comes with it."
+                    for key, text in STILL_TO_COME.items()
+                ],
+                "",
+            ]
+            if STILL_TO_COME
+            else []
+        ),
     ]
     for p in procs:
-        out += [f"## {p.title} (`{p.key}`)", "", p.summary, "", "Drawn from:", "",
-                *[f"- {s}" for s in p.sources], "", "```mermaid", mermaid(p.key).rstrip("\n"), "```", ""]
+        out += [
+            f"## {p.title} (`{p.key}`)",
+            "",
+            p.summary,
+            "",
+            "Drawn from:",
+            "",
+            *[f"- {s}" for s in p.sources],
+            "",
+            "```mermaid",
+            mermaid(p.key).rstrip("\n"),
+            "```",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -82,8 +104,9 @@ def files() -> dict[str, str]:
 def default_directory(cwd: Path | None = None) -> Path:
     """docs/diagrams under the git root of `cwd`, else beside the package."""
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True,
-                             check=True).stdout.strip()
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
         root = Path(top)
     except (OSError, subprocess.CalledProcessError):
         root = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from dualpath.diagrams.model import Flow, Node, Process
 
-
 CELL_W, CELL_H = 170, 110
 _SIZES = {"event": (36, 36), "gateway": (50, 50), "activity": (120, 80)}
 _PAD, _TOP_PAD, _BAND_GAP, _MARGIN = 25, 30, 70, 40
@@ -99,8 +98,9 @@ class _Layouter:
                 if f.id not in routed and self.container(f.source) is None and f.source in done and f.target in done:
                     self.route(f)
                     routed.add(f.id)
-            bottom = max([b.bottom for b in self.out.boxes.values()]
-                         + [y for pts in self.out.waypoints.values() for _, y in pts])
+            bottom = max(
+                [b.bottom for b in self.out.boxes.values()] + [y for pts in self.out.waypoints.values() for _, y in pts]
+            )
         xs = [b.x for b in self.out.boxes.values()] + [x for pts in self.out.waypoints.values() for x, _ in pts]
         ys = [b.y for b in self.out.boxes.values()] + [y for pts in self.out.waypoints.values() for _, y in pts]
         dx, dy = _MARGIN - min(xs), _MARGIN - min(ys)
@@ -157,8 +157,11 @@ class _Layouter:
     def place_boundary(self, node_id: str) -> None:
         n = self.nodes[node_id]
         host = self.out.boxes[n.attached_to]
-        siblings = [m for m in self.members[self.container(node_id)]
-                    if self.nodes[m].attached_to == n.attached_to and self.nodes[m].side == n.side]
+        siblings = [
+            m
+            for m in self.members[self.container(node_id)]
+            if self.nodes[m].attached_to == n.attached_to and self.nodes[m].side == n.side
+        ]
         i = siblings.index(node_id)
         if n.side == "right":
             cx, cy = host.right, host.cy + 20 + i * 40
@@ -173,8 +176,9 @@ class _Layouter:
             self.out.waypoints[f.id] = _boundary_route(src, s, t)
             return
         container = self.container(f.source)
-        skip = {f.source, f.target} | {m for m in self.members[container]
-                                       if self.nodes[m].attached_to in (f.source, f.target)}
+        skip = {f.source, f.target} | {
+            m for m in self.members[container] if self.nodes[m].attached_to in (f.source, f.target)
+        }
         obstacles = [self.out.boxes[m] for m in self.members[container] if m not in skip and m in self.out.boxes]
         if t.x >= s.right - 1:
             pts = _forward(s, t, _family(src.kind), _family(tgt.kind))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import get_args
 
-from dualpath.diagrams.model import REASON, Builder, Process, is_allowed, has_member
+from dualpath.diagrams.model import REASON, Builder, Process, has_member, is_allowed
 from dualpath.domain import meeting_events as mev
 from dualpath.domain import meetings as meeting_rules
 from dualpath.workflows import meeting_messages
 
 # The meeting workflow's commands and the status each leads to (MeetingWorkflow's updates).
 _MEETING_COMMAND_STATUS = {"schedule": "scheduled", "record_held": "held", "cancel": "cancelled"}
-_MEETING_COMMAND_EVENT = {"schedule": mev.MeetingScheduled, "record_held": mev.MeetingHeld,
-                          "cancel": mev.MeetingCancelled}
+_MEETING_COMMAND_EVENT = {
+    "schedule": mev.MeetingScheduled,
+    "record_held": mev.MeetingHeld,
+    "cancel": mev.MeetingCancelled,
+}
 
 
 def build_meeting() -> Process:
@@ -23,9 +26,11 @@ def build_meeting() -> Process:
         "working days, invitations sent), scheduled and re-scheduled, then held or cancelled; the overdue timer "
         "fires when the hold-by date has passed. A held meeting tells the pathway, which closes the task it "
         "fulfils.",
-        ("dualpath/domain/meetings.py: MeetingStatus, OPEN, allowed_commands, check_cancel, "
-         "HOLD_WITHIN_WORKING_DAYS, DANISH_NAMES",
-         "dualpath/workflows/meeting.py: MeetingWorkflow (updates, timer)"),
+        (
+            "dualpath/domain/meetings.py: MeetingStatus, OPEN, allowed_commands, check_cancel, "
+            "HOLD_WITHIN_WORKING_DAYS, DANISH_NAMES",
+            "dualpath/workflows/meeting.py: MeetingWorkflow (updates, timer)",
+        ),
     )
     from dualpath.workflows import meeting as meeting_wf
 
@@ -41,11 +46,13 @@ def build_meeting() -> Process:
 
     kinds = ", ".join(meeting_rules.DANISH_NAMES.values())
     b.add("start", "startEvent", f"called ({mev.MeetingCalled.__name__}): {kinds}")
-    b.add("hold_by", "serviceTask",
-          f"working_day_deadline: hold_by = {meeting_rules.HOLD_WITHIN_WORKING_DAYS} arbejdsdage efter indkaldelsen",
-          col=1)
-    b.add("invite", "serviceTask", f"send_notice: invitation pr. organisation ({mev.InvitationSent.__name__})",
-          col=2)
+    b.add(
+        "hold_by",
+        "serviceTask",
+        f"working_day_deadline: hold_by = {meeting_rules.HOLD_WITHIN_WORKING_DAYS} arbejdsdage efter indkaldelsen",
+        col=1,
+    )
+    b.add("invite", "serviceTask", f"send_notice: invitation pr. organisation ({mev.InvitationSent.__name__})", col=2)
     b.flow("start", "hold_by")
     b.flow("hold_by", "invite")
     sp = b.add("open", "subProcess", f"Åbent møde ({', '.join(open_)})", col=3)
@@ -62,20 +69,41 @@ def build_meeting() -> Process:
         allowed = meeting_rules.allowed_commands(status)
         sign = 1 if i % 2 == 0 else -1
         # The command that leads on to the next open status stays on the main row.
-        ahead = [c for c in allowed if _MEETING_COMMAND_STATUS[c] in open_[i + 1:]]
+        ahead = [c for c in allowed if _MEETING_COMMAND_STATUS[c] in open_[i + 1 :]]
         order = ahead + [c for c in allowed if c not in ahead]
         for j, command in enumerate(order):
             to = _MEETING_COMMAND_STATUS[command]
-            catch = b.add(f"{status}_{command}", "intermediateCatchEvent",
-                          f"{command} ({_MEETING_COMMAND_EVENT[command].__name__})", parent=sp, event="message",
-                          col=5 + 2 * i, row=sign * j, ref=command)
+            catch = b.add(
+                f"{status}_{command}",
+                "intermediateCatchEvent",
+                f"{command} ({_MEETING_COMMAND_EVENT[command].__name__})",
+                parent=sp,
+                event="message",
+                col=5 + 2 * i,
+                row=sign * j,
+                ref=command,
+            )
             needs = not is_allowed(meeting_rules.check_cancel, status, None) if command == "cancel" else False
             b.flow(gw, catch, f"{command} ({REASON})" if needs else command, emphasis=needs)
             b.flow(catch, f"status_{to}" if to in open_ else f"end_{to}")
-    b.add("overdue", "boundaryEvent", "hold_by passeret", attached_to=sp, event="timer", interrupting=False,
-          timer=("timeDate", "midnight after hold_by (Europe/Copenhagen)"))
-    b.add("end_overdue", "endEvent", f"{mev.MeetingOverdue.__name__} (Overdue)", event="escalation",
-          ref=mev.MeetingOverdue.__name__, band=1, col=5)
+    b.add(
+        "overdue",
+        "boundaryEvent",
+        "hold_by passeret",
+        attached_to=sp,
+        event="timer",
+        interrupting=False,
+        timer=("timeDate", "midnight after hold_by (Europe/Copenhagen)"),
+    )
+    b.add(
+        "end_overdue",
+        "endEvent",
+        f"{mev.MeetingOverdue.__name__} (Overdue)",
+        event="escalation",
+        ref=mev.MeetingOverdue.__name__,
+        band=1,
+        col=5,
+    )
     b.flow("overdue", "end_overdue")
     gw_out = b.add("gw_outcome", "exclusiveGateway", "Holdt eller aflyst?", col=end_col + 1)
     b.flow(sp, gw_out)
@@ -83,9 +111,15 @@ def build_meeting() -> Process:
         row = i - (len(closed) - 1) / 2
         target = b.add(f"done_{status}", "endEvent", status, col=end_col + 3, row=row)
         if status == "held":
-            told = b.add("tell_pathway", "intermediateThrowEvent",
-                         f"{meeting_messages.MEETING_HELD_SIGNAL} til forløbet (lukker opgaven)", event="signal",
-                         ref=meeting_messages.MEETING_HELD_SIGNAL, col=end_col + 2, row=row)
+            told = b.add(
+                "tell_pathway",
+                "intermediateThrowEvent",
+                f"{meeting_messages.MEETING_HELD_SIGNAL} til forløbet (lukker opgaven)",
+                event="signal",
+                ref=meeting_messages.MEETING_HELD_SIGNAL,
+                col=end_col + 2,
+                row=row,
+            )
             b.flow(gw_out, told, status, condition=f"status == '{status}'")
             b.flow(told, target)
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 REASON = "begrundelse kræves"
@@ -106,8 +106,7 @@ class Builder:
             for end in (f.source, f.target):
                 if end not in self.nodes:
                     raise ValueError(f"flow {f.id} names unknown node {end!r}")
-        return Process(self.key, self.title, self.summary, self.sources, tuple(self.nodes.values()),
-                       tuple(self.flows))
+        return Process(self.key, self.title, self.summary, self.sources, tuple(self.nodes.values()), tuple(self.flows))
 
 
 def has_member(cls: type, member: str) -> str:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from dualpath.diagrams.model import (REASON, Builder, Process, is_allowed, days_text, has_member, move_gateway_id,
-                                     moved, phase_id, task_id)
+from dualpath.diagrams.model import (
+    REASON,
+    Builder,
+    Process,
+    days_text,
+    has_member,
+    is_allowed,
+    move_gateway_id,
+    moved,
+    phase_id,
+    task_id,
+)
 from dualpath.domain import ambulatory, inpatient
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
@@ -14,8 +24,6 @@ from dualpath.workflows import inpatient_stay, pathway
 DISCHARGE_PHASE = max(inpatient.PHASE_NAMES)
 
 
-
-
 def _phase_blocks(b: Builder, kind: str, names: dict[int, str], col0: float) -> dict[int, float]:
     """One subProcess per phase holding a userTask per mandatory activity, each with its
     non-interrupting overdue timer. Returns the column of each phase."""
@@ -23,8 +31,14 @@ def _phase_blocks(b: Builder, kind: str, names: dict[int, str], col0: float) -> 
     cols: dict[int, float] = {}
     col = col0
     for number in sorted(names):
-        sid = b.add(phase_id(number), "subProcess", f"{number} {names[number]}", col=col, row=0,
-                    detail=(f"katalog {catalogue.version}",))
+        sid = b.add(
+            phase_id(number),
+            "subProcess",
+            f"{number} {names[number]}",
+            col=col,
+            row=0,
+            detail=(f"katalog {catalogue.version}",),
+        )
         cols[number] = col
         activities = catalogue.mandatory(kind, number)
         k = len(activities)
@@ -33,15 +47,38 @@ def _phase_blocks(b: Builder, kind: str, names: dict[int, str], col0: float) -> 
             detail = [f"frist {days_text(a.due_days)} · {a.owner_role}"]
             if a.condition:
                 detail.append(f"kun når: {a.condition}")
-            tid = b.add(task_id(number, a.key), "userTask", a.name_da, parent=sid, col=col, row=i - (k - 1) / 2,
-                        detail=tuple(detail))
-            boundary = b.add(f"{tid}_timer", "boundaryEvent", f"forfalden efter {days_text(a.due_days)}",
-                             parent=sid, attached_to=tid, event="timer", interrupting=False, side="right",
-                             timer=("timeDuration", f"P{a.due_days + 1}D"))
+            tid = b.add(
+                task_id(number, a.key),
+                "userTask",
+                a.name_da,
+                parent=sid,
+                col=col,
+                row=i - (k - 1) / 2,
+                detail=tuple(detail),
+            )
+            boundary = b.add(
+                f"{tid}_timer",
+                "boundaryEvent",
+                f"forfalden efter {days_text(a.due_days)}",
+                parent=sid,
+                attached_to=tid,
+                event="timer",
+                interrupting=False,
+                side="right",
+                timer=("timeDuration", f"P{a.due_days + 1}D"),
+            )
             b.flow(boundary, overdue)
         if activities:
-            b.add(overdue, "endEvent", f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)", parent=sid,
-                  event="escalation", ref=ev.TaskOverdue.__name__, col=col + 1, row=(k - 1) / 2 + 0.5)
+            b.add(
+                overdue,
+                "endEvent",
+                f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)",
+                parent=sid,
+                event="escalation",
+                ref=ev.TaskOverdue.__name__,
+                col=col + 1,
+                row=(k - 1) / 2 + 0.5,
+            )
         col += 3
     return cols
 
@@ -54,14 +91,23 @@ def _phase_exits(b: Builder, number: int, col: float, exits: list[tuple[str, str
         source = b.add(move_gateway_id(number), "exclusiveGateway", f"Ud af fase {number}?", col=col + 2)
         b.flow(phase_id(number), source)
     for target, name, condition, reason in exits:
-        b.flow(source, target, f"{name} ({REASON})" if reason else name,
-               condition=condition if len(exits) > 1 else None, emphasis=reason)
+        b.flow(
+            source,
+            target,
+            f"{name} ({REASON})" if reason else name,
+            condition=condition if len(exits) > 1 else None,
+            emphasis=reason,
+        )
 
 
 def _move_exits(moves: list[ambulatory.AllowedMove]) -> list[tuple[str, str, str | None, bool]]:
     return [
-        (phase_id(m.to), f"→ {m.to} {m.name}", f"move_phase(to={m.to}{', reason' if m.reason_required else ''})",
-         m.reason_required)
+        (
+            phase_id(m.to),
+            f"→ {m.to} {m.name}",
+            f"move_phase(to={m.to}{', reason' if m.reason_required else ''})",
+            m.reason_required,
+        )
         for m in moves
     ]
 
@@ -77,15 +123,21 @@ def build_ambulatory() -> Process:
         "that become staff tasks and gate leaving it, each task's overdue timer, the allowed moves "
         f"(those marked '{REASON}' need a reason), the planned closure, the unplanned end from any phase, "
         "and admission to an inpatient stay in any phase.",
-        ("dualpath/domain/ambulatory.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, check_end, EndReason, "
-         "PLANNED_ENDS, LEVEL_AFTER_END",
-         "dualpath/domain/catalogue.py: load_catalogue().mandatory('ambulatory', phase)",
-         "dualpath/workflows/pathway.py: PathwayWorkflow (updates, first phase)"),
+        (
+            "dualpath/domain/ambulatory.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, check_end, EndReason, "
+            "PLANNED_ENDS, LEVEL_AFTER_END",
+            "dualpath/domain/catalogue.py: load_catalogue().mandatory('ambulatory', phase)",
+            "dualpath/workflows/pathway.py: PathwayWorkflow (updates, first phase)",
+        ),
     )
     wf = pathway.PathwayWorkflow
     first = pathway.PathwayState.model_fields["phase"].default
-    b.add("start", "startEvent", f"Henvisning accepteret: forløbet starter i fase {first}",
-          detail=(ev.PathwayStarted.__name__,))
+    b.add(
+        "start",
+        "startEvent",
+        f"Henvisning accepteret: forløbet starter i fase {first}",
+        detail=(ev.PathwayStarted.__name__,),
+    )
     cols = _phase_blocks(b, "ambulatory", ambulatory.PHASE_NAMES, col0=1)
     b.flow("start", phase_id(first))
     last_col = max(cols.values()) + 3
@@ -103,9 +155,13 @@ def build_ambulatory() -> Process:
                 end = f"end_{reason.value}"
                 if end not in b.nodes:
                     planned_ends.append(reason)
-                    b.add(end, "endEvent", f"Planlagt afslutning: {reason.value}"
-                          + (f" (→ {level.value})" if level else ""), col=last_col,
-                          detail=(ev.PathwayEnded.__name__,))
+                    b.add(
+                        end,
+                        "endEvent",
+                        f"Planlagt afslutning: {reason.value}" + (f" (→ {level.value})" if level else ""),
+                        col=last_col,
+                        detail=(ev.PathwayEnded.__name__,),
+                    )
                 needs = not is_allowed(ambulatory.check_end, number, reason, None)
                 exits.append((end, reason.value, f"{end_update}({reason.value})", needs))
             else:
@@ -116,25 +172,59 @@ def build_ambulatory() -> Process:
 
     if unplanned:
         reasons = [r.value for r in ambulatory.EndReason if any(r.value in rs for rs in unplanned.values())]
-        needs = any(not is_allowed(ambulatory.check_end, n, ambulatory.EndReason(r), None)
-                    for n, rs in unplanned.items() for r in rs)
-        b.add("end_unplanned", "endEvent", f"Uplanlagt afslutning: {', '.join(reasons)}", band=1, col=last_col,
-              detail=(ev.PathwayEnded.__name__, "åbne opgaver annulleres"))
+        needs = any(
+            not is_allowed(ambulatory.check_end, n, ambulatory.EndReason(r), None)
+            for n, rs in unplanned.items()
+            for r in rs
+        )
+        b.add(
+            "end_unplanned",
+            "endEvent",
+            f"Uplanlagt afslutning: {', '.join(reasons)}",
+            band=1,
+            col=last_col,
+            detail=(ev.PathwayEnded.__name__, "åbne opgaver annulleres"),
+        )
         for number in sorted(unplanned):
-            boundary = b.add(f"{phase_id(number)}_unplanned", "boundaryEvent",
-                             f"{end_update}: uplanlagt" + (f" ({REASON})" if needs else ""),
-                             attached_to=phase_id(number), event="message", ref=end_update)
+            boundary = b.add(
+                f"{phase_id(number)}_unplanned",
+                "boundaryEvent",
+                f"{end_update}: uplanlagt" + (f" ({REASON})" if needs else ""),
+                attached_to=phase_id(number),
+                event="message",
+                ref=end_update,
+            )
             b.flow(boundary, "end_unplanned")
 
     admit = has_member(wf, "admit")
     discharged = has_member(wf, "stay_discharged")
-    b.add("admission", "subProcess", "Indlæggelse (i enhver fase; forløbet fortsætter)", band=2,
-          triggered_by_event=True, col=1)
-    b.add("admission_start", "startEvent", f"{admit}: indlæggelse", parent="admission", event="message", ref=admit,
-          interrupting=False, col=1)
-    b.add("admission_stay", "callActivity", f"Indlæggelse ({inpatient_stay.InpatientStayWorkflow.__name__})",
-          parent="admission", col=2, called="Process_inpatient",
-          detail=(f"niveau: {ambulatory.LevelOfCare.inpatient.value}",))
+    b.add(
+        "admission",
+        "subProcess",
+        "Indlæggelse (i enhver fase; forløbet fortsætter)",
+        band=2,
+        triggered_by_event=True,
+        col=1,
+    )
+    b.add(
+        "admission_start",
+        "startEvent",
+        f"{admit}: indlæggelse",
+        parent="admission",
+        event="message",
+        ref=admit,
+        interrupting=False,
+        col=1,
+    )
+    b.add(
+        "admission_stay",
+        "callActivity",
+        f"Indlæggelse ({inpatient_stay.InpatientStayWorkflow.__name__})",
+        parent="admission",
+        col=2,
+        called="Process_inpatient",
+        detail=(f"niveau: {ambulatory.LevelOfCare.inpatient.value}",),
+    )
     b.add("admission_end", "endEvent", f"{discharged}: niveauet vender tilbage", parent="admission", col=3)
     b.flow("admission_start", "admission_stay")
     b.flow("admission_stay", "admission_end")
@@ -148,22 +238,35 @@ def build_inpatient() -> Process:
         "The inpatient stay (spec §4): each phase with its mandatory activities (some only when a "
         "condition holds), each task's overdue timer, the allowed moves, discharge from phase "
         f"{DISCHARGE_PHASE}, and the follow-up tasks after discharge; the stay ends when they are closed.",
-        ("dualpath/domain/inpatient.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, FOLLOW_UP_TITLES",
-         "dualpath/domain/catalogue.py: load_catalogue().mandatory('inpatient', phase)",
-         "dualpath/workflows/inpatient_stay.py: InpatientStayWorkflow (updates, signals)"),
+        (
+            "dualpath/domain/inpatient.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, FOLLOW_UP_TITLES",
+            "dualpath/domain/catalogue.py: load_catalogue().mandatory('inpatient', phase)",
+            "dualpath/workflows/inpatient_stay.py: InpatientStayWorkflow (updates, signals)",
+        ),
     )
     wf = inpatient_stay.InpatientStayWorkflow
     first = min(inpatient.PHASE_NAMES)
     admit = has_member(pathway.PathwayWorkflow, "admit")
-    b.add("start", "startEvent", f"{admit}: indlagt fra det ambulante forløb", event="message", ref=admit,
-          detail=(ev.AdmissionStarted.__name__,))
+    b.add(
+        "start",
+        "startEvent",
+        f"{admit}: indlagt fra det ambulante forløb",
+        event="message",
+        ref=admit,
+        detail=(ev.AdmissionStarted.__name__,),
+    )
     cols = _phase_blocks(b, "inpatient", inpatient.PHASE_NAMES, col0=1)
     b.flow("start", phase_id(first))
     discharge = has_member(wf, "discharge")
     col = max(cols.values()) + 3
-    b.add("discharged", "intermediateThrowEvent",
-          f"Udskrevet ({ev.PatientDischarged.__name__}); {inpatient_stay.STAY_DISCHARGED_SIGNAL} til forløbet",
-          event="signal", ref=inpatient_stay.STAY_DISCHARGED_SIGNAL, col=col)
+    b.add(
+        "discharged",
+        "intermediateThrowEvent",
+        f"Udskrevet ({ev.PatientDischarged.__name__}); {inpatient_stay.STAY_DISCHARGED_SIGNAL} til forløbet",
+        event="signal",
+        ref=inpatient_stay.STAY_DISCHARGED_SIGNAL,
+        col=col,
+    )
     for number in sorted(inpatient.PHASE_NAMES):
         exits = _move_exits(inpatient.allowed_moves(number))
         if number == DISCHARGE_PHASE:
@@ -172,22 +275,37 @@ def build_inpatient() -> Process:
 
     fu = b.add("follow_up", "subProcess", "Opfølgning efter udskrivelse", col=col + 1)
     b.add("follow_up_start", "startEvent", "", parent=fu, col=col + 1)
-    b.add("follow_up_split", "inclusiveGateway", "Efter udskrivelsesdag og ambulant forløb", parent=fu,
-          col=col + 2)
+    b.add("follow_up_split", "inclusiveGateway", "Efter udskrivelsesdag og ambulant forløb", parent=fu, col=col + 2)
     b.add("follow_up_join", "inclusiveGateway", "", parent=fu, col=col + 5)
     b.add("follow_up_done", "endEvent", "Opfølgning lukket", parent=fu, col=col + 6)
     b.flow("follow_up_start", "follow_up_split")
     k = len(inpatient.FOLLOW_UP_TITLES)
     for i, (kind, title) in enumerate(inpatient.FOLLOW_UP_TITLES.items()):
-        tid = b.add(f"follow_up_{kind}", "userTask", title, parent=fu, col=col + 3, row=i - (k - 1) / 2,
-                    detail=(kind,))
-        boundary = b.add(f"{tid}_timer", "boundaryEvent", "forfalden", parent=fu, attached_to=tid, event="timer",
-                         interrupting=False, side="right", timer=("timeDate", "midnight after due (Europe/Copenhagen)"))
+        tid = b.add(f"follow_up_{kind}", "userTask", title, parent=fu, col=col + 3, row=i - (k - 1) / 2, detail=(kind,))
+        boundary = b.add(
+            f"{tid}_timer",
+            "boundaryEvent",
+            "forfalden",
+            parent=fu,
+            attached_to=tid,
+            event="timer",
+            interrupting=False,
+            side="right",
+            timer=("timeDate", "midnight after due (Europe/Copenhagen)"),
+        )
         b.flow("follow_up_split", tid)
         b.flow(tid, "follow_up_join")
         b.flow(boundary, "follow_up_overdue")
-    b.add("follow_up_overdue", "endEvent", f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)", parent=fu,
-          event="escalation", ref=ev.TaskOverdue.__name__, col=col + 4, row=(k - 1) / 2 + 0.5)
+    b.add(
+        "follow_up_overdue",
+        "endEvent",
+        f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)",
+        parent=fu,
+        event="escalation",
+        ref=ev.TaskOverdue.__name__,
+        col=col + 4,
+        row=(k - 1) / 2 + 0.5,
+    )
     b.flow("follow_up_join", "follow_up_done")
     b.add("stay_end", "endEvent", f"Opholdet afsluttet ({ev.StayEnded.__name__})", col=col + 7)
     b.flow("discharged", fu)

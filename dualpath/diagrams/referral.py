@@ -6,9 +6,8 @@ import inspect
 from typing import get_args
 
 from dualpath.diagrams.model import REASON, Builder, Process, has_member, require_field
-from dualpath.domain import ambulatory
+from dualpath.domain import ambulatory, referral_rules
 from dualpath.domain import events as ev
-from dualpath.domain import referral_rules
 from dualpath.workflows import pathway, referral
 
 _REFERRAL_INITIAL = ("not_eligible", "attached", "held_until_phase_in", "awaiting_visitation")
@@ -22,8 +21,10 @@ def build_referral() -> Process:
         "attached to an open pathway, held until the target group is phased in, or awaiting visitation), the "
         "timer that releases a held referral on the opening date, the §82c timers that warn before the start "
         "deadline and escalate when it passes, and the decision gateway.",
-        ("dualpath/workflows/referral.py: ReferralWorkflow, ReferralStatus, ReferralInput (timer fields)",
-         "dualpath/domain/referral_rules.py: start_deadline, WARN_DAYS_BEFORE_DEADLINE"),
+        (
+            "dualpath/workflows/referral.py: ReferralWorkflow, ReferralStatus, ReferralInput (timer fields)",
+            "dualpath/domain/referral_rules.py: start_deadline, WARN_DAYS_BEFORE_DEADLINE",
+        ),
     )
     from dualpath.domain.referral_rules import WARN_DAYS_BEFORE_DEADLINE
 
@@ -41,37 +42,85 @@ def build_referral() -> Process:
     b.add("gw_assess", "exclusiveGateway", "Vurdering ved modtagelse", col=1)
     b.flow("start", "gw_assess")
     b.add("end_not_eligible", "endEvent", "not_eligible: ikke visiteret (årsagerne nævnes)", col=2.5, row=1)
-    b.add("end_attached", "endEvent", f"attached ({ev.ReferralAttached.__name__}): knyttet til åbent forløb",
-          col=2.5, row=2)
-    b.add("held", "intermediateCatchEvent", f"held_until_phase_in: målgruppen åbner ({ev.ReferralReleased.__name__})",
-          event="timer", timer=("timeDate", timer_field["release_at"]), col=2.5, row=-1)
-    b.add("decide", "userTask", f"awaiting_visitation: visitationens beslutning ({decide})", col=4,
-          detail=(f"start senest {days} dage efter modtagelsen (sundhedslovens §82c)",))
+    b.add(
+        "end_attached",
+        "endEvent",
+        f"attached ({ev.ReferralAttached.__name__}): knyttet til åbent forløb",
+        col=2.5,
+        row=2,
+    )
+    b.add(
+        "held",
+        "intermediateCatchEvent",
+        f"held_until_phase_in: målgruppen åbner ({ev.ReferralReleased.__name__})",
+        event="timer",
+        timer=("timeDate", timer_field["release_at"]),
+        col=2.5,
+        row=-1,
+    )
+    b.add(
+        "decide",
+        "userTask",
+        f"awaiting_visitation: visitationens beslutning ({decide})",
+        col=4,
+        detail=(f"start senest {days} dage efter modtagelsen (sundhedslovens §82c)",),
+    )
     b.flow("gw_assess", "end_not_eligible", "not_eligible", condition="status == 'not_eligible'")
     b.flow("gw_assess", "end_attached", "attached", condition="status == 'attached'")
     b.flow("gw_assess", "held", "held_until_phase_in", condition="status == 'held_until_phase_in'")
     b.flow("gw_assess", "decide", "awaiting_visitation", condition="status == 'awaiting_visitation'")
     b.flow("held", "decide", "frigivet")
     # The deadline boundary is first (leftmost) and its end lowest, so the two routes do not cross.
-    b.add("deadline", "boundaryEvent", f"§82c-fristen ({days} dage) overskredet", attached_to="decide",
-          event="timer", interrupting=False, timer=("timeDate", timer_field["deadline_at"]))
-    b.add("warn", "boundaryEvent", f"{WARN_DAYS_BEFORE_DEADLINE} dage før fristen", attached_to="decide",
-          event="timer", interrupting=False, timer=("timeDate", timer_field["warn_at"]))
-    b.add("end_deadline", "endEvent",
-          f"{ev.ReferralDeadlinePassed.__name__}: opgave til visitationen (Overdue)", event="escalation",
-          ref=ev.ReferralDeadlinePassed.__name__, col=5, row=2.2)
+    b.add(
+        "deadline",
+        "boundaryEvent",
+        f"§82c-fristen ({days} dage) overskredet",
+        attached_to="decide",
+        event="timer",
+        interrupting=False,
+        timer=("timeDate", timer_field["deadline_at"]),
+    )
+    b.add(
+        "warn",
+        "boundaryEvent",
+        f"{WARN_DAYS_BEFORE_DEADLINE} dage før fristen",
+        attached_to="decide",
+        event="timer",
+        interrupting=False,
+        timer=("timeDate", timer_field["warn_at"]),
+    )
+    b.add(
+        "end_deadline",
+        "endEvent",
+        f"{ev.ReferralDeadlinePassed.__name__}: opgave til visitationen (Overdue)",
+        event="escalation",
+        ref=ev.ReferralDeadlinePassed.__name__,
+        col=5,
+        row=2.2,
+    )
     b.add("end_warned", "endEvent", f"{ev.ReferralDeadlineApproaching.__name__}: advarsel", col=5, row=1.2)
     b.flow("deadline", "end_deadline")
     b.flow("warn", "end_warned")
     b.add("gw_decision", "exclusiveGateway", "Beslutning", col=5)
     b.flow("decide", "gw_decision")
-    b.add("end_accepted", "endEvent",
-          f"accepted ({ev.ReferralAccepted.__name__}): ambulant forløb startes ({pathway.PathwayWorkflow.__name__})",
-          event="message", ref=pathway.PathwayWorkflow.__name__, col=6, row=-0.5)
-    b.add("end_declined", "endEvent",
-          f"declined ({ev.ReferralDeclined.__name__}): {ambulatory.LevelOfCare.coordinated.value} behandling",
-          col=6, row=0.5)
+    b.add(
+        "end_accepted",
+        "endEvent",
+        f"accepted ({ev.ReferralAccepted.__name__}): ambulant forløb startes ({pathway.PathwayWorkflow.__name__})",
+        event="message",
+        ref=pathway.PathwayWorkflow.__name__,
+        col=6,
+        row=-0.5,
+    )
+    b.add(
+        "end_declined",
+        "endEvent",
+        f"declined ({ev.ReferralDeclined.__name__}): {ambulatory.LevelOfCare.coordinated.value} behandling",
+        col=6,
+        row=0.5,
+    )
     b.flow("gw_decision", "end_accepted", "accept", condition=f"{decide}(accept=true)")
-    b.flow("gw_decision", "end_declined", f"decline ({REASON})", condition=f"{decide}(accept=false, reason)",
-           emphasis=True)
+    b.flow(
+        "gw_decision", "end_declined", f"decline ({REASON})", condition=f"{decide}(accept=false, reason)", emphasis=True
+    )
     return b.build()

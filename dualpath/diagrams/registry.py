@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dualpath.diagrams.campaign import build_campaign
 from dualpath.diagrams.meeting import build_meeting
@@ -10,7 +10,6 @@ from dualpath.diagrams.model import Process
 from dualpath.diagrams.phases import build_ambulatory, build_inpatient
 from dualpath.diagrams.referral import build_referral
 from dualpath.diagrams.transition import build_transition
-
 
 _BUILDERS: dict[str, Callable[[], Process]] = {
     "referral": build_referral,
@@ -29,4 +28,3 @@ def process(name: str) -> Process:
     except KeyError:
         raise ValueError(f"unknown process {name!r}: choose one of {', '.join(PROCESSES)}") from None
     return builder()
-

@@ -26,12 +26,15 @@ def bpmn(name: str) -> str:
     """The process as a BPMN 2.0 document with its diagram (DI), for bpmn.io or Camunda Modeler."""
     proc = process(name)
     geo = layout(proc)
-    root = ET.Element(_m("definitions"), {
-        "id": f"Definitions_{proc.key}",
-        "targetNamespace": f"https://dualpath.invalid/processes/{proc.key}",
-        "exporter": "dualpath.diagrams",
-        "exporterVersion": "1",
-    })
+    root = ET.Element(
+        _m("definitions"),
+        {
+            "id": f"Definitions_{proc.key}",
+            "targetNamespace": f"https://dualpath.invalid/processes/{proc.key}",
+            "exporter": "dualpath.diagrams",
+            "exporterVersion": "1",
+        },
+    )
     refs: dict[tuple[str, str], str] = {}
     for n in proc.nodes:
         if n.event in ("message", "signal", "escalation"):
@@ -80,8 +83,9 @@ def bpmn(name: str) -> str:
             ET.SubElement(definition, _m(n.timer[0]), {f"{{{XSI}}}type": "tFormalExpression"}).text = n.timer[1]
         elif n.event:
             ref_attr = {"message": "messageRef", "signal": "signalRef", "escalation": "escalationRef"}[n.event]
-            ET.SubElement(el, _m(f"{n.event}EventDefinition"),
-                          {"id": f"{n.id}_def", ref_attr: refs[(n.event, _ref_name(n))]})
+            ET.SubElement(
+                el, _m(f"{n.event}EventDefinition"), {"id": f"{n.id}_def", ref_attr: refs[(n.event, _ref_name(n))]}
+            )
         if n.kind == "subProcess":
             elements[n.id] = el
     for f in proc.flows:
@@ -92,8 +96,9 @@ def bpmn(name: str) -> str:
         if f.condition:
             ET.SubElement(el, _m("conditionExpression"), {f"{{{XSI}}}type": "tFormalExpression"}).text = f.condition
     diagram = ET.SubElement(root, f"{{{BPMNDI}}}BPMNDiagram", {"id": f"Diagram_{proc.key}", "name": proc.title})
-    plane = ET.SubElement(diagram, f"{{{BPMNDI}}}BPMNPlane",
-                          {"id": f"Plane_{proc.key}", "bpmnElement": proc.process_id})
+    plane = ET.SubElement(
+        diagram, f"{{{BPMNDI}}}BPMNPlane", {"id": f"Plane_{proc.key}", "bpmnElement": proc.process_id}
+    )
     for n in proc.nodes:
         box = geo.boxes[n.id]
         attrs = {"id": f"{n.id}_di", "bpmnElement": n.id}
@@ -102,8 +107,11 @@ def bpmn(name: str) -> str:
         if n.kind == "exclusiveGateway":
             attrs["isMarkerVisible"] = "true"
         shape = ET.SubElement(plane, f"{{{BPMNDI}}}BPMNShape", attrs)
-        ET.SubElement(shape, f"{{{DC}}}Bounds", {k: _num(v) for k, v in
-                                                  (("x", box.x), ("y", box.y), ("width", box.w), ("height", box.h))})
+        ET.SubElement(
+            shape,
+            f"{{{DC}}}Bounds",
+            {k: _num(v) for k, v in (("x", box.x), ("y", box.y), ("width", box.w), ("height", box.h))},
+        )
     for f in proc.flows:
         edge = ET.SubElement(plane, f"{{{BPMNDI}}}BPMNEdge", {"id": f"{f.id}_di", "bpmnElement": f.id})
         for x, y in geo.waypoints[f.id]:
@@ -117,8 +125,5 @@ def _ref_name(n: Node) -> str:
     return n.ref or n.id
 
 
-
-
 def _num(v: float) -> str:
     return str(int(round(v)))
-

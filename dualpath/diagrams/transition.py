@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import get_args
 
-from dualpath.diagrams.model import Builder, Process, is_allowed, has_member
+from dualpath.diagrams.model import Builder, Process, has_member, is_allowed
 from dualpath.domain import events as ev
 from dualpath.domain import transition as transition_rules
 from dualpath.domain import transition_events as tev
@@ -49,14 +49,17 @@ def _transition_next(s, command: str) -> list[tuple[str, object]]:
         out = []
         for outcome in _literal(T.CollaborationMeeting, "outcome"):
             if outcome == "agree":
-                out += [(f"{command}({outcome}, {on})", at("agreed", settled=on))
-                        for on in _literal(T.CollaborationMeeting, "agreed_on")]
+                out += [
+                    (f"{command}({outcome}, {on})", at("agreed", settled=on))
+                    for on in _literal(T.CollaborationMeeting, "agreed_on")
+                ]
             else:
                 out.append((f"{command}({outcome})", at("collaboration_meeting_held")))
         return out
     if command == "psychiatry_decides":
-        return [(f"{command}({d})", at("psychiatry_decided", settled=d))
-                for d in _literal(T.PsychiatryDecision, "decision")]
+        return [
+            (f"{command}({d})", at("psychiatry_decided", settled=d)) for d in _literal(T.PsychiatryDecision, "decision")
+        ]
     if command == "record_who_says_what":
         return [(command, at("who_says_what_agreed"))]
     if command == "call_network_meeting":
@@ -108,10 +111,12 @@ def build_transition() -> Process:
         "integrated pathway's closure. Every state is the task of its step with the step's due date "
         f"(working days; escalated when passed); steps marked '{PATIENT_FACING_MARK}' reach the patient and "
         f"are refused before the parties agree ('{NOT_BEFORE_AGREEMENT}').",
-        ("dualpath/domain/transition.py: State, Branch, Command, allowed_commands(Situation), check_command, "
-         "current_step, step_owner, DEFAULT_STEP_DUE_DAYS, STEP_TITLES, PATIENT_FACING, patient_may_be_involved, "
-         "branch_for, outcome_at_completion",
-         "dualpath/workflows/transition.py: TransitionWorkflow (updates, the state each leads to, completion)"),
+        (
+            "dualpath/domain/transition.py: State, Branch, Command, allowed_commands(Situation), check_command, "
+            "current_step, step_owner, DEFAULT_STEP_DUE_DAYS, STEP_TITLES, PATIENT_FACING, patient_may_be_involved, "
+            "branch_for, outcome_at_completion",
+            "dualpath/workflows/transition.py: TransitionWorkflow (updates, the state each leads to, completion)",
+        ),
     )
     wf = transition_wf.TransitionWorkflow
     commands = get_args(T.Command)
@@ -124,8 +129,9 @@ def build_transition() -> Process:
     situations, edges, always = transition_graph()
     for direction in get_args(T.Direction):
         other = transition_graph(direction)
-        if [[(s.state, s.settled) for s in ss] for ss in other[0].values()] != \
-                [[(s.state, s.settled) for s in ss] for ss in situations.values()]:
+        if [[(s.state, s.settled) for s in ss] for ss in other[0].values()] != [
+            [(s.state, s.settled) for s in ss] for ss in situations.values()
+        ]:
             raise ValueError(f"the steps depend on the direction ({direction}): the transition diagram needs updating")
     due_days = T.DEFAULT_STEP_DUE_DAYS
 
@@ -135,17 +141,22 @@ def build_transition() -> Process:
             return next(iter(owners.values()))
         return ", ".join(f"{o} ({d})" for d, o in owners.items())
 
-    b.add("start", "startEvent", f"Forværring meldt, eller tilbageføring foreslået ({tev.TransitionReported.__name__})",
-          detail=(f"retning: {', '.join(get_args(T.Direction))}",))
+    b.add(
+        "start",
+        "startEvent",
+        f"Forværring meldt, eller tilbageføring foreslået ({tev.TransitionReported.__name__})",
+        detail=(f"retning: {', '.join(get_args(T.Direction))}",),
+    )
     b.add("gw_branch", "exclusiveGateway", "Samtykke til dialog mellem kommune og region?", col=1)
     b.flow("start", "gw_branch")
     consents = {br: [c for c in get_args(T.DialogueConsent) if T.branch_for(c) == br] for br in get_args(T.Branch)}
-    branch_names = {"dialogue": "Dialog mellem sektorerne (samtykke givet)",
-                    "no_consent": "Uden samtykke: psykiatrien vurderer alene og taler med patienten"}
+    branch_names = {
+        "dialogue": "Dialog mellem sektorerne (samtykke givet)",
+        "no_consent": "Uden samtykke: psykiatrien vurderer alene og taler med patienten",
+    }
     col0 = 2
     last_cols = []
-    split = {br: {s.state for s in ss if sum(1 for o in ss if o.state == s.state) > 1}
-             for br, ss in situations.items()}
+    split = {br: {s.state for s in ss if sum(1 for o in ss if o.state == s.state) > 1} for br, ss in situations.items()}
 
     def sid(s) -> str:
         return transition_node_id(s.branch, s.state, s.settled if s.state in split[s.branch] else None)
@@ -171,8 +182,7 @@ def build_transition() -> Process:
             for i, s in enumerate(group):
                 row = 1.6 * (i - (len(group) - 1) / 2)
                 step = T.current_step(s)
-                detail = [f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}",
-                          f"{T.STEP_TITLES[step]}"]
+                detail = [f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}", f"{T.STEP_TITLES[step]}"]
                 if not T.patient_may_be_involved(s):
                     refused = [c for c in commands if c in T.PATIENT_FACING and not is_allowed(T.check_command, s, c)]
                     if refused:
@@ -180,24 +190,49 @@ def build_transition() -> Process:
                         detail.append(f"⛔ {rule}: {', '.join(refused)} afvises")
                 name = s.state + (f" ({s.settled})" if s.state in split[branch] else "")
                 tid = b.add(sid(s), "userTask", name, parent=sp, col=col_of(d), row=row, detail=tuple(detail))
-                timer = b.add(f"{tid}_timer", "boundaryEvent", f"{step} forfalden efter {due_days[step]} hverdage",
-                              parent=sp, attached_to=tid, event="timer", interrupting=False,
-                              timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"))
-                overdue = b.add(f"{tid}_overdue", "endEvent",
-                                f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
-                                parent=sp, event="escalation", ref=tev.TransitionStepOverdue.__name__,
-                                col=col_of(d) + 0.6, row=row + 0.7)
+                timer = b.add(
+                    f"{tid}_timer",
+                    "boundaryEvent",
+                    f"{step} forfalden efter {due_days[step]} hverdage",
+                    parent=sp,
+                    attached_to=tid,
+                    event="timer",
+                    interrupting=False,
+                    timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"),
+                )
+                overdue = b.add(
+                    f"{tid}_overdue",
+                    "endEvent",
+                    f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
+                    parent=sp,
+                    event="escalation",
+                    ref=tev.TransitionStepOverdue.__name__,
+                    col=col_of(d) + 0.6,
+                    row=row + 0.7,
+                )
                 b.flow(timer, overdue)
         end_col = col_of(max(by_depth) + 1)
         last_cols.append(end_col)
-        done = b.add(f"{branch}_complete", "endEvent", "complete: til udfaldet", parent=sp, col=end_col,
-                     detail=(tev.TransitionCompleted.__name__,))
+        done = b.add(
+            f"{branch}_complete",
+            "endEvent",
+            "complete: til udfaldet",
+            parent=sp,
+            col=end_col,
+            detail=(tev.TransitionCompleted.__name__,),
+        )
         for s in ss:
             exits = [(c, label, nxt) for s2, c, label, nxt in es if s2 == s and c not in always]
             source = sid(s)
             if len(exits) > 1:
-                source = b.add(f"gw_{sid(s)}", "exclusiveGateway", "", parent=sp,
-                               col=col_of(depth[sid(s)]) + 1, row=b.nodes[sid(s)].row)
+                source = b.add(
+                    f"gw_{sid(s)}",
+                    "exclusiveGateway",
+                    "",
+                    parent=sp,
+                    col=col_of(depth[sid(s)]) + 1,
+                    row=b.nodes[sid(s)].row,
+                )
                 b.flow(sid(s), source)
             for c, label, nxt in exits:
                 target = done if nxt == "complete" else sid(nxt)
@@ -213,45 +248,101 @@ def build_transition() -> Process:
     if set(outcomes) != {"transition", "no_transition"}:
         raise ValueError("the transition outcomes changed: the transition diagram needs updating")
     pw = pathway.PathwayWorkflow.__name__
-    b.add("start_pathway", "callActivity", f"Ambulant forløb startes ({pw}, lever videre)", col=col + 1, row=-1,
-          called="Process_ambulatory", detail=("closure=started", "fælles plan flyttes til forløbet"))
+    b.add(
+        "start_pathway",
+        "callActivity",
+        f"Ambulant forløb startes ({pw}, lever videre)",
+        col=col + 1,
+        row=-1,
+        called="Process_ambulatory",
+        detail=("closure=started", "fælles plan flyttes til forløbet"),
+    )
     b.add("end_started", "endEvent", f"completed ({tev.TransitionCompleted.__name__})", col=col + 3, row=-1)
-    b.flow(gw, "start_pathway", "transition, to_integrated",
-           condition="outcome == 'transition' and direction == 'to_integrated'")
+    b.flow(
+        gw,
+        "start_pathway",
+        "transition, to_integrated",
+        condition="outcome == 'transition' and direction == 'to_integrated'",
+    )
     b.flow("start_pathway", "end_started")
     step = T.current_step(T.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited"))
-    b.add("closure_awaited", "receiveTask",
-          f"closure_awaited: {T.STEP_TITLES[step]}", col=col + 1, row=0.3,
-          detail=(f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}",
-                  "pathway_ended: det integrerede forløbs end_pathway"))
-    b.add("closure_awaited_timer", "boundaryEvent", f"{step} forfalden efter {due_days[step]} hverdage",
-          attached_to="closure_awaited", event="timer", interrupting=False,
-          timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"))
-    b.add("closure_awaited_overdue", "endEvent",
-          f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)", event="escalation",
-          ref=tev.TransitionStepOverdue.__name__, col=col + 2, row=1.3)
+    b.add(
+        "closure_awaited",
+        "receiveTask",
+        f"closure_awaited: {T.STEP_TITLES[step]}",
+        col=col + 1,
+        row=0.3,
+        detail=(
+            f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}",
+            "pathway_ended: det integrerede forløbs end_pathway",
+        ),
+    )
+    b.add(
+        "closure_awaited_timer",
+        "boundaryEvent",
+        f"{step} forfalden efter {due_days[step]} hverdage",
+        attached_to="closure_awaited",
+        event="timer",
+        interrupting=False,
+        timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"),
+    )
+    b.add(
+        "closure_awaited_overdue",
+        "endEvent",
+        f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
+        event="escalation",
+        ref=tev.TransitionStepOverdue.__name__,
+        col=col + 2,
+        row=1.3,
+    )
     b.flow("closure_awaited_timer", "closure_awaited_overdue")
     b.add("end_closed", "endEvent", f"completed ({tev.TransitionPathwayClosed.__name__})", col=col + 3, row=0.3)
-    b.flow(gw, "closure_awaited", "transition, to_coordinated",
-           condition="outcome == 'transition' and direction == 'to_coordinated'")
+    b.flow(
+        gw,
+        "closure_awaited",
+        "transition, to_coordinated",
+        condition="outcome == 'transition' and direction == 'to_coordinated'",
+    )
     b.flow("closure_awaited", "end_closed")
-    b.add("end_no_transition", "endEvent", f"completed: ingen overgang ({tev.TransitionCompleted.__name__})",
-          col=col + 3, row=-2)
+    b.add(
+        "end_no_transition",
+        "endEvent",
+        f"completed: ingen overgang ({tev.TransitionCompleted.__name__})",
+        col=col + 3,
+        row=-2,
+    )
     b.flow(gw, "end_no_transition", "no_transition", condition="outcome == 'no_transition'")
 
     if always:
         band = len(get_args(T.Branch))
-        ev_sp = b.add("tasks", "subProcess", f"Opgaver i enhver åben tilstand ({', '.join(always)})", band=band,
-                      triggered_by_event=True, col=col0)
+        ev_sp = b.add(
+            "tasks",
+            "subProcess",
+            f"Opgaver i enhver åben tilstand ({', '.join(always)})",
+            band=band,
+            triggered_by_event=True,
+            col=col0,
+        )
         first, *rest = always
-        b.add("tasks_start", "startEvent", f"{first}: en ekstra opgave", parent=ev_sp, event="message", ref=first,
-              interrupting=False, col=col0 + 0.5)
-        b.add("tasks_task", "userTask", "Ekstra opgave", parent=ev_sp, col=col0 + 1.5,
-              detail=(f"involves_patient: {NOT_BEFORE_AGREEMENT}", "ingen opgave til kommunen uden samtykke"))
-        b.add("tasks_end", "endEvent", f"{', '.join(rest)} ({ev.TaskCompleted.__name__})", parent=ev_sp,
-              col=col0 + 2.5)
+        b.add(
+            "tasks_start",
+            "startEvent",
+            f"{first}: en ekstra opgave",
+            parent=ev_sp,
+            event="message",
+            ref=first,
+            interrupting=False,
+            col=col0 + 0.5,
+        )
+        b.add(
+            "tasks_task",
+            "userTask",
+            "Ekstra opgave",
+            parent=ev_sp,
+            col=col0 + 1.5,
+            detail=(f"involves_patient: {NOT_BEFORE_AGREEMENT}", "ingen opgave til kommunen uden samtykke"),
+        )
+        b.add("tasks_end", "endEvent", f"{', '.join(rest)} ({ev.TaskCompleted.__name__})", parent=ev_sp, col=col0 + 2.5)
         b.flow("tasks_start", "tasks_task")
         b.flow("tasks_task", "tasks_end")
     return b.build()
-
-

@@ -79,13 +79,10 @@ def check_move(current: int, to: int, reason: str | None) -> None:
     if to not in allowed:
         names = ", ".join(f"{n} ({PHASE_NAMES[n]})" for n in allowed)
         raise MoveRefused(
-            f"cannot move from phase {current} ({PHASE_NAMES[current]}) to phase {to}: "
-            f"allowed moves are to {names}"
+            f"cannot move from phase {current} ({PHASE_NAMES[current]}) to phase {to}: allowed moves are to {names}"
         )
     if current == 4 and not (reason and reason.strip()):
-        raise MoveRefused(
-            "leaving phase 4 back to phase 2 or 3 abandons the planned transition: a reason is required"
-        )
+        raise MoveRefused("leaving phase 4 back to phase 2 or 3 abandons the planned transition: a reason is required")
 
 
 def check_end(current: int, reason_kind: EndReason, reason: str | None) -> None:
@@ -106,10 +103,7 @@ class AllowedMove(BaseModel):
 
 
 def allowed_moves(current: int) -> list[AllowedMove]:
-    return [
-        AllowedMove(to=n, name=PHASE_NAMES[n], reason_required=current == 4)
-        for n in ALLOWED_MOVES[current]
-    ]
+    return [AllowedMove(to=n, name=PHASE_NAMES[n], reason_required=current == 4) for n in ALLOWED_MOVES[current]]
 
 
 class MovePhase(BaseModel):

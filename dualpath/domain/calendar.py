@@ -35,8 +35,7 @@ class WorkingDayCalendar:
                 date(2000, month, day)
             except (TypeError, ValueError):
                 raise ValueError(
-                    f"extra closed day {pair!r} is not a (month, day) pair of a real date, "
-                    "e.g. (6, 5) for 5 June"
+                    f"extra closed day {pair!r} is not a (month, day) pair of a real date, e.g. (6, 5) for 5 June"
                 ) from None
             closed.append((month, day))
         self.extra_closed_days: frozenset[tuple[int, int]] = frozenset(closed)

@@ -171,8 +171,10 @@ def person(s: CampaignState, patient_id: str) -> Person:
 
 def check_upload(s: CampaignState, side: Side, rows: list[ListedRow]) -> None:
     if s.shared_on is not None:
-        raise CampaignRefused(f"the lists were shared on {s.shared_on}: {SIDE_NAMES[side]}'s list can no longer "
-                              "be replaced (a list after sharing would not reach the other side in time)")
+        raise CampaignRefused(
+            f"the lists were shared on {s.shared_on}: {SIDE_NAMES[side]}'s list can no longer "
+            "be replaced (a list after sharing would not reach the other side in time)"
+        )
     if not rows:
         raise CampaignRefused("the list has no rows")
     ids = [r.patient_id for r in rows]
@@ -183,8 +185,10 @@ def check_upload(s: CampaignState, side: Side, rows: list[ListedRow]) -> None:
 def check_consent(s: CampaignState, side: Side, patient_id: str, state: ConsentState) -> None:
     p = person(s, patient_id)
     if p.status == "started":
-        raise CampaignRefused(f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has "
-                              "started: record consent there")
+        raise CampaignRefused(
+            f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has "
+            "started: record consent there"
+        )
     if p.consent.get(side) == state:
         raise CampaignRefused(f"{SIDE_NAMES[side]}'s consent for this person is {state} already")
 
@@ -207,11 +211,13 @@ def check_meeting(s: CampaignState, held_on: date, today: date) -> None:
         raise CampaignRefused(
             f"the lists are not shared yet: they must be shared at least {s.share_days} days before the "
             f"collaboration meeting; shared today, the meeting may be held on {today + timedelta(days=s.share_days)} "
-            "at the earliest")
+            "at the earliest"
+        )
     if held_on < earliest:
         raise CampaignRefused(
             f"too early: the lists were shared on {s.shared_on}, and the collaboration meeting may be held only "
-            f"{s.share_days} days after that, on {earliest} at the earliest")
+            f"{s.share_days} days after that, on {earliest} at the earliest"
+        )
 
 
 def check_decision(
@@ -233,8 +239,10 @@ def check_decision(
     if from_date < today:
         raise CampaignRefused(f"the start date {from_date} has passed (today is {today})")
     if decision == "integrated" and from_date < s.group2_opens_on:
-        raise CampaignRefused(f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated "
-                              "treatment can start from then")
+        raise CampaignRefused(
+            f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated "
+            "treatment can start from then"
+        )
 
 
 def check_network_meeting(s: CampaignState, patient_id: str) -> None:
@@ -242,8 +250,10 @@ def check_network_meeting(s: CampaignState, patient_id: str) -> None:
     if mark := not_discussed_mark(p):
         raise CampaignRefused(f"not discussed without consent: {mark.removeprefix('not discussed: ')}")
     if p.decision not in ("integrated", "coordinated") or p.status == "cancelled":
-        raise CampaignRefused("a network meeting is planned for a person decided for integrated or coordinated "
-                              "treatment" + (f" (decision: {p.decision})" if p.decision else " (not decided yet)"))
+        raise CampaignRefused(
+            "a network meeting is planned for a person decided for integrated or coordinated "
+            "treatment" + (f" (decision: {p.decision})" if p.decision else " (not decided yet)")
+        )
 
 
 # -- the CSV template -------------------------------------------------------------------
@@ -252,8 +262,13 @@ COLUMNS = ("cpr", "psychiatric_contact", "municipal_substance_treatment", "clini
 REQUIRED = ("cpr", "psychiatric_contact", "municipal_substance_treatment")
 MAX_ROWS = 5000
 _YES = {"ja": True, "j": True, "nej": False, "n": False}
-_CONTACT = {"current": "current", "aktuel": "current", "within_last_year": "within_last_year",
-            "inden_for_seneste_aar": "within_last_year", "inden_for_seneste_år": "within_last_year"}
+_CONTACT = {
+    "current": "current",
+    "aktuel": "current",
+    "within_last_year": "within_last_year",
+    "inden_for_seneste_aar": "within_last_year",
+    "inden_for_seneste_år": "within_last_year",
+}
 
 TEMPLATE = (
     "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n"
@@ -293,9 +308,18 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise ListInvalid([RowError(row=data[:exc.start].count(b"\n") + 1, column=None, reason=(
-            f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the "
-            "template"))]) from None
+        raise ListInvalid(
+            [
+                RowError(
+                    row=data[: exc.start].count(b"\n") + 1,
+                    column=None,
+                    reason=(
+                        f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the "
+                        "template"
+                    ),
+                )
+            ]
+        ) from None
 
 
 def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
@@ -308,8 +332,15 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
     lines = text.lstrip("\ufeff").splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise ListInvalid([RowError(row=1, column=None, reason="the file is empty: expected a header line "
-                                                                f"{';'.join(COLUMNS)} and one row per person")])
+        raise ListInvalid(
+            [
+                RowError(
+                    row=1,
+                    column=None,
+                    reason=f"the file is empty: expected a header line {';'.join(COLUMNS)} and one row per person",
+                )
+            ]
+        )
     delimiter = ";" if ";" in lines[first] else ","
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     rows = list(reader)
@@ -317,8 +348,13 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
     errors: list[RowError] = []
     for i, h in enumerate(header):
         if h not in COLUMNS:
-            errors.append(RowError(row=first + 1, column=h or f"column {i + 1}",
-                                   reason=f"unknown column; the template's columns are {', '.join(COLUMNS)}"))
+            errors.append(
+                RowError(
+                    row=first + 1,
+                    column=h or f"column {i + 1}",
+                    reason=f"unknown column; the template's columns are {', '.join(COLUMNS)}",
+                )
+            )
         elif header.index(h) != i:
             errors.append(RowError(row=first + 1, column=h, reason="the column appears twice"))
     for h in REQUIRED:
@@ -328,21 +364,30 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
         raise ListInvalid(errors)
     parsed: list[ParsedRow] = []
     seen: dict[str, int] = {}
-    body = [(n, r) for n, r in enumerate(rows[first + 1:], start=first + 2) if any(c.strip() for c in r)]
+    body = [(n, r) for n, r in enumerate(rows[first + 1 :], start=first + 2) if any(c.strip() for c in r)]
     if not body:
         raise ListInvalid([RowError(row=first + 1, column=None, reason="the list has no rows after the header")])
     if len(body) > MAX_ROWS:
-        raise ListInvalid([RowError(row=first + 1, column=None,
-                                    reason=f"{len(body)} rows: at most {MAX_ROWS} in one list")])
+        raise ListInvalid(
+            [RowError(row=first + 1, column=None, reason=f"{len(body)} rows: at most {MAX_ROWS} in one list")]
+        )
     for n, r in body:
         if len(r) != len(header):
-            errors.append(RowError(row=n, column=None, reason=f"{len(r)} fields, the header has {len(header)} "
-                                                              f"(separator '{delimiter}')"))
+            errors.append(
+                RowError(
+                    row=n,
+                    column=None,
+                    reason=f"{len(r)} fields, the header has {len(header)} (separator '{delimiter}')",
+                )
+            )
             continue
         cells = {h: c.strip() for h, c in zip(header, r)}
         # Text the engine cannot take (NUL, an unpaired surrogate, a control character): named, never echoed.
-        unreadable = [RowError(row=n, column=h, reason=why) for h, c in cells.items()
-                      if (why := validation.text_problem(c, line=True)) is not None]
+        unreadable = [
+            RowError(row=n, column=h, reason=why)
+            for h, c in cells.items()
+            if (why := validation.text_problem(c, line=True)) is not None
+        ]
         if unreadable:
             errors += unreadable
             continue
@@ -356,20 +401,36 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
             row_errors.append(RowError(row=n, column="cpr", reason=reason if cells.get("cpr") else "required"))
         contact = _CONTACT.get(cells.get("psychiatric_contact", "").lower())
         if contact is None:
-            row_errors.append(RowError(
-                row=n, column="psychiatric_contact",
-                reason="required: current or within_last_year (group 2 has psychiatric contact now or within the "
-                       "last year)" if not cells.get("psychiatric_contact") else
-                       f"'{cells['psychiatric_contact']}' is not current or within_last_year"))
+            row_errors.append(
+                RowError(
+                    row=n,
+                    column="psychiatric_contact",
+                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the "
+                    "last year)"
+                    if not cells.get("psychiatric_contact")
+                    else f"'{cells['psychiatric_contact']}' is not current or within_last_year",
+                )
+            )
         treated = _YES.get(cells.get("municipal_substance_treatment", "").lower())
         if treated is None:
-            row_errors.append(RowError(row=n, column="municipal_substance_treatment",
-                                       reason="required: ja or nej" if not cells.get("municipal_substance_treatment")
-                                       else f"'{cells['municipal_substance_treatment']}' is not ja or nej"))
+            row_errors.append(
+                RowError(
+                    row=n,
+                    column="municipal_substance_treatment",
+                    reason="required: ja or nej"
+                    if not cells.get("municipal_substance_treatment")
+                    else f"'{cells['municipal_substance_treatment']}' is not ja or nej",
+                )
+            )
         elif treated is False:
-            row_errors.append(RowError(row=n, column="municipal_substance_treatment",
-                                       reason="nej: target group 2 is in current municipal substance treatment; "
-                                              "this person belongs to another group"))
+            row_errors.append(
+                RowError(
+                    row=n,
+                    column="municipal_substance_treatment",
+                    reason="nej: target group 2 is in current municipal substance treatment; "
+                    "this person belongs to another group",
+                )
+            )
         unit = cells.get("clinic_or_unit") or None
         if unit is not None and len(unit) > 200:
             row_errors.append(RowError(row=n, column="clinic_or_unit", reason="at most 200 characters"))
@@ -381,8 +442,11 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
         if row_errors:
             errors += row_errors
             continue
-        parsed.append(ParsedRow(row=n, cpr=number, psychiatric_contact=contact, municipal_substance_treatment=True,
-                                clinic_or_unit=unit))
+        parsed.append(
+            ParsedRow(
+                row=n, cpr=number, psychiatric_contact=contact, municipal_substance_treatment=True, clinic_or_unit=unit
+            )
+        )
     if errors:
         raise ListInvalid(errors)
     return parsed

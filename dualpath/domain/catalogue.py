@@ -7,7 +7,7 @@ version never changes what an existing pathway's phases demand.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from typing import Literal
 
@@ -108,7 +108,7 @@ def load_catalogue(version: str = CURRENT_VERSION) -> Catalogue:
     return _load(version)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(version: str) -> Catalogue:
     try:
         raw = _RAW[version]

@@ -48,8 +48,10 @@ def validate_cpr(value: str, *, today: date | None = None) -> str:
     With `today`, a patient's number: the birth date it holds has passed (no one is born in the future)."""
     digits, born = _parse(value)
     if today is not None and born > today:
-        raise ValueError("CPR number: the birth date it holds (the first six digits, DDMMYY, with the seventh for the "
-                         f"century) is after today ({today}); a patient's birth date has passed")
+        raise ValueError(
+            "CPR number: the birth date it holds (the first six digits, DDMMYY, with the seventh for the "
+            f"century) is after today ({today}); a patient's birth date has passed"
+        )
     return digits
 
 

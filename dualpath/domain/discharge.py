@@ -37,8 +37,20 @@ if TYPE_CHECKING:
 
 _ONE = timedelta(days=1)
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # The default extra closed days (calendar.DEFAULT_EXTRA_CLOSED_DAYS) are not
 # public holidays, so the calendar's holiday table does not name them.
 _EXTRA_CLOSED_NAMES = {(6, 5): "Constitution Day", (12, 24): "Christmas Eve", (12, 31): "New Year's Eve"}
@@ -126,48 +138,68 @@ def advise(
     )
 
 
-def network_meeting_hold_by(called_on: date, *, calendar: WorkingDayCalendar,
-                            settings: DischargeSettings | None = None) -> date:
+def network_meeting_hold_by(
+    called_on: date, *, calendar: WorkingDayCalendar, settings: DischargeSettings | None = None
+) -> date:
     """The last day a network meeting called on `called_on` may be held."""
     settings = settings or DischargeSettings()
     return calendar.add_working_days(called_on, settings.network_meeting_working_days)
 
 
-def _follow_ups(calendar: WorkingDayCalendar, discharge: date, in_ambulatory_pathway: bool,
-                before_non_working: bool) -> list[FollowUp]:
+def _follow_ups(
+    calendar: WorkingDayCalendar, discharge: date, in_ambulatory_pathway: bool, before_non_working: bool
+) -> list[FollowUp]:
     first_working_day = calendar.next_working_day(discharge)
     if in_ambulatory_pathway:
-        follow_ups = [FollowUp(
-            kind="home_visit", owner="ambulatory_team", due=first_working_day,
-            description_da="Hjemmebesøg ved det ambulante team første hverdag efter udskrivelsen",
-            description_en="Home visit by the ambulatory team on the first working day after discharge",
-        )]
+        follow_ups = [
+            FollowUp(
+                kind="home_visit",
+                owner="ambulatory_team",
+                due=first_working_day,
+                description_da="Hjemmebesøg ved det ambulante team første hverdag efter udskrivelsen",
+                description_en="Home visit by the ambulatory team on the first working day after discharge",
+            )
+        ]
     else:
         # The spec gives no day for the acute team's follow-up of a patient
         # referred to but not yet attached to an ambulatory clinic;
         # interpretation: the same first working day as the home visit.
-        follow_ups = [FollowUp(
-            kind="acute_team_follow_up", owner="acute_team", due=first_working_day,
-            description_da="Opfølgning ved det ambulante akutteam første hverdag efter udskrivelsen "
-                           "(henvist, men endnu ikke tilknyttet et ambulatorium)",
-            description_en="Follow-up by the ambulatory acute team on the first working day after discharge "
-                           "(referred to, but not yet attached to, an ambulatory clinic)",
-        )]
+        follow_ups = [
+            FollowUp(
+                kind="acute_team_follow_up",
+                owner="acute_team",
+                due=first_working_day,
+                description_da="Opfølgning ved det ambulante akutteam første hverdag efter udskrivelsen "
+                "(henvist, men endnu ikke tilknyttet et ambulatorium)",
+                description_en="Follow-up by the ambulatory acute team on the first working day after discharge "
+                "(referred to, but not yet attached to, an ambulatory clinic)",
+            )
+        ]
     if before_non_working:
         # The ward arranges it where no ambulatory appointment can be had over
         # the non-working days; staff judge whether it is needed at all.
-        follow_ups.append(FollowUp(
-            kind="weekend_follow_up", owner="ward", due=discharge + _ONE,
-            description_da="Opfølgning over weekend/helligdage med akutteamet eller afsnittet: telefonopkald "
-                           "eller fremmøde i afsnittet, hvor personalet vurderer det nødvendigt",
-            description_en="Follow-up over the non-working days with the acute team or the ward: a phone call "
-                           "or a visit to the ward, where staff judge it necessary",
-        ))
+        follow_ups.append(
+            FollowUp(
+                kind="weekend_follow_up",
+                owner="ward",
+                due=discharge + _ONE,
+                description_da="Opfølgning over weekend/helligdage med akutteamet eller afsnittet: telefonopkald "
+                "eller fremmøde i afsnittet, hvor personalet vurderer det nødvendigt",
+                description_en="Follow-up over the non-working days with the acute team or the ward: a phone call "
+                "or a visit to the ward, where staff judge it necessary",
+            )
+        )
     return follow_ups
 
 
-def _warning(calendar: WorkingDayCalendar, planned: date, admitted_on: date, on_non_working: bool,
-             before_non_working: bool, proposed: date | None) -> str:
+def _warning(
+    calendar: WorkingDayCalendar,
+    planned: date,
+    admitted_on: date,
+    on_non_working: bool,
+    before_non_working: bool,
+    proposed: date | None,
+) -> str:
     parts = []
     if on_non_working:
         name = _holiday_name(calendar, planned)
@@ -186,8 +218,10 @@ def _warning(calendar: WorkingDayCalendar, planned: date, admitted_on: date, on_
     if proposed is not None:
         text += f": the nearest earlier safe day is {_long(proposed)}."
     else:
-        text += (f", but there is no earlier safe day since the admission on {_long(admitted_on)}: "
-                 "keep the date and agree follow-up over the non-working days, or choose a later day.")
+        text += (
+            f", but there is no earlier safe day since the admission on {_long(admitted_on)}: "
+            "keep the date and agree follow-up over the non-working days, or choose a later day."
+        )
     return text
 
 

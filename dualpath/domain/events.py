@@ -24,7 +24,7 @@ class Actor(BaseModel):
     organisation: str
 
     @classmethod
-    def engine(cls) -> "Actor":
+    def engine(cls) -> Actor:
         return cls(subject="dualpath", role="engine", organisation="dualpath")
 
 

@@ -62,8 +62,7 @@ def derive_group(facts: ReferralFacts, criteria: EligibilityCriteria) -> tuple[i
             f"substance treatment); {_ORDINARY}"
         ]
     return None, [
-        "neither in contact with psychiatry nor in municipal substance treatment: fits no target group; "
-        f"{_ORDINARY}"
+        f"neither in contact with psychiatry nor in municipal substance treatment: fits no target group; {_ORDINARY}"
     ]
 
 

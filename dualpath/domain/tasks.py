@@ -57,7 +57,13 @@ def applicable(activities: list[Activity], facts: set[str] = frozenset()) -> lis
 
 
 def tasks_for_phase(
-    activities: list[Activity], *, phase: int, entered_on: date, region: str, municipality: str, ids: list[str],
+    activities: list[Activity],
+    *,
+    phase: int,
+    entered_on: date,
+    region: str,
+    municipality: str,
+    ids: list[str],
     stay_id: str | None = None,
 ) -> list[Task]:
     """The tasks entering `phase` opens: one per activity in `activities` (see `applicable`)."""

@@ -169,8 +169,12 @@ def target_group(psychiatric_contact: PsychiatricContact | None) -> int | None:
         return None
     group, _ = derive_group(
         ReferralFacts(psychiatric_contact=psychiatric_contact, municipal_substance_treatment=True),
-        EligibilityCriteria(mental_illness="moderate", substance_problem=True, reduced_functioning=True,
-                            parallel_treatment_insufficient=True),
+        EligibilityCriteria(
+            mental_illness="moderate",
+            substance_problem=True,
+            reduced_functioning=True,
+            parallel_treatment_insufficient=True,
+        ),
     )
     return group
 
@@ -227,8 +231,9 @@ def allowed_commands(s: Situation) -> list[str]:
     if s.state in ("completed", "closure_awaited"):
         return []
     if s.branch == "no_consent":
-        steps = {"reported": ["assess"], "assessed_alone": ["record_patient_talk"],
-                 "patient_talk_held": ["complete"]}[s.state]
+        steps = {"reported": ["assess"], "assessed_alone": ["record_patient_talk"], "patient_talk_held": ["complete"]}[
+            s.state
+        ]
     elif s.state in _SETTLED:
         steps = ["record_who_says_what", "record_patient_talk"] if s.settled == "transition" else ["complete"]
     else:
@@ -246,10 +251,13 @@ def allowed_commands(s: Situation) -> list[str]:
 
 # -- refusals ---------------------------------------------------------------
 
+
 def _not_yet(s: Situation, what: str) -> str:
     if s.branch == "no_consent":
-        return (f"without consent to dialogue psychiatry owns the talk with the patient, after its own assessment: "
-                f"{what} waits until the assessment is recorded; the transition is {s.state}")
+        return (
+            f"without consent to dialogue psychiatry owns the talk with the patient, after its own assessment: "
+            f"{what} waits until the assessment is recorded; the transition is {s.state}"
+        )
     return (
         f"the patient is not involved before the parties agree (seed 002, principle 3): {what} waits until "
         f"agreement on the transition is recorded; the transition is {s.state}, next: "
@@ -267,37 +275,56 @@ def check_command(s: Situation, command: Command) -> None:
     """Refuse a step the transition cannot take now, saying why and what is allowed."""
     allowed = allowed_commands(s)
     if s.state in ("completed", "closure_awaited"):
-        why = ("the transition is completed: it takes no further steps" if s.state == "completed" else
-               "the move back to coordinated treatment is decided: the integrated pathway now closes through its "
-               "own phase-4 tasks (bridging plan) and its end; the transition completes when the pathway has ended")
+        why = (
+            "the transition is completed: it takes no further steps"
+            if s.state == "completed"
+            else "the move back to coordinated treatment is decided: the integrated pathway now closes through its "
+            "own phase-4 tasks (bridging plan) and its end; the transition completes when the pathway has ended"
+        )
         raise TransitionRefused(why, [])
     if command in allowed:
         return
     if s.branch == "no_consent" and command in (
-        "record_agreement", "record_disagreement", "record_collaboration_meeting", "psychiatry_decides",
-        "record_who_says_what", "call_network_meeting", "record_network_meeting",
+        "record_agreement",
+        "record_disagreement",
+        "record_collaboration_meeting",
+        "psychiatry_decides",
+        "record_who_says_what",
+        "call_network_meeting",
+        "record_network_meeting",
     ):
-        raise TransitionRefused(f"{command} is a step of the dialogue between the sectors; {NO_CONSENT_SHARING}",
-                                allowed)
+        raise TransitionRefused(
+            f"{command} is a step of the dialogue between the sectors; {NO_CONSENT_SHARING}", allowed
+        )
     if command in PATIENT_FACING and not patient_may_be_involved(s):
-        what = {"call_network_meeting": "calling the network meeting",
-                "record_network_meeting": "the network meeting", "record_patient_talk": "a talk with the patient"}
+        what = {
+            "call_network_meeting": "calling the network meeting",
+            "record_network_meeting": "the network meeting",
+            "record_patient_talk": "a talk with the patient",
+        }
         raise TransitionRefused(_not_yet(s, what[command]), allowed)
     if command == "record_who_says_what" and s.state in _BEFORE_AGREEMENT:
         raise TransitionRefused(
             f"who says what to the patient is agreed once the parties agree on the transition; the transition is "
-            f"{s.state}", allowed)
+            f"{s.state}",
+            allowed,
+        )
     if command in ("call_network_meeting", "record_network_meeting") and s.state in _SETTLED:
         raise TransitionRefused(
-            "before the network meeting the parties record who says what to the patient (record_who_says_what)",
-            allowed)
+            "before the network meeting the parties record who says what to the patient (record_who_says_what)", allowed
+        )
     if command == "record_network_meeting" and s.state == "who_says_what_agreed":
         raise TransitionRefused("call the network meeting before recording it as held", allowed)
-    if command == "complete" and s.settled == "transition" and s.state in _SETTLED | {"who_says_what_agreed",
-                                                                                       "network_meeting_called"}:
+    if (
+        command == "complete"
+        and s.settled == "transition"
+        and s.state in _SETTLED | {"who_says_what_agreed", "network_meeting_called"}
+    ):
         raise TransitionRefused(
             "the transition completes after the network meeting has decided the concrete transition and the joint "
-            "plan is made or revised", allowed)
+            "plan is made or revised",
+            allowed,
+        )
     raise TransitionRefused(f"the transition is {s.state}: {command} is not a step it can take now", allowed)
 
 
@@ -315,13 +342,17 @@ def _held(held_on: date, today: date, after: date | None, what: str, allowed: li
 
 # -- what staff send (the workflow adds who sent it; text and dates judged: domain/validation.py) --
 
+
 class Assessment(Input):
     """The region's immediate assessment (umiddelbar vurdering) under its visitation right."""
 
     assessment: str = Field(max_length=10_000)
     recommends_transition: bool
-    answer_to_municipality: str | None = Field(default=None, max_length=10_000, description=(
-        "The answer to the municipality: required with dialogue consent, refused without it"))
+    answer_to_municipality: str | None = Field(
+        default=None,
+        max_length=10_000,
+        description=("The answer to the municipality: required with dialogue consent, refused without it"),
+    )
 
 
 class Agreement(Input):
@@ -348,8 +379,13 @@ class CollaborationMeeting(Input):
 class PsychiatryDecision(Input):
     decision: Outcome
     reason: str = Field(max_length=10_000)
-    what_it_would_take: str | None = Field(default=None, max_length=10_000, description=(
-        "What it would take for the patient to enter the integrated pathway; required when deciding against it"))
+    what_it_would_take: str | None = Field(
+        default=None,
+        max_length=10_000,
+        description=(
+            "What it would take for the patient to enter the integrated pathway; required when deciding against it"
+        ),
+    )
 
 
 class Statement(Input):
@@ -406,8 +442,9 @@ def check_assessment(s: Situation, a: Assessment) -> None:
     if s.branch == "no_consent" and a.answer_to_municipality is not None:
         raise TransitionRefused(f"no answer goes to the municipality: {NO_CONSENT_SHARING}", allowed)
     if s.branch == "dialogue":
-        _required(a.answer_to_municipality, "the answer to the municipality (the region's immediate assessment)",
-                  allowed)
+        _required(
+            a.answer_to_municipality, "the answer to the municipality (the region's immediate assessment)", allowed
+        )
 
 
 def check_agreement(s: Situation, a: Agreement) -> None:
@@ -430,7 +467,9 @@ def check_collaboration_meeting(s: Situation, m: CollaborationMeeting, *, today:
     if any(p.role.strip().lower() in _PATIENT_ROLES for p in m.attendees):
         raise TransitionRefused(
             "a collaboration meeting (samarbejdsmøde) is held without the patient and relatives: the patient is "
-            "not involved before the parties agree (seed 002, principle 3)", allowed)
+            "not involved before the parties agree (seed 002, principle 3)",
+            allowed,
+        )
 
 
 def check_decision(s: Situation, d: PsychiatryDecision) -> None:
@@ -438,8 +477,11 @@ def check_decision(s: Situation, d: PsychiatryDecision) -> None:
     allowed = allowed_commands(s)
     _required(d.reason, "the reason for psychiatry's decision", allowed)
     if d.decision == "no_transition" and s.direction == "to_integrated":
-        _required(d.what_it_would_take,
-                  "what it would take for the patient to enter the integrated pathway (what_it_would_take)", allowed)
+        _required(
+            d.what_it_would_take,
+            "what it would take for the patient to enter the integrated pathway (what_it_would_take)",
+            allowed,
+        )
 
 
 def check_who_says_what(s: Situation, w: WhoSaysWhat) -> None:
@@ -450,15 +492,17 @@ def check_who_says_what(s: Situation, w: WhoSaysWhat) -> None:
     missing = {"region", "municipality"} - {st.party for st in w.statements}
     if missing:
         raise TransitionRefused(
-            f"motivating the patient is both parties' task: record what the {' and '.join(sorted(missing))} "
-            "says too", allowed)
+            f"motivating the patient is both parties' task: record what the {' and '.join(sorted(missing))} says too",
+            allowed,
+        )
 
 
 def check_call(s: Situation, c: NetworkMeetingCall, *, today: date) -> None:
     check_command(s, "call_network_meeting")
     if c.called_on > today:
-        raise TransitionRefused(f"{c.called_on} is in the future: a meeting is called on the day it is called",
-                                allowed_commands(s))
+        raise TransitionRefused(
+            f"{c.called_on} is in the future: a meeting is called on the day it is called", allowed_commands(s)
+        )
 
 
 def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, called_on: date | None) -> None:
@@ -469,7 +513,9 @@ def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, c
     if m.patient_agrees and m.joint_plan is None:
         raise TransitionRefused(
             "a joint plan is made or revised at the network meeting (udskrivningsaftale, koordinationsplan or "
-            "koordinerende indsatsplan): give joint_plan", allowed)
+            "koordinerende indsatsplan): give joint_plan",
+            allowed,
+        )
     if m.joint_plan is not None:
         _required(m.joint_plan.summary, f"the {m.joint_plan.kind}'s summary", allowed)
         if not m.joint_plan.agreed_by:
@@ -498,9 +544,7 @@ def check_new_task(s: Situation, t: NewTask) -> None:
         raise TransitionRefused(_not_yet(s, "a task addressed to the patient"), allowed)
 
 
-def outcome_at_completion(
-    s: Situation, *, patient_agrees: bool | None
-) -> Outcome:
+def outcome_at_completion(s: Situation, *, patient_agrees: bool | None) -> Outcome:
     """Whether the patient moves: what the parties settled (or psychiatry decided), and, at the network
     meeting or psychiatry's talk, whether the patient agreed."""
     if s.branch == "no_consent":

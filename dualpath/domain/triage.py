@@ -33,21 +33,39 @@ class Triage(BaseModel):
     reasons: list[str]
 
 
-def assess(facts: ReferralFacts, criteria: EligibilityCriteria, *, region: str, received_on: date,
-           phase_in: PhaseInCalendar) -> Triage:
+def assess(
+    facts: ReferralFacts, criteria: EligibilityCriteria, *, region: str, received_on: date, phase_in: PhaseInCalendar
+) -> Triage:
     """The referral as assessed from what the referrer sent, before anyone looks for a pathway."""
     group, reasons = referral_rules.derive_group(facts, criteria)
     unmet = referral_rules.unmet_criteria(criteria)
     if unmet or group is None:
-        return Triage(group=group, region=region, status="not_eligible", start_deadline=None, opens_on=None,
-                      reasons=[*unmet, *reasons])
+        return Triage(
+            group=group,
+            region=region,
+            status="not_eligible",
+            start_deadline=None,
+            opens_on=None,
+            reasons=[*unmet, *reasons],
+        )
     if not phase_in.is_open(group, received_on):
         opens_on = phase_in.opens_on(group)
-        return Triage(group=group, region=region, status="held_until_phase_in", opens_on=opens_on,
-                      start_deadline=referral_rules.start_deadline(opens_on),
-                      reasons=[f"target group {group} opens for referral in region {region} on {opens_on}"])
-    return Triage(group=group, region=region, status="awaiting_visitation", opens_on=None,
-                  start_deadline=referral_rules.start_deadline(received_on), reasons=reasons)
+        return Triage(
+            group=group,
+            region=region,
+            status="held_until_phase_in",
+            opens_on=opens_on,
+            start_deadline=referral_rules.start_deadline(opens_on),
+            reasons=[f"target group {group} opens for referral in region {region} on {opens_on}"],
+        )
+    return Triage(
+        group=group,
+        region=region,
+        status="awaiting_visitation",
+        opens_on=None,
+        start_deadline=referral_rules.start_deadline(received_on),
+        reasons=reasons,
+    )
 
 
 def may_join_a_pathway(triage: Triage) -> bool:
@@ -57,9 +75,14 @@ def may_join_a_pathway(triage: Triage) -> bool:
 
 def joined(triage: Triage) -> Triage:
     """The referral joins the patient's open pathway: nothing waits, no deadline runs."""
-    return triage.model_copy(update={
-        "status": "attached", "start_deadline": None, "opens_on": None,
-        "reasons": ["the patient already has an open pathway: this referral joins it"]})
+    return triage.model_copy(
+        update={
+            "status": "attached",
+            "start_deadline": None,
+            "opens_on": None,
+            "reasons": ["the patient already has an open pathway: this referral joins it"],
+        }
+    )
 
 
 class Timers(BaseModel):
@@ -76,7 +99,10 @@ def timers(triage: Triage) -> Timers:
     deadline, opens_on = triage.start_deadline, triage.opens_on
     return Timers(
         release_at=copenhagen.midnight(opens_on) if opens_on else None,
-        warn_at=(copenhagen.midnight(deadline - timedelta(days=referral_rules.WARN_DAYS_BEFORE_DEADLINE))
-                 if deadline else None),
+        warn_at=(
+            copenhagen.midnight(deadline - timedelta(days=referral_rules.WARN_DAYS_BEFORE_DEADLINE))
+            if deadline
+            else None
+        ),
         deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
     )

@@ -118,8 +118,7 @@ def problems(value: Any, path: Path = (), *, text=text_problem, dates: bool = Tr
             if isinstance(key, str) and (why := text(key)) is not None:
                 yield path, f"a key: {why}"
                 continue
-            yield from problems(item, (*path, key if isinstance(key, (str, int)) else str(key)), text=text,
-                                dates=dates)
+            yield from problems(item, (*path, key if isinstance(key, (str, int)) else str(key)), text=text, dates=dates)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for i, item in enumerate(value):
             yield from problems(item, (*path, i), text=text, dates=dates)
@@ -136,10 +135,15 @@ def _replaying() -> bool:
 
 
 def _refuse(title: str, found: list[tuple[Path, str]]) -> ValidationError:
-    return ValidationError.from_exception_data(title, [
-        InitErrorDetails(type=PydanticCustomError("invalid_input", "{reason}", {"reason": why}), loc=path, input=None)
-        for path, why in found
-    ])
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("invalid_input", "{reason}", {"reason": why}), loc=path, input=None
+            )
+            for path, why in found
+        ],
+    )
 
 
 class Input(BaseModel):

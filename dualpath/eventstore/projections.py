@@ -33,9 +33,7 @@ class Projection(Protocol):
 
 
 async def checkpoint(conn_or_pool, name: str) -> int:
-    position = await conn_or_pool.fetchval(
-        "SELECT position FROM projection_checkpoints WHERE name = $1", name
-    )
+    position = await conn_or_pool.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1", name)
     return position or 0
 
 
@@ -130,9 +128,7 @@ class ProjectionRunner:
         listener.add_termination_listener(lambda _conn: woken.set())
         try:
             for name in self._names:  # sorted: runners with overlapping sets cannot deadlock
-                await listener.execute(
-                    "SELECT pg_advisory_lock($1, hashtext($2))", _PROJECTION_LOCK_CLASS, name
-                )
+                await listener.execute("SELECT pg_advisory_lock($1, hashtext($2))", _PROJECTION_LOCK_CLASS, name)
             await listener.add_listener(self._channel, lambda *_: woken.set())
             settle_delay = _SETTLE_FIRST_DELAY
             while True:

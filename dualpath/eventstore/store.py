@@ -70,10 +70,7 @@ class _Raced(Exception):
     """Another transaction inserted one of our keys between our check and our insert."""
 
 
-_COLUMNS = (
-    "position, event_id, stream_id, version, type, data::text AS data, "
-    "metadata::text AS metadata, recorded_at"
-)
+_COLUMNS = "position, event_id, stream_id, version, type, data::text AS data, metadata::text AS metadata, recorded_at"
 _SETTLED = "tx_id < pg_snapshot_xmin(pg_current_snapshot())"
 
 
@@ -221,9 +218,7 @@ async def _append_in_transaction(
     if expected_version is not None and expected_version != current:
         raise WrongExpectedVersion(stream_id, expected_version, current)
 
-    row = await conn.fetchrow(
-        _INSERT, _POSITIONS_LOCK, stream_id, current, ids, types, data, metadata, CHANNEL
-    )
+    row = await conn.fetchrow(_INSERT, _POSITIONS_LOCK, stream_id, current, ids, types, data, metadata, CHANNEL)
     if row["inserted"] != len(events):
         raise _Raced()
     return AppendResult(
@@ -238,9 +233,7 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
 
-    async def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
-    ) -> AppendResult:
+    async def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> AppendResult:
         """Append `events` to the stream; expected_version is how many events it holds now (None: any).
 
         Sending the same event ids again (a retried activity) returns the first result and writes
@@ -278,9 +271,7 @@ class EventStore:
         return await fetch_all(self._pool, after_position, limit)
 
     async def stream_version(self, stream_id: str) -> int:
-        return await self._pool.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
-        )
+        return await self._pool.fetchval("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
 
 
 async def _leave_critical_section(conn) -> None:

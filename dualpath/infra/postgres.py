@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def start_embedded(data_dir: Path) -> str:
 async def check_reachable(url: str, timeout: float = 5.0) -> None:
     try:
         conn = await asyncpg.connect(url, timeout=timeout)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise SetupError(
             f"PostgreSQL at DATABASE_URL cannot be reached ({exc.__class__.__name__}: {exc}); "
             "check the URL and that the server runs, or unset DATABASE_URL for the embedded one"

@@ -13,19 +13,38 @@ from dualpath.infra.ports import require_free
 
 
 def dev_server_command(
-    *, db_file: Path | None, host: str, port: int, ui_port: int | None, namespace: str = "default",
+    *,
+    db_file: Path | None,
+    host: str,
+    port: int,
+    ui_port: int | None,
+    namespace: str = "default",
     codec_endpoint: str | None = None,
 ) -> list[str]:
     cmd = [
-        str(temporal_cli()), "server", "start-dev",
-        "--ip", host, "--port", str(port), "--namespace", namespace,
-        "--log-level", "warn",
+        str(temporal_cli()),
+        "server",
+        "start-dev",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
     ]
     if db_file is not None:
         # WAL with synchronous=normal roughly doubles throughput over the
         # default rollback journal, and still survives a process crash.
-        cmd += ["--db-filename", str(db_file),
-                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+        cmd += [
+            "--db-filename",
+            str(db_file),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ]
     if ui_port is None:
         cmd += ["--headless"]
     else:
@@ -37,7 +56,12 @@ def dev_server_command(
 
 
 def start_dev_server(
-    *, data_dir: Path | None, host: str, port: int, ui_port: int | None, log_file: Path | None = None,
+    *,
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    ui_port: int | None,
+    log_file: Path | None = None,
     codec_endpoint: str | None = None,
 ) -> subprocess.Popen:
     require_free(host, port, "the Temporal dev server", "DUALPATH_TEMPORAL_ADDRESS")
@@ -50,7 +74,9 @@ def start_dev_server(
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     return subprocess.Popen(
         dev_server_command(db_file=db_file, host=host, port=port, ui_port=ui_port, codec_endpoint=codec_endpoint),
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -63,8 +89,7 @@ async def wait_until_serving(address: str, process: subprocess.Popen | None, tim
     while True:
         if process is not None and process.poll() is not None:
             raise SetupError(
-                f"the Temporal dev server exited at start (code {process.returncode}); "
-                "see .data/temporal.log"
+                f"the Temporal dev server exited at start (code {process.returncode}); see .data/temporal.log"
             )
         try:
             client = await Client.connect(address)

@@ -19,10 +19,17 @@ from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, stre
 _CAMPAIGNS = Table("rm_campaigns", "campaign_id")
 _PEOPLE = Table("rm_campaign_people", "campaign_id", "patient_id")
 # What changes a campaign's row, or one person's, once it is there.
-_CampaignChange: TypeAlias = (ev.KkrContactsSet | ev.CampaignListsShared | ev.CampaignShareReminded
-                              | ev.CampaignMeetingHeld)
-_PersonChange: TypeAlias = (ev.CampaignConsentRecorded | ev.CampaignStartCancelled | ev.CampaignPersonDecided
-                            | ev.CampaignNetworkMeetingPlanned | ev.CampaignPathwayStarted | ev.CoordinationStarted)
+_CampaignChange: TypeAlias = (
+    ev.KkrContactsSet | ev.CampaignListsShared | ev.CampaignShareReminded | ev.CampaignMeetingHeld
+)
+_PersonChange: TypeAlias = (
+    ev.CampaignConsentRecorded
+    | ev.CampaignStartCancelled
+    | ev.CampaignPersonDecided
+    | ev.CampaignNetworkMeetingPlanned
+    | ev.CampaignPathwayStarted
+    | ev.CoordinationStarted
+)
 # After these the campaign's phase is worked out again (it counts the people scheduled or started).
 _MOVES_THE_PHASE = (ev.CampaignListsShared, ev.CampaignMeetingHeld, ev.CampaignStartCancelled, ev.CampaignPersonDecided)
 
@@ -35,7 +42,9 @@ async def _phase(conn: asyncpg.Connection, campaign_id: str) -> None:
                WHEN EXISTS (SELECT 1 FROM rm_campaign_people p WHERE p.campaign_id = c.campaign_id
                             AND p.status IN ('scheduled', 'started')) THEN 'starting'
                ELSE 'meeting_held' END
-           WHERE campaign_id = $1""", campaign_id)
+           WHERE campaign_id = $1""",
+        campaign_id,
+    )
 
 
 async def _list_uploaded(conn: asyncpg.Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
@@ -59,14 +68,27 @@ async def _list_uploaded(conn: asyncpg.Connection, e: ev.CampaignListUploaded, a
                                      ELSE coalesce(EXCLUDED.clinic_or_unit, rm_campaign_people.clinic_or_unit)
                                      END,
                     updated_at = EXCLUDED.updated_at""",
-            e.campaign_id, p["patient_id"], p["row"], p["psychiatric_contact"], p["municipal_substance_treatment"],
-            p["clinic_or_unit"], at.recorded_at)
-    await conn.execute("DELETE FROM rm_campaign_people WHERE campaign_id = $1 AND patient_id = ANY($2::text[])",
-                       e.campaign_id, e.removed)
+            e.campaign_id,
+            p["patient_id"],
+            p["row"],
+            p["psychiatric_contact"],
+            p["municipal_substance_treatment"],
+            p["clinic_or_unit"],
+            at.recorded_at,
+        )
+    await conn.execute(
+        "DELETE FROM rm_campaign_people WHERE campaign_id = $1 AND patient_id = ANY($2::text[])",
+        e.campaign_id,
+        e.removed,
+    )
 
 
-class CampaignsProjection(ReadModel, name="campaigns", tables=("rm_campaigns", "rm_campaign_people"),
-                          stream_prefix=streams_of(workflow_ids.campaign_stream)):
+class CampaignsProjection(
+    ReadModel,
+    name="campaigns",
+    tables=("rm_campaigns", "rm_campaign_people"),
+    stream_prefix=streams_of(workflow_ids.campaign_stream),
+):
     @on(ev.CampaignOpened)
     async def opened(self, conn: asyncpg.Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
         await conn.execute(
@@ -74,8 +96,14 @@ class CampaignsProjection(ReadModel, name="campaigns", tables=("rm_campaigns", "
                    share_by, share_days, phase, opened_at, updated_at)
                VALUES ($1,$2,$3,$4,$5,$6,$7,'collecting_lists',$8,$8)
                ON CONFLICT (campaign_id) DO NOTHING""",
-            e.campaign_id, e.centre, e.region, e.municipality, e.collaboration_meeting_on,
-            e.share_by, e.share_days, at.recorded_at,
+            e.campaign_id,
+            e.centre,
+            e.region,
+            e.municipality,
+            e.collaboration_meeting_on,
+            e.share_by,
+            e.share_days,
+            at.recorded_at,
         )
 
     @on(ev.CampaignListUploaded)
@@ -108,11 +136,17 @@ class CampaignsProjection(ReadModel, name="campaigns", tables=("rm_campaigns", "
             case ev.CampaignStartCancelled():
                 changes = {"status": "cancelled"}
             case ev.CampaignPersonDecided():
-                changes = {"decision": e.decision, "from_date": e.from_date,
-                           "status": "not_relevant" if e.decision == "not_relevant" else "scheduled"}
+                changes = {
+                    "decision": e.decision,
+                    "from_date": e.from_date,
+                    "status": "not_relevant" if e.decision == "not_relevant" else "scheduled",
+                }
             case ev.CampaignNetworkMeetingPlanned():
-                changes = {"network_meeting": to_jsonb(
-                    e.model_dump(mode="json", include={"on", "accompaniment", "outreach", "note"}))}
+                changes = {
+                    "network_meeting": to_jsonb(
+                        e.model_dump(mode="json", include={"on", "accompaniment", "outreach", "note"})
+                    )
+                }
             case ev.CampaignPathwayStarted():
                 changes = {"status": "started", "pathway_id": e.pathway_id, "started_on": e.started_on}
             case ev.CoordinationStarted():
@@ -180,7 +214,12 @@ async def campaigns(
             WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR municipality = $2)
               AND ($3::text IS NULL OR phase = $3)
             ORDER BY collaboration_meeting_on, campaign_id LIMIT $4 OFFSET $5""",
-        region, municipality, phase, limit, offset)
+        region,
+        municipality,
+        phase,
+        limit,
+        offset,
+    )
     return [CampaignRow(**dict(r)) for r in rows]
 
 
@@ -191,5 +230,6 @@ async def people(pool: asyncpg.Pool, campaign_id: str) -> list[PersonRow]:
                   started_on, network_meeting
            FROM rm_campaign_people WHERE campaign_id = $1
            ORDER BY coalesce(clinic_row, 1000000), coalesce(municipality_row, 1000000), patient_id""",
-        campaign_id)
+        campaign_id,
+    )
     return [PersonRow(**dict(r)) for r in rows]

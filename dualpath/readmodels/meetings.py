@@ -30,7 +30,13 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
                    participants, updated_at)
                VALUES ($1,$2,$3,'called',$4,$5,$6,$7::jsonb,$8)
                ON CONFLICT (meeting_id) DO NOTHING""",
-            e.meeting_id, e.pathway_id, e.kind, e.purpose, e.called_on, e.hold_by, to_jsonb(e.participants),
+            e.meeting_id,
+            e.pathway_id,
+            e.kind,
+            e.purpose,
+            e.called_on,
+            e.hold_by,
+            to_jsonb(e.participants),
             at.recorded_at,
         )
 
@@ -43,7 +49,13 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
                    recorded_at, position)
                SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7
                FROM rm_joint_plans WHERE pathway_id = $1 AND kind = $2""",
-            e.pathway_id, e.kind, e.meeting_id, e.summary, to_jsonb(e.agreed_by), at.recorded_at, at.position,
+            e.pathway_id,
+            e.kind,
+            e.meeting_id,
+            e.summary,
+            to_jsonb(e.agreed_by),
+            at.recorded_at,
+            at.position,
         )
 
     @on(_MeetingChange)
@@ -53,8 +65,12 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
             case ev.MeetingScheduled():
                 changes = {"status": "scheduled", "scheduled_at": e.at, "place": e.place}
             case ev.MeetingHeld():
-                changes = {"status": "held", "held_on": e.held_on, "outcome": e.outcome,
-                           "attendees": to_jsonb(e.attendees)}
+                changes = {
+                    "status": "held",
+                    "held_on": e.held_on,
+                    "outcome": e.outcome,
+                    "attendees": to_jsonb(e.attendees),
+                }
             case ev.MeetingCancelled():
                 changes = {"status": "cancelled", "cancel_reason": e.reason}
             case ev.MeetingOverdue():
@@ -122,6 +138,7 @@ async def joint_plans(pool: asyncpg.Pool, pathway_id: str, kind: str | None = No
     rows = await pool.fetch(
         """SELECT pathway_id, kind, version, meeting_id, summary, agreed_by, recorded_at FROM rm_joint_plans
            WHERE pathway_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY position DESC""",
-        pathway_id, kind,
+        pathway_id,
+        kind,
     )
     return [JointPlanRow(**dict(r)) for r in rows]

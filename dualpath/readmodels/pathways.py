@@ -16,8 +16,14 @@ from dualpath.readmodels.projection import ReadModel, Table, on, to_jsonb
 _REFERRALS = Table("rm_referrals", "referral_id")
 _PATHWAYS = Table("rm_pathways", "pathway_id")
 # What changes a referral's or a pathway's row once it is there.
-_ReferralChange: TypeAlias = (ev.ReferralReleased | ev.ReferralDeadlineApproaching | ev.ReferralDeadlinePassed
-                              | ev.ReferralAccepted | ev.ReferralAttached | ev.ReferralDeclined)
+_ReferralChange: TypeAlias = (
+    ev.ReferralReleased
+    | ev.ReferralDeadlineApproaching
+    | ev.ReferralDeadlinePassed
+    | ev.ReferralAccepted
+    | ev.ReferralAttached
+    | ev.ReferralDeclined
+)
 _PathwayChange: TypeAlias = ev.PhaseChanged | ev.LevelOfCareChanged | ev.PathwayEnded
 
 
@@ -29,8 +35,18 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
                    status, received_on, start_deadline, opens_on, reasons, updated_at)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12)
                ON CONFLICT (referral_id) DO NOTHING""",
-            e.referral_id, e.patient_id, e.source, e.municipality, e.region, e.group,
-            e.status, e.received_on, e.start_deadline, e.opens_on, to_jsonb(e.reasons), at.recorded_at,
+            e.referral_id,
+            e.patient_id,
+            e.source,
+            e.municipality,
+            e.region,
+            e.group,
+            e.status,
+            e.received_on,
+            e.start_deadline,
+            e.opens_on,
+            to_jsonb(e.reasons),
+            at.recorded_at,
         )
 
     @on(_ReferralChange)
@@ -58,8 +74,16 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
                    kind, phase, level_of_care, status, started_at, updated_at, catalogue_version)
                VALUES ($1,$2,$3,$4,$5,$6,'ambulatory',$7,$8,'active',$9,$9,$10)
                ON CONFLICT (pathway_id) DO NOTHING""",
-            e.pathway_id, e.referral_id, e.patient_id, e.group, e.region, e.municipality,
-            e.phase, e.level_of_care, at.recorded_at, e.catalogue_version,
+            e.pathway_id,
+            e.referral_id,
+            e.patient_id,
+            e.group,
+            e.region,
+            e.municipality,
+            e.phase,
+            e.level_of_care,
+            at.recorded_at,
+            e.catalogue_version,
         )
 
     @on(_PathwayChange)

@@ -20,7 +20,8 @@ async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
     patient_id = await pool.fetchval(
         """INSERT INTO patients (patient_id, cpr) VALUES ($1, $2)
            ON CONFLICT (cpr) DO UPDATE SET cpr = EXCLUDED.cpr RETURNING patient_id""",
-        uuid.uuid4(), cpr,
+        uuid.uuid4(),
+        cpr,
     )
     return str(patient_id)
 
@@ -30,7 +31,8 @@ async def active_pathway_for(pool: asyncpg.Pool, patient_id: str, region: str | 
     return await pool.fetchval(
         """SELECT pathway_id FROM rm_pathways WHERE patient_id = $1 AND status = 'active'
              AND ($2::text IS NULL OR region = $2) LIMIT 1""",
-        patient_id, region,
+        patient_id,
+        region,
     )
 
 
@@ -66,7 +68,9 @@ async def referrals(pool: asyncpg.Pool, *, region: str, statuses: list[str], lim
     rows = await pool.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM rm_referrals WHERE region = $1 AND status = ANY($2::text[])
             ORDER BY start_deadline NULLS LAST, received_on, referral_id LIMIT $3""",
-        region, statuses, limit,
+        region,
+        statuses,
+        limit,
     )
     return [ReferralRow(**dict(r)) for r in rows]
 
@@ -98,7 +102,13 @@ async def pathway(pool: asyncpg.Pool, pathway_id: str) -> PathwayRow | None:
 
 
 async def pathways(
-    pool: asyncpg.Pool, *, region: str | None, status: str | None, phase: int | None, limit: int, offset: int,
+    pool: asyncpg.Pool,
+    *,
+    region: str | None,
+    status: str | None,
+    phase: int | None,
+    limit: int,
+    offset: int,
     shared_with: str | None = None,
 ) -> list[PathwayRow]:
     """Pathways by region, or (`shared_with` a municipality code) those whose dialogue consent
@@ -111,7 +121,12 @@ async def pathways(
                   SELECT 1 FROM rm_consents c WHERE c.pathway_id = p.pathway_id AND c.scope = 'dialogue'
                     AND c.counterpart = $6 AND c.state = 'given'))
             ORDER BY started_at DESC, pathway_id LIMIT $4 OFFSET $5""",
-        region, status, phase, limit, offset, shared_with,
+        region,
+        status,
+        phase,
+        limit,
+        offset,
+        shared_with,
     )
     return [PathwayRow(**dict(r)) for r in rows]
 
@@ -166,7 +181,12 @@ async def worklist(
                    OR (t.pathway_id IS NULL AND EXISTS (
                          SELECT 1 FROM rm_campaigns cp WHERE cp.campaign_id = t.referral_id AND cp.municipality = $6)))
             ORDER BY due, task_id LIMIT $4 OFFSET $5""",
-        org, role, kind, limit, offset, municipality,
+        org,
+        role,
+        kind,
+        limit,
+        offset,
+        municipality,
     )
     return [TaskRow(**dict(r)) for r in rows]
 
@@ -215,14 +235,14 @@ class AccessRow(BaseModel):
     reason: str | None = None
 
 
-async def access_log(
-    pool: asyncpg.Pool, *, pathway_id: str | None, subject: str | None, limit: int
-) -> list[AccessRow]:
+async def access_log(pool: asyncpg.Pool, *, pathway_id: str | None, subject: str | None, limit: int) -> list[AccessRow]:
     rows = await pool.fetch(
         """SELECT at, subject, role, organisation, action, pathway_id, legal_basis, object_kind, object_id,
                   outcome, reason FROM access_log
            WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2)
            ORDER BY id DESC LIMIT $3""",
-        pathway_id, subject, limit,
+        pathway_id,
+        subject,
+        limit,
     )
     return [AccessRow(**dict(r)) for r in rows]

@@ -10,5 +10,11 @@ from dualpath.readmodels.transitions import TransitionsProjection
 
 
 def all_projections() -> list[ReadModel]:
-    return [PathwaysProjection(), TasksProjection(), MeetingsProjection(), StaysProjection(), TransitionsProjection(),
-            CampaignsProjection()]
+    return [
+        PathwaysProjection(),
+        TasksProjection(),
+        MeetingsProjection(),
+        StaysProjection(),
+        TransitionsProjection(),
+        CampaignsProjection(),
+    ]

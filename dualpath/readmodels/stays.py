@@ -27,7 +27,13 @@ class StaysProjection(ReadModel, name="stays", tables=("rm_stays",)):
         await conn.execute(
             """INSERT INTO rm_stays (stay_id, pathway_id, number, via, ward, phase, status, admitted_on, updated_at)
                VALUES ($1,$2,$3,$4,$5,1,'admitted',$6,$7) ON CONFLICT (stay_id) DO NOTHING""",
-            e.stay_id, e.pathway_id, e.number, e.via, e.ward, e.admitted_on, at.recorded_at,
+            e.stay_id,
+            e.pathway_id,
+            e.number,
+            e.via,
+            e.ward,
+            e.admitted_on,
+            at.recorded_at,
         )
 
     @on(_StayChange)
@@ -39,8 +45,11 @@ class StaysProjection(ReadModel, name="stays", tables=("rm_stays",)):
             case ev.DischargePlanned():
                 changes = {"planned_discharge": e.planned_date}
             case ev.PatientDischarged():
-                changes = {"status": "discharged", "discharged_on": e.discharged_on,
-                           "before_non_working_days": e.before_non_working_days}
+                changes = {
+                    "status": "discharged",
+                    "discharged_on": e.discharged_on,
+                    "before_non_working_days": e.before_non_working_days,
+                }
             case ev.StayEnded():
                 changes = {"status": "ended"}
         await _STAYS.update(conn, e.stay_id, at, **changes)

@@ -27,8 +27,18 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
                    due, mandatory, state, opened_at, stay_id)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'open',$11,$12)
                ON CONFLICT (task_id) DO NOTHING""",
-            e.task_id, e.pathway_id, e.referral_id, e.kind, e.title, e.phase,
-            e.owner_role, e.owner_org, e.due, e.mandatory, at.recorded_at, e.stay_id,
+            e.task_id,
+            e.pathway_id,
+            e.referral_id,
+            e.kind,
+            e.title,
+            e.phase,
+            e.owner_role,
+            e.owner_org,
+            e.due,
+            e.mandatory,
+            at.recorded_at,
+            e.stay_id,
         )
 
     @on(ev.ConsentRecorded)
@@ -39,7 +49,12 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
                ON CONFLICT (pathway_id, scope, counterpart) DO UPDATE
                SET state = EXCLUDED.state, form = EXCLUDED.form, recorded_by = EXCLUDED.recorded_by,
                    recorded_at = EXCLUDED.recorded_at""",
-            e.pathway_id, e.scope, e.counterpart, e.state, e.form, to_jsonb(at.metadata.get("actor")),
+            e.pathway_id,
+            e.scope,
+            e.counterpart,
+            e.state,
+            e.form,
+            to_jsonb(at.metadata.get("actor")),
             at.recorded_at,
         )
 

@@ -24,17 +24,30 @@ _TRANSITIONS = Table("rm_transitions", "transition_id")
 
 def _shown(e: DomainEvent, at: RecordedEvent, *keys: str) -> str:
     """The event's fields worth showing, with who recorded them and when."""
-    return to_jsonb({**e.model_dump(mode="json", include=set(keys)), "recorded_by": at.metadata.get("actor"),
-                     "recorded_at": at.recorded_at.isoformat()})
+    return to_jsonb(
+        {
+            **e.model_dump(mode="json", include=set(keys)),
+            "recorded_by": at.metadata.get("actor"),
+            "recorded_at": at.recorded_at.isoformat(),
+        }
+    )
 
 
 # Where a transition ends: no step waits any more.
 _NO_STEP: dict[str, object] = {"current_step": None, "step_due": None, "overdue": False}
 
 # What changes the transition's row by plain assignments.
-_PlainChange: TypeAlias = (ev.TransitionStepStarted | ev.TransitionStepOverdue | ev.TransitionAgreed
-                           | ev.TransitionDisagreed | ev.CollaborationMeetingHeld | ev.PsychiatryDecided
-                           | ev.WhoSaysWhatAgreed | ev.TransitionNetworkMeetingCalled | ev.TransitionPathwayClosed)
+_PlainChange: TypeAlias = (
+    ev.TransitionStepStarted
+    | ev.TransitionStepOverdue
+    | ev.TransitionAgreed
+    | ev.TransitionDisagreed
+    | ev.CollaborationMeetingHeld
+    | ev.PsychiatryDecided
+    | ev.WhoSaysWhatAgreed
+    | ev.TransitionNetworkMeetingCalled
+    | ev.TransitionPathwayClosed
+)
 
 
 def _plain_changes(e: _PlainChange, at: RecordedEvent) -> dict[str, object]:
@@ -53,19 +66,25 @@ def _plain_changes(e: _PlainChange, at: RecordedEvent) -> dict[str, object]:
                 return {"state": "collaboration_meeting_held", "collaboration_meeting": meeting}
             return {"collaboration_meeting": meeting}  # TransitionAgreed follows in the same append
         case ev.PsychiatryDecided():
-            return {"state": "psychiatry_decided", "settled": e.decision,
-                    "decision": _shown(e, at, "decision", "reason", "what_it_would_take")}
+            return {
+                "state": "psychiatry_decided",
+                "settled": e.decision,
+                "decision": _shown(e, at, "decision", "reason", "what_it_would_take"),
+            }
         case ev.WhoSaysWhatAgreed():
             return {"state": "who_says_what_agreed", "who_says_what": _shown(e, at, "statements")}
         case ev.TransitionNetworkMeetingCalled():
-            return {"state": "network_meeting_called",
-                    "network_meeting": _shown(e, at, "called_on", "participants", "relatives_invited")}
+            return {
+                "state": "network_meeting_called",
+                "network_meeting": _shown(e, at, "called_on", "participants", "relatives_invited"),
+            }
         case ev.TransitionPathwayClosed():
             return {"state": "completed", "closure": "done", "completed_at": at.recorded_at, **_NO_STEP}
 
 
-class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitions",),
-                            stream_prefix=streams_of(workflow_ids.transition_stream)):
+class TransitionsProjection(
+    ReadModel, name="transitions", tables=("rm_transitions",), stream_prefix=streams_of(workflow_ids.transition_stream)
+):
     @on(ev.TransitionReported)
     async def reported(self, conn: asyncpg.Connection, e: ev.TransitionReported, at: RecordedEvent) -> None:
         await conn.execute(
@@ -74,9 +93,20 @@ class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitio
                    reported_at, updated_at)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11,$12,'reported',$13,$14,$14)
                ON CONFLICT (transition_id) DO NOTHING""",
-            e.transition_id, e.patient_id, e.direction, e.branch, e.dialogue_consent, e.region,
-            e.municipality, e.reported_by, to_jsonb(e.signs), e.description, e.group,
-            e.reported_on, e.pathway_id, at.recorded_at,
+            e.transition_id,
+            e.patient_id,
+            e.direction,
+            e.branch,
+            e.dialogue_consent,
+            e.region,
+            e.municipality,
+            e.reported_by,
+            to_jsonb(e.signs),
+            e.description,
+            e.group,
+            e.reported_on,
+            e.pathway_id,
+            at.recorded_at,
         )
 
     @on(_PlainChange)
@@ -86,8 +116,11 @@ class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitio
     @on(ev.TransitionAssessed)
     async def assessed(self, conn: asyncpg.Connection, e: ev.TransitionAssessed, at: RecordedEvent) -> None:
         await _TRANSITIONS.update(
-            conn, e.transition_id, at,
-            "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END", (),
+            conn,
+            e.transition_id,
+            at,
+            "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END",
+            (),
             assessment=_shown(e, at, "assessment", "recommends_transition", "answer_to_municipality"),
         )
 
@@ -95,17 +128,32 @@ class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitio
     async def network_meeting_held(
         self, conn: asyncpg.Connection, e: ev.TransitionNetworkMeetingHeld, at: RecordedEvent
     ) -> None:
-        held = e.model_dump(mode="json", include={"held_on", "attendees", "relatives_present",
-                                                   "concrete_transition", "patient_agrees", "joint_plan"})
+        held = e.model_dump(
+            mode="json",
+            include={
+                "held_on",
+                "attendees",
+                "relatives_present",
+                "concrete_transition",
+                "patient_agrees",
+                "joint_plan",
+            },
+        )
         await _TRANSITIONS.update(
-            conn, e.transition_id, at, "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb",
-            [to_jsonb({**held, "held_recorded_by": at.metadata.get("actor")})], state="network_meeting_held",
+            conn,
+            e.transition_id,
+            at,
+            "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb",
+            [to_jsonb({**held, "held_recorded_by": at.metadata.get("actor")})],
+            state="network_meeting_held",
         )
 
     @on(ev.PatientTalkRecorded)
     async def patient_talk(self, conn: asyncpg.Connection, e: ev.PatientTalkRecorded, at: RecordedEvent) -> None:
         await _TRANSITIONS.update(
-            conn, e.transition_id, at,
+            conn,
+            e.transition_id,
+            at,
             "patient_talks = patient_talks || jsonb_build_array($3::jsonb), "
             "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
             [_shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")],
@@ -115,12 +163,22 @@ class TransitionsProjection(ReadModel, name="transitions", tables=("rm_transitio
     async def completed(self, conn: asyncpg.Connection, e: ev.TransitionCompleted, at: RecordedEvent) -> None:
         if e.closure == "awaited":
             # The closure step (TransitionStepStarted) follows in the same append.
-            await _TRANSITIONS.update(conn, e.transition_id, at, state="closure_awaited", outcome=e.outcome,
-                                      closure="awaited")
+            await _TRANSITIONS.update(
+                conn, e.transition_id, at, state="closure_awaited", outcome=e.outcome, closure="awaited"
+            )
             return
-        await _TRANSITIONS.update(conn, e.transition_id, at, "pathway_id = coalesce($3, pathway_id)", [e.pathway_id],
-                                  state="completed", outcome=e.outcome, closure=e.closure,
-                                  completed_at=at.recorded_at, **_NO_STEP)
+        await _TRANSITIONS.update(
+            conn,
+            e.transition_id,
+            at,
+            "pathway_id = coalesce($3, pathway_id)",
+            [e.pathway_id],
+            state="completed",
+            outcome=e.outcome,
+            closure=e.closure,
+            completed_at=at.recorded_at,
+            **_NO_STEP,
+        )
 
 
 # -- the reader ---------------------------------------------------------------------
@@ -173,8 +231,14 @@ async def transition(pool: asyncpg.Pool, transition_id: str) -> TransitionRow | 
 
 
 async def transitions(
-    pool: asyncpg.Pool, *, region: str | None, municipality: str | None, state: str | None, direction: str | None,
-    limit: int, offset: int,
+    pool: asyncpg.Pool,
+    *,
+    region: str | None,
+    municipality: str | None,
+    state: str | None,
+    direction: str | None,
+    limit: int,
+    offset: int,
 ) -> list[TransitionRow]:
     """`municipality` set: only that municipality's transitions with dialogue consent (nothing else is shared);
     on a move back, only while the pathway's dialogue consent with it is given."""
@@ -187,7 +251,12 @@ async def transitions(
                        AND c.counterpart = $2 AND c.state = 'given'))))
               AND ($3::text IS NULL OR state = $3) AND ($4::text IS NULL OR direction = $4)
             ORDER BY reported_at DESC, transition_id LIMIT $5 OFFSET $6""",
-        region, municipality, state, direction, limit, offset,
+        region,
+        municipality,
+        state,
+        direction,
+        limit,
+        offset,
     )
     return [TransitionRow(**dict(r)) for r in rows]
 
@@ -219,7 +288,8 @@ async def dialogue_consent(pool: asyncpg.Pool, pathway_id: str, municipality: st
     """The pathway's dialogue consent towards its municipality: given | refused (or withdrawn) | not_asked."""
     state = await pool.fetchval(
         "SELECT state FROM rm_consents WHERE pathway_id = $1 AND scope = 'dialogue' AND counterpart = $2",
-        pathway_id, municipality,
+        pathway_id,
+        municipality,
     )
     if state is None:
         return "not_asked"

@@ -32,8 +32,11 @@ from dualpath.api.errors import ApiError
 
 def _declared_checks(route: Callable[..., Any]) -> dict[str, Callable[[Staff], Any]]:
     """The role checks FastAPI runs before the route (`staff: Staff = require(...)`), by parameter name."""
-    return {name: param.default.dependency for name, param in inspect.signature(route).parameters.items()
-            if isinstance(param.default, params.Depends) and param.default.dependency is not None}
+    return {
+        name: param.default.dependency
+        for name, param in inspect.signature(route).parameters.items()
+        if isinstance(param.default, params.Depends) and param.default.dependency is not None
+    }
 
 
 async def call(route: Callable[..., Awaitable[Any]], staff: Staff, res: Resources, **kwargs: Any) -> Any:

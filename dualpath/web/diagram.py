@@ -24,18 +24,25 @@ log = structlog.get_logger("dualpath.web")
 def _icon(kind: str | None, cx: float, cy: float) -> str:
     """Small BPMN event markers drawn as shapes (no emoji: fonts differ between machines)."""
     if kind == "timer":
-        return (f'<circle class="icon" cx="{cx:.0f}" cy="{cy:.0f}" r="9"/>'
-                f'<path class="icon" d="M{cx:.0f},{cy - 6:.0f} L{cx:.0f},{cy:.0f} L{cx + 5:.0f},{cy + 2:.0f}"/>')
+        return (
+            f'<circle class="icon" cx="{cx:.0f}" cy="{cy:.0f}" r="9"/>'
+            f'<path class="icon" d="M{cx:.0f},{cy - 6:.0f} L{cx:.0f},{cy:.0f} L{cx + 5:.0f},{cy + 2:.0f}"/>'
+        )
     if kind == "message":
-        return (f'<rect class="icon" x="{cx - 8:.0f}" y="{cy - 6:.0f}" width="16" height="12" rx="1"/>'
-                f'<path class="icon" d="M{cx - 8:.0f},{cy - 6:.0f} L{cx:.0f},{cy + 1:.0f} '
-                f'L{cx + 8:.0f},{cy - 6:.0f}"/>')
+        return (
+            f'<rect class="icon" x="{cx - 8:.0f}" y="{cy - 6:.0f}" width="16" height="12" rx="1"/>'
+            f'<path class="icon" d="M{cx - 8:.0f},{cy - 6:.0f} L{cx:.0f},{cy + 1:.0f} '
+            f'L{cx + 8:.0f},{cy - 6:.0f}"/>'
+        )
     if kind == "escalation":
-        return (f'<path class="icon warn" d="M{cx:.0f},{cy - 9:.0f} L{cx + 8:.0f},{cy + 7:.0f} '
-                f'L{cx - 8:.0f},{cy + 7:.0f} Z M{cx:.0f},{cy - 3:.0f} L{cx:.0f},{cy + 2:.0f}"/>')
+        return (
+            f'<path class="icon warn" d="M{cx:.0f},{cy - 9:.0f} L{cx + 8:.0f},{cy + 7:.0f} '
+            f'L{cx - 8:.0f},{cy + 7:.0f} Z M{cx:.0f},{cy - 3:.0f} L{cx:.0f},{cy + 2:.0f}"/>'
+        )
     if kind == "signal":
-        return (f'<path class="icon" d="M{cx:.0f},{cy - 8:.0f} L{cx + 8:.0f},{cy + 6:.0f} '
-                f'L{cx - 8:.0f},{cy + 6:.0f} Z"/>')
+        return (
+            f'<path class="icon" d="M{cx:.0f},{cy - 8:.0f} L{cx + 8:.0f},{cy + 6:.0f} L{cx - 8:.0f},{cy + 6:.0f} Z"/>'
+        )
     return ""
 
 
@@ -104,7 +111,7 @@ def _frame(proc: Any, lay: Any, current: int | None) -> str:
         f'<svg class="process" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" role="img" '
         f'aria-labelledby="diagram-title"><title id="diagram-title">{escape(proc.title)}'
-        f'{escape(f" – nuværende fase {current}") if current else ""}</title>'
+        f"{escape(f' – nuværende fase {current}') if current else ''}</title>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker>'
         '<marker id="arrow-hl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
@@ -117,16 +124,24 @@ def _container(n: Any, b: Any, highlight: str | None) -> str:
     current_phase = n.id == highlight
     cls = "phase current" if current_phase else ("phase" if n.id.startswith("fase_") else "group")
     title = n.name + ("  ◀ nuværende fase" if current_phase else "")
-    return (f'<g class="{cls}" data-node="{escape(n.id)}"><rect x="{b.x:.0f}" y="{b.y:.0f}" '
-            f'width="{b.w:.0f}" height="{b.h:.0f}" rx="12"/>'
-            + _text(b.x + 14, b.y + 21, [title], "phase-title", 18, anchor="start") + "</g>")
+    return (
+        f'<g class="{cls}" data-node="{escape(n.id)}"><rect x="{b.x:.0f}" y="{b.y:.0f}" '
+        f'width="{b.w:.0f}" height="{b.h:.0f}" rx="12"/>'
+        + _text(b.x + 14, b.y + 21, [title], "phase-title", 18, anchor="start")
+        + "</g>"
+    )
 
 
-def _flow(f: Any, pts: list[tuple[float, float]], nodes: dict[str, Any], highlight: str | None,
-          gateway: str | None) -> str:
+def _flow(
+    f: Any, pts: list[tuple[float, float]], nodes: dict[str, Any], highlight: str | None, gateway: str | None
+) -> str:
     """A sequence flow; the ways out of the current phase are highlighted."""
-    hl = highlight is not None and (f.source in (highlight, gateway)) and nodes[f.target].kind != "endEvent" \
+    hl = (
+        highlight is not None
+        and (f.source in (highlight, gateway))
+        and nodes[f.target].kind != "endEvent"
         and not nodes[f.source].attached_to
+    )
     cls = "flow" + (" emphasis" if f.emphasis else "") + (" hl" if hl else "")
     if nodes[f.source].attached_to or nodes[f.source].kind == "boundaryEvent":
         cls += " dotted"
@@ -137,8 +152,9 @@ def _flow(f: Any, pts: list[tuple[float, float]], nodes: dict[str, Any], highlig
         # Label the longest segment, just above it.
         segs = list(itertools.pairwise(pts))
         (x1, y1), (x2, y2) = max(segs, key=lambda s: abs(s[0][0] - s[1][0]) + abs(s[0][1] - s[1][1]))
-        out += _text((x1 + x2) / 2, (y1 + y2) / 2 - 6, _lines(f.name, 34, 2)[:1],
-                     "flow-label" + (" hl" if hl else ""), 13)
+        out += _text(
+            (x1 + x2) / 2, (y1 + y2) / 2 - 6, _lines(f.name, 34, 2)[:1], "flow-label" + (" hl" if hl else ""), 13
+        )
     return out
 
 
@@ -152,19 +168,24 @@ def _node(n: Any, b: Any, highlight: str | None) -> str:
         cls = "task" + (" current" if inside_current else "") + (" call" if n.kind == "callActivity" else "")
         lines = _lines(n.name, 17, 5)
         y0 = b.cy - (len(lines) - 1) * 7.5
-        return (f'<g class="{cls}"><title>{escape(n.name)}</title><rect x="{b.x:.0f}" y="{b.y:.0f}" '
-                f'width="{b.w:.0f}" height="{b.h:.0f}" rx="8"/>' + _text(b.cx, y0 + 4, lines, "task-label", 15)
-                + "</g>")
+        return (
+            f'<g class="{cls}"><title>{escape(n.name)}</title><rect x="{b.x:.0f}" y="{b.y:.0f}" '
+            f'width="{b.w:.0f}" height="{b.h:.0f}" rx="8"/>' + _text(b.cx, y0 + 4, lines, "task-label", 15) + "</g>"
+        )
     if n.kind.endswith("Gateway"):
         cx, cy, r = b.cx, b.cy, b.w / 2
-        return (f'<g class="gateway"><title>{escape(n.name)}</title>'
-                f'<polygon points="{cx:.0f},{cy - r:.0f} {cx + r:.0f},{cy:.0f} {cx:.0f},{cy + r:.0f} '
-                f'{cx - r:.0f},{cy:.0f}"/><text class="gateway-mark" x="{cx:.0f}" y="{cy + 6:.0f}" '
-                f'text-anchor="middle">×</text></g>')
+        return (
+            f'<g class="gateway"><title>{escape(n.name)}</title>'
+            f'<polygon points="{cx:.0f},{cy - r:.0f} {cx + r:.0f},{cy:.0f} {cx:.0f},{cy + r:.0f} '
+            f'{cx - r:.0f},{cy:.0f}"/><text class="gateway-mark" x="{cx:.0f}" y="{cy + 6:.0f}" '
+            f'text-anchor="middle">×</text></g>'
+        )
     kind = "end" if n.kind == "endEvent" else ("start" if n.kind == "startEvent" else "mid")
     dashed = " dashed" if n.attached_to and not n.interrupting else ""
-    out = (f'<g class="event {kind}{dashed}"><title>{escape(n.name)}</title>'
-           f'<circle cx="{b.cx:.0f}" cy="{b.cy:.0f}" r="{b.w / 2:.0f}"/>' + _icon(n.event, b.cx, b.cy))
+    out = (
+        f'<g class="event {kind}{dashed}"><title>{escape(n.name)}</title>'
+        f'<circle cx="{b.cx:.0f}" cy="{b.cy:.0f}" r="{b.w / 2:.0f}"/>' + _icon(n.event, b.cx, b.cy)
+    )
     if not n.attached_to and n.parent is None:
         out += _text(b.cx, b.bottom + 17, _lines(n.name, 26, 3), "event-label", 14)
     return out + "</g>"

@@ -40,23 +40,54 @@ NOTICES = {
 }
 
 FIELD_NAMES = {
-    "to": "Ny fase", "reason": "Begrundelse", "reason_kind": "Årsag", "scope": "Samtykkets omfang",
-    "counterpart": "Kommune", "state": "Tilstand", "form": "Form", "consent_form": "Form", "outcome": "Udfald",
+    "to": "Ny fase",
+    "reason": "Begrundelse",
+    "reason_kind": "Årsag",
+    "scope": "Samtykkets omfang",
+    "counterpart": "Kommune",
+    "state": "Tilstand",
+    "form": "Form",
+    "consent_form": "Form",
+    "outcome": "Udfald",
     "note": "Bemærkning",
-    "kind": "Type", "purpose": "Formål", "participants": "Deltagere", "called_on": "Indkaldt den",
-    "at": "Tidspunkt", "place": "Sted", "held_on": "Afholdt den", "attendees": "Fremmødte",
-    "joint_plan": "Fælles plan", "summary": "Resumé", "agreed_by": "Aftalt af", "via": "Indlagt via",
-    "ward": "Afsnit", "admitted_on": "Indlagt den", "planned_date": "Planlagt udskrivelsesdato",
-    "keep_reason": "Begrundelse for at fastholde datoen", "discharged_on": "Udskrevet den",
-    "cpr": "CPR-nummer", "municipality": "Bopælskommune", "source": "Henvist fra", "received_on": "Modtaget den",
-    "facts": "Forhold", "criteria": "Kriterier", "psychiatric_contact": "Kontakt med psykiatrien",
-    "municipal_substance_treatment": "Kommunal rusmiddelbehandling", "mental_illness": "Psykisk lidelse",
-    "substance_problem": "Rusmiddelproblematik", "reduced_functioning": "Nedsat funktionsevne",
-    "parallel_treatment_insufficient": "Parallel behandling ikke tilstrækkelig", "accept": "Afgørelse",
+    "kind": "Type",
+    "purpose": "Formål",
+    "participants": "Deltagere",
+    "called_on": "Indkaldt den",
+    "at": "Tidspunkt",
+    "place": "Sted",
+    "held_on": "Afholdt den",
+    "attendees": "Fremmødte",
+    "joint_plan": "Fælles plan",
+    "summary": "Resumé",
+    "agreed_by": "Aftalt af",
+    "via": "Indlagt via",
+    "ward": "Afsnit",
+    "admitted_on": "Indlagt den",
+    "planned_date": "Planlagt udskrivelsesdato",
+    "keep_reason": "Begrundelse for at fastholde datoen",
+    "discharged_on": "Udskrevet den",
+    "cpr": "CPR-nummer",
+    "municipality": "Bopælskommune",
+    "source": "Henvist fra",
+    "received_on": "Modtaget den",
+    "facts": "Forhold",
+    "criteria": "Kriterier",
+    "psychiatric_contact": "Kontakt med psykiatrien",
+    "municipal_substance_treatment": "Kommunal rusmiddelbehandling",
+    "mental_illness": "Psykisk lidelse",
+    "substance_problem": "Rusmiddelproblematik",
+    "reduced_functioning": "Nedsat funktionsevne",
+    "parallel_treatment_insufficient": "Parallel behandling ikke tilstrækkelig",
+    "accept": "Afgørelse",
 }
 
-HEADINGS = {403: "Din rolle må ikke dette", 404: "Ikke fundet", 409: "Motoren afviste handlingen",
-            422: "Oplysningerne kan ikke bruges"}
+HEADINGS = {
+    403: "Din rolle må ikke dette",
+    404: "Ikke fundet",
+    409: "Motoren afviste handlingen",
+    422: "Oplysningerne kan ikke bruges",
+}
 
 
 @dataclass
@@ -81,8 +112,13 @@ class Refusal:
     @classmethod
     def from_api(cls, exc: ApiError) -> Refusal:
         b = exc.body
-        return cls(status=exc.status, message=b.message, allowed=b.allowed or [], open_tasks=b.open_tasks or [],
-                   fields=b.fields or [])
+        return cls(
+            status=exc.status,
+            message=b.message,
+            allowed=b.allowed or [],
+            open_tasks=b.open_tasks or [],
+            fields=b.fields or [],
+        )
 
     @classmethod
     def invalid(cls, exc: Exception) -> Refusal:
@@ -116,8 +152,9 @@ def a_date(form: Form, name: str) -> date | None:
 
 def a_time(form: Form, name: str) -> datetime | None:
     """A local date and time (<input type="datetime-local">), read as Copenhagen time."""
-    return _typed(form, name, lambda v: datetime.fromisoformat(v).replace(tzinfo=COPENHAGEN),
-                  "'{}' er ikke et tidspunkt")
+    return _typed(
+        form, name, lambda v: datetime.fromisoformat(v).replace(tzinfo=COPENHAGEN), "'{}' er ikke et tidspunkt"
+    )
 
 
 def a_choice(form: Form, name: str) -> int | None:
@@ -138,10 +175,10 @@ def participants(text: str) -> list[dict[str, str | None]]:
             continue
         parts = [p.strip() for p in line.split(",")]
         if len(parts) < 2 or not parts[0] or not parts[1]:
-            raise ValueError(f"linje {n} ('{line.strip()}'): skriv 'rolle, organisation' "
-                             "(og eventuelt ', navn eller funktion')")
-        out.append({"role": parts[0], "organisation": parts[1],
-                    "name_or_function": ", ".join(parts[2:]) or None})
+            raise ValueError(
+                f"linje {n} ('{line.strip()}'): skriv 'rolle, organisation' (og eventuelt ', navn eller funktion')"
+            )
+        out.append({"role": parts[0], "organisation": parts[1], "name_or_function": ", ".join(parts[2:]) or None})
     return out
 
 

@@ -66,8 +66,10 @@ CRITERIA = [
     ("mental_illness", "1. Behandlingskrævende psykisk lidelse af moderat til svær grad, eller mistanke herom"),
     ("substance_problem", "2. Samtidig rusmiddelproblematik"),
     ("reduced_functioning", "3. Nedsat funktionsevne"),
-    ("parallel_treatment_insufficient",
-     "4. Parallel (koordineret) behandling er ikke tilstrækkelig eller har ikke virket"),
+    (
+        "parallel_treatment_insufficient",
+        "4. Parallel (koordineret) behandling er ikke tilstrækkelig eller har ikke virket",
+    ),
 ]
 
 CONSENT_SCOPES = {
@@ -190,14 +192,19 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
         return ""
     title = (task_titles or {}).get(d.get("task_id", ""), "")
     if t == "PhaseChanged":
-        return f"Fase {d.get('from_phase')} {_word(PHASES, d.get('from_phase'), '')} → {d.get('to_phase')} " \
-               f"{_word(PHASES, d.get('to_phase'), '')}" + _because(d)
+        return (
+            f"Fase {d.get('from_phase')} {_word(PHASES, d.get('from_phase'), '')} → {d.get('to_phase')} "
+            f"{_word(PHASES, d.get('to_phase'), '')}" + _because(d)
+        )
     if t == "PathwayStarted":
-        return f"Fase {d.get('phase')} {_word(PHASES, d.get('phase'), '')} · " \
-               f"{_word(LEVELS, d.get('level_of_care'), '')}"
+        return (
+            f"Fase {d.get('phase')} {_word(PHASES, d.get('phase'), '')} · {_word(LEVELS, d.get('level_of_care'), '')}"
+        )
     if t == "LevelOfCareChanged":
-        return f"{_word(LEVELS, d.get('from_level')) or '–'} → {_word(LEVELS, d.get('to_level')) or '–'} · " \
-               f"{d.get('reason', '')}"
+        return (
+            f"{_word(LEVELS, d.get('from_level')) or '–'} → {_word(LEVELS, d.get('to_level')) or '–'} · "
+            f"{d.get('reason', '')}"
+        )
     if t == "TaskOpened":
         return f"{d.get('title', d.get('kind', ''))} · frist {_date(d.get('due'))}"
     if t == "TaskCompleted":
@@ -207,8 +214,10 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
     if t == "TaskOverdue":
         return " · ".join(x for x in (title, f"frist {_date(d.get('due'))}") if x)
     if t == "ConsentRecorded":
-        return f"{_word(CONSENT_SCOPES, d.get('scope'))} · {municipality(d.get('counterpart'))} · " \
-               f"{_word(CONSENT_STATES, d.get('state'))} ({_word(CONSENT_FORMS, d.get('form'), '')})"
+        return (
+            f"{_word(CONSENT_SCOPES, d.get('scope'))} · {municipality(d.get('counterpart'))} · "
+            f"{_word(CONSENT_STATES, d.get('state'))} ({_word(CONSENT_FORMS, d.get('form'), '')})"
+        )
     if t == "PathwayEnded":
         return _word(END_REASONS, d.get("reason_kind")) + _because(d)
     if t == "AdmissionRecorded":
@@ -223,5 +232,7 @@ def actor(by: dict[str, Any] | None) -> str:
         return ""
     if by.get("role") == "engine":
         return "motoren"
-    return f"{by.get('subject', '')} · {ROLES_SHORT.get(by.get('role', ''), by.get('role', ''))}, " \
-           f"{org(by.get('organisation', ''))}"
+    return (
+        f"{by.get('subject', '')} · {ROLES_SHORT.get(by.get('role', ''), by.get('role', ''))}, "
+        f"{org(by.get('organisation', ''))}"
+    )

@@ -28,8 +28,7 @@ async def move_phase(pathway_id: str, request: Request, staff: PageStaff, res: R
 @router.post("/forloeb/{pathway_id}/afslut")
 async def end_pathway(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = pathways.EndIn.model_validate(dict(reason_kind=form.get("reason_kind"),
-                                                  reason=form.optional("reason")))
+        body = pathways.EndIn.model_validate(dict(reason_kind=form.get("reason_kind"), reason=form.optional("reason")))
         await call(pathways.end_pathway, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "end", act, "afsluttet", "top")
@@ -38,9 +37,14 @@ async def end_pathway(pathway_id: str, request: Request, staff: PageStaff, res: 
 @router.post("/forloeb/{pathway_id}/samtykke")
 async def record_consent(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = consents.ConsentIn.model_validate(dict(
-            scope=form.get("scope"), counterpart=form.get("counterpart").strip(), state=form.get("state"),
-            form=form.get("consent_form")))
+        body = consents.ConsentIn.model_validate(
+            dict(
+                scope=form.get("scope"),
+                counterpart=form.get("counterpart").strip(),
+                state=form.get("state"),
+                form=form.get("consent_form"),
+            )
+        )
         await call(consents.record_consent, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "consent", act, "samtykke", "samtykker")

@@ -60,7 +60,11 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     closed_tasks = [t for t in p.tasks if t.state != "open"]
     admitted = [s for s in stay_rows if s.status == "admitted"]
     return dict(
-        p=p, meetings=meeting_rows, plans=plans, stays=stay_rows, may=_may(staff, active),
+        p=p,
+        meetings=meeting_rows,
+        plans=plans,
+        stays=stay_rows,
+        may=_may(staff, active),
         clinical=staff.role in disclosure.REGION_ROLES,
         open_tasks=sorted(open_tasks, key=lambda t: (t.due, t.title or "")),
         closed_tasks=sorted(closed_tasks, key=lambda t: t.closed_at or t.opened_at, reverse=True),
@@ -75,8 +79,9 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     )
 
 
-async def draw(request: Request, staff: Staff, res: Resources, pathway_id: str, *, status: int = 200,
-               **extra: Any) -> Response:
+async def draw(
+    request: Request, staff: Staff, res: Resources, pathway_id: str, *, status: int = 200, **extra: Any
+) -> Response:
     """The pathway page, or not found if this staff member may not see the pathway (the API's 404)."""
     try:
         ctx = await pathway_context(staff, res, pathway_id)
@@ -94,8 +99,13 @@ async def pathway_page(pathway_id: str, request: Request, staff: PageStaff, res:
 
 
 async def act_on_pathway(
-    request: Request, staff: Staff, res: Resources, pathway_id: str, form_name: str,
-    action: Callable[[Form], Awaitable[Outcome]], answer: Callable[[Outcome], Awaitable[Response]],
+    request: Request,
+    staff: Staff,
+    res: Resources,
+    pathway_id: str,
+    form_name: str,
+    action: Callable[[Form], Awaitable[Outcome]],
+    answer: Callable[[Outcome], Awaitable[Response]],
 ) -> Response:
     """Run one of the page's forms: `action` gives the command, `answer` the page after it succeeded."""
     form = await read_form(request)
@@ -104,16 +114,29 @@ async def act_on_pathway(
         outcome = await action(form)
     except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
         refusal = Refusal.of(exc)
-        return await draw(request, staff, res, pathway_id, status=refusal.status,
-                          forms={form_name: form.values()}, refusals={form_name: refusal})
+        return await draw(
+            request,
+            staff,
+            res,
+            pathway_id,
+            status=refusal.status,
+            forms={form_name: form.values()},
+            refusals={form_name: refusal},
+        )
     finally:
         idempotency.current.reset(token)
     return await answer(outcome)
 
 
 async def pathway_form(
-    request: Request, staff: Staff, res: Resources, pathway_id: str, form_name: str,
-    action: Callable[[Form], Awaitable[Any]], notice: str, anchor: str,
+    request: Request,
+    staff: Staff,
+    res: Resources,
+    pathway_id: str,
+    form_name: str,
+    action: Callable[[Form], Awaitable[Any]],
+    notice: str,
+    anchor: str,
 ) -> Response:
     """A form that, done, goes back to the page (303) with its notice, at its section."""
 

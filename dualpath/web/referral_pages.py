@@ -29,16 +29,30 @@ async def referral_form(request: Request, staff: PageStaff) -> Response:
 def _referral_in(form: Form) -> referrals.ReferralIn:
     received_on = a_date(form, "received_on")
     # Facts and criteria are models of their own: a refusal names their fields without the "Forhold ·" prefix.
-    facts = ReferralFacts.model_validate(dict(
-        psychiatric_contact=form.get("psychiatric_contact"),
-        municipal_substance_treatment=yes_or_no(form, "municipal_substance_treatment")))
-    criteria = EligibilityCriteria.model_validate(dict(
-        mental_illness=form.get("mental_illness"), substance_problem=yes_or_no(form, "substance_problem"),
-        reduced_functioning=yes_or_no(form, "reduced_functioning"),
-        parallel_treatment_insufficient=yes_or_no(form, "parallel_treatment_insufficient")))
-    return referrals.ReferralIn.model_validate(dict(
-        cpr=form.get("cpr").strip(), municipality=form.get("municipality").strip(), source=form.get("source"),
-        received_on=received_on, facts=facts, criteria=criteria))
+    facts = ReferralFacts.model_validate(
+        dict(
+            psychiatric_contact=form.get("psychiatric_contact"),
+            municipal_substance_treatment=yes_or_no(form, "municipal_substance_treatment"),
+        )
+    )
+    criteria = EligibilityCriteria.model_validate(
+        dict(
+            mental_illness=form.get("mental_illness"),
+            substance_problem=yes_or_no(form, "substance_problem"),
+            reduced_functioning=yes_or_no(form, "reduced_functioning"),
+            parallel_treatment_insufficient=yes_or_no(form, "parallel_treatment_insufficient"),
+        )
+    )
+    return referrals.ReferralIn.model_validate(
+        dict(
+            cpr=form.get("cpr").strip(),
+            municipality=form.get("municipality").strip(),
+            source=form.get("source"),
+            received_on=received_on,
+            facts=facts,
+            criteria=criteria,
+        )
+    )
 
 
 @router.post("/henvisning")
@@ -46,18 +60,27 @@ async def refer(request: Request, staff: PageStaff, res: Res) -> Response:
     form = await read_form(request)
     idempotency.bind_form(staff, request.url.path, form.pairs)  # this request's own context: no reset needed
     try:
-        out = await call(referrals.refer, staff, res, body=_referral_in(form),
-                         idempotency_key=form.get("idem").strip() or None)
+        out = await call(
+            referrals.refer, staff, res, body=_referral_in(form), idempotency_key=form.get("idem").strip() or None
+        )
     except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
         refusal = Refusal.of(exc)
-        return page(request, "referral_form.html", status=refusal.status, title="Ny henvisning",
-                    values=form.values(), refusal=refusal, canonical="/henvisning")
+        return page(
+            request,
+            "referral_form.html",
+            status=refusal.status,
+            title="Ny henvisning",
+            values=form.values(),
+            refusal=refusal,
+            canonical="/henvisning",
+        )
     # The CPR number is not shown back: it lives only in the patient register.
     return page(request, "referral_result.html", title="Henvisning modtaget", r=out, canonical="/henvisning")
 
 
-async def _draw(request: Request, staff: Staff, res: Resources, referral_id: str, *, status: int = 200,
-                **extra: Any) -> Response:
+async def _draw(
+    request: Request, staff: Staff, res: Resources, referral_id: str, *, status: int = 200, **extra: Any
+) -> Response:
     """A referral's page, or not found if this staff member may not see it (the API's 404)."""
     try:
         row = await call(referrals.get_referral, staff, res, referral_id=referral_id)
@@ -65,14 +88,28 @@ async def _draw(request: Request, staff: Staff, res: Resources, referral_id: str
         if exc.status == 404:
             return not_found(request, "henvisning")
         raise
-    return page(request, "referral.html", status=status, title="Henvisning", r=row,
-                may_decide=permitted(referrals.decide, staff), **extra)
+    return page(
+        request,
+        "referral.html",
+        status=status,
+        title="Henvisning",
+        r=row,
+        may_decide=permitted(referrals.decide, staff),
+        **extra,
+    )
 
 
 @router.get("/henvisninger/{referral_id}")
 async def referral_page(referral_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
-    return await _draw(request, staff, res, referral_id, values={}, refusal=None,
-                       notice=NOTICES.get(request.query_params.get("besked", "")))
+    return await _draw(
+        request,
+        staff,
+        res,
+        referral_id,
+        values={},
+        refusal=None,
+        notice=NOTICES.get(request.query_params.get("besked", "")),
+    )
 
 
 @router.post("/henvisninger/{referral_id}/visitation")
@@ -81,13 +118,23 @@ async def decide(referral_id: str, request: Request, staff: PageStaff, res: Res)
     token = idempotency.bind_form(staff, request.url.path, form.pairs)
     try:
         accept = {"accept": True, "decline": False}.get(form.get("decision"))
-        body = referrals.DecisionIn.model_validate(dict(
-            accept=accept, setting=form.get("setting") or "ambulatory", reason=form.optional("reason")))
+        body = referrals.DecisionIn.model_validate(
+            dict(accept=accept, setting=form.get("setting") or "ambulatory", reason=form.optional("reason"))
+        )
         out = await call(referrals.decide, staff, res, referral_id=referral_id, body=body)
     except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
         refusal = Refusal.of(exc)
-        return await _draw(request, staff, res, referral_id, status=refusal.status, notice=None,
-                           values=form.values(), refusal=refusal, canonical=f"/henvisninger/{referral_id}")
+        return await _draw(
+            request,
+            staff,
+            res,
+            referral_id,
+            status=refusal.status,
+            notice=None,
+            values=form.values(),
+            refusal=refusal,
+            canonical=f"/henvisninger/{referral_id}",
+        )
     finally:
         idempotency.current.reset(token)
     if out.pathway_id and out.status == "accepted":

@@ -23,8 +23,20 @@ from dualpath.web import labels
 log = structlog.get_logger("dualpath.web")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
-MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december"]
+MONTHS = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 WEEKDAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
 
 # Pages may hold clinical content: never cached, never framed, scripts and
@@ -79,23 +91,29 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        dato=danish_date, kort_dato=short_date, tidspunkt=danish_datetime,
-        ugedag_dato=lambda d: danish_date(d, weekday=True), dage=days_until,
+        dato=danish_date,
+        kort_dato=short_date,
+        tidspunkt=danish_datetime,
+        ugedag_dato=lambda d: danish_date(d, weekday=True),
+        dage=days_until,
     )
     env.globals.update(L=labels, today=copenhagen.today, new_key=lambda: uuid.uuid4().hex)
     return env
 
 
-def page(request: Request, template: str, *, status: int = 200, canonical: str | None = None,
-         **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, *, status: int = 200, canonical: str | None = None, **context: Any
+) -> HTMLResponse:
     """A whole page. `canonical` is the address the page belongs at: after a boosted
     (htmx) form post, the browser's address bar shows it instead of the action's."""
     staff = getattr(request.state, "staff", None)
     context.setdefault("forms", {})
     context.setdefault("refusals", {})
     context.setdefault("notice", None)
-    html = environment().get_template(template).render(
-        request=request, staff=staff, csrf=getattr(request.state, "csrf", ""), **context
+    html = (
+        environment()
+        .get_template(template)
+        .render(request=request, staff=staff, csrf=getattr(request.state, "csrf", ""), **context)
     )
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if request.headers.get("hx-request"):
@@ -107,8 +125,13 @@ def page(request: Request, template: str, *, status: int = 200, canonical: str |
 
 def not_found(request: Request, what: str = "forløb") -> HTMLResponse:
     """The one answer for an object that does not exist and for one the staff member may not see."""
-    return page(request, "error.html", status=404, title="Ikke fundet",
-                message=f"Der er intet {what} med det id, som du har adgang til.")
+    return page(
+        request,
+        "error.html",
+        status=404,
+        title="Ikke fundet",
+        message=f"Der er intet {what} med det id, som du har adgang til.",
+    )
 
 
 class AnsweredByTheApp(Exception):
@@ -126,22 +149,33 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            if any(name.endswith("_id") and validation.id_problem(value)
-                   for name, value in request.path_params.items()):
-                return page(request, "error.html", status=404, title="Ikke fundet",
-                            message="Der er intet med det id, som du har adgang til.")
+            if any(
+                name.endswith("_id") and validation.id_problem(value) for name, value in request.path_params.items()
+            ):
+                return page(
+                    request,
+                    "error.html",
+                    status=404,
+                    title="Ikke fundet",
+                    message="Der er intet med det id, som du har adgang til.",
+                )
             try:
                 return await handler(request)
             except (AnsweredByTheApp, HTTPException):
                 raise
             except ApiError as exc:
                 # Refused before the page could draw its form again (e.g. a form's malformed key).
-                return page(request, "error.html", status=exc.status, title="Formularen blev afvist",
-                            message=exc.body.message)
+                return page(
+                    request, "error.html", status=exc.status, title="Formularen blev afvist", message=exc.body.message
+                )
             except Exception:
                 log.exception("page failed", path=request.url.path)
-                return page(request, "error.html", status=500, title="Noget gik galt",
-                            message="Siden kunne ikke vises på grund af en fejl hos os; den er logget. "
-                                    "Prøv igen om lidt.")
+                return page(
+                    request,
+                    "error.html",
+                    status=500,
+                    title="Noget gik galt",
+                    message="Siden kunne ikke vises på grund af en fejl hos os; den er logget. Prøv igen om lidt.",
+                )
 
         return run

@@ -89,8 +89,9 @@ async def page_staff(request: Request, res: Res) -> Staff:
         staff = auth.verify(res.settings, token)
     except auth.InvalidToken:
         raise SignInRequired(target if request.method == "GET" else "/arbejdsliste", expired=True) from None
-    if await res.pool.fetchval("SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE token_sha256 = $1)",
-                               _token_hash(token)):
+    if await res.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE token_sha256 = $1)", _token_hash(token)
+    ):
         # Signed out: the session ended then, whoever still holds its cookie.
         raise SignInRequired(target if request.method == "GET" else "/arbejdsliste", expired=True)
     request.state.staff = staff
@@ -144,14 +145,20 @@ async def read_form(request: Request) -> Form:
     expected = getattr(request.state, "csrf", None)
     # As bytes: compare_digest refuses str with non-ASCII characters (a tampered form is 403, not a 500).
     if expected is None or not hmac.compare_digest(form.get("csrf").encode(), expected.encode()):
-        raise FormRefused(403, "Formularen er udløbet eller ugyldig (sikkerhedsnøglen passer ikke). "
-                               "Genindlæs siden og prøv igen.")
+        raise FormRefused(
+            403, "Formularen er udløbet eller ugyldig (sikkerhedsnøglen passer ikke). Genindlæs siden og prøv igen."
+        )
     return form
 
 
 def _set_cookie(response: Response, request: Request, settings: Settings, token: str) -> None:
     response.set_cookie(
-        COOKIE, token, max_age=TOKEN_TTL_SECONDS, path="/", httponly=True, samesite="strict",
+        COOKIE,
+        token,
+        max_age=TOKEN_TTL_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
         secure=request.url.scheme == "https" or settings.environment == "production",
     )
 
@@ -159,37 +166,64 @@ def _set_cookie(response: Response, request: Request, settings: Settings, token:
 @router.get("/sign-in")
 async def sign_in_page(request: Request, res: Res) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
-    return page(request, "sign_in.html", title="Log ind", dev=res.settings.environment == "development",
-                roles=DEV_ROLES, next_path=next_path, expired=request.query_params.get("udloebet") == "1",
-                signed_out=request.query_params.get("logget_ud") == "1", issuer=res.settings.oidc_issuer)
+    return page(
+        request,
+        "sign_in.html",
+        title="Log ind",
+        dev=res.settings.environment == "development",
+        roles=DEV_ROLES,
+        next_path=next_path,
+        expired=request.query_params.get("udloebet") == "1",
+        signed_out=request.query_params.get("logget_ud") == "1",
+        issuer=res.settings.oidc_issuer,
+    )
 
 
 @router.post("/sign-in")
 async def sign_in(request: Request, res: Res) -> Response:
     if res.settings.environment != "development":
-        return page(request, "error.html", status=404, title="Ikke tilgængelig",
-                    message="Udviklings-login findes ikke i produktion: log ind via organisationens "
-                            "login (OIDC).")
+        return page(
+            request,
+            "error.html",
+            status=404,
+            title="Ikke tilgængelig",
+            message="Udviklings-login findes ikke i produktion: log ind via organisationens login (OIDC).",
+        )
     origin = request.headers.get("origin")
-    if (origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host")) or \
-            request.headers.get("sec-fetch-site") == "cross-site":
-        return page(request, "error.html", status=403, title="Afvist",
-                    message="Log ind skal ske fra denne side.")
+    if (origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host")) or request.headers.get(
+        "sec-fetch-site"
+    ) == "cross-site":
+        return page(request, "error.html", status=403, title="Afvist", message="Log ind skal ske fra denne side.")
     body = await request.body()
     form = Form(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True))
     choice = form.get("role")
     picked = next(((r, o) for r, o in DEV_ROLES if f"{r.value}|{o}" == choice), None)
     if picked is None:
-        return page(request, "sign_in.html", status=422, title="Log ind", dev=True, roles=DEV_ROLES,
-                    next_path=_safe_next(form.get("next")), error="Vælg en af rollerne.")
+        return page(
+            request,
+            "sign_in.html",
+            status=422,
+            title="Log ind",
+            dev=True,
+            roles=DEV_ROLES,
+            next_path=_safe_next(form.get("next")),
+            error="Vælg en af rollerne.",
+        )
     role, org = picked
     subject = (form.get("subject").strip() or f"dev-{role.value}")[:100]
     try:
-        token = auth.issue_dev_token(res.settings, role=role, org=org, subject=subject,
-                                     ttl_seconds=TOKEN_TTL_SECONDS)
+        token = auth.issue_dev_token(res.settings, role=role, org=org, subject=subject, ttl_seconds=TOKEN_TTL_SECONDS)
     except ValueError:  # the name typed is not printable text
-        return page(request, "sign_in.html", status=422, title="Log ind", dev=True, roles=DEV_ROLES,
-                    next_path=_safe_next(form.get("next")), error="Navnet må kun indeholde synlige tegn.")
+        return page(
+            request,
+            "sign_in.html",
+            status=422,
+            title="Log ind",
+            dev=True,
+            roles=DEV_ROLES,
+            next_path=_safe_next(form.get("next")),
+            error="Navnet må kun indeholde synlige tegn.",
+        )
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     _set_cookie(response, request, res.settings, token)
     return response
@@ -208,8 +242,12 @@ async def _revoke(res: Resources, token: str) -> None:
         expires = datetime.now(UTC) + timedelta(seconds=TOKEN_TTL_SECONDS)
     async with res.pool.acquire() as conn, conn.transaction():
         await conn.execute("DELETE FROM revoked_sessions WHERE expires_at < now()")
-        await conn.execute("""INSERT INTO revoked_sessions (token_sha256, expires_at) VALUES ($1, $2)
-                              ON CONFLICT (token_sha256) DO NOTHING""", _token_hash(token), expires)
+        await conn.execute(
+            """INSERT INTO revoked_sessions (token_sha256, expires_at) VALUES ($1, $2)
+                              ON CONFLICT (token_sha256) DO NOTHING""",
+            _token_hash(token),
+            expires,
+        )
 
 
 @router.post("/sign-out")

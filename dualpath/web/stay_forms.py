@@ -19,9 +19,14 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 @router.post("/forloeb/{pathway_id}/indlaeggelser")
 async def admit(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = admissions.AdmitIn.model_validate(dict(
-            via=form.get("via"), ward=form.get("ward").strip(), admitted_on=a_date(form, "admitted_on"),
-            in_ambulatory_pathway=form.get("in_ambulatory_pathway", "ja") != "nej"))
+        body = admissions.AdmitIn.model_validate(
+            dict(
+                via=form.get("via"),
+                ward=form.get("ward").strip(),
+                admitted_on=a_date(form, "admitted_on"),
+                in_ambulatory_pathway=form.get("in_ambulatory_pathway", "ja") != "nej",
+            )
+        )
         await call(admissions.admit, staff, res, pathway_id=pathway_id, body=body)
 
     return await pathway_form(request, staff, res, pathway_id, "admit", act, "indlagt", "indlaeggelser")
@@ -33,27 +38,35 @@ async def stay_phase(pathway_id: str, stay_id: str, request: Request, staff: Pag
         body = admissions.StayMoveIn.model_validate(dict(to=a_choice(form, "to"), reason=form.optional("reason")))
         await call(admissions.move_phase, staff, res, pathway_id=pathway_id, stay_id=stay_id, body=body)
 
-    return await pathway_form(request, staff, res, pathway_id, f"stayphase-{stay_id}", act,
-                              "indlaeggelsesfase", "indlaeggelser")
+    return await pathway_form(
+        request, staff, res, pathway_id, f"stayphase-{stay_id}", act, "indlaeggelsesfase", "indlaeggelser"
+    )
 
 
 @router.post("/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelsesplan")
-async def plan_discharge(pathway_id: str, stay_id: str, request: Request, staff: PageStaff,
-                         res: Res) -> Response:
+async def plan_discharge(pathway_id: str, stay_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     """Plan a discharge: the engine's advice (the warning before non-working days, the
     proposed date, the meeting, leave, the follow-ups and their dates) is shown on the
     page, before the discharge itself is confirmed."""
 
     async def act(form: Form) -> admissions.DischargePlanOut:
-        body = admissions.DischargePlanIn.model_validate(dict(
-            planned_date=a_date(form, "planned_date"), keep_reason=form.optional("keep_reason")))
-        advice: admissions.DischargePlanOut = await call(admissions.plan_discharge, staff, res,
-                                                         pathway_id=pathway_id, stay_id=stay_id, body=body)
+        body = admissions.DischargePlanIn.model_validate(
+            dict(planned_date=a_date(form, "planned_date"), keep_reason=form.optional("keep_reason"))
+        )
+        advice: admissions.DischargePlanOut = await call(
+            admissions.plan_discharge, staff, res, pathway_id=pathway_id, stay_id=stay_id, body=body
+        )
         return advice
 
     async def show(advice: admissions.DischargePlanOut) -> Response:
-        return await draw(request, staff, res, pathway_id, plan_advice={stay_id: advice},
-                          notice="Udskrivelsen er planlagt. Se motorens råd nedenfor, før udskrivelsen bekræftes.")
+        return await draw(
+            request,
+            staff,
+            res,
+            pathway_id,
+            plan_advice={stay_id: advice},
+            notice="Udskrivelsen er planlagt. Se motorens råd nedenfor, før udskrivelsen bekræftes.",
+        )
 
     return await act_on_pathway(request, staff, res, pathway_id, f"plan-{stay_id}", act, show)
 
@@ -67,10 +80,11 @@ async def plan_discharge_reload(pathway_id: str, stay_id: str) -> Response:
 @router.post("/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelse")
 async def discharge(pathway_id: str, stay_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> None:
-        body = admissions.DischargeIn.model_validate(dict(
-            discharged_on=a_date(form, "discharged_on"),
-            acute_team_weekend=form.get("acute_team_weekend") == "ja"))
+        body = admissions.DischargeIn.model_validate(
+            dict(discharged_on=a_date(form, "discharged_on"), acute_team_weekend=form.get("acute_team_weekend") == "ja")
+        )
         await call(admissions.discharge, staff, res, pathway_id=pathway_id, stay_id=stay_id, body=body)
 
-    return await pathway_form(request, staff, res, pathway_id, f"discharge-{stay_id}", act, "udskrevet",
-                              "indlaeggelser")
+    return await pathway_form(
+        request, staff, res, pathway_id, f"discharge-{stay_id}", act, "udskrevet", "indlaeggelser"
+    )

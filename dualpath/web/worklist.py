@@ -79,8 +79,13 @@ async def worklist(request: Request, staff: PageStaff, res: Res) -> Response:
     kind = request.query_params.get("type") or None
     team = request.query_params.get("team") or None
     if kind is not None and validation.text_problem(kind, line=True):
-        return page(request, "error.html", status=422, title="Ugyldigt filter",
-                    message="Filteret på type indeholder tegn, som ikke kan bruges.")
+        return page(
+            request,
+            "error.html",
+            status=422,
+            title="Ugyldigt filter",
+            message="Filteret på type indeholder tegn, som ikke kan bruges.",
+        )
     everything = await call(tasks.worklist, staff, res, kind=None, limit=500, offset=0)
     rows = everything if kind is None else await call(tasks.worklist, staff, res, kind=kind, limit=500, offset=0)
     wards = await _wards(staff, res, everything)
@@ -88,10 +93,17 @@ async def worklist(request: Request, staff: PageStaff, res: Res) -> Response:
     for k, title in sorted({(t.kind, t.title or t.kind) for t in everything}, key=lambda k: k[1]):
         kind_options.setdefault(k, title)
     return page(
-        request, "worklist.html", title="Arbejdsliste", total=len(everything),
+        request,
+        "worklist.html",
+        title="Arbejdsliste",
+        total=len(everything),
         rows=[t for t in rows if team is None or _team(t, wards) == team],
-        kind=kind, team=team, kind_options=kind_options, teams=sorted({_team(t, wards) for t in everything}),
-        team_of=lambda t: _team(t, wards), link_of=_task_link,
+        kind=kind,
+        team=team,
+        kind_options=kind_options,
+        teams=sorted({_team(t, wards) for t in everything}),
+        team_of=lambda t: _team(t, wards),
+        link_of=_task_link,
         referrals=await _awaiting_visitation(staff, res),
     )
 

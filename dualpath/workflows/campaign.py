@@ -8,7 +8,6 @@ timers: the reminder when the lists are not shared in time, and each decided sta
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
@@ -49,8 +48,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
     from dualpath.domain.validation import Input
-    from dualpath.workflows import pathway
-    from dualpath.workflows import kit
+    from dualpath.workflows import kit, pathway
     from dualpath.workflows.kit import command
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -161,9 +159,13 @@ class CampaignWorkflow(kit.Process):
     @workflow.init
     def __init__(self, input: CampaignInput) -> None:
         self._s: CampaignState = input.state or CampaignState(
-            campaign_id=input.campaign_id, centre=input.centre, region=input.region,
-            municipality=input.municipality, meeting_planned_on=input.collaboration_meeting_on,
-            share_days=input.share_days, group2_opens_on=input.group2_opens_on,
+            campaign_id=input.campaign_id,
+            centre=input.centre,
+            region=input.region,
+            municipality=input.municipality,
+            meeting_planned_on=input.collaboration_meeting_on,
+            share_days=input.share_days,
+            group2_opens_on=input.group2_opens_on,
             catalogue_version=input.catalogue_version,
         )
         self._in = input
@@ -178,10 +180,20 @@ class CampaignWorkflow(kit.Process):
         s = self._s
         if not s.opened:
             async with self._lock:
-                await self._record([CampaignOpened(
-                    campaign_id=s.campaign_id, centre=s.centre, region=s.region, municipality=s.municipality,
-                    collaboration_meeting_on=s.meeting_planned_on, share_by=rules.share_by(s),
-                    share_days=s.share_days)], input.actor)
+                await self._record(
+                    [
+                        CampaignOpened(
+                            campaign_id=s.campaign_id,
+                            centre=s.centre,
+                            region=s.region,
+                            municipality=s.municipality,
+                            collaboration_meeting_on=s.meeting_planned_on,
+                            share_by=rules.share_by(s),
+                            share_days=s.share_days,
+                        )
+                    ],
+                    input.actor,
+                )
                 s.opened = True
         self._publish()
         while True:
@@ -195,9 +207,10 @@ class CampaignWorkflow(kit.Process):
             if at is not None and at <= workflow.now():
                 continue
             try:
-                await workflow.wait_condition(lambda: self._changed,
-                                              timeout=(at - workflow.now()) if at is not None else None)
-            except asyncio.TimeoutError:
+                await workflow.wait_condition(
+                    lambda: self._changed, timeout=(at - workflow.now()) if at is not None else None
+                )
+            except TimeoutError:
                 pass
 
     @workflow.query
@@ -208,8 +221,10 @@ class CampaignWorkflow(kit.Process):
 
     @command()
     async def set_kkr_contacts(self, cmd: KkrCommand) -> CampaignResult:
-        position = await self._record([KkrContactsSet(
-            campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])], cmd.actor)
+        position = await self._record(
+            [KkrContactsSet(campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])],
+            cmd.actor,
+        )
         self._s.kkr_contacts = list(cmd.contacts)
         return self._answer(position)
 
@@ -230,11 +245,23 @@ class CampaignWorkflow(kit.Process):
             else:
                 p = p.model_copy(update={"rows": rows})
             people.append(p)
-        people += [Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
-                   for r in cmd.rows if r.patient_id in new]
-        position = await self._record([CampaignListUploaded(
-            campaign_id=self._s.campaign_id, side=cmd.side, uploaded_on=self._today(),
-            people=[r.model_dump() for r in cmd.rows], removed=removed)], cmd.actor)
+        people += [
+            Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
+            for r in cmd.rows
+            if r.patient_id in new
+        ]
+        position = await self._record(
+            [
+                CampaignListUploaded(
+                    campaign_id=self._s.campaign_id,
+                    side=cmd.side,
+                    uploaded_on=self._today(),
+                    people=[r.model_dump() for r in cmd.rows],
+                    removed=removed,
+                )
+            ],
+            cmd.actor,
+        )
         self._s.people = people
         self._s.uploaded[cmd.side] = self._today()
         return self._answer(position)
@@ -245,21 +272,33 @@ class CampaignWorkflow(kit.Process):
         # does not overwrite them.
         if p is not None and side == "municipality" and "clinic" in p.rows:
             return {}
-        return {"psychiatric_contact": r.psychiatric_contact,
-                "municipal_substance_treatment": r.municipal_substance_treatment,
-                "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None)}
+        return {
+            "psychiatric_contact": r.psychiatric_contact,
+            "municipal_substance_treatment": r.municipal_substance_treatment,
+            "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None),
+        }
 
     @command(lambda self, cmd: self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state)))
     async def record_consent(self, cmd: ConsentCommand) -> CampaignResult:
         p = rules.person(self._s, cmd.patient_id)
-        events: list[DomainEvent] = [CampaignConsentRecorded(
-            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, side=cmd.side, state=cmd.state,
-            form=cmd.form)]
+        events: list[DomainEvent] = [
+            CampaignConsentRecorded(
+                campaign_id=self._s.campaign_id,
+                patient_id=cmd.patient_id,
+                side=cmd.side,
+                state=cmd.state,
+                form=cmd.form,
+            )
+        ]
         cancel = cmd.state == "refused" and p.status == "scheduled"
         if cancel:
-            events.append(CampaignStartCancelled(
-                campaign_id=self._s.campaign_id, patient_id=cmd.patient_id,
-                reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start"))
+            events.append(
+                CampaignStartCancelled(
+                    campaign_id=self._s.campaign_id,
+                    patient_id=cmd.patient_id,
+                    reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start",
+                )
+            )
         position = await self._record(events, cmd.actor)
         p.consent[cmd.side] = cmd.state
         if cancel:
@@ -269,11 +308,16 @@ class CampaignWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda: rules.check_share(self._s)))
     async def share_lists(self, cmd: ShareCommand) -> CampaignResult:
         today = self._today()
-        events: list[DomainEvent] = [CampaignListsShared(
-            campaign_id=self._s.campaign_id, shared_on=today,
-            earliest_meeting_on=today + timedelta(days=self._s.share_days))]
-        events += [TaskCompleted(task_id=t, outcome="done", note="the lists are shared")
-                   for t in self._s.reminder_tasks]
+        events: list[DomainEvent] = [
+            CampaignListsShared(
+                campaign_id=self._s.campaign_id,
+                shared_on=today,
+                earliest_meeting_on=today + timedelta(days=self._s.share_days),
+            )
+        ]
+        events += [
+            TaskCompleted(task_id=t, outcome="done", note="the lists are shared") for t in self._s.reminder_tasks
+        ]
         position = await self._record(events, cmd.actor)
         self._s.shared_on, self._s.reminder_tasks = today, []
         return self._answer(position)
@@ -281,17 +325,30 @@ class CampaignWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today())))
     async def hold_collaboration_meeting(self, cmd: MeetingCommand) -> CampaignResult:
         not_discussed = [p.patient_id for p in self._s.people if rules.not_discussed_mark(p)]
-        position = await self._record([CampaignMeetingHeld(
-            campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note,
-            not_discussed=not_discussed)], cmd.actor)
+        position = await self._record(
+            [
+                CampaignMeetingHeld(
+                    campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note, not_discussed=not_discussed
+                )
+            ],
+            cmd.actor,
+        )
         self._s.meeting_held_on = cmd.held_on
         return self._answer(position)
 
     @command(lambda self, cmd: self._check(self._decision_rule(cmd)))
     async def decide(self, cmd: DecideCommand) -> CampaignResult:
-        position = await self._record([CampaignPersonDecided(
-            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, decision=cmd.decision,
-            from_date=cmd.from_date)], cmd.actor)
+        position = await self._record(
+            [
+                CampaignPersonDecided(
+                    campaign_id=self._s.campaign_id,
+                    patient_id=cmd.patient_id,
+                    decision=cmd.decision,
+                    from_date=cmd.from_date,
+                )
+            ],
+            cmd.actor,
+        )
         p = rules.person(self._s, cmd.patient_id)
         p.decision, p.from_date = cmd.decision, cmd.from_date
         p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
@@ -302,13 +359,21 @@ class CampaignWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id)))
     async def plan_network_meeting(self, cmd: NetworkMeetingCommand) -> CampaignResult:
-        position = await self._record([CampaignNetworkMeetingPlanned(
-            campaign_id=self._s.campaign_id, patient_id=cmd.patient_id, on=cmd.plan.on,
-            accompaniment=cmd.plan.accompaniment, outreach=cmd.plan.outreach, note=cmd.plan.note)],
-            cmd.actor)
+        position = await self._record(
+            [
+                CampaignNetworkMeetingPlanned(
+                    campaign_id=self._s.campaign_id,
+                    patient_id=cmd.patient_id,
+                    on=cmd.plan.on,
+                    accompaniment=cmd.plan.accompaniment,
+                    outreach=cmd.plan.outreach,
+                    note=cmd.plan.note,
+                )
+            ],
+            cmd.actor,
+        )
         rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
         return self._answer(position)
-
 
     # -- timers --------------------------------------------------------------------------
 
@@ -339,13 +404,31 @@ class CampaignWorkflow(kit.Process):
         s = self._s
         due = rules.share_by(s)
         tasks = [
-            TaskOpened(task_id=str(workflow.uuid4()), referral_id=s.campaign_id, kind="campaign_share_lists",
-                       title=f"Del listen over gruppe 2 senest {due} (samarbejdsmøde {s.meeting_planned_on})",
-                       phase=None, owner_role=role, owner_org=org, due=due, mandatory=True)
+            TaskOpened(
+                task_id=str(workflow.uuid4()),
+                referral_id=s.campaign_id,
+                kind="campaign_share_lists",
+                title=f"Del listen over gruppe 2 senest {due} (samarbejdsmøde {s.meeting_planned_on})",
+                phase=None,
+                owner_role=role,
+                owner_org=org,
+                due=due,
+                mandatory=True,
+            )
             for role, org in (("clinician", f"region:{s.region}"), ("municipality", f"municipality:{s.municipality}"))
         ]
-        await self._record([CampaignShareReminded(campaign_id=s.campaign_id, reminded_on=self._today(), share_by=due,
-                                                  task_ids=[t.task_id for t in tasks]), *tasks], Actor.engine())
+        await self._record(
+            [
+                CampaignShareReminded(
+                    campaign_id=s.campaign_id,
+                    reminded_on=self._today(),
+                    share_by=due,
+                    task_ids=[t.task_id for t in tasks],
+                ),
+                *tasks,
+            ],
+            Actor.engine(),
+        )
         s.reminder_sent, s.reminder_tasks = True, [t.task_id for t in tasks]
         self._publish()
 
@@ -370,31 +453,58 @@ class CampaignWorkflow(kit.Process):
                 "Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
             )
             if not started:
-                await self._record([CampaignStartCancelled(
-                    campaign_id=s.campaign_id, patient_id=p.patient_id,
-                    reason="the patient already has an active integrated pathway (one at most): none was started")],
-                    Actor.engine())
+                await self._record(
+                    [
+                        CampaignStartCancelled(
+                            campaign_id=s.campaign_id,
+                            patient_id=p.patient_id,
+                            reason="the patient already has an active integrated pathway (one at most): none was started",
+                        )
+                    ],
+                    Actor.engine(),
+                )
                 p.status = "cancelled"
                 self._publish()
                 return
-            await self._record([CampaignPathwayStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
-                                                       pathway_id=pathway_id, started_on=p.from_date)],
-                               Actor.engine())
+            await self._record(
+                [
+                    CampaignPathwayStarted(
+                        campaign_id=s.campaign_id,
+                        patient_id=p.patient_id,
+                        pathway_id=pathway_id,
+                        started_on=p.from_date,
+                    )
+                ],
+                Actor.engine(),
+            )
             p.pathway_id = pathway_id
         else:
             due = await workflow.execute_activity(
                 "working_day_deadline",
                 WorkingDayDeadline(start=p.from_date, working_days=COORDINATION_TASK_WORKING_DAYS),
-                result_type=date, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                result_type=date,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
             )
             task = TaskOpened(
-                task_id=str(workflow.uuid4()), referral_id=s.campaign_id, kind="campaign_coordination_start",
+                task_id=str(workflow.uuid4()),
+                referral_id=s.campaign_id,
+                kind="campaign_coordination_start",
                 title=f"Koordineret behandling starter {p.from_date} (gruppe 2, kampagne {s.centre})",
-                phase=None, owner_role="municipality", owner_org=f"municipality:{s.municipality}", due=due,
-                mandatory=True)
-            await self._record([CoordinationStarted(campaign_id=s.campaign_id, patient_id=p.patient_id,
-                                                    started_on=p.from_date, task_id=task.task_id), task],
-                               Actor.engine())
+                phase=None,
+                owner_role="municipality",
+                owner_org=f"municipality:{s.municipality}",
+                due=due,
+                mandatory=True,
+            )
+            await self._record(
+                [
+                    CoordinationStarted(
+                        campaign_id=s.campaign_id, patient_id=p.patient_id, started_on=p.from_date, task_id=task.task_id
+                    ),
+                    task,
+                ],
+                Actor.engine(),
+            )
         p.status, p.started_on = "started", p.from_date
         self._publish()
 
@@ -418,9 +528,14 @@ class CampaignWorkflow(kit.Process):
     def _view(self) -> CampaignView:
         s = self._s
         return CampaignView(
-            campaign_id=s.campaign_id, phase=rules.phase(s), share_by=rules.share_by(s), shared_on=s.shared_on,
-            earliest_meeting_on=rules.earliest_meeting(s), meeting_planned_on=s.meeting_planned_on,
-            meeting_held_on=s.meeting_held_on, reminder_sent=s.reminder_sent,
+            campaign_id=s.campaign_id,
+            phase=rules.phase(s),
+            share_by=rules.share_by(s),
+            shared_on=s.shared_on,
+            earliest_meeting_on=rules.earliest_meeting(s),
+            meeting_planned_on=s.meeting_planned_on,
+            meeting_held_on=s.meeting_held_on,
+            reminder_sent=s.reminder_sent,
             lists={side: sum(1 for p in s.people if side in p.rows) for side in rules.SIDES},
             people=[p.model_copy(deep=True) for p in s.people],
             timetable=[p.model_copy(deep=True) for p in rules.timetable(s)],
@@ -438,14 +553,16 @@ class CampaignWorkflow(kit.Process):
         s = self._s
         due = self._next_due()
         phase = rules.phase(s)
-        workflow.upsert_search_attributes([
-            sa.PATHWAY_KIND.value_set("campaign"),
-            sa.PHASE.value_set(phase),
-            sa.REGION.value_set(s.region),
-            sa.MUNICIPALITY.value_set(s.municipality),
-            sa.TARGET_GROUP.value_set(2),
-            sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                sa.PATHWAY_KIND.value_set("campaign"),
+                sa.PHASE.value_set(phase),
+                sa.REGION.value_set(s.region),
+                sa.MUNICIPALITY.value_set(s.municipality),
+                sa.TARGET_GROUP.value_set(2),
+                sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
+            ]
+        )
         # What the Temporal UI shows on the workflow's page: process state and counts only.
         counts = {st: sum(1 for p in s.people if p.status == st) for st in ("scheduled", "started", "not_relevant")}
         without = sum(1 for p in s.people if rules.not_discussed_mark(p))

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
     from dualpath.contracts.activities import DischargeAdviceRequest, Notice
-    from dualpath.domain import consent, copenhagen, inpatient, tasks
+    from dualpath.domain import consent, copenhagen, inpatient, tasks, validation
     from dualpath.domain.ambulatory import AllowedMove, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.consent import Consent
@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.tasks import Task
-    from dualpath.domain import validation
     from dualpath.domain.validation import Input
     from dualpath.workflows import kit
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
@@ -146,13 +145,17 @@ class InpatientStayWorkflow(kit.Process):
         self._opened_at: int | None = None  # the position of the opening events, once recorded
         self._informed: set[str] = set()
 
-
     @workflow.run
     async def run(self, input: StayInput) -> StayView:
         async with self._lock:
             started = AdmissionStarted(
-                stay_id=input.stay_id, pathway_id=input.pathway_id, number=input.number, via=input.via,
-                ward=input.ward, admitted_on=input.admitted_on, region=input.region,
+                stay_id=input.stay_id,
+                pathway_id=input.pathway_id,
+                number=input.number,
+                via=input.via,
+                ward=input.ward,
+                admitted_on=input.admitted_on,
+                region=input.region,
                 municipality=input.municipality,
             )
             self._opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
@@ -187,12 +190,19 @@ class InpatientStayWorkflow(kit.Process):
         self._consents = list(changed.consents)
         self._changed = True
         async with self.one_at_a_time():
-            decided = next((c.state for c in self._consents if c.scope == "inform_municipal_treatment"
-                            and c.counterpart == self._in.municipality), None)
+            decided = next(
+                (
+                    c.state
+                    for c in self._consents
+                    if c.scope == "inform_municipal_treatment" and c.counterpart == self._in.municipality
+                ),
+                None,
+            )
             task = next((t for t in self._open_tasks() if t.kind == "consent_municipal_information"), None)
             if decided in ("given", "refused") and task:
-                await self._record([TaskCompleted(task_id=task.task_id, outcome="done",
-                                                  note=f"consent {decided}")], Actor.engine())
+                await self._record(
+                    [TaskCompleted(task_id=task.task_id, outcome="done", note=f"consent {decided}")], Actor.engine()
+                )
                 task.state = "done"
             # With consent given mid-stay the municipality still hears of the admission.
             if decided == "given" and "admission" not in self._informed:
@@ -204,8 +214,7 @@ class InpatientStayWorkflow(kit.Process):
     @command(lambda self, cmd: self._check_move(cmd))
     async def move_phase(self, cmd: MovePhaseCommand) -> StayResult:
         events: list[DomainEvent] = [
-            InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to,
-                                  reason=cmd.reason),
+            InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to, reason=cmd.reason),
             *self._open_phase_tasks(cmd.to),
         ]
         position = await self._record(events, cmd.actor)
@@ -224,7 +233,9 @@ class InpatientStayWorkflow(kit.Process):
             raise ApplicationError(
                 f"stay phase {self._phase} has open mandatory tasks: {', '.join(t.kind for t in blocking)}; "
                 "complete each, or close it as not_possible with the reason",
-                {"open_tasks": [t.model_dump(mode="json") for t in blocking]}, type="MoveRefused")
+                {"open_tasks": [t.model_dump(mode="json") for t in blocking]},
+                type="MoveRefused",
+            )
 
     # -- discharge ----------------------------------------------------------
 
@@ -233,9 +244,16 @@ class InpatientStayWorkflow(kit.Process):
         advice = await self._advice(cmd.planned_date)
         warned = advice.before_non_working_day or advice.on_non_working_day
         position = await self._record(
-            [DischargePlanned(stay_id=self._in.stay_id, planned_date=cmd.planned_date,
-                              before_non_working_days=warned, proposed_date=advice.proposed_date,
-                              meeting=advice.meeting, kept_despite_warning=cmd.keep_reason if warned else None)],
+            [
+                DischargePlanned(
+                    stay_id=self._in.stay_id,
+                    planned_date=cmd.planned_date,
+                    before_non_working_days=warned,
+                    proposed_date=advice.proposed_date,
+                    meeting=advice.meeting,
+                    kept_despite_warning=cmd.keep_reason if warned else None,
+                )
+            ],
             cmd.actor,
         )
         self._plan = advice
@@ -251,20 +269,27 @@ class InpatientStayWorkflow(kit.Process):
         before = advice.before_non_working_day
         follow_ups = self._follow_ups(advice, cmd)
         events: list[DomainEvent] = [
-            PatientDischarged(stay_id=self._in.stay_id, pathway_id=self._in.pathway_id,
-                              discharged_on=cmd.discharged_on, before_non_working_days=before,
-                              follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups]),
+            PatientDischarged(
+                stay_id=self._in.stay_id,
+                pathway_id=self._in.pathway_id,
+                discharged_on=cmd.discharged_on,
+                before_non_working_days=before,
+                follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups],
+            ),
             *[self._opened(t) for t in follow_ups],
         ]
         # The stay's own phase tasks end with it; the follow-ups carry on.
-        events += [TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
-                   for t in self._open_tasks()]
+        events += [
+            TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
+            for t in self._open_tasks()
+        ]
         position = await self._record(events, cmd.actor)
         self._tasks = follow_ups
         self._status = "discharged"
         await self._inform_municipality("discharge")
         await workflow.get_external_workflow_handle(self._pathway_workflow_id()).signal(
-            STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on))
+            STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on)
+        )
         return self._done(position, follow_ups=follow_ups)
 
     def _check_discharge(self, cmd: DischargeCommand) -> None:
@@ -272,13 +297,16 @@ class InpatientStayWorkflow(kit.Process):
         if self._phase != 4:
             raise ApplicationError(
                 f"discharge happens from phase 4 (Udskrivelse og overgang); the stay is in phase {self._phase}",
-                {"allowed": [m.model_dump() for m in inpatient.allowed_moves(self._phase)]}, type="MoveRefused")
+                {"allowed": [m.model_dump() for m in inpatient.allowed_moves(self._phase)]},
+                type="MoveRefused",
+            )
         self._check_date(cmd.discharged_on, "discharge")
 
     def _check_date(self, d: date, what: str) -> None:
         if d < self._in.admitted_on:
             raise ApplicationError(
-                f"the {what} date {d} is before the admission on {self._in.admitted_on}", type="CommandRefused")
+                f"the {what} date {d} is before the admission on {self._in.admitted_on}", type="CommandRefused"
+            )
 
     def _follow_ups(self, advice: DischargeAdvice, cmd: DischargeCommand) -> list[Task]:
         """Home visit (or acute team) the first working day after; and over non-working days,
@@ -292,21 +320,34 @@ class InpatientStayWorkflow(kit.Process):
             if cmd.acute_team_weekend:
                 kinds.append(("acute_team_weekend", day_after))
         return [
-            Task(task_id=str(workflow.uuid4()), kind=kind, title=inpatient.FOLLOW_UP_TITLES[kind], phase=None,
-                 owner_role="clinician", owner_org=f"region:{self._in.region}", due=due, mandatory=True,
-                 stay_id=self._in.stay_id)
+            Task(
+                task_id=str(workflow.uuid4()),
+                kind=kind,
+                title=inpatient.FOLLOW_UP_TITLES[kind],
+                phase=None,
+                owner_role="clinician",
+                owner_org=f"region:{self._in.region}",
+                due=due,
+                mandatory=True,
+                stay_id=self._in.stay_id,
+            )
             for kind, due in kinds
         ]
 
     async def _advice(self, on: date) -> DischargeAdvice:
         # A date the calendar cannot count from refuses the command (it is not retried).
-        return await refusing(workflow.execute_activity(
-            "discharge_advice",
-            DischargeAdviceRequest(admitted_on=self._in.admitted_on, planned_date=on,
-                                   in_ambulatory_pathway=self._in.in_ambulatory_pathway),
-            result_type=DischargeAdvice,
-            start_to_close_timeout=CALENDAR_TIMEOUT,
-        ))
+        return await refusing(
+            workflow.execute_activity(
+                "discharge_advice",
+                DischargeAdviceRequest(
+                    admitted_on=self._in.admitted_on,
+                    planned_date=on,
+                    in_ambulatory_pathway=self._in.in_ambulatory_pathway,
+                ),
+                result_type=DischargeAdvice,
+                start_to_close_timeout=CALENDAR_TIMEOUT,
+            )
+        )
 
     # -- tasks --------------------------------------------------------------
 
@@ -330,13 +371,18 @@ class InpatientStayWorkflow(kit.Process):
         return facts
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
-        activities = tasks.applicable(load_catalogue(self._in.catalogue_version).mandatory("inpatient", phase),
-                                      self._facts())
+        activities = tasks.applicable(
+            load_catalogue(self._in.catalogue_version).mandatory("inpatient", phase), self._facts()
+        )
         if consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
             activities = [a for a in activities if a.key != "consent_municipal_information"]
         new = tasks.tasks_for_phase(
-            activities, phase=phase, entered_on=copenhagen.local_date(workflow.now()), region=self._in.region,
-            municipality=self._in.municipality, ids=[str(workflow.uuid4()) for _ in activities],
+            activities,
+            phase=phase,
+            entered_on=copenhagen.local_date(workflow.now()),
+            region=self._in.region,
+            municipality=self._in.municipality,
+            ids=[str(workflow.uuid4()) for _ in activities],
             stay_id=self._in.stay_id,
         )
         self._tasks = self._open_tasks() + new
@@ -350,24 +396,45 @@ class InpatientStayWorkflow(kit.Process):
         if not self._in.municipal_substance_treatment:
             return
         if not consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
-            await self._record([MunicipalityNotInformed(
-                stay_id=self._in.stay_id, about=about,
-                reason="no consent to keep municipal substance treatment informed")], Actor.engine())
+            await self._record(
+                [
+                    MunicipalityNotInformed(
+                        stay_id=self._in.stay_id,
+                        about=about,
+                        reason="no consent to keep municipal substance treatment informed",
+                    )
+                ],
+                Actor.engine(),
+            )
             return
         key = str(workflow.uuid4())
-        notice = Notice(idempotency_key=key, channel=about, recipient_org=f"municipality:{self._in.municipality}",
-                        subject=f"Indlæggelse: {about}", pathway_id=self._in.pathway_id,
-                        body=f"Forløb {self._in.pathway_id}: {'indlagt' if about == 'admission' else 'udskrevet'}.")
+        notice = Notice(
+            idempotency_key=key,
+            channel=about,
+            recipient_org=f"municipality:{self._in.municipality}",
+            subject=f"Indlæggelse: {about}",
+            pathway_id=self._in.pathway_id,
+            body=f"Forløb {self._in.pathway_id}: {'indlagt' if about == 'admission' else 'udskrevet'}.",
+        )
         try:
-            await workflow.execute_activity("send_notice", notice, start_to_close_timeout=CALENDAR_TIMEOUT,
-                                            retry_policy=NOTICE_RETRY)
+            await workflow.execute_activity(
+                "send_notice", notice, start_to_close_timeout=CALENDAR_TIMEOUT, retry_policy=NOTICE_RETRY
+            )
         except ActivityError as exc:
-            await self._record([MunicipalityNotInformed(stay_id=self._in.stay_id, about=about,
-                                                        reason=validation.printable(f"the notice failed: {exc.cause}"))],
-                               Actor.engine())
+            await self._record(
+                [
+                    MunicipalityNotInformed(
+                        stay_id=self._in.stay_id,
+                        about=about,
+                        reason=validation.printable(f"the notice failed: {exc.cause}"),
+                    )
+                ],
+                Actor.engine(),
+            )
             return
-        await self._record([MunicipalityInformed(stay_id=self._in.stay_id, about=about, notice_key=key)],
-                           Actor.engine())
+        await self._record(
+            [MunicipalityInformed(stay_id=self._in.stay_id, about=about, notice_key=key)], Actor.engine()
+        )
         self._informed.add(about)
 
     def _pathway_workflow_id(self) -> str:
@@ -377,8 +444,7 @@ class InpatientStayWorkflow(kit.Process):
 
     def _require_admitted(self) -> None:
         if self._status != "admitted":
-            raise ApplicationError(f"the patient is not admitted (the stay is {self._status})",
-                                   type="MoveRefused")
+            raise ApplicationError(f"the patient is not admitted (the stay is {self._status})", type="MoveRefused")
 
     def _done(self, position: int, **extra) -> StayResult:
         self._changed = True
@@ -388,21 +454,27 @@ class InpatientStayWorkflow(kit.Process):
 
     def _view(self) -> StayView:
         return StayView(
-            stay_id=self._in.stay_id, pathway_id=self._in.pathway_id, status=self._status, phase=self._phase,
+            stay_id=self._in.stay_id,
+            pathway_id=self._in.pathway_id,
+            status=self._status,
+            phase=self._phase,
             phase_name=inpatient.PHASE_NAMES[self._phase],
             allowed_moves=inpatient.allowed_moves(self._phase) if self._status == "admitted" else [],
-            open_tasks=self._open_tasks(), planned_discharge=self._plan,
+            open_tasks=self._open_tasks(),
+            planned_discharge=self._plan,
         )
 
     def _publish(self) -> None:
         open_ = self._open_tasks()
         due = min((t.due for t in open_), default=None)
-        workflow.upsert_search_attributes([
-            sa.PATHWAY_KIND.value_set("inpatient"),
-            sa.PHASE.value_set(str(self._phase) if self._status == "admitted" else self._status),
-            sa.LEVEL_OF_CARE.value_set("inpatient"),
-            sa.REGION.value_set(self._in.region),
-            sa.MUNICIPALITY.value_set(self._in.municipality),
-            sa.OVERDUE.value_set(any(t.overdue for t in open_)),
-            sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                sa.PATHWAY_KIND.value_set("inpatient"),
+                sa.PHASE.value_set(str(self._phase) if self._status == "admitted" else self._status),
+                sa.LEVEL_OF_CARE.value_set("inpatient"),
+                sa.REGION.value_set(self._in.region),
+                sa.MUNICIPALITY.value_set(self._in.municipality),
+                sa.OVERDUE.value_set(any(t.overdue for t in open_)),
+                sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
+            ]
+        )

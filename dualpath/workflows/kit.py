@@ -95,10 +95,15 @@ async def record(stream_id: str, expected_version: int, events: list[DomainEvent
             for e in events
         ],
     )
-    return await refusing(workflow.execute_activity(
-        "append_events", request, result_type=AppendResult,
-        start_to_close_timeout=APPEND_TIMEOUT, retry_policy=APPEND_RETRY,
-    ))
+    return await refusing(
+        workflow.execute_activity(
+            "append_events",
+            request,
+            result_type=AppendResult,
+            start_to_close_timeout=APPEND_TIMEOUT,
+            retry_policy=APPEND_RETRY,
+        )
+    )
 
 
 async def refusing(activity: Awaitable[T]) -> T:
@@ -153,7 +158,7 @@ async def wait_until(condition: Callable[[], bool], at: datetime) -> bool:
     try:
         await workflow.wait_condition(condition, timeout=delay)
         return True
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
 
 
@@ -231,8 +236,9 @@ class Process:
 
     async def _close_task(self, cmd: CompleteTaskCommand) -> int:
         """Record a checked task completion (staff's), mark it, and drop closed tasks from the state."""
-        position = await self._record([TaskCompleted(task_id=cmd.task_id, outcome=cmd.outcome, note=cmd.note)],
-                                      cmd.actor)
+        position = await self._record(
+            [TaskCompleted(task_id=cmd.task_id, outcome=cmd.outcome, note=cmd.note)], cmd.actor
+        )
         task = self._task(cmd.task_id)
         if task is not None:
             task.state, task.outcome_note = cmd.outcome, cmd.note
@@ -245,9 +251,8 @@ class Process:
         then record TaskOverdue for each late task, once."""
         self._changed = False
         try:
-            await workflow.wait_condition(lambda: self._changed or stop(),
-                                          timeout=until_next_due(self._open_tasks()))
-        except asyncio.TimeoutError:
+            await workflow.wait_condition(lambda: self._changed or stop(), timeout=until_next_due(self._open_tasks()))
+        except TimeoutError:
             async with self._lock:
                 today = copenhagen.local_date(workflow.now())
                 late = [t for t in self._open_tasks() if not t.overdue and t.due < today]
@@ -275,12 +280,14 @@ def command(check: Callable[[Any, Any], None] | None = None) -> Callable[[Callab
 
         defined = workflow.update(update)
         if check is not None:
+
             def validate(self: P, cmd: C) -> None:
                 check(self, cmd)
 
             # Temporal wants the validator's parameters to be the handler's, annotations included.
             validate.__signature__ = inspect.signature(handler).replace(  # type: ignore[attr-defined]
-                return_annotation=None)
+                return_annotation=None
+            )
             validate.__name__ = f"_validate_{handler.__name__}"
             defined.validator(validate)
         return defined

@@ -39,13 +39,22 @@ with workflow.unsafe.imports_passed_through():
         Participant,
     )
     from dualpath.domain.validation import Input
-    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 __all__ = [
-    "CancelMeeting", "JointPlanInput", "MeetingInput", "MeetingResult", "MeetingView", "MeetingWorkflow",
-    "Participant", "RecordHeld", "ScheduleMeeting", "stream_id", "workflow_id",
+    "CancelMeeting",
+    "JointPlanInput",
+    "MeetingInput",
+    "MeetingResult",
+    "MeetingView",
+    "MeetingWorkflow",
+    "Participant",
+    "RecordHeld",
+    "ScheduleMeeting",
+    "stream_id",
+    "workflow_id",
 ]
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -150,7 +159,6 @@ class MeetingWorkflow(kit.Process):
         self._cancel_reason: str | None = None
         self._overdue = False
 
-
     @workflow.run
     async def run(self, input: MeetingInput) -> MeetingView:
         async with self._lock:
@@ -164,9 +172,15 @@ class MeetingWorkflow(kit.Process):
             await self._record(
                 [
                     MeetingCalled(
-                        meeting_id=input.meeting_id, pathway_id=input.pathway_id, kind=input.kind,
-                        region=input.region, municipality=input.municipality, purpose=input.purpose,
-                        participants=input.participants, called_on=input.called_on, hold_by=self._hold_by,
+                        meeting_id=input.meeting_id,
+                        pathway_id=input.pathway_id,
+                        kind=input.kind,
+                        region=input.region,
+                        municipality=input.municipality,
+                        purpose=input.purpose,
+                        participants=input.participants,
+                        called_on=input.called_on,
+                        hold_by=self._hold_by,
                     )
                 ],
                 input.actor,
@@ -181,8 +195,11 @@ class MeetingWorkflow(kit.Process):
             async with self._lock:
                 if not self._is_closed():
                     await self._record(
-                        [MeetingOverdue(meeting_id=input.meeting_id, pathway_id=input.pathway_id,
-                                        hold_by=self._hold_by)],
+                        [
+                            MeetingOverdue(
+                                meeting_id=input.meeting_id, pathway_id=input.pathway_id, hold_by=self._hold_by
+                            )
+                        ],
                         Actor.engine(),
                     )
                     self._overdue = True
@@ -202,28 +219,40 @@ class MeetingWorkflow(kit.Process):
     @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_schedule(self._status)))
     async def schedule(self, cmd: ScheduleMeeting) -> MeetingResult:
         position = await self._record(
-            [MeetingScheduled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
-                              at=cmd.at, place=cmd.place)],
+            [
+                MeetingScheduled(
+                    meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, at=cmd.at, place=cmd.place
+                )
+            ],
             cmd.actor,
         )
         self._status, self._scheduled_at, self._place = "scheduled", cmd.at, cmd.place
         self._publish()
         return MeetingResult(meeting=self._view(), position=position)
 
-
     # -- record_held --------------------------------------------------------
 
     @command(lambda self, cmd: self._check_held(cmd))
     async def record_held(self, cmd: RecordHeld) -> MeetingResult:
         events: list[DomainEvent] = [
-            MeetingHeld(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
-                        held_on=cmd.held_on, outcome=cmd.outcome, attendees=cmd.attendees)
+            MeetingHeld(
+                meeting_id=self._in.meeting_id,
+                pathway_id=self._in.pathway_id,
+                kind=self._in.kind,
+                held_on=cmd.held_on,
+                outcome=cmd.outcome,
+                attendees=cmd.attendees,
+            )
         ]
         if cmd.joint_plan is not None:
             events.append(
-                JointPlanRecorded(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
-                                  kind=cmd.joint_plan.kind, summary=cmd.joint_plan.summary,
-                                  agreed_by=cmd.joint_plan.agreed_by)
+                JointPlanRecorded(
+                    meeting_id=self._in.meeting_id,
+                    pathway_id=self._in.pathway_id,
+                    kind=cmd.joint_plan.kind,
+                    summary=cmd.joint_plan.summary,
+                    agreed_by=cmd.joint_plan.agreed_by,
+                )
             )
         position = await self._record(events, cmd.actor)
         self._status, self._held = "held", cmd
@@ -233,8 +262,12 @@ class MeetingWorkflow(kit.Process):
     def _check_held(self, cmd: RecordHeld) -> None:
         self._refuse_unless(
             lambda: rules.check_held(
-                self._status, called_on=self._in.called_on, held_on=cmd.held_on,
-                today=copenhagen.today(workflow.now()), outcome=cmd.outcome, plan=cmd.joint_plan,
+                self._status,
+                called_on=self._in.called_on,
+                held_on=cmd.held_on,
+                today=copenhagen.today(workflow.now()),
+                outcome=cmd.outcome,
+                plan=cmd.joint_plan,
             )
         )
 
@@ -250,7 +283,6 @@ class MeetingWorkflow(kit.Process):
         self._status, self._cancel_reason = "cancelled", reason
         self._publish()
         return MeetingResult(meeting=self._view(), position=position)
-
 
     # -- helpers ------------------------------------------------------------
 
@@ -280,8 +312,12 @@ class MeetingWorkflow(kit.Process):
         if notices:
             await self._record(
                 [
-                    InvitationSent(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id,
-                                   recipient_org=n.recipient_org, idempotency_key=n.idempotency_key)
+                    InvitationSent(
+                        meeting_id=self._in.meeting_id,
+                        pathway_id=self._in.pathway_id,
+                        recipient_org=n.recipient_org,
+                        idempotency_key=n.idempotency_key,
+                    )
                     for n in notices
                 ],
                 Actor.engine(),
@@ -307,7 +343,8 @@ class MeetingWorkflow(kit.Process):
 
     async def _tell_pathway(self, held_on: date) -> None:
         handle = workflow.get_external_workflow_handle(
-            self._in.pathway_workflow_id or workflow_ids.legacy("pathway", self._in.pathway_id))
+            self._in.pathway_workflow_id or workflow_ids.legacy("pathway", self._in.pathway_id)
+        )
         try:
             await handle.signal(
                 MEETING_HELD_SIGNAL,
@@ -321,11 +358,21 @@ class MeetingWorkflow(kit.Process):
     def _view(self) -> MeetingView:
         held = self._held
         return MeetingView(
-            meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, kind=self._in.kind,
-            status=self._status, purpose=self._in.purpose, participants=self._in.participants,
-            called_on=self._in.called_on, hold_by=self._hold_by, scheduled_at=self._scheduled_at,
-            place=self._place, held_on=held.held_on if held else None, outcome=held.outcome if held else None,
-            attendees=held.attendees if held else [], cancel_reason=self._cancel_reason, overdue=self._overdue,
+            meeting_id=self._in.meeting_id,
+            pathway_id=self._in.pathway_id,
+            kind=self._in.kind,
+            status=self._status,
+            purpose=self._in.purpose,
+            participants=self._in.participants,
+            called_on=self._in.called_on,
+            hold_by=self._hold_by,
+            scheduled_at=self._scheduled_at,
+            place=self._place,
+            held_on=held.held_on if held else None,
+            outcome=held.outcome if held else None,
+            attendees=held.attendees if held else [],
+            cancel_reason=self._cancel_reason,
+            overdue=self._overdue,
         )
 
     def _publish(self) -> None:

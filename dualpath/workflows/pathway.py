@@ -18,15 +18,16 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.domain import ambulatory, consent, copenhagen, tasks
+    from dualpath.contracts.activities import FmkNotice, PathwayClaim
+    from dualpath.domain import ambulatory, consent, copenhagen, inpatient, medication, tasks, validation
     from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
     from dualpath.domain.events import (
         Actor,
+        AdmissionRecorded,
         ConsentRecorded,
         DomainEvent,
-        AdmissionRecorded,
         LevelOfCareChanged,
         PathwayEnded,
         PathwayFacts,
@@ -37,17 +38,13 @@ with workflow.unsafe.imports_passed_through():
         TaskCompleted,
         TaskOpened,
     )
-    from dualpath.domain.tasks import Task
-    from dualpath.domain import validation
-    from dualpath.domain.validation import Input
-    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
-    from dualpath.domain import inpatient
-    from dualpath.workflows import inpatient_stay, kit
-    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
-    from dualpath.contracts.activities import FmkNotice, PathwayClaim
-    from dualpath.domain import medication
     from dualpath.domain.medication import MedicationChange
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
+    from dualpath.domain.tasks import Task
+    from dualpath.domain.validation import Input
+    from dualpath.workflows import inpatient_stay, kit
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 
 # `pathway-<region>-<pathway_id>` (without a region, the legacy `pathway-<pathway_id>`); stream `pathway-<id>`.
@@ -62,7 +59,7 @@ CLAIM_TIMEOUT = timedelta(seconds=10)
 CLAIM_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
-async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> bool:
+async def start_as_child(state: PathwayState, actor: Actor, summary: str) -> bool:
     """Start a pathway from the workflow that admitted the patient (a referral's decision,
     a transition, a campaign's start date). The pathway lives for years and outlives its
     origin, so the origin's closing must not end it (ParentClosePolicy.ABANDON).
@@ -70,15 +67,21 @@ async def start_as_child(state: "PathwayState", actor: Actor, summary: str) -> b
     False, and nothing started, when the patient already has an active pathway."""
     if workflow.patched(ONE_ACTIVE_PATHWAY):
         claimed = await workflow.execute_activity(
-            "claim_pathway", PathwayClaim(patient_id=state.patient_id, pathway_id=state.pathway_id),
-            result_type=bool, start_to_close_timeout=CLAIM_TIMEOUT, retry_policy=CLAIM_RETRY)
+            "claim_pathway",
+            PathwayClaim(patient_id=state.patient_id, pathway_id=state.pathway_id),
+            result_type=bool,
+            start_to_close_timeout=CLAIM_TIMEOUT,
+            retry_policy=CLAIM_RETRY,
+        )
         if not claimed:
             return False
     await workflow.start_child_workflow(
         PathwayWorkflow.run,
         PathwayInput(state=state, actor=actor),
         # Recorded histories started their pathways under the legacy id.
-        id=workflow_id(state.pathway_id, state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None),
+        id=workflow_id(
+            state.pathway_id, state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None
+        ),
         parent_close_policy=ParentClosePolicy.ABANDON,
         static_summary=summary,
     )
@@ -181,8 +184,12 @@ class MedicationResult(BaseModel):
 # again with backoff up to a minute, a bounded number of times, after which
 # the clinician gets a task. A 4xx answer is not retried (non-retryable error).
 FMK_NOTICE_TIMEOUT = timedelta(seconds=30)
-FMK_NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                               maximum_interval=timedelta(minutes=1), maximum_attempts=10)
+FMK_NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=10,
+)
 _REASON_LIMIT = 500
 
 
@@ -265,8 +272,11 @@ class PathwayWorkflow(kit.Process):
         if workflow.patched(ONE_ACTIVE_PATHWAY):
             # Ended: the patient may be admitted to a pathway again.
             await workflow.execute_activity(
-                "release_pathway", PathwayClaim(patient_id=self.state.patient_id, pathway_id=self.state.pathway_id),
-                start_to_close_timeout=CLAIM_TIMEOUT, retry_policy=CLAIM_RETRY)
+                "release_pathway",
+                PathwayClaim(patient_id=self.state.patient_id, pathway_id=self.state.pathway_id),
+                start_to_close_timeout=CLAIM_TIMEOUT,
+                retry_policy=CLAIM_RETRY,
+            )
         return self._view()
 
     def _should_stop(self) -> bool:
@@ -284,9 +294,7 @@ class PathwayWorkflow(kit.Process):
         # The ambulatory pathway goes on during a stay; the level stays inpatient.
         after_level = LevelOfCare.inpatient if self.state.active_stay else ambulatory.LEVEL_FOR_PHASE[cmd.to]
         events: list[DomainEvent] = [
-            PhaseChanged(
-                pathway_id=self.state.pathway_id, from_phase=before_phase, to_phase=cmd.to, reason=cmd.reason
-            )
+            PhaseChanged(pathway_id=self.state.pathway_id, from_phase=before_phase, to_phase=cmd.to, reason=cmd.reason)
         ]
         if after_level != before_level:
             events.append(
@@ -388,16 +396,26 @@ class PathwayWorkflow(kit.Process):
         self.state.stays += 1
         stay_id, number = str(workflow.uuid4()), self.state.stays
         child_id = inpatient_stay.workflow_id(
-            self.state.pathway_id, number,
-            self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None)
+            self.state.pathway_id,
+            number,
+            self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None,
+        )
         await workflow.start_child_workflow(
             inpatient_stay.InpatientStayWorkflow.run,
             inpatient_stay.StayInput(
-                stay_id=stay_id, pathway_id=self.state.pathway_id, number=number, region=self.state.region,
-                municipality=self.state.municipality, via=cmd.via, ward=cmd.ward, admitted_on=cmd.admitted_on,
+                stay_id=stay_id,
+                pathway_id=self.state.pathway_id,
+                number=number,
+                region=self.state.region,
+                municipality=self.state.municipality,
+                via=cmd.via,
+                ward=cmd.ward,
+                admitted_on=cmd.admitted_on,
                 in_ambulatory_pathway=cmd.in_ambulatory_pathway,
                 municipal_substance_treatment=self.state.municipal_substance_treatment,
-                consents=self.state.consents, catalogue_version=self.state.catalogue_version, actor=cmd.actor,
+                consents=self.state.consents,
+                catalogue_version=self.state.catalogue_version,
+                actor=cmd.actor,
             ),
             id=child_id,
             # The pathway continues-as-new over the years; its stays must
@@ -407,10 +425,15 @@ class PathwayWorkflow(kit.Process):
         )
         position = await self._record(
             [
-                AdmissionRecorded(pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via,
-                                  admitted_on=cmd.admitted_on),
-                LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=self.state.level_of_care,
-                                   to_level=LevelOfCare.inpatient, reason=f"admitted ({cmd.via})"),
+                AdmissionRecorded(
+                    pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via, admitted_on=cmd.admitted_on
+                ),
+                LevelOfCareChanged(
+                    pathway_id=self.state.pathway_id,
+                    from_level=self.state.level_of_care,
+                    to_level=LevelOfCare.inpatient,
+                    reason=f"admitted ({cmd.via})",
+                ),
             ],
             cmd.actor,
         )
@@ -424,7 +447,8 @@ class PathwayWorkflow(kit.Process):
         if self.state.active_stay:
             raise ApplicationError(
                 f"the patient is admitted already (stay {self.state.active_stay}): discharge first",
-                type="CommandRefused")
+                type="CommandRefused",
+            )
 
     @workflow.signal(name=inpatient_stay.STAY_DISCHARGED_SIGNAL)
     async def stay_discharged(self, done: inpatient_stay.StayDischarged) -> None:
@@ -434,10 +458,15 @@ class PathwayWorkflow(kit.Process):
             back = ambulatory.LEVEL_FOR_PHASE[self.state.phase] if self.state.status == "active" else None
             await self._record(
                 [
-                    StayDischargeRecorded(pathway_id=self.state.pathway_id, stay_id=done.stay_id,
-                                          discharged_on=done.discharged_on),
-                    LevelOfCareChanged(pathway_id=self.state.pathway_id, from_level=LevelOfCare.inpatient,
-                                       to_level=back, reason="discharged"),
+                    StayDischargeRecorded(
+                        pathway_id=self.state.pathway_id, stay_id=done.stay_id, discharged_on=done.discharged_on
+                    ),
+                    LevelOfCareChanged(
+                        pathway_id=self.state.pathway_id,
+                        from_level=LevelOfCare.inpatient,
+                        to_level=back,
+                        reason="discharged",
+                    ),
                 ],
                 Actor.engine(),
             )
@@ -450,18 +479,26 @@ class PathwayWorkflow(kit.Process):
     @command(lambda self, cmd: self._check_consent(cmd))
     async def record_consent(self, cmd: ConsentCommand) -> CommandResult:
         events: list[DomainEvent] = [
-            ConsentRecorded(pathway_id=self.state.pathway_id, scope=cmd.scope, counterpart=cmd.counterpart,
-                            state=cmd.state, form=cmd.form)
+            ConsentRecorded(
+                pathway_id=self.state.pathway_id,
+                scope=cmd.scope,
+                counterpart=cmd.counterpart,
+                state=cmd.state,
+                form=cmd.form,
+            )
         ]
         # The task that asked for this consent is answered by recording it.
         asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
         answered = [
-            t for t in self._open_tasks()
-            if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused")
+            t
+            for t in self._open_tasks()
+            if t.kind == asked_by[cmd.scope]
+            and cmd.state in ("given", "refused")
             and (cmd.scope == "dialogue" or cmd.counterpart == self.state.municipality)
         ]
-        events += [TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})")
-                   for t in answered]
+        events += [
+            TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})") for t in answered
+        ]
         position = await self._record(events, cmd.actor)
         self.state.consents = [
             c for c in self.state.consents if (c.scope, c.counterpart) != (cmd.scope, cmd.counterpart)
@@ -472,8 +509,9 @@ class PathwayWorkflow(kit.Process):
             await workflow.get_external_workflow_handle(
                 self.state.active_stay_workflow_id
                 or inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays, None)
-            ).signal(inpatient_stay.CONSENTS_CHANGED_SIGNAL,
-                     inpatient_stay.ConsentsChanged(consents=self.state.consents))
+            ).signal(
+                inpatient_stay.CONSENTS_CHANGED_SIGNAL, inpatient_stay.ConsentsChanged(consents=self.state.consents)
+            )
         return self._done(position)
 
     def _check_consent(self, cmd: ConsentCommand) -> None:
@@ -492,8 +530,12 @@ class PathwayWorkflow(kit.Process):
     async def record_medication_change(self, cmd: MedicationCommand) -> MedicationResult:
         change_id = str(workflow.uuid4())
         recorded = MedicationChangeRecorded(
-            change_id=change_id, pathway_id=self.state.pathway_id, action=cmd.action, drug=cmd.drug,
-            changed_at=cmd.changed_at, private=cmd.private,
+            change_id=change_id,
+            pathway_id=self.state.pathway_id,
+            action=cmd.action,
+            drug=cmd.drug,
+            changed_at=cmd.changed_at,
+            private=cmd.private,
         )
         # Decided on the consents as they stand now: a withdrawal recorded
         # before this command has taken effect already.
@@ -503,11 +545,12 @@ class PathwayWorkflow(kit.Process):
                 recorded,
                 FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=decision.reason),
             ]
-            if decision.seek_consent and not any(
-                t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()
-            ):
-                events.append(self._medication_task(medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE,
-                                                    medication.SEEK_CONSENT_DUE_DAYS))
+            if decision.seek_consent and not any(t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()):
+                events.append(
+                    self._medication_task(
+                        medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE, medication.SEEK_CONSENT_DUE_DAYS
+                    )
+                )
             position = await self._record(events, cmd.actor)
             notice = NoticeOutcome(sent=False, reason=decision.reason)
         else:
@@ -518,35 +561,53 @@ class PathwayWorkflow(kit.Process):
             failure = await self._send_fmk_notice(key, cmd)
             if failure is None:
                 position = await self._record(
-                    [FmkNoticeSent(change_id=change_id, pathway_id=self.state.pathway_id,
-                                   municipality=self.state.municipality, idempotency_key=key)],
+                    [
+                        FmkNoticeSent(
+                            change_id=change_id,
+                            pathway_id=self.state.pathway_id,
+                            municipality=self.state.municipality,
+                            idempotency_key=key,
+                        )
+                    ],
                     Actor.engine(),
                 )
                 notice = NoticeOutcome(sent=True, reason=decision.reason, idempotency_key=key)
             else:
                 position = await self._record(
-                    [FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=failure,
-                                       idempotency_key=key),
-                     self._medication_task(medication.NOTICE_FAILED_TASK, medication.NOTICE_FAILED_TITLE,
-                                           medication.NOTICE_FAILED_DUE_DAYS)],
+                    [
+                        FmkNoticeWithheld(
+                            change_id=change_id, pathway_id=self.state.pathway_id, reason=failure, idempotency_key=key
+                        ),
+                        self._medication_task(
+                            medication.NOTICE_FAILED_TASK,
+                            medication.NOTICE_FAILED_TITLE,
+                            medication.NOTICE_FAILED_DUE_DAYS,
+                        ),
+                    ],
                     Actor.engine(),
                 )
                 notice = NoticeOutcome(sent=False, reason=failure, idempotency_key=key)
         done = self._done(position)
         return MedicationResult(change_id=change_id, notice=notice, pathway=done.pathway, position=done.position)
 
-
     async def _send_fmk_notice(self, key: str, cmd: MedicationCommand) -> str | None:
         """Advise the municipality that FMK changed (nothing clinical); None when delivered, else why not."""
         try:
-            notice = FmkNotice(idempotency_key=key, pathway_id=self.state.pathway_id,
-                               municipality=self.state.municipality, changed_at=cmd.changed_at)
+            notice = FmkNotice(
+                idempotency_key=key,
+                pathway_id=self.state.pathway_id,
+                municipality=self.state.municipality,
+                changed_at=cmd.changed_at,
+            )
         except ValidationError as exc:
             # Raised here it would fail the whole workflow (failure_exception_types).
             return f"FMK notice not sent: it could not be built ({exc.error_count()} invalid fields)"
         try:
             await workflow.execute_activity(
-                "send_fmk_notice", notice, start_to_close_timeout=FMK_NOTICE_TIMEOUT, retry_policy=FMK_NOTICE_RETRY,
+                "send_fmk_notice",
+                notice,
+                start_to_close_timeout=FMK_NOTICE_TIMEOUT,
+                retry_policy=FMK_NOTICE_RETRY,
             )
         except ActivityError as err:
             cause = err.cause
@@ -557,9 +618,16 @@ class PathwayWorkflow(kit.Process):
 
     def _medication_task(self, kind: str, title: str, due_days: int) -> TaskOpened:
         """A clinician's task on the region's worklist; not mandatory, so it never blocks a phase move."""
-        task = Task(task_id=str(workflow.uuid4()), kind=kind, title=title, phase=None, owner_role="clinician",
-                    owner_org=f"region:{self.state.region}",
-                    due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days), mandatory=False)
+        task = Task(
+            task_id=str(workflow.uuid4()),
+            kind=kind,
+            title=title,
+            phase=None,
+            owner_role="clinician",
+            owner_org=f"region:{self.state.region}",
+            due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days),
+            mandatory=False,
+        )
         self.state.tasks.append(task)
         return kit.task_opened(task, pathway_id=self.state.pathway_id)
 

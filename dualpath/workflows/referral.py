@@ -34,8 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.validation import Input
-    from dualpath.workflows import pathway
-    from dualpath.workflows import kit
+    from dualpath.workflows import kit, pathway
     from dualpath.workflows.kit import command
 
 ReferralStatus = Literal[
@@ -110,7 +109,6 @@ class ReferralWorkflow(kit.Process):
         self._passed = False
         self._escalation_task: str | None = None
 
-
     @property
     def inp(self) -> ReferralInput:
         return self._in
@@ -133,7 +131,13 @@ class ReferralWorkflow(kit.Process):
             await self._sleep_until(input.release_at)
             async with self._lock:
                 await self._record(
-                    [ReferralReleased(referral_id=input.referral_id, group=input.group, released_on=input.opens_on or input.received_on)],
+                    [
+                        ReferralReleased(
+                            referral_id=input.referral_id,
+                            group=input.group,
+                            released_on=input.opens_on or input.received_on,
+                        )
+                    ],
                     Actor.engine(),
                 )
                 self._status = "awaiting_visitation"
@@ -175,9 +179,15 @@ class ReferralWorkflow(kit.Process):
             [
                 ReferralDeadlinePassed(referral_id=self.inp.referral_id, start_deadline=deadline),
                 TaskOpened(
-                    task_id=task_id, referral_id=self.inp.referral_id, kind="referral_start_deadline",
-                    title="Behandling ikke startet inden 14 dage (sundhedslovens § 82c)", phase=None,
-                    owner_role="visitation", owner_org=f"region:{self.inp.region}", due=deadline, mandatory=True,
+                    task_id=task_id,
+                    referral_id=self.inp.referral_id,
+                    kind="referral_start_deadline",
+                    title="Behandling ikke startet inden 14 dage (sundhedslovens § 82c)",
+                    phase=None,
+                    owner_role="visitation",
+                    owner_org=f"region:{self.inp.region}",
+                    due=deadline,
+                    mandatory=True,
                 ),
             ],
             Actor.engine(),
@@ -212,12 +222,12 @@ class ReferralWorkflow(kit.Process):
                 raise ApplicationError(
                     "the patient already has an active integrated pathway, and a patient has one at most: "
                     "this referral was not accepted and still awaits visitation; decline it, or accept it "
-                    "once that pathway has ended", type="DecisionRefused")
+                    "once that pathway has ended",
+                    type="DecisionRefused",
+                )
             position = await self._record(
                 [
-                    ReferralAccepted(
-                        referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting
-                    ),
+                    ReferralAccepted(referral_id=self.inp.referral_id, pathway_id=pathway_id, setting=cmd.setting),
                     *self._close_escalation("accepted"),
                 ],
                 cmd.actor,
@@ -258,9 +268,7 @@ class ReferralWorkflow(kit.Process):
                 type="DecisionRefused",
             )
         if not cmd.accept and not (cmd.reason and cmd.reason.strip()):
-            raise ApplicationError(
-                "declining to coordinated treatment needs a reason", type="DecisionRefused"
-            )
+            raise ApplicationError("declining to coordinated treatment needs a reason", type="DecisionRefused")
 
     # -- helpers ------------------------------------------------------------
 
@@ -301,4 +309,3 @@ class ReferralWorkflow(kit.Process):
         if self.inp.deadline_at:
             attrs.append(sa.REFERRAL_DEADLINE.value_set(self.inp.deadline_at))
         workflow.upsert_search_attributes(attrs)
-

@@ -9,9 +9,9 @@ transition completes.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
@@ -23,11 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
     from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery, WorkingDayDeadline
     from dualpath.domain import copenhagen
-    from dualpath.domain import tasks as task_rules
     from dualpath.domain import transition as rules
     from dualpath.domain.events import Actor, DomainEvent, TaskCancelled, TaskCompleted, TaskOpened, TaskOverdue
     from dualpath.domain.meeting_events import JointPlanRecorded
-    from dualpath.domain.tasks import Outcome as TaskOutcome
     from dualpath.domain.tasks import Task
     from dualpath.domain.transition import (
         Agreement,
@@ -68,16 +66,16 @@ with workflow.unsafe.imports_passed_through():
         WhoSaysWhatAgreed,
     )
     from dualpath.domain.validation import Input
-    from dualpath.workflows import pathway
-    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
-    from dualpath.workflows import kit
+    from dualpath.workflows import kit, pathway
     from dualpath.workflows.kit import CompleteTaskCommand, command, refusing
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Asking whether the integrated pathway has ended: soon at first (staff often end
 # it right after the decision), then at most every 10 minutes, for as long as it takes.
-CLOSURE_POLL = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=1.5,
-                           maximum_interval=timedelta(minutes=10))
+CLOSURE_POLL = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=1.5, maximum_interval=timedelta(minutes=10)
+)
 
 
 # `transition-<region>-<transition_id>` (without a region, `transition-<id>`); stream `transition-<id>`.
@@ -235,7 +233,6 @@ class TransitionWorkflow(kit.Process):
         self._step_seq = 0
         # self._tasks: the open tasks staff added.
 
-
     @workflow.run
     async def run(self, input: TransitionInput) -> TransitionView:
         async with self._lock:
@@ -243,10 +240,18 @@ class TransitionWorkflow(kit.Process):
             await self._record(
                 [
                     TransitionReported(
-                        transition_id=input.transition_id, direction=input.direction, branch=input.branch,
-                        patient_id=input.patient_id, pathway_id=input.pathway_id, region=input.region,
-                        municipality=input.municipality, reported_by=input.reported_by, signs=list(input.signs),
-                        description=input.description, dialogue_consent=input.dialogue_consent, group=input.group,
+                        transition_id=input.transition_id,
+                        direction=input.direction,
+                        branch=input.branch,
+                        patient_id=input.patient_id,
+                        pathway_id=input.pathway_id,
+                        region=input.region,
+                        municipality=input.municipality,
+                        reported_by=input.reported_by,
+                        signs=list(input.signs),
+                        description=input.description,
+                        dialogue_consent=input.dialogue_consent,
+                        group=input.group,
                         reported_on=input.reported_on,
                     ),
                     *step_events,
@@ -261,8 +266,11 @@ class TransitionWorkflow(kit.Process):
         while self._state != "completed":
             if self._state == "closure_awaited" and closure is None and self._pathway_id:
                 closure = workflow.start_activity(
-                    "pathway_ended", PathwayEndedQuery(pathway_id=self._pathway_id), result_type=PathwayEndedInfo,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=CLOSURE_POLL,
+                    "pathway_ended",
+                    PathwayEndedQuery(pathway_id=self._pathway_id),
+                    result_type=PathwayEndedInfo,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=CLOSURE_POLL,
                 )
             await self._wait_for_change_or_due(lambda: closure is not None and closure.done())
             if closure is not None and closure.done():
@@ -280,52 +288,83 @@ class TransitionWorkflow(kit.Process):
     async def assess(self, cmd: AssessCommand) -> TransitionResult:
         dialogue = self._in.branch == "dialogue"
         return await self._advance(
-            [TransitionAssessed(transition_id=self._in.transition_id, assessment=cmd.assessment,
-                                recommends_transition=cmd.recommends_transition,
-                                answer_to_municipality=cmd.answer_to_municipality if dialogue else None)],
-            cmd.actor, state="assessed" if dialogue else "assessed_alone", recommends=cmd.recommends_transition,
+            [
+                TransitionAssessed(
+                    transition_id=self._in.transition_id,
+                    assessment=cmd.assessment,
+                    recommends_transition=cmd.recommends_transition,
+                    answer_to_municipality=cmd.answer_to_municipality if dialogue else None,
+                )
+            ],
+            cmd.actor,
+            state="assessed" if dialogue else "assessed_alone",
+            recommends=cmd.recommends_transition,
         )
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_agreement(s, cmd)))
     async def record_agreement(self, cmd: AgreementCommand) -> TransitionResult:
         return await self._advance(
             [TransitionAgreed(transition_id=self._in.transition_id, on=cmd.on, via="assessment", note=cmd.note)],
-            cmd.actor, state="agreed", settled=cmd.on,
+            cmd.actor,
+            state="agreed",
+            settled=cmd.on,
         )
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_disagreement(s, cmd)))
     async def record_disagreement(self, cmd: DisagreementCommand) -> TransitionResult:
         return await self._advance(
-            [TransitionDisagreed(transition_id=self._in.transition_id, region_view=cmd.region_view,
-                                 municipality_view=cmd.municipality_view)],
-            cmd.actor, state="disagreed",
+            [
+                TransitionDisagreed(
+                    transition_id=self._in.transition_id,
+                    region_view=cmd.region_view,
+                    municipality_view=cmd.municipality_view,
+                )
+            ],
+            cmd.actor,
+            state="disagreed",
         )
 
     @command(lambda self, cmd: self._check(self._collaboration_rule(cmd)))
     async def record_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> TransitionResult:
         events: list[DomainEvent] = [
-            CollaborationMeetingHeld(transition_id=self._in.transition_id, held_on=cmd.held_on,
-                                     attendees=cmd.attendees, region_view=cmd.region_view,
-                                     municipality_view=cmd.municipality_view, outcome=cmd.outcome)
+            CollaborationMeetingHeld(
+                transition_id=self._in.transition_id,
+                held_on=cmd.held_on,
+                attendees=cmd.attendees,
+                region_view=cmd.region_view,
+                municipality_view=cmd.municipality_view,
+                outcome=cmd.outcome,
+            )
         ]
         if cmd.outcome == "agree":
-            events.append(TransitionAgreed(transition_id=self._in.transition_id, on=cmd.agreed_on,
-                                           via="collaboration_meeting", note=None))
+            events.append(
+                TransitionAgreed(
+                    transition_id=self._in.transition_id, on=cmd.agreed_on, via="collaboration_meeting", note=None
+                )
+            )
             return await self._advance(events, cmd.actor, state="agreed", settled=cmd.agreed_on)
         return await self._advance(events, cmd.actor, state="collaboration_meeting_held")
 
     def _collaboration_rule(self, cmd: CollaborationMeetingCommand) -> Callable[[Situation], None]:
-        return lambda s: rules.check_collaboration_meeting(s, cmd, today=self._today(),
-                                                           reported_on=self._in.reported_on)
+        return lambda s: rules.check_collaboration_meeting(
+            s, cmd, today=self._today(), reported_on=self._in.reported_on
+        )
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_decision(s, cmd)))
     async def psychiatry_decides(self, cmd: DecisionCommand) -> TransitionResult:
         return await self._advance(
-            [PsychiatryDecided(transition_id=self._in.transition_id, decision=cmd.decision, reason=cmd.reason,
-                               what_it_would_take=cmd.what_it_would_take)],
-            cmd.actor, state="psychiatry_decided", settled=cmd.decision,
+            [
+                PsychiatryDecided(
+                    transition_id=self._in.transition_id,
+                    decision=cmd.decision,
+                    reason=cmd.reason,
+                    what_it_would_take=cmd.what_it_would_take,
+                )
+            ],
+            cmd.actor,
+            state="psychiatry_decided",
+            settled=cmd.decision,
         )
-
 
     # -- towards the patient ---------------------------------------------------
 
@@ -333,18 +372,28 @@ class TransitionWorkflow(kit.Process):
     async def record_who_says_what(self, cmd: WhoSaysWhatCommand) -> TransitionResult:
         # Recorded again before the meeting is called: the parties revised it.
         return await self._advance(
-            [WhoSaysWhatAgreed(transition_id=self._in.transition_id,
-                               statements=[st.model_dump() for st in cmd.statements])],
-            cmd.actor, state="who_says_what_agreed",
+            [
+                WhoSaysWhatAgreed(
+                    transition_id=self._in.transition_id, statements=[st.model_dump() for st in cmd.statements]
+                )
+            ],
+            cmd.actor,
+            state="who_says_what_agreed",
         )
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_call(s, cmd, today=self._today())))
     async def call_network_meeting(self, cmd: CallNetworkMeetingCommand) -> TransitionResult:
         result = await self._advance(
-            [TransitionNetworkMeetingCalled(transition_id=self._in.transition_id, called_on=cmd.called_on,
-                                            participants=cmd.participants,
-                                            relatives_invited=cmd.relatives_invited)],
-            cmd.actor, state="network_meeting_called",
+            [
+                TransitionNetworkMeetingCalled(
+                    transition_id=self._in.transition_id,
+                    called_on=cmd.called_on,
+                    participants=cmd.participants,
+                    relatives_invited=cmd.relatives_invited,
+                )
+            ],
+            cmd.actor,
+            state="network_meeting_called",
         )
         self._called_on = cmd.called_on  # after the record: a refused call changes nothing
         return result
@@ -354,9 +403,13 @@ class TransitionWorkflow(kit.Process):
         plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
         events: list[DomainEvent] = [
             TransitionNetworkMeetingHeld(
-                transition_id=self._in.transition_id, held_on=cmd.held_on, attendees=cmd.attendees,
-                relatives_present=cmd.relatives_present, concrete_transition=cmd.concrete_transition,
-                patient_agrees=cmd.patient_agrees, joint_plan=plan,
+                transition_id=self._in.transition_id,
+                held_on=cmd.held_on,
+                attendees=cmd.attendees,
+                relatives_present=cmd.relatives_present,
+                concrete_transition=cmd.concrete_transition,
+                patient_agrees=cmd.patient_agrees,
+                joint_plan=plan,
             )
         ]
         if cmd.joint_plan is not None and self._pathway_id:
@@ -373,9 +426,15 @@ class TransitionWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check(self._talk_rule(cmd)))
     async def record_patient_talk(self, cmd: PatientTalkCommand) -> TransitionResult:
-        events = [PatientTalkRecorded(transition_id=self._in.transition_id, held_on=cmd.held_on,
-                                      summary=cmd.summary, motivational_work=cmd.motivational_work,
-                                      patient_agrees=cmd.patient_agrees)]
+        events = [
+            PatientTalkRecorded(
+                transition_id=self._in.transition_id,
+                held_on=cmd.held_on,
+                summary=cmd.summary,
+                motivational_work=cmd.motivational_work,
+                patient_agrees=cmd.patient_agrees,
+            )
+        ]
         if self._in.branch == "no_consent":
             result = await self._advance(events, cmd.actor, state="patient_talk_held")
             self._patient_agrees = cmd.patient_agrees
@@ -399,9 +458,15 @@ class TransitionWorkflow(kit.Process):
             await self._start_pathway(pathway_id, cmd.actor)
         elif outcome == "transition":
             closure, state = "awaited", "closure_awaited"
-        events.append(TransitionCompleted(transition_id=self._in.transition_id, outcome=outcome,
-                                          pathway_id=pathway_id if outcome == "transition" else None,
-                                          closure=closure, note=cmd.note))
+        events.append(
+            TransitionCompleted(
+                transition_id=self._in.transition_id,
+                outcome=outcome,
+                pathway_id=pathway_id if outcome == "transition" else None,
+                closure=closure,
+                note=cmd.note,
+            )
+        )
         if closure == "started" and self._joint_plan is not None:
             # The plan made at the network meeting belongs to the pathway that now exists.
             events.append(self._joint_plan_event(pathway_id, self._joint_plan))
@@ -414,7 +479,6 @@ class TransitionWorkflow(kit.Process):
         self._publish()
         result.transition = self._view()
         return result
-
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
         started = await pathway.start_as_child(
@@ -437,14 +501,20 @@ class TransitionWorkflow(kit.Process):
             # Before anything is recorded: the transition stands where it was (which pathway is not said).
             raise ApplicationError(
                 "the patient already has an active integrated pathway, and a patient has one at most: the "
-                "transition was not completed", type="CommandRefused")
+                "transition was not completed",
+                type="CommandRefused",
+            )
 
     async def _pathway_closed(self, ended: PathwayEndedInfo) -> None:
         async with self._lock:
             await self._advance(
-                [TransitionPathwayClosed(transition_id=self._in.transition_id, pathway_id=ended.pathway_id,
-                                         reason_kind=ended.reason_kind)],
-                Actor.engine(), state="completed",
+                [
+                    TransitionPathwayClosed(
+                        transition_id=self._in.transition_id, pathway_id=ended.pathway_id, reason_kind=ended.reason_kind
+                    )
+                ],
+                Actor.engine(),
+                state="completed",
             )
             self._closure = "done"
             self._publish()
@@ -452,13 +522,16 @@ class TransitionWorkflow(kit.Process):
     async def _tell_pathway(self, held_on: date) -> None:
         """The network meeting of a move back is the pathway's phase-4 netværksmøde: tell the pathway."""
         handle = workflow.get_external_workflow_handle(
-            self._in.pathway_workflow_id if self._pathway_id == self._in.pathway_id and self._in.pathway_workflow_id
-            else pathway.workflow_id(self._pathway_id or "", None))
+            self._in.pathway_workflow_id
+            if self._pathway_id == self._in.pathway_id and self._in.pathway_workflow_id
+            else pathway.workflow_id(self._pathway_id or "", None)
+        )
         try:
             await handle.signal(
                 MEETING_HELD_SIGNAL,
-                MeetingHeldSignal(meeting_id=stream_id(self._in.transition_id), kind="network_meeting",
-                                  held_on=held_on),
+                MeetingHeldSignal(
+                    meeting_id=stream_id(self._in.transition_id), kind="network_meeting", held_on=held_on
+                ),
             )
         except FailureError as exc:
             # The pathway has ended meanwhile: the meeting stays on the transition's record.
@@ -470,10 +543,16 @@ class TransitionWorkflow(kit.Process):
     async def add_task(self, cmd: AddTaskCommand) -> TransitionResult:
         due = await self._due_in(cmd.due_in_working_days)
         side, role = ("municipality", "municipality") if cmd.owner == "municipality" else ("region", "clinician")
-        task = Task(task_id=str(workflow.uuid4()),
-                    kind="transition_patient_task" if cmd.involves_patient else "transition_task",
-                    title=cmd.title.strip(), phase=None, owner_role=role, owner_org=self._org(side), due=due,
-                    mandatory=False)
+        task = Task(
+            task_id=str(workflow.uuid4()),
+            kind="transition_patient_task" if cmd.involves_patient else "transition_task",
+            title=cmd.title.strip(),
+            phase=None,
+            owner_role=role,
+            owner_org=self._org(side),
+            due=due,
+            mandatory=False,
+        )
         position = await self._record([self._task_opened(task)], cmd.actor)
         self._tasks.append(task)
         return self._answer(position, task_id=task.task_id)
@@ -487,7 +566,10 @@ class TransitionWorkflow(kit.Process):
         if cmd.task_id == self._step_task and self._step is not None:
             raise ApplicationError(
                 f"the task of the step '{self._step}' closes when the step is recorded (allowed now: "
-                f"{', '.join(self._allowed())})", {"allowed": self._allowed()}, type="CommandRefused")
+                f"{', '.join(self._allowed())})",
+                {"allowed": self._allowed()},
+                type="CommandRefused",
+            )
         self._check_task(cmd, "transition")
 
     # -- steps, due dates, escalation --------------------------------------------
@@ -500,10 +582,11 @@ class TransitionWorkflow(kit.Process):
         now = workflow.now()
         if at is None or at > now:
             try:
-                await workflow.wait_condition(lambda: self._changed or done() or self._state == "completed",
-                                              timeout=(at - now) if at else None)
+                await workflow.wait_condition(
+                    lambda: self._changed or done() or self._state == "completed", timeout=(at - now) if at else None
+                )
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         async with self._lock:
             # A command may have moved the step on while the timer fired.
@@ -513,8 +596,10 @@ class TransitionWorkflow(kit.Process):
     async def _escalate(self) -> None:
         assert self._step is not None and self._step_due is not None and self._step_task is not None
         await self._record(
-            [TransitionStepOverdue(transition_id=self._in.transition_id, step=self._step, due=self._step_due),
-             TaskOverdue(task_id=self._step_task, due=self._step_due)],
+            [
+                TransitionStepOverdue(transition_id=self._in.transition_id, step=self._step, due=self._step_due),
+                TaskOverdue(task_id=self._step_task, due=self._step_due),
+            ],
             Actor.engine(),
         )
         self._step_overdue = True
@@ -527,10 +612,14 @@ class TransitionWorkflow(kit.Process):
         return copenhagen.midnight(self._step_due + timedelta(days=1))
 
     async def _due_in(self, working_days: int) -> date:
-        return await refusing(workflow.execute_activity(
-            "working_day_deadline", WorkingDayDeadline(start=self._today(), working_days=working_days),
-            result_type=date, start_to_close_timeout=ACTIVITY_TIMEOUT,
-        ))
+        return await refusing(
+            workflow.execute_activity(
+                "working_day_deadline",
+                WorkingDayDeadline(start=self._today(), working_days=working_days),
+                result_type=date,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+        )
 
     async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict]:
         """Events closing the current step's task and opening the next one's; the state to apply after."""
@@ -543,11 +632,20 @@ class TransitionWorkflow(kit.Process):
             return events, {"step": None, "task": None, "due": None}
         due = await self._due_in(rules.step_due_days(self._in.due_days)[step])
         side, role = rules.step_owner(step, self._in.direction)
-        task = Task(task_id=str(workflow.uuid4()), kind=f"transition_{step}", title=rules.STEP_TITLES[step],
-                    phase=None, owner_role=role, owner_org=self._org(side), due=due, mandatory=True)
+        task = Task(
+            task_id=str(workflow.uuid4()),
+            kind=f"transition_{step}",
+            title=rules.STEP_TITLES[step],
+            phase=None,
+            owner_role=role,
+            owner_org=self._org(side),
+            due=due,
+            mandatory=True,
+        )
         events += [
-            TransitionStepStarted(transition_id=self._in.transition_id, step=step, owner_org=task.owner_org,
-                                  task_id=task.task_id, due=due),
+            TransitionStepStarted(
+                transition_id=self._in.transition_id, step=step, owner_org=task.owner_org, task_id=task.task_id, due=due
+            ),
             self._task_opened(task),
         ]
         return events, {"step": step, "task": task.task_id, "due": due}
@@ -563,11 +661,13 @@ class TransitionWorkflow(kit.Process):
         self, events: list[DomainEvent], actor: Actor, *, state: State, settled: Any = _KEEP, recommends: Any = _KEEP
     ) -> TransitionResult:
         """Record a step's events with the step change they cause, then move the state."""
-        after = self._situation().model_copy(update={
-            "state": state,
-            **({"settled": settled} if settled is not _KEEP else {}),
-            **({"recommends_transition": recommends} if recommends is not _KEEP else {}),
-        })
+        after = self._situation().model_copy(
+            update={
+                "state": state,
+                **({"settled": settled} if settled is not _KEEP else {}),
+                **({"recommends_transition": recommends} if recommends is not _KEEP else {}),
+            }
+        )
         step_events, step_state = await self._step_change(rules.current_step(after))
         position = await self._record([*events, *step_events], actor)
         self._state, self._settled, self._recommends = after.state, after.settled, after.recommends_transition
@@ -577,8 +677,13 @@ class TransitionWorkflow(kit.Process):
     # -- helpers -----------------------------------------------------------------
 
     def _situation(self) -> Situation:
-        return Situation(direction=self._in.direction, branch=self._in.branch, state=self._state,
-                         settled=self._settled, recommends_transition=self._recommends)
+        return Situation(
+            direction=self._in.direction,
+            branch=self._in.branch,
+            state=self._state,
+            settled=self._settled,
+            recommends_transition=self._recommends,
+        )
 
     def _check(self, rule: Callable[[Situation], None]) -> None:
         # Only an ApplicationError fails an update; any other exception would
@@ -604,8 +709,13 @@ class TransitionWorkflow(kit.Process):
         return kit.task_opened(task, referral_id=self._in.transition_id)
 
     def _joint_plan_event(self, pathway_id: str, plan: dict) -> JointPlanRecorded:
-        return JointPlanRecorded(meeting_id=stream_id(self._in.transition_id), pathway_id=pathway_id,
-                                 kind=plan["kind"], summary=plan["summary"], agreed_by=plan["agreed_by"])
+        return JointPlanRecorded(
+            meeting_id=stream_id(self._in.transition_id),
+            pathway_id=pathway_id,
+            kind=plan["kind"],
+            summary=plan["summary"],
+            agreed_by=plan["agreed_by"],
+        )
 
     def _answer(self, position: int, task_id: str | None = None) -> TransitionResult:
         self._changed = True
@@ -615,11 +725,20 @@ class TransitionWorkflow(kit.Process):
     def _view(self) -> TransitionView:
         s = self._situation()
         return TransitionView(
-            transition_id=self._in.transition_id, direction=self._in.direction, branch=self._in.branch,
-            state=self._state, settled=self._settled, outcome=self._outcome, current_step=self._step,
-            step_due=self._step_due, overdue=self._step_overdue, pathway_id=self._pathway_id,
-            closure=self._closure, patient_may_be_involved=rules.patient_may_be_involved(s),
-            allowed=rules.allowed_commands(s), open_tasks=list(self._tasks),
+            transition_id=self._in.transition_id,
+            direction=self._in.direction,
+            branch=self._in.branch,
+            state=self._state,
+            settled=self._settled,
+            outcome=self._outcome,
+            current_step=self._step,
+            step_due=self._step_due,
+            overdue=self._step_overdue,
+            pathway_id=self._pathway_id,
+            closure=self._closure,
+            patient_may_be_involved=rules.patient_may_be_involved(s),
+            allowed=rules.allowed_commands(s),
+            open_tasks=list(self._tasks),
         )
 
     def _publish(self) -> None:
@@ -631,14 +750,18 @@ class TransitionWorkflow(kit.Process):
             sa.MUNICIPALITY.value_set(self._in.municipality),
             sa.OVERDUE.value_set(late),
             sa.NEXT_DUE.value_set(copenhagen.midnight(self._step_due + timedelta(days=1)))
-            if self._step_due is not None else sa.NEXT_DUE.value_unset(),
+            if self._step_due is not None
+            else sa.NEXT_DUE.value_unset(),
         ]
         if self._in.group:
             attrs.append(sa.TARGET_GROUP.value_set(self._in.group))
         workflow.upsert_search_attributes(attrs)
         # What the Temporal UI shows on the workflow's page: process state only, nothing clinical.
-        step = (f"next step: {self._step}, due {self._step_due}{' — OVERDUE' if late else ''}"
-                if self._step else f"outcome: {self._outcome or '-'}")
+        step = (
+            f"next step: {self._step}, due {self._step_due}{' — OVERDUE' if late else ''}"
+            if self._step
+            else f"outcome: {self._outcome or '-'}"
+        )
         workflow.set_current_details(
             f"**{self._state}** ({self._in.direction}, {self._in.branch}); {step}; "
             f"allowed: {', '.join(self._allowed()) or 'nothing'}"

@@ -25,8 +25,13 @@ SEEDS: dict[str, Any] = json.loads(os.environ.get("DUALPATH_FUZZ_SEEDS", "{}"))
 GROUPS: list[dict[str, str]] = SEEDS.get("groups", [])
 PATIENTS: list[str] = SEEDS.get("cprs", ["0101901234"])
 
-SPELLINGS = ["application/json", "APPLICATION/JSON", "Application/Json", "application/json; charset=utf-8",
-             "application/JSON;charset=UTF-8"]
+SPELLINGS = [
+    "application/json",
+    "APPLICATION/JSON",
+    "Application/Json",
+    "application/json; charset=utf-8",
+    "application/JSON;charset=UTF-8",
+]
 # (No unpaired surrogates here: schemathesis itself cannot encode them when it re-checks a case; the API's
 # answer to them is tested in tests/api/test_invalid_input.py.)
 TEXTS = ["a\u0000b", "\u0000", "\u001b[2J", "\u007f", "\u0085", "line\r\nbreak\ttab", "\u0007bell", "\u009b"]
@@ -87,8 +92,10 @@ def flatmap_case(context, case):
     return st.tuples(
         st.sampled_from([None, *GROUPS]) if GROUPS else st.none(),
         st.sampled_from(SPELLINGS),
-        maybe(st.integers(0, 50)), st.sampled_from(TEXTS),
-        maybe(st.integers(0, 50)), st.sampled_from(DATES),
+        maybe(st.integers(0, 50)),
+        st.sampled_from(TEXTS),
+        maybe(st.integers(0, 50)),
+        st.sampled_from(DATES),
     ).map(lambda t: _apply(case, *t))
 
 
@@ -100,5 +107,6 @@ def csv_list(ctx, value) -> bytes:
         return value
     cell = value if isinstance(value, str) else json.dumps(value)
     rows = [f"{cpr};current;ja;{cell if i == 0 else ''}" for i, cpr in enumerate(PATIENTS[:2])]
-    return ("cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n" + "\n".join(rows) + "\n"
-            ).encode("utf-8", errors="surrogatepass")
+    return ("cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n" + "\n".join(rows) + "\n").encode(
+        "utf-8", errors="surrogatepass"
+    )

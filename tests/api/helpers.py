@@ -43,11 +43,15 @@ async def close_open_tasks(c, pathway_id: str) -> None:
         if t["state"] != "open":
             continue
         if t["kind"] == "consent_dialogue":
-            r = await c.post(f"/pathways/{pathway_id}/consents", json={
-                "scope": "dialogue", "counterpart": p["municipality"], "state": "given", "form": "written"})
+            r = await c.post(
+                f"/pathways/{pathway_id}/consents",
+                json={"scope": "dialogue", "counterpart": p["municipality"], "state": "given", "form": "written"},
+            )
         elif t["kind"] in ("network_meeting", "startup_meeting_accompaniment"):
-            r = await c.post(f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
-                             json={"outcome": "not_possible", "note": "held outside the engine (test)"})
+            r = await c.post(
+                f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
+                json={"outcome": "not_possible", "note": "held outside the engine (test)"},
+            )
         else:
             r = await c.post(f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete", json={"outcome": "done"})
         assert r.status_code == 200, r.text

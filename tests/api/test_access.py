@@ -9,15 +9,20 @@ AARHUS = "municipality:751"  # the pathway's municipality in accepted_pathway
 
 
 async def _consent(c, pathway_id, state, counterpart="751"):
-    r = await c.post(f"/pathways/{pathway_id}/consents", json={
-        "scope": "dialogue", "counterpart": counterpart, "state": state, "form": "written"})
+    r = await c.post(
+        f"/pathways/{pathway_id}/consents",
+        json={"scope": "dialogue", "counterpart": counterpart, "state": state, "form": "written"},
+    )
     assert r.status_code == 200, r.text
 
 
 async def test_municipality_sees_a_pathway_only_while_dialogue_consent_is_given(http):
     pathway_id = await accepted_pathway(http)
-    async with http.as_("clinician", REGION) as c, http.as_("municipality", AARHUS) as m, \
-            http.as_("municipality", "municipality:101") as other:
+    async with (
+        http.as_("clinician", REGION) as c,
+        http.as_("municipality", AARHUS) as m,
+        http.as_("municipality", "municipality:101") as other,
+    ):
         assert (await m.get(f"/pathways/{pathway_id}")).status_code == 404
         assert pathway_id not in {p["pathway_id"] for p in (await m.get("/pathways")).json()}
 
@@ -58,8 +63,10 @@ async def test_every_look_and_change_is_in_the_access_log_for_ops(http, pool):
     pathway_id = await accepted_pathway(http)
     async with http.as_("clinician", REGION, subject="nurse-42") as c, http.as_("ops", "ops:national") as o:
         await c.get(f"/pathways/{pathway_id}")
-        await c.post(f"/pathways/{pathway_id}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"})
+        await c.post(
+            f"/pathways/{pathway_id}/consents",
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"},
+        )
         async with http.as_("municipality", AARHUS, subject="caseworker-7") as m:
             await m.get(f"/pathways/{pathway_id}")
         r = await o.get("/access-log", params={"pathway_id": pathway_id})
@@ -83,14 +90,19 @@ async def test_a_command_is_one_row_in_the_access_log(http, pool):
         await _consent(c, pathway_id, "given")
         stay = await c.post(f"/pathways/{pathway_id}/admissions", json={"via": "planned", "ward": "Afsnit P1"})
         assert stay.status_code == 201, stay.text
-        r = await c.post("/transitions", json={"direction": "to_coordinated", "pathway_id": pathway_id,
-                                               "reason": "stable for a year"})
+        r = await c.post(
+            "/transitions",
+            json={"direction": "to_coordinated", "pathway_id": pathway_id, "reason": "stable for a year"},
+        )
         assert r.status_code == 201, r.text
         tid = r.json()["transition_id"]
         r = await c.post(f"/transitions/{tid}/assessment", json=assessment(answer="we propose coordinated"))
         assert r.status_code == 200, r.text
     rows = await pool.fetch("SELECT action FROM access_log WHERE subject = $1", subject)
     actions = [r["action"] for r in rows]
-    for action in ("POST /pathways/{pathway_id}/consents", "POST /pathways/{pathway_id}/admissions",
-                   "POST /transitions/{transition_id}/assessment"):
+    for action in (
+        "POST /pathways/{pathway_id}/consents",
+        "POST /pathways/{pathway_id}/admissions",
+        "POST /transitions/{transition_id}/assessment",
+    ):
         assert actions.count(action) == 1, (action, actions)

@@ -27,8 +27,12 @@ async def test_whole_pathway_1_2_3_2_3_4_and_closure(http, store):
     async with http.as_("clinician", REGION) as c:
         p = await _pathway(c, pathway_id)
         assert p["phase_catalogue"]["key"] == "opstart"
-        assert {t["kind"] for t in _open(p)} == {"contact_person", "consent_dialogue", "screening_diagnostics",
-                                                  "treatment_plan"}
+        assert {t["kind"] for t in _open(p)} == {
+            "contact_person",
+            "consent_dialogue",
+            "screening_diagnostics",
+            "treatment_plan",
+        }
         for to, reason in [(2, "chaotic"), (3, "stable"), (2, "relapse"), (3, "stable again"), (4, "ready")]:
             await close_open_tasks(c, pathway_id)
             r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": to, "reason": reason})
@@ -47,8 +51,10 @@ async def test_whole_pathway_1_2_3_2_3_4_and_closure(http, store):
         await _hold_meeting(c, pathway_id, "startup_meeting")
         await _until_closed(c, pathway_id, "startup_meeting_accompaniment")
         bridging = _open(await _pathway(c, pathway_id), "bridging_plan")[0]["task_id"]
-        r = await c.post(f"/pathways/{pathway_id}/tasks/{bridging}/complete",
-                         json={"outcome": "done", "note": "plan for brobygning agreed with the municipality"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/tasks/{bridging}/complete",
+            json={"outcome": "done", "note": "plan for brobygning agreed with the municipality"},
+        )
         assert r.status_code == 200
         plans = (await c.get(f"/pathways/{pathway_id}/joint-plans")).json()
         assert [(x["kind"], x["version"]) for x in plans] == [("koordinationsplan", 1)]
@@ -59,8 +65,11 @@ async def test_whole_pathway_1_2_3_2_3_4_and_closure(http, store):
         assert r.status_code == 409 and "ended" in r.json()["message"]
     types = [e.type for e in await store.read_stream(pathway_wf.stream_id(pathway_id))]
     assert types.count("PhaseChanged") == 5 and types[-2:] == ["PathwayEnded", "LevelOfCareChanged"]
-    levels = [e.data["to_level"] for e in await store.read_stream(pathway_wf.stream_id(pathway_id))
-              if e.type == "LevelOfCareChanged"]
+    levels = [
+        e.data["to_level"]
+        for e in await store.read_stream(pathway_wf.stream_id(pathway_id))
+        if e.type == "LevelOfCareChanged"
+    ]
     assert levels == ["integrated_stable", "integrated_unstable", "integrated_stable", "coordinated"]
 
 
@@ -76,8 +85,7 @@ async def _hold_meeting(c, pathway_id, kind, plan=None):
     assert r.status_code == 201, r.text
     held = {"held_on": r.json()["called_on"], "outcome": "transition to coordinated treatment agreed"}
     if plan:
-        held["joint_plan"] = {"kind": plan, "summary": "who does what after the transition",
-                              "agreed_by": PARTICIPANTS}
+        held["joint_plan"] = {"kind": plan, "summary": "who does what after the transition", "agreed_by": PARTICIPANTS}
     r = await c.post(f"/pathways/{pathway_id}/meetings/{r.json()['meeting_id']}/held", json=held)
     assert r.status_code == 200, r.text
 
@@ -150,13 +158,15 @@ async def test_worklist_shows_the_organisations_open_tasks_soonest_first(http):
         assert tasks[0]["kind"] == "contact_person"  # due in 3 days: first
         assert [t["due"] for t in tasks] == sorted(t["due"] for t in tasks)
         assert all(t["owner_org"] == "region:1084" and t["state"] == "open" for t in tasks)
-        assert not [t for t in (await other.get("/worklist", params={"limit": 500})).json()
-                    if t["pathway_id"] == pathway_id]
+        assert not [
+            t for t in (await other.get("/worklist", params={"limit": 500})).json() if t["pathway_id"] == pathway_id
+        ]
         only = (await c.get("/worklist", params={"kind": "treatment_plan", "limit": 500})).json()
         assert {t["kind"] for t in only} == {"treatment_plan"}
         await close_open_tasks(c, pathway_id)
-        assert not [t for t in (await c.get("/worklist", params={"limit": 500})).json()
-                    if t["pathway_id"] == pathway_id]
+        assert not [
+            t for t in (await c.get("/worklist", params={"limit": 500})).json() if t["pathway_id"] == pathway_id
+        ]
 
 
 async def test_unplanned_end_from_any_phase_needs_a_reason_and_cancels_open_tasks(http):
@@ -183,15 +193,24 @@ async def test_a_second_referral_for_the_same_patient_attaches_to_the_open_pathw
 
 async def test_referral_outcomes_not_eligible_no_group_and_held(http):
     async with http.as_("clinician", REGION) as c:
-        r = await c.post("/referrals", json=referral(criteria={
-            "mental_illness": "mild", "substance_problem": True, "reduced_functioning": False,
-            "parallel_treatment_insufficient": True}))
+        r = await c.post(
+            "/referrals",
+            json=referral(
+                criteria={
+                    "mental_illness": "mild",
+                    "substance_problem": True,
+                    "reduced_functioning": False,
+                    "parallel_treatment_insufficient": True,
+                }
+            ),
+        )
         assert r.status_code == 201
         assert r.json()["status"] == "not_eligible" and len(r.json()["reasons"]) == 2
         assert r.json()["start_deadline"] is None
 
-        r = await c.post("/referrals", json=referral(facts={"psychiatric_contact": "none",
-                                                            "municipal_substance_treatment": False}))
+        r = await c.post(
+            "/referrals", json=referral(facts={"psychiatric_contact": "none", "municipal_substance_treatment": False})
+        )
         assert r.json()["group"] is None and r.json()["status"] == "not_eligible"
         assert any("ordinary psychiatric referral" in x for x in r.json()["reasons"])
 
@@ -222,8 +241,9 @@ async def test_concurrent_commands_on_one_pathway_are_applied_one_at_a_time(http
     async with http.as_("clinician", REGION) as c:
         p = await _pathway(c, pathway_id)
         ids = [t["task_id"] for t in _open(p) if t["kind"] != "consent_dialogue"]
-        results = await asyncio.gather(*[
-            c.post(f"/pathways/{pathway_id}/tasks/{i}/complete", json={"outcome": "done"}) for i in ids * 2])
+        results = await asyncio.gather(
+            *[c.post(f"/pathways/{pathway_id}/tasks/{i}/complete", json={"outcome": "done"}) for i in ids * 2]
+        )
     assert sorted(r.status_code for r in results) == [200] * len(ids) + [409] * len(ids)
     completed = [e for e in await store.read_stream(pathway_wf.stream_id(pathway_id)) if e.type == "TaskCompleted"]
     assert sorted(e.data["task_id"] for e in completed) == sorted(ids)
@@ -232,15 +252,17 @@ async def test_concurrent_commands_on_one_pathway_are_applied_one_at_a_time(http
 async def test_a_repeated_referral_with_the_same_idempotency_key_creates_nothing_new(http, pool):
     body = referral()
     async with http.as_("clinician", REGION) as c:
-        first, second, third = await asyncio.gather(*[
-            c.post("/referrals", json=body, headers={"Idempotency-Key": "send-1"}) for _ in range(3)])
+        first, second, third = await asyncio.gather(
+            *[c.post("/referrals", json=body, headers={"Idempotency-Key": "send-1"}) for _ in range(3)]
+        )
         other = await c.post("/referrals", json=body, headers={"Idempotency-Key": "send-2"})
     assert first.status_code == second.status_code == third.status_code == 201
     assert first.json() == second.json() == third.json()
     # One referral for this key; a different key is a different referral (attached to nothing yet).
     assert other.json()["referral_id"] != first.json()["referral_id"]
-    patient = await pool.fetchval("SELECT patient_id FROM rm_referrals WHERE referral_id = $1",
-                                  first.json()["referral_id"])
+    patient = await pool.fetchval(
+        "SELECT patient_id FROM rm_referrals WHERE referral_id = $1", first.json()["referral_id"]
+    )
     assert await pool.fetchval("SELECT count(*) FROM rm_referrals WHERE patient_id = $1", str(patient)) == 2
 
 
@@ -249,9 +271,12 @@ async def test_a_repeated_command_with_the_same_idempotency_key_is_applied_once(
     async with http.as_("clinician", REGION) as c:
         await close_open_tasks(c, pathway_id)
         move = {"to": 2, "reason": "relapse"}
-        first, again = await asyncio.gather(*[
-            c.post(f"/pathways/{pathway_id}/ambulatory/phase", json=move, headers={"Idempotency-Key": "k-1"})
-            for _ in range(2)])
+        first, again = await asyncio.gather(
+            *[
+                c.post(f"/pathways/{pathway_id}/ambulatory/phase", json=move, headers={"Idempotency-Key": "k-1"})
+                for _ in range(2)
+            ]
+        )
         assert first.status_code == again.status_code == 200, (first.text, again.text)
         # Without a key the same move is a new command, and now an illegal one.
         r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json=move)

@@ -24,9 +24,19 @@ ISSUER = "https://idp.region.test"
 def jwks():
     """A local JWKS endpoint with two keys, as an issuer mid-rotation has."""
     keys = {kid: rsa.generate_private_key(public_exponent=65537, key_size=2048) for kid in ("old", "new")}
-    body = json.dumps({"keys": [
-        {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(k.public_key())), "kid": kid, "use": "sig", "alg": "RS256"}
-        for kid, k in keys.items()]}).encode()
+    body = json.dumps(
+        {
+            "keys": [
+                {
+                    **json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(k.public_key())),
+                    "kid": kid,
+                    "use": "sig",
+                    "alg": "RS256",
+                }
+                for kid, k in keys.items()
+            ]
+        }
+    ).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -45,18 +55,31 @@ def jwks():
 
 
 def _token(key, kid, **claims):
-    base = {"sub": "staff-17", "role": "clinician", "org": "region:1084", "iss": ISSUER, "aud": "dualpath",
-            "exp": int(time.time()) + 300}
+    base = {
+        "sub": "staff-17",
+        "role": "clinician",
+        "org": "region:1084",
+        "iss": ISSUER,
+        "aud": "dualpath",
+        "exp": int(time.time()) + 300,
+    }
     return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": kid})
 
 
 def _prod(url):
-    return Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
-                    oidc_issuer=ISSUER, oidc_jwks_url=url,
-                    payload_keys={k: base64.b64encode(os.urandom(32)).decode()
-                                  for k in ("prod-1", *(f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")))},
-                    payload_key_id="prod-1",
-                    payload_key_ids={r: f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")})
+    return Settings(
+        _env_file=None,
+        environment="production",
+        database_url="postgresql://x/y",
+        oidc_issuer=ISSUER,
+        oidc_jwks_url=url,
+        payload_keys={
+            k: base64.b64encode(os.urandom(32)).decode()
+            for k in ("prod-1", *(f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")))
+        },
+        payload_key_id="prod-1",
+        payload_key_ids={r: f"{r}.prod-1" for r in ("1081", "1082", "1083", "1084", "1085")},
+    )
 
 
 def test_a_production_token_is_checked_against_the_issuers_keys(jwks):
@@ -67,12 +90,15 @@ def test_a_production_token_is_checked_against_the_issuers_keys(jwks):
         assert (staff.subject, staff.role, staff.org) == ("staff-17", Role.clinician, "region:1084")
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"iss": "https://elsewhere"}, "issuer"),
-    ({"aud": "another-app"}, "(?i)audience"),
-    ({"exp": 1}, "expired"),
-    ({"role": "superuser"}, "role"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"iss": "https://elsewhere"}, "issuer"),
+        ({"aud": "another-app"}, "(?i)audience"),
+        ({"exp": 1}, "expired"),
+        ({"role": "superuser"}, "role"),
+    ],
+)
 def test_a_production_token_with_wrong_claims_is_refused(jwks, change, expected):
     keys, url = jwks
     with pytest.raises(auth.InvalidToken, match=expected):

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import uuid
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from fastapi import routing
 from fastapi.routing import APIRoute
 
-from dualpath.api.disclosure import answers_through_policy, api_routes
 from dualpath.api.auth import Role, issue_dev_token
+from dualpath.api.disclosure import answers_through_policy, api_routes
 from dualpath.api.main import create_app
 from dualpath.web.session import COOKIE, DEV_ROLES
 from tests.api.helpers import accepted_pathway, referral
@@ -50,10 +50,21 @@ CALLERS = [OWN_CLINICIAN, OWN_VISITATION, OTHER_CLINICIAN, MUNICIPALITY_WITH_CON
 MAY_READ = {OWN_CLINICIAN: {CLIN, SHARED}, OWN_VISITATION: {CLIN, SHARED}, MUNICIPALITY_WITH_CONSENT: {SHARED}}
 
 # Open or without patient data: nothing to disclose.
-NOT_WALKED = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
-              "/sign-in", "/campaigns/template.csv", "/", "/henvisning",
-              # a reload of the discharge advice: the same redirect to the pathway page for everyone
-              "/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelsesplan"}
+NOT_WALKED = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+    "/sign-in",
+    "/campaigns/template.csv",
+    "/",
+    "/henvisning",
+    # a reload of the discharge advice: the same redirect to the pathway page for everyone
+    "/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelsesplan",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,56 +72,105 @@ async def world(http):
     """The marked pathway and everything hanging on it; a second pathway without consent."""
     pathway_id = await accepted_pathway(http)
     without_consent = await accepted_pathway(http)
-    async with http.as_("clinician", REGION) as cli, http.as_("visitation", REGION) as vis, \
-            http.as_("municipality", MUNICIPALITY) as mun:
-        r = await cli.post(f"/pathways/{pathway_id}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+    async with (
+        http.as_("clinician", REGION) as cli,
+        http.as_("visitation", REGION) as vis,
+        http.as_("municipality", MUNICIPALITY) as mun,
+    ):
+        r = await cli.post(
+            f"/pathways/{pathway_id}/consents",
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"},
+        )
         assert r.status_code == 200, r.text
         task = next(t for t in r.json()["tasks"] if t["state"] == "open")
-        r = await cli.post(f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
-                           json={"outcome": "not_possible", "note": "CLIN-tasknote the patient was too unwell"})
+        r = await cli.post(
+            f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
+            json={"outcome": "not_possible", "note": "CLIN-tasknote the patient was too unwell"},
+        )
         assert r.status_code == 200, r.text
-        r = await cli.post(f"/pathways/{pathway_id}/admissions",
-                           json={"via": "acute_function", "ward": "CLIN-ward P7", "admitted_on": "2026-11-02"})
+        r = await cli.post(
+            f"/pathways/{pathway_id}/admissions",
+            json={"via": "acute_function", "ward": "CLIN-ward P7", "admitted_on": "2026-11-02"},
+        )
         assert r.status_code == 201, r.text
         stay_id = r.json()["stay_id"]
-        r = await cli.post(f"/pathways/{pathway_id}/meetings", json={
-            "kind": "network_meeting", "purpose": "CLIN-purpose relapse after admission",
-            "participants": [{"role": "clinician", "organisation": REGION, "name_or_function": "CLIN-name Dr Hansen"},
-                             {"role": "substance_treatment", "organisation": MUNICIPALITY}]})
+        r = await cli.post(
+            f"/pathways/{pathway_id}/meetings",
+            json={
+                "kind": "network_meeting",
+                "purpose": "CLIN-purpose relapse after admission",
+                "participants": [
+                    {"role": "clinician", "organisation": REGION, "name_or_function": "CLIN-name Dr Hansen"},
+                    {"role": "substance_treatment", "organisation": MUNICIPALITY},
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         meeting_id = r.json()["meeting_id"]
-        r = await cli.post(f"/pathways/{pathway_id}/meetings/{meeting_id}/schedule",
-                           json={"at": f"{date.today() + timedelta(days=2)}T10:00:00+01:00", "place": "SHARED-place the clinic"})
+        r = await cli.post(
+            f"/pathways/{pathway_id}/meetings/{meeting_id}/schedule",
+            json={"at": f"{date.today() + timedelta(days=2)}T10:00:00+01:00", "place": "SHARED-place the clinic"},
+        )
         assert r.status_code == 200, r.text
-        r = await cli.post(f"/pathways/{pathway_id}/meetings/{meeting_id}/held", json={
-            "held_on": str(date.today()), "outcome": "CLIN-outcome she wants to stop using",
-            "joint_plan": {"kind": "koordinationsplan", "summary": "SHARED-summary who does what",
-                           "agreed_by": [{"role": "clinician", "organisation": REGION}]}})
+        r = await cli.post(
+            f"/pathways/{pathway_id}/meetings/{meeting_id}/held",
+            json={
+                "held_on": str(date.today()),
+                "outcome": "CLIN-outcome she wants to stop using",
+                "joint_plan": {
+                    "kind": "koordinationsplan",
+                    "summary": "SHARED-summary who does what",
+                    "agreed_by": [{"role": "clinician", "organisation": REGION}],
+                },
+            },
+        )
         assert r.status_code == 200, r.text
-        r = await cli.post("/transitions", json={"direction": "to_coordinated", "pathway_id": pathway_id,
-                                                 "reason": "SHARED-reason stable for a year"})
+        r = await cli.post(
+            "/transitions",
+            json={"direction": "to_coordinated", "pathway_id": pathway_id, "reason": "SHARED-reason stable for a year"},
+        )
         assert r.status_code == 201, r.text
         transition_id = r.json()["transition_id"]
         r = await cli.post(f"/transitions/{transition_id}/assessment", json=assessment(answer="SHARED-answer agreed"))
         assert r.status_code == 200, r.text
-        r = await cli.post(f"/transitions/{transition_id}/tasks", json={
-            "title": "CLIN-title ask about the voices", "owner": "region", "involves_patient": False})
+        r = await cli.post(
+            f"/transitions/{transition_id}/tasks",
+            json={"title": "CLIN-title ask about the voices", "owner": "region", "involves_patient": False},
+        )
         assert r.status_code == 201, r.text
         r = await mun.get(f"/transitions/{transition_id}")
         assert r.status_code == 200, r.text
-        not_eligible = referral(criteria={"mental_illness": "mild", "substance_problem": True,
-                                          "reduced_functioning": True, "parallel_treatment_insufficient": True})
+        not_eligible = referral(
+            criteria={
+                "mental_illness": "mild",
+                "substance_problem": True,
+                "reduced_functioning": True,
+                "parallel_treatment_insufficient": True,
+            }
+        )
         r = await cli.post("/referrals", json=not_eligible)
         assert r.status_code == 201 and r.json()["reasons"], r.text
         referral_id = r.json()["referral_id"]
-        r = await vis.post("/campaigns", json={"centre": "Psykiatrien Aarhus", "municipality": "751",
-                                               "collaboration_meeting_on": str(date.today() + timedelta(days=30))})
+        r = await vis.post(
+            "/campaigns",
+            json={
+                "centre": "Psykiatrien Aarhus",
+                "municipality": "751",
+                "collaboration_meeting_on": str(date.today() + timedelta(days=30)),
+            },
+        )
         assert r.status_code == 201, r.text
         campaign_id = r.json()["campaign_id"]
-    return {"pathway_id": pathway_id, "stay_id": stay_id, "meeting_id": meeting_id, "transition_id": transition_id,
-            "referral_id": referral_id, "campaign_id": campaign_id, "without_consent": without_consent,
-            "task_id": task["task_id"]}
+    return {
+        "pathway_id": pathway_id,
+        "stay_id": stay_id,
+        "meeting_id": meeting_id,
+        "transition_id": transition_id,
+        "referral_id": referral_id,
+        "campaign_id": campaign_id,
+        "without_consent": without_consent,
+        "task_id": task["task_id"],
+    }
 
 
 def _routes():
@@ -128,9 +188,14 @@ API_ROUTES, PAGE_ROUTES = _routes()
 
 
 def _fill(path: str, world: dict) -> str:
-    params = {"pathway_id": world["pathway_id"], "stay_id": world["stay_id"], "meeting_id": world["meeting_id"],
-              "referral_id": world["referral_id"], "transition_id": world["transition_id"],
-              "campaign_id": world["campaign_id"]}
+    params = {
+        "pathway_id": world["pathway_id"],
+        "stay_id": world["stay_id"],
+        "meeting_id": world["meeting_id"],
+        "referral_id": world["referral_id"],
+        "transition_id": world["transition_id"],
+        "campaign_id": world["campaign_id"],
+    }
     try:
         return path.format(**params)
     except KeyError as exc:
@@ -175,8 +240,11 @@ def _forbidden(caller: Caller) -> set[str]:
 def test_every_api_route_answers_through_the_disclosure_policy():
     # Open routes answer no patient data; the codec server has its own rule (who decodes which key).
     exempt = {"/healthz", "/readyz", "/codec/decode", "/codec/encode"}
-    unchecked = [f"{sorted(r.methods)} {r.path}" for r in api_routes(create_app())
-                 if r.path not in exempt and not answers_through_policy(r)]
+    unchecked = [
+        f"{sorted(r.methods)} {r.path}"
+        for r in api_routes(create_app())
+        if r.path not in exempt and not answers_through_policy(r)
+    ]
     assert unchecked == [], f"routes registered without disclosure.Router: {unchecked}"
 
 
@@ -186,23 +254,38 @@ async def test_every_get_route_as_every_role(http, world, caller):
     async with http.as_(caller.role, caller.org) as c:
         for template in API_ROUTES:
             path = _fill(template, world)
-            r = await c.get(path, params={"limit": 200} if "{" not in template and template not in (
-                "/reports/monitoring",) else None)
+            r = await c.get(
+                path,
+                params={"limit": 200} if "{" not in template and template not in ("/reports/monitoring",) else None,
+            )
             seen[template] = r.status_code
-            assert r.status_code == _expected(template, caller), f"{caller.name} GET {template}: {r.status_code} {r.text[:300]}"
+            assert r.status_code == _expected(template, caller), (
+                f"{caller.name} GET {template}: {r.status_code} {r.text[:300]}"
+            )
             for marker in _forbidden(caller):
                 assert marker not in r.text, f"{caller.name} reads {marker}… through GET {template}"
         # The pathway without consent is the municipality's to know nothing of, through any of its routes.
         for template in (t for t in API_ROUTES if t.startswith("/pathways/{pathway_id}")):
             r = await c.get(template.format(pathway_id=world["without_consent"]))
-            assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), \
+            assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), (
                 f"{caller.name} GET {template} of the pathway without consent: {r.status_code}"
+            )
     if caller in (OWN_CLINICIAN, OWN_VISITATION):
         # Region staff read every marker: the markers are really in the answers.
         async with http.as_(caller.role, caller.org) as c:
             text = "".join([(await c.get(_fill(t, world))).text for t in API_ROUTES if "{" in t])
-        for marker in ("CLIN-tasknote", "CLIN-ward", "CLIN-purpose", "CLIN-outcome", "CLIN-name", "CLIN-title",
-                       "SHARED-place", "SHARED-summary", "SHARED-reason", "SHARED-answer"):
+        for marker in (
+            "CLIN-tasknote",
+            "CLIN-ward",
+            "CLIN-purpose",
+            "CLIN-outcome",
+            "CLIN-name",
+            "CLIN-title",
+            "SHARED-place",
+            "SHARED-summary",
+            "SHARED-reason",
+            "SHARED-answer",
+        ):
             assert marker in text, f"{marker} was never shown to region staff: the matrix proves nothing"
 
 
@@ -223,23 +306,42 @@ async def test_every_page_as_every_role(api, settings, world, caller):
             assert "SHARED-summary" in page.text  # the koordinationsplan is theirs too
 
 
-@pytest.mark.parametrize("caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY, MUNICIPALITY_WITH_CONSENT, OPS],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY, MUNICIPALITY_WITH_CONSENT, OPS], ids=lambda c: c.name
+)
 async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, world, caller):
     """A command the caller may not give is refused; on something the caller may not see, the answer is
     the same whether it exists or not."""
     nobody = str(uuid.uuid4())
     # target → who may see it (and so may learn that it exists)
-    targets = {"without_consent": {OPS}, "referral_id": {OPS}, "transition_id": {MUNICIPALITY_WITH_CONSENT, OPS},
-               "campaign_id": {MUNICIPALITY_WITH_CONSENT, OPS}}
+    targets = {
+        "without_consent": {OPS},
+        "referral_id": {OPS},
+        "transition_id": {MUNICIPALITY_WITH_CONSENT, OPS},
+        "campaign_id": {MUNICIPALITY_WITH_CONSENT, OPS},
+    }
     async with http.as_(caller.role, caller.org) as c:
-        for template in ("/pathways/{id}/ambulatory/phase", "/pathways/{id}/end", "/pathways/{id}/consents",
-                         "/pathways/{id}/admissions", "/pathways/{id}/meetings", "/pathways/{id}/medication-changes",
-                         "/referrals/{id}/decision", "/transitions/{id}/assessment", "/transitions/{id}/complete",
-                         "/campaigns/{id}/collaboration-meeting"):
-            kind = "referral_id" if "referrals" in template else (
-                "transition_id" if "transitions" in template else (
-                    "campaign_id" if "campaigns" in template else "without_consent"))
+        for template in (
+            "/pathways/{id}/ambulatory/phase",
+            "/pathways/{id}/end",
+            "/pathways/{id}/consents",
+            "/pathways/{id}/admissions",
+            "/pathways/{id}/meetings",
+            "/pathways/{id}/medication-changes",
+            "/referrals/{id}/decision",
+            "/transitions/{id}/assessment",
+            "/transitions/{id}/complete",
+            "/campaigns/{id}/collaboration-meeting",
+        ):
+            kind = (
+                "referral_id"
+                if "referrals" in template
+                else (
+                    "transition_id"
+                    if "transitions" in template
+                    else ("campaign_id" if "campaigns" in template else "without_consent")
+                )
+            )
             body = {"to": 2} if template.endswith("phase") else {}
             existing = await c.post(template.format(id=world[kind]), json=body)
             missing = await c.post(template.format(id=nobody), json=body)
@@ -247,9 +349,12 @@ async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, wor
                 pytest.fail(f"{caller.name} could POST {template}: {existing.text[:200]}")
             if caller not in targets[kind]:
                 assert (existing.status_code, existing.json()["error"]) == (
-                    missing.status_code, missing.json()["error"]), \
-                    f"{caller.name} POST {template} tells existing ({existing.status_code}) from missing " \
+                    missing.status_code,
+                    missing.json()["error"],
+                ), (
+                    f"{caller.name} POST {template} tells existing ({existing.status_code}) from missing "
                     f"({missing.status_code})"
+                )
 
 
 @pytest.mark.parametrize("caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY], ids=lambda c: c.name)
@@ -269,9 +374,12 @@ async def test_every_command_route_is_refused_alike_for_what_exists_and_what_doe
             missing = await c.request(method, template.format(**missing_ids), json={})
             assert existing.status_code >= 400, f"{caller.name} {method} {template} was applied: {existing.text[:200]}"
             assert (existing.status_code, existing.json().get("error")) == (
-                missing.status_code, missing.json().get("error")), \
-                f"{caller.name} {method} {template}: existing {existing.status_code} {existing.text[:150]} " \
+                missing.status_code,
+                missing.json().get("error"),
+            ), (
+                f"{caller.name} {method} {template}: existing {existing.status_code} {existing.text[:150]} "
                 f"vs missing {missing.status_code} {missing.text[:150]}"
+            )
 
 
 async def test_denied_looks_and_list_reads_are_in_the_access_log(http, world, pool):
@@ -283,13 +391,14 @@ async def test_denied_looks_and_list_reads_are_in_the_access_log(http, world, po
         assert (await c.get(f"/referrals/{world['referral_id']}")).status_code == 200
         assert (await c.get(f"/transitions/{world['transition_id']}")).status_code == 200
         assert (await c.get("/access-log", params={"subject": "curious-1084"})).status_code == 200
-    rows = await pool.fetch("SELECT subject, action, object_kind, object_id, outcome, pathway_id FROM access_log "
-                            "WHERE subject IN ('curious-1084', 'ops-matrix') ORDER BY id")
+    rows = await pool.fetch(
+        "SELECT subject, action, object_kind, object_id, outcome, pathway_id FROM access_log "
+        "WHERE subject IN ('curious-1084', 'ops-matrix') ORDER BY id"
+    )
     looks = {(r["subject"], r["action"], r["object_kind"], r["object_id"], r["outcome"]) for r in rows}
     assert ("curious-1084", "GET /pathways/{pathway_id}", "pathway", world["pathway_id"], "denied") in looks
     assert ("curious-1084", "GET /pathways/{pathway_id}/meetings", "pathway", world["pathway_id"], "denied") in looks
     assert ("curious-1084", "GET /worklist", "list", "GET /worklist", "allowed") in looks
     assert ("ops-matrix", "GET /referrals/{referral_id}", "referral", world["referral_id"], "allowed") in looks
-    assert ("ops-matrix", "GET /transitions/{transition_id}", "transition", world["transition_id"],
-            "allowed") in looks
+    assert ("ops-matrix", "GET /transitions/{transition_id}", "transition", world["transition_id"], "allowed") in looks
     assert ("ops-matrix", "GET /access-log", "list", "GET /access-log", "allowed") in looks

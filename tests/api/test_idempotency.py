@@ -16,9 +16,14 @@ from .helpers import accepted_pathway, referral
 
 REGION = "region:1082"
 CONSENT = {"scope": "dialogue", "counterpart": "751", "form": "written"}
-MEETING = {"kind": "network_meeting", "purpose": "plan the next step",
-           "participants": [{"role": "psychiatrist", "organisation": REGION},
-                            {"role": "substance_treatment", "organisation": "municipality:751"}]}
+MEETING = {
+    "kind": "network_meeting",
+    "purpose": "plan the next step",
+    "participants": [
+        {"role": "psychiatrist", "organisation": REGION},
+        {"role": "substance_treatment", "organisation": "municipality:751"},
+    ],
+}
 
 
 def _key() -> dict:
@@ -37,8 +42,11 @@ async def test_a_key_reused_for_another_referral_is_refused_and_the_same_body_ge
         assert other.json()["error"] == "idempotency_key_reused"
         assert "different body" in other.json()["message"] and "new Idempotency-Key" in other.json()["message"]
         # The same request again (its JSON spelled differently): the first answer, nothing new.
-        again = await c.post("/referrals", content=json.dumps(first_body, indent=2, sort_keys=True),
-                             headers={**key, "content-type": "application/json"})
+        again = await c.post(
+            "/referrals",
+            content=json.dumps(first_body, indent=2, sort_keys=True),
+            headers={**key, "content-type": "application/json"},
+        )
         assert again.status_code == 201 and again.json() == first.json()
         # The other patient's referral goes through with a key of its own.
         fresh = await c.post("/referrals", json=other_body, headers=_key())
@@ -55,8 +63,9 @@ async def test_a_key_reused_for_another_command_is_refused_and_nothing_is_record
     async with http.as_("clinician", REGION, subject="idem-consents") as c:
         given = await c.post(f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "given"}, headers=key)
         assert given.status_code == 200, given.text
-        withdrawn = await c.post(f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "withdrawn"},
-                                 headers=key)
+        withdrawn = await c.post(
+            f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "withdrawn"}, headers=key
+        )
         assert withdrawn.status_code == 422 and withdrawn.json()["error"] == "idempotency_key_reused", withdrawn.text
         # The same key on another route is another request too.
         moved = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2, "reason": "x"}, headers=key)
@@ -73,8 +82,9 @@ async def test_calling_a_meeting_honours_the_key(http):
     pathway_id = await accepted_pathway(http)
     key = _key()
     async with http.as_("clinician", REGION, subject="idem-meetings") as c:
-        answers = await asyncio.gather(*[c.post(f"/pathways/{pathway_id}/meetings", json=MEETING, headers=key)
-                                         for _ in range(2)])
+        answers = await asyncio.gather(
+            *[c.post(f"/pathways/{pathway_id}/meetings", json=MEETING, headers=key) for _ in range(2)]
+        )
         assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
         again = await c.post(f"/pathways/{pathway_id}/meetings", json=MEETING, headers=key)
         assert again.status_code == 201
@@ -100,10 +110,10 @@ async def test_the_binding_outlives_the_api_process(http, settings):
         await until_serving(server, task, "a second API process")
         import httpx
 
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": token},
-                                     timeout=30) as fresh:
-            r = await fresh.post(f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "refused"},
-                                 headers=key)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": token}, timeout=30
+        ) as fresh:
+            r = await fresh.post(f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "refused"}, headers=key)
             assert r.status_code == 422 and r.json()["error"] == "idempotency_key_reused", r.text
             r = await fresh.post(f"/pathways/{pathway_id}/consents", json={**CONSENT, "state": "given"}, headers=key)
             assert r.status_code == 200, r.text
@@ -124,8 +134,14 @@ async def test_a_page_form_is_bound_to_its_input_too(api, http):
     pathway_id = await accepted_pathway(http)
     async with signed_in(api, "clinician", REGION, subject="idem-web") as c, http.as_("clinician", REGION) as a:
         token = await csrf(c, f"/forloeb/{pathway_id}")
-        form = {"csrf": token, "idem": f"web-{uuid.uuid4()}", "scope": "dialogue", "counterpart": "751",
-                "state": "given", "consent_form": "written"}
+        form = {
+            "csrf": token,
+            "idem": f"web-{uuid.uuid4()}",
+            "scope": "dialogue",
+            "counterpart": "751",
+            "state": "given",
+            "consent_form": "written",
+        }
         first = await c.post(f"/forloeb/{pathway_id}/samtykke", data=form)
         again = await c.post(f"/forloeb/{pathway_id}/samtykke", data=form)  # a double click
         assert first.status_code == again.status_code == 303

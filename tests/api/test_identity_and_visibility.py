@@ -36,12 +36,15 @@ async def test_the_cpr_number_is_only_in_the_patient_register(http, client, pool
 async def test_pathways_are_found_by_their_search_attributes(http, client):
     async with http.as_("clinician", REGION) as c, http.as_("visitation", REGION) as v:
         r = await c.post("/referrals", json=referral())
-        pathway_id = (await v.post(f"/referrals/{r.json()['referral_id']}/decision",
-                                   json={"accept": True})).json()["pathway_id"]
+        pathway_id = (await v.post(f"/referrals/{r.json()['referral_id']}/decision", json={"accept": True})).json()[
+            "pathway_id"
+        ]
         await close_open_tasks(c, pathway_id)
         await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2})
-    query = (f'WorkflowId = "{pathway_wf.workflow_id(pathway_id, "1082")}" AND PathwayKind = "ambulatory" '
-             'AND Region = "1082" AND Phase = "2" AND LevelOfCare = "integrated_unstable" AND TargetGroup = 2')
+    query = (
+        f'WorkflowId = "{pathway_wf.workflow_id(pathway_id, "1082")}" AND PathwayKind = "ambulatory" '
+        'AND Region = "1082" AND Phase = "2" AND LevelOfCare = "integrated_unstable" AND TargetGroup = 2'
+    )
 
     async def found():  # visibility is eventually consistent
         return [w.id async for w in client.list_workflows(query)]
@@ -60,8 +63,14 @@ async def test_projections_rebuild_gives_the_same_read_models(http, pool, pg_url
 
     before = await snapshot()
     env = {**os.environ, "DATABASE_URL": pg_url}
-    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "dualpath.cli", "projections", "rebuild"],
-                                     env=env, capture_output=True, text=True, timeout=120)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "dualpath.cli", "projections", "rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "read models rebuilt from" in result.stdout
     after = await snapshot()

@@ -20,8 +20,10 @@ from tests.api.helpers import accepted_pathway, cpr, referral
 REGION = "region:1082"
 CAMPAIGN_REGION, CAMPAIGN_MUNICIPALITY = "region:1084", "municipality:101"
 TODAY = copenhagen.today()
-PARTIES = [{"role": "psychiatrist", "organisation": REGION},
-           {"role": "substance_treatment", "organisation": "municipality:751"}]
+PARTIES = [
+    {"role": "psychiatrist", "organisation": REGION},
+    {"role": "substance_treatment", "organisation": "municipality:751"},
+]
 FAR_FUTURE, DAWN = "9999-12-31", "0001-01-01"
 NUL, SURROGATE = "a\u0000b", "\ud843"
 
@@ -44,16 +46,31 @@ async def test_unstorable_text_is_refused_whatever_the_content_type_is_called(ht
     async with http.as_("clinician", REGION) as c:
         headers = {"content-type": content_type}
         # json.dumps writes NUL as \u0000 and the surrogate as \ud843: what a client's JSON carries.
-        r = await c.post(f"/pathways/{pathway_id}/end", headers=headers,
-                         content=json.dumps({"reason_kind": "other", "reason": text}))
+        r = await c.post(
+            f"/pathways/{pathway_id}/end", headers=headers, content=json.dumps({"reason_kind": "other", "reason": text})
+        )
         refused(r, "reason")
         assert "U+" in r.json()["message"] and text not in r.text
-        r = await c.post(f"/pathways/{pathway_id}/meetings", headers=headers, content=json.dumps(
-            {"kind": "network_meeting", "participants": [{"role": text, "organisation": REGION}]}))
+        r = await c.post(
+            f"/pathways/{pathway_id}/meetings",
+            headers=headers,
+            content=json.dumps({"kind": "network_meeting", "participants": [{"role": text, "organisation": REGION}]}),
+        )
         refused(r, "participants.0.role")
-        r = await c.post(f"/pathways/{pathway_id}/medication-changes", headers=headers, content=json.dumps(
-            {"action": "start", "drug": "quetiapin", "changed_at": "2026-04-01T09:30:00+02:00", "private": False,
-             "unknown": text, "note": text}))
+        r = await c.post(
+            f"/pathways/{pathway_id}/medication-changes",
+            headers=headers,
+            content=json.dumps(
+                {
+                    "action": "start",
+                    "drug": "quetiapin",
+                    "changed_at": "2026-04-01T09:30:00+02:00",
+                    "private": False,
+                    "unknown": text,
+                    "note": text,
+                }
+            ),
+        )
         assert r.status_code == 201, r.text  # fields the model does not know are dropped, never stored
         await liveness.pathway_takes_a_command(c, pathway_id)
         p = (await c.get(f"/pathways/{pathway_id}")).json()
@@ -71,8 +88,9 @@ async def test_control_characters_are_refused_in_free_text_and_line_breaks_in_on
         # Free text keeps its line breaks and tabs.
         task = next(t for t in (await c.get(f"/pathways/{pathway_id}")).json()["tasks"] if t["state"] == "open")
         note = "the patient declined:\r\n\t- twice\n- by phone"
-        r = await c.post(f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
-                         json={"outcome": "not_possible", "note": note})
+        r = await c.post(
+            f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete", json={"outcome": "not_possible", "note": note}
+        )
         assert r.status_code == 200, r.text
         done = next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])
         assert done["state"] == "not_possible"
@@ -98,23 +116,40 @@ async def test_every_date_of_a_pathway_command_is_bounded(http, day):
         meeting_id = await _called_meeting(c, pathway_id)
         stay_id = await _stay(c, pathway_id)
         base = f"/pathways/{pathway_id}"
-        refused(await c.post(f"{base}/admissions", json={"via": "acute_function", "ward": "P3", "admitted_on": day}),
-                "admitted_on")
-        refused(await c.post(f"{base}/meetings", json={"kind": "network_meeting", "participants": PARTIES,
-                                                       "called_on": day}), "called_on")
-        refused(await c.post(f"{base}/medication-changes", json={
-            "action": "change", "drug": "quetiapin", "changed_at": f"{day}T09:30:00+01:00", "private": False}),
-            "changed_at")
-        refused(await c.post(f"{base}/admissions/{stay_id}/discharge-plan", json={"planned_date": day}),
-                "planned_date")
-        refused(await c.post(f"{base}/admissions/{stay_id}/discharge", json={"discharged_on": day}),
-                "discharged_on")
-        refused(await c.post(f"{base}/meetings/{meeting_id}/held", json={"held_on": day, "outcome": "agreed"}),
-                "held_on")
-        refused(await c.post(f"{base}/meetings/{meeting_id}/schedule", json={
-            "at": f"{day}T10:00:00+01:00", "place": "Klinik Nord"}), "at")
-        assert "1900-01-01" in (await c.post(f"{base}/admissions/{stay_id}/discharge-plan",
-                                             json={"planned_date": day})).json()["message"]
+        refused(
+            await c.post(f"{base}/admissions", json={"via": "acute_function", "ward": "P3", "admitted_on": day}),
+            "admitted_on",
+        )
+        refused(
+            await c.post(
+                f"{base}/meetings", json={"kind": "network_meeting", "participants": PARTIES, "called_on": day}
+            ),
+            "called_on",
+        )
+        refused(
+            await c.post(
+                f"{base}/medication-changes",
+                json={"action": "change", "drug": "quetiapin", "changed_at": f"{day}T09:30:00+01:00", "private": False},
+            ),
+            "changed_at",
+        )
+        refused(await c.post(f"{base}/admissions/{stay_id}/discharge-plan", json={"planned_date": day}), "planned_date")
+        refused(await c.post(f"{base}/admissions/{stay_id}/discharge", json={"discharged_on": day}), "discharged_on")
+        refused(
+            await c.post(f"{base}/meetings/{meeting_id}/held", json={"held_on": day, "outcome": "agreed"}), "held_on"
+        )
+        refused(
+            await c.post(
+                f"{base}/meetings/{meeting_id}/schedule", json={"at": f"{day}T10:00:00+01:00", "place": "Klinik Nord"}
+            ),
+            "at",
+        )
+        assert (
+            "1900-01-01"
+            in (await c.post(f"{base}/admissions/{stay_id}/discharge-plan", json={"planned_date": day})).json()[
+                "message"
+            ]
+        )
         # Every process touched goes on: the pathway, its stay, its meeting.
         await liveness.pathway_takes_a_command(c, pathway_id)
         await liveness.stay_takes_a_command(c, pathway_id, stay_id)
@@ -125,11 +160,19 @@ async def test_every_date_of_a_pathway_command_is_bounded(http, day):
 async def test_a_referral_received_far_away_in_time_is_refused_not_a_server_error(http, day):
     async with http.as_("clinician", REGION) as c, http.as_("municipality", "municipality:751") as m:
         refused(await c.post("/referrals", json=referral(received_on=day)), "received_on")
-        r = await m.post("/cvd-referrals", json={"cpr": cpr(), "treatment_ended_on": str(TODAY - timedelta(days=30)),
-                                                 "criteria": referral()["criteria"], "received_on": day})
+        r = await m.post(
+            "/cvd-referrals",
+            json={
+                "cpr": cpr(),
+                "treatment_ended_on": str(TODAY - timedelta(days=30)),
+                "criteria": referral()["criteria"],
+                "received_on": day,
+            },
+        )
         refused(r, "received_on")
-        r = await m.post("/cvd-referrals", json={"cpr": cpr(), "treatment_ended_on": day,
-                                                 "criteria": referral()["criteria"]})
+        r = await m.post(
+            "/cvd-referrals", json={"cpr": cpr(), "treatment_ended_on": day, "criteria": referral()["criteria"]}
+        )
         refused(r, "treatment_ended_on")
 
 
@@ -149,48 +192,108 @@ async def test_a_referral_is_not_received_in_the_future_and_its_patient_was_born
 @pytest.mark.parametrize("day", [FAR_FUTURE, DAWN])
 async def test_every_date_of_a_campaign_command_is_bounded(http, day):
     async with http.as_("clinician", CAMPAIGN_REGION) as c:
-        refused(await c.post("/campaigns", json={"centre": "Psykiatrisk Center København", "municipality": "101",
-                                                 "collaboration_meeting_on": day}), "collaboration_meeting_on")
-        r = await c.post("/campaigns", json={"centre": "Psykiatrisk Center København", "municipality": "101",
-                                             "collaboration_meeting_on": str(TODAY + timedelta(days=20))})
+        refused(
+            await c.post(
+                "/campaigns",
+                json={"centre": "Psykiatrisk Center København", "municipality": "101", "collaboration_meeting_on": day},
+            ),
+            "collaboration_meeting_on",
+        )
+        r = await c.post(
+            "/campaigns",
+            json={
+                "centre": "Psykiatrisk Center København",
+                "municipality": "101",
+                "collaboration_meeting_on": str(TODAY + timedelta(days=20)),
+            },
+        )
         assert r.status_code == 201, r.text
         cid, someone = r.json()["campaign_id"], str(uuid.uuid4())
         refused(await c.post(f"/campaigns/{cid}/collaboration-meeting", json={"held_on": day}), "held_on")
-        refused(await c.post(f"/campaigns/{cid}/people/{someone}/decision",
-                             json={"decision": "integrated", "from_date": day}), "from_date")
-        refused(await c.post(f"/campaigns/{cid}/people/{someone}/network-meeting",
-                             json={"on": day, "accompaniment": True, "outreach": False}), "on")
+        refused(
+            await c.post(
+                f"/campaigns/{cid}/people/{someone}/decision", json={"decision": "integrated", "from_date": day}
+            ),
+            "from_date",
+        )
+        refused(
+            await c.post(
+                f"/campaigns/{cid}/people/{someone}/network-meeting",
+                json={"on": day, "accompaniment": True, "outreach": False},
+            ),
+            "on",
+        )
         await liveness.campaign_takes_a_command(c, cid)
 
 
 @pytest.mark.parametrize("day", [FAR_FUTURE, DAWN])
 async def test_every_date_of_a_transition_step_is_bounded(http, day):
     async with http.as_("municipality", "municipality:751") as m, http.as_("clinician", REGION) as c:
-        r = await m.post("/transitions", json={
-            "direction": "to_integrated", "cpr": cpr(), "municipality": "751", "signs": ["crisis"],
-            "dialogue_consent": "given"})
+        r = await m.post(
+            "/transitions",
+            json={
+                "direction": "to_integrated",
+                "cpr": cpr(),
+                "municipality": "751",
+                "signs": ["crisis"],
+                "dialogue_consent": "given",
+            },
+        )
         assert r.status_code == 201, r.text
         tid = r.json()["transition_id"]
-        refused(await c.post(f"/transitions/{tid}/collaboration-meeting", json={
-            "held_on": day, "attendees": PARTIES, "region_view": "a", "municipality_view": "b",
-            "outcome": "agree"}), "held_on")
-        refused(await c.post(f"/transitions/{tid}/network-meeting", json={"called_on": day, "participants": PARTIES}),
-                "called_on")
-        refused(await c.post(f"/transitions/{tid}/network-meeting/held", json={
-            "held_on": day, "attendees": PARTIES, "concrete_transition": "x",
-            "joint_plan": {"kind": "koordinationsplan", "summary": "s", "agreed_by": PARTIES}}), "held_on")
-        refused(await c.post(f"/transitions/{tid}/patient-talk", json={
-            "held_on": day, "summary": "s", "motivational_work": "m", "patient_agrees": True}), "held_on")
+        refused(
+            await c.post(
+                f"/transitions/{tid}/collaboration-meeting",
+                json={
+                    "held_on": day,
+                    "attendees": PARTIES,
+                    "region_view": "a",
+                    "municipality_view": "b",
+                    "outcome": "agree",
+                },
+            ),
+            "held_on",
+        )
+        refused(
+            await c.post(f"/transitions/{tid}/network-meeting", json={"called_on": day, "participants": PARTIES}),
+            "called_on",
+        )
+        refused(
+            await c.post(
+                f"/transitions/{tid}/network-meeting/held",
+                json={
+                    "held_on": day,
+                    "attendees": PARTIES,
+                    "concrete_transition": "x",
+                    "joint_plan": {"kind": "koordinationsplan", "summary": "s", "agreed_by": PARTIES},
+                },
+            ),
+            "held_on",
+        )
+        refused(
+            await c.post(
+                f"/transitions/{tid}/patient-talk",
+                json={"held_on": day, "summary": "s", "motivational_work": "m", "patient_agrees": True},
+            ),
+            "held_on",
+        )
         await liveness.transition_takes_a_command(c, tid)
 
 
 async def test_nul_and_garbage_in_path_and_query_parameters_are_4xx_never_a_server_error(http):
     pathway_id = await accepted_pathway(http)
     async with http.as_("clinician", REGION) as c, http.as_("ops", "ops:national") as ops:
-        for path in ["/pathways/%00", "/pathways/not-an-id", "/referrals/%00", "/transitions/%00",
-                     "/campaigns/%00", f"/pathways/{pathway_id}/admissions/%00/phase",
-                     f"/pathways/{pathway_id}/tasks/%00/complete", f"/pathways/%00/meetings",
-                     f"/pathways/{pathway_id}/meetings/%00/schedule"]:
+        for path in [
+            "/pathways/%00",
+            "/pathways/not-an-id",
+            "/referrals/%00",
+            "/transitions/%00",
+            "/campaigns/%00",
+            f"/pathways/{pathway_id}/admissions/%00/phase",
+            f"/pathways/{pathway_id}/tasks/%00/complete",
+            "/pathways/%00/meetings",
+            f"/pathways/{pathway_id}/meetings/%00/schedule",
+        ]:
             r = await (c.get(path) if not path.endswith(("phase", "complete", "schedule")) else c.post(path, json={}))
             assert r.status_code in (404, 422), (path, r.status_code, r.text[:200])
         r = await c.get("/pathways/%00")

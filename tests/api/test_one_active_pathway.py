@@ -19,8 +19,9 @@ async def test_two_referrals_of_one_patient_accepted_at_once_start_one_pathway(h
             r = await c.post("/referrals", json=referral(cpr=number))
             assert r.status_code == 201 and r.json()["status"] == "awaiting_visitation", r.text
             referrals.append(r.json()["referral_id"])
-        answers = await asyncio.gather(*[v.post(f"/referrals/{rid}/decision", json={"accept": True})
-                                         for rid in referrals])
+        answers = await asyncio.gather(
+            *[v.post(f"/referrals/{rid}/decision", json={"accept": True}) for rid in referrals]
+        )
         assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
         won, lost = sorted(answers, key=lambda a: a.status_code)
         pathway_id = won.json()["pathway_id"]
@@ -36,13 +37,17 @@ async def test_two_referrals_of_one_patient_accepted_at_once_start_one_pathway(h
         # Once the pathway has ended, the patient may start a pathway again.
         r = await c.post(f"/pathways/{pathway_id}/end", json={"reason_kind": "other", "reason": "moved abroad"})
         assert r.status_code == 200, r.text
-        await eventually(lambda: pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM pathway_claims WHERE patient_id = $1)",
-                                               patient), what="the ended pathway gives back its claim")
+        await eventually(
+            lambda: pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM pathway_claims WHERE patient_id = $1)", patient),
+            what="the ended pathway gives back its claim",
+        )
         again = await v.post(f"/referrals/{waiting}/decision", json={"accept": True})
         assert again.status_code == 200, again.text
         assert again.json()["pathway_id"] not in (None, pathway_id)
-    assert await pool.fetchval("SELECT count(*) FROM rm_pathways WHERE patient_id = $1 AND status = 'active'",
-                               patient) == 1
+    assert (
+        await pool.fetchval("SELECT count(*) FROM rm_pathways WHERE patient_id = $1 AND status = 'active'", patient)
+        == 1
+    )
 
 
 async def test_another_regions_visitation_learns_nothing_of_which_pathway(http, pool):

@@ -38,8 +38,14 @@ async def test_list_filters_find_exactly_the_expected_pathways(http, client, set
     rows = {(k, v): q for k, v, q in status.queries("1081")}
     assert 'Region = "1081"' in rows[("ambulatory", "2")]
     env = {**os.environ, "DUALPATH_TEMPORAL_ADDRESS": settings.temporal_address}
-    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "dualpath.cli", "status", "--region", "1081"],
-                                  env=env, capture_output=True, text=True, timeout=60)
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "dualpath.cli", "status", "--region", "1081"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if x.startswith("ambulatory") and x.split()[1] == "2")
     assert int(line.split()[2]) >= 1

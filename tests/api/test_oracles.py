@@ -24,8 +24,9 @@ async def test_a_referral_for_a_patient_in_a_pathway_says_so_only_to_who_may_see
         known = (await mun.post("/referrals", json=referral(cpr=number))).json()
         # Without consent the municipality cannot tell the two apart: same status, deadline, reasons.
         assert pathway_id not in str(known)
-        assert {k: v for k, v in known.items() if k != "referral_id"} == \
-            {k: v for k, v in unknown.items() if k != "referral_id"}
+        assert {k: v for k, v in known.items() if k != "referral_id"} == {
+            k: v for k, v in unknown.items() if k != "referral_id"
+        }
         assert known["status"] == "awaiting_visitation" and known["pathway_id"] is None
         # The region's clinician may see the pathway: the referral joins it, and says so.
         region = (await cli.post("/referrals", json=referral(cpr=number))).json()
@@ -53,15 +54,20 @@ async def test_withdrawn_consent_takes_the_transitions_tasks_off_the_municipal_w
     pathway_id = await accepted_pathway(http)
     consent = {"scope": "dialogue", "counterpart": "751", "form": "written"}
     async with http.as_("clinician", REGION) as cli, http.as_("municipality", MUNICIPALITY) as mun:
-        assert (await cli.post(f"/pathways/{pathway_id}/consents", json={**consent, "state": "given"})).status_code == 200
-        r = await cli.post("/transitions", json={"direction": "to_coordinated", "pathway_id": pathway_id,
-                                                 "reason": "stable"})
+        assert (
+            await cli.post(f"/pathways/{pathway_id}/consents", json={**consent, "state": "given"})
+        ).status_code == 200
+        r = await cli.post(
+            "/transitions", json={"direction": "to_coordinated", "pathway_id": pathway_id, "reason": "stable"}
+        )
         assert r.status_code == 201, r.text
         tid = r.json()["transition_id"]
         r = await cli.post(f"/transitions/{tid}/assessment", json=assessment(answer="we propose coordinated"))
         assert r.status_code == 200, r.text
-        r = await cli.post(f"/transitions/{tid}/tasks", json={"title": "call the substance worker",
-                                                              "owner": "municipality", "involves_patient": False})
+        r = await cli.post(
+            f"/transitions/{tid}/tasks",
+            json={"title": "call the substance worker", "owner": "municipality", "involves_patient": False},
+        )
         assert r.status_code == 201, r.text
 
         async def municipal_tasks() -> set[str]:

@@ -17,8 +17,10 @@ async def test_visitation_lists_its_regions_undecided_referrals_by_deadline(http
         declined = (await c.post("/referrals", json=referral(municipality=KOEGE))).json()
         elsewhere = (await c.post("/referrals", json=referral())).json()  # Aarhus, region 1082
         assert (held["status"], waiting["status"]) == ("held_until_phase_in", "awaiting_visitation")
-        r = await v.post(f"/referrals/{declined['referral_id']}/decision",
-                         json={"accept": False, "reason": "coordinated treatment suffices"})
+        r = await v.post(
+            f"/referrals/{declined['referral_id']}/decision",
+            json={"accept": False, "reason": "coordinated treatment suffices"},
+        )
         assert r.status_code == 200, r.text
 
         r = await v.get("/referrals")
@@ -42,9 +44,14 @@ async def test_visitation_lists_its_regions_undecided_referrals_by_deadline(http
         assert (await v.get("/referrals", params={"status": "lost"})).status_code == 422
 
     # The read is in the access log, as a list read.
-    assert await pool.fetchval(
-        """SELECT count(*) FROM access_log WHERE action = 'GET /referrals' AND object_kind = 'list'
-             AND organisation = $1""", REGION) >= 2
+    assert (
+        await pool.fetchval(
+            """SELECT count(*) FROM access_log WHERE action = 'GET /referrals' AND object_kind = 'list'
+             AND organisation = $1""",
+            REGION,
+        )
+        >= 2
+    )
 
 
 async def test_only_visitation_lists_referrals(http):

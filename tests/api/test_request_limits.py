@@ -32,19 +32,24 @@ def _token(http, role="clinician", org=REGION):
 
 
 async def test_an_unauthenticated_body_is_refused_before_it_is_read(http, api):
-    status, answer = await _head_only(api, "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\n"
-                                           "content-length: 1000\n")
+    status, answer = await _head_only(
+        api, "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\ncontent-length: 1000\n"
+    )
     assert status == 401 and "bearer token is required" in answer
-    status, answer = await _head_only(api, "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\n"
-                                           "authorization: Bearer forged.token.here\ncontent-length: 1000\n")
+    status, answer = await _head_only(
+        api,
+        "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\n"
+        "authorization: Bearer forged.token.here\ncontent-length: 1000\n",
+    )
     assert status == 401 and "invalid_token" in answer
 
 
 async def test_a_declared_body_over_the_limit_is_413_at_once(http, api, settings):
     big = 200 * 1024 * 1024
     for auth in ("", f"authorization: Bearer {_token(http)}\n"):
-        status, answer = await _head_only(api, f"POST /referrals HTTP/1.1\nHost: test\n{auth}"
-                                               f"content-type: application/json\ncontent-length: {big}\n")
+        status, answer = await _head_only(
+            api, f"POST /referrals HTTP/1.1\nHost: test\n{auth}content-type: application/json\ncontent-length: {big}\n"
+        )
         assert status == 413 and str(settings.max_request_bytes) in answer, answer
 
 
@@ -53,8 +58,10 @@ async def test_a_streamed_body_is_counted_and_refused_past_the_limit(http, api, 
     url = urlsplit(api)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     try:
-        writer.write(f"POST /referrals HTTP/1.1\r\nHost: test\r\nauthorization: Bearer {_token(http)}\r\n"
-                     "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".encode())
+        writer.write(
+            f"POST /referrals HTTP/1.1\r\nHost: test\r\nauthorization: Bearer {_token(http)}\r\n"
+            "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".encode()
+        )
         chunk = b" " * 65536
         try:
             for _ in range(settings.max_request_bytes // len(chunk) + 8):

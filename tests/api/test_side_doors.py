@@ -67,8 +67,9 @@ async def test_a_session_ends_at_sign_out_even_for_a_kept_cookie(api):
         token = await csrf(c)
         r = await c.post("/sign-out", data={"csrf": token})
         assert r.status_code == 303
-    async with httpx.AsyncClient(base_url=api, timeout=30, follow_redirects=False,
-                                 cookies={"dualpath_session": kept}) as thief:
+    async with httpx.AsyncClient(
+        base_url=api, timeout=30, follow_redirects=False, cookies={"dualpath_session": kept}
+    ) as thief:
         r = await thief.get("/arbejdsliste")
         assert r.status_code == 303 and r.headers["location"].startswith("/sign-in"), r.text
     # Signing in again makes a new session that works.

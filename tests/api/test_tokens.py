@@ -10,27 +10,39 @@ from dualpath.api.auth import DEV_ISSUER
 
 
 def _signed(settings, **claims) -> str:
-    base = {"sub": "staff-1", "role": "clinician", "org": "region:1082", "iss": DEV_ISSUER,
-            "aud": settings.oidc_audience, "exp": int(time.time()) + 300}
+    base = {
+        "sub": "staff-1",
+        "role": "clinician",
+        "org": "region:1082",
+        "iss": DEV_ISSUER,
+        "aud": settings.oidc_audience,
+        "exp": int(time.time()) + 300,
+    }
     return jwt.encode({**base, **claims}, settings.jwt_secret, algorithm="HS256")
 
 
-@pytest.mark.parametrize("claims, reason", [
-    ({"sub": ""}, "subject (sub) is empty"),
-    ({"sub": "   "}, "subject (sub) is empty"),
-    ({"sub": "a\x00b"}, "control or unprintable"),
-    ({"sub": "line\nbreak"}, "control or unprintable"),
-    ({"sub": "x" * 500}, "longer than"),
-    ({"role": "clinician", "org": "ops:national"}, "role clinician belongs to a region organisation"),
-    ({"role": "visitation", "org": "municipality:751"}, "role visitation belongs to a region organisation"),
-    ({"role": "municipality", "org": "region:1082"}, "role municipality belongs to a municipality organisation"),
-    ({"role": "ops", "org": "region:1082"}, "role ops belongs to a ops organisation"),
-])
+@pytest.mark.parametrize(
+    "claims, reason",
+    [
+        ({"sub": ""}, "subject (sub) is empty"),
+        ({"sub": "   "}, "subject (sub) is empty"),
+        ({"sub": "a\x00b"}, "control or unprintable"),
+        ({"sub": "line\nbreak"}, "control or unprintable"),
+        ({"sub": "x" * 500}, "longer than"),
+        ({"role": "clinician", "org": "ops:national"}, "role clinician belongs to a region organisation"),
+        ({"role": "visitation", "org": "municipality:751"}, "role visitation belongs to a region organisation"),
+        ({"role": "municipality", "org": "region:1082"}, "role municipality belongs to a municipality organisation"),
+        ({"role": "ops", "org": "region:1082"}, "role ops belongs to a ops organisation"),
+    ],
+)
 async def test_a_signed_token_that_does_not_say_who_or_does_not_fit_is_refused(http, settings, claims, reason):
     token = _signed(settings, **claims)
     async with http.anonymous() as a:
-        for method, path, body in (("GET", "/pathways", None), ("GET", "/worklist", None),
-                                   ("POST", "/referrals", {"cpr": "0101801234"})):
+        for method, path, body in (
+            ("GET", "/pathways", None),
+            ("GET", "/worklist", None),
+            ("POST", "/referrals", {"cpr": "0101801234"}),
+        ):
             r = await a.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 401, (path, r.status_code, r.text)
             assert r.json()["error"] == "invalid_token" and reason in r.json()["message"], r.text

@@ -25,8 +25,14 @@ async def _upload(c, cid: str, body: bytes):
 
 async def test_a_list_with_unstorable_text_is_refused_and_the_campaign_goes_on(http):
     async with http.as_("clinician", REGION) as c:
-        r = await c.post("/campaigns", json={"centre": "Psykiatrisk Center København", "municipality": "101",
-                                             "collaboration_meeting_on": str(copenhagen.today() + timedelta(days=20))})
+        r = await c.post(
+            "/campaigns",
+            json={
+                "centre": "Psykiatrisk Center København",
+                "municipality": "101",
+                "collaboration_meeting_on": str(copenhagen.today() + timedelta(days=20)),
+            },
+        )
         assert r.status_code == 201, r.text
         cid = r.json()["campaign_id"]
         a, b = cpr(), cpr()

@@ -10,34 +10,55 @@ HEADER = "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit"
 
 
 def _state(**overrides) -> rules.CampaignState:
-    base = dict(campaign_id="c", centre="PC København", region="1084", municipality="101",
-                meeting_planned_on=date(2026, 3, 30), share_days=14, group2_opens_on=date(2025, 7, 1),
-                catalogue_version="v1")
+    base = dict(
+        campaign_id="c",
+        centre="PC København",
+        region="1084",
+        municipality="101",
+        meeting_planned_on=date(2026, 3, 30),
+        share_days=14,
+        group2_opens_on=date(2025, 7, 1),
+        catalogue_version="v1",
+    )
     return rules.CampaignState(**{**base, **overrides})
 
 
 def _person(pid="p1", **consent) -> rules.Person:
-    return rules.Person(patient_id=pid, rows={"clinic": 2}, psychiatric_contact="current",
-                        municipal_substance_treatment=True, consent=consent)
+    return rules.Person(
+        patient_id=pid,
+        rows={"clinic": 2},
+        psychiatric_contact="current",
+        municipal_substance_treatment=True,
+        consent=consent,
+    )
 
 
 def test_a_good_list_parses_with_semicolons_or_commas_and_a_bom():
     text = f"\ufeff{HEADER}\n010190-1234;current;ja;Ambulatorium Nord\n\n020285-2345;within_last_year;JA;\n"
     rows = rules.parse_list(text)
     assert [(r.row, r.cpr, r.psychiatric_contact, r.clinic_or_unit) for r in rows] == [
-        (2, "0101901234", "current", "Ambulatorium Nord"), (4, "0202852345", "within_last_year", None)]
+        (2, "0101901234", "current", "Ambulatorium Nord"),
+        (4, "0202852345", "within_last_year", None),
+    ]
     commas = rules.parse_list("CPR,municipal_substance_treatment,psychiatric_contact\n0101901234,ja,aktuel\n")
     assert commas[0].cpr == "0101901234" and commas[0].psychiatric_contact == "current"
 
 
 def test_every_bad_row_is_named_with_its_column_and_nothing_is_returned():
-    text = (f"{HEADER}\n0101901234;current;ja;\n3201901234;current;ja;\n0202852345;sometimes;nej;\n"
-            "0101901234;current;ja;\n0303801234;current;\n")
+    text = (
+        f"{HEADER}\n0101901234;current;ja;\n3201901234;current;ja;\n0202852345;sometimes;nej;\n"
+        "0101901234;current;ja;\n0303801234;current;\n"
+    )
     with pytest.raises(rules.ListInvalid) as caught:
         rules.parse_list(text)
     found = {(e.row, e.column) for e in caught.value.errors}
-    assert found == {(3, "cpr"), (4, "psychiatric_contact"), (4, "municipal_substance_treatment"), (5, "cpr"),
-                     (6, None)}
+    assert found == {
+        (3, "cpr"),
+        (4, "psychiatric_contact"),
+        (4, "municipal_substance_treatment"),
+        (5, "cpr"),
+        (6, None),
+    }
     reasons = {(e.row, e.column): e.reason for e in caught.value.errors}
     assert "the same person as row 2" in reasons[(5, "cpr")]
     assert "3201901234" not in reasons[(3, "cpr")]  # never echo a CPR number back
@@ -73,8 +94,11 @@ def test_the_meeting_may_be_held_only_share_days_after_sharing():
 
 
 def test_a_person_without_consent_from_both_sides_is_not_discussed():
-    held = _state(shared_on=date(2026, 3, 1), meeting_held_on=date(2026, 3, 20),
-                  people=[_person("p1", clinic="given"), _person("p2", clinic="given", municipality="given")])
+    held = _state(
+        shared_on=date(2026, 3, 1),
+        meeting_held_on=date(2026, 3, 20),
+        people=[_person("p1", clinic="given"), _person("p2", clinic="given", municipality="given")],
+    )
     assert rules.not_discussed_mark(held.people[0]) == "not discussed: no consent (the municipality not recorded)"
     with pytest.raises(rules.CampaignRefused, match="not discussed without consent"):
         rules.check_decision(held, "p1", "not_relevant", None, today=date(2026, 3, 20))
@@ -101,9 +125,13 @@ def test_no_list_after_sharing_and_sharing_needs_both_lists():
 
 
 def test_the_timetable_is_sorted_by_date():
-    s = _state(people=[
-        _person("late").model_copy(update={"from_date": date(2026, 5, 1), "decision": "integrated"}),
-        _person("none"),
-        _person("early").model_copy(update={"from_date": date(2026, 4, 1) - timedelta(days=1),
-                                            "decision": "coordinated"})])
+    s = _state(
+        people=[
+            _person("late").model_copy(update={"from_date": date(2026, 5, 1), "decision": "integrated"}),
+            _person("none"),
+            _person("early").model_copy(
+                update={"from_date": date(2026, 4, 1) - timedelta(days=1), "decision": "coordinated"}
+            ),
+        ]
+    )
     assert [p.patient_id for p in rules.timetable(s)] == ["early", "late"]

@@ -36,9 +36,12 @@ def _claims(store):
 @contextlib.asynccontextmanager
 async def _worker(env, store):
     queue = f"campaign-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[wf.CampaignWorkflow, PathwayWorkflow],
-                      activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline,
-                                  *_claims(store)]):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[wf.CampaignWorkflow, PathwayWorkflow],
+        activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline, *_claims(store)],
+    ):
         started: list = []
         try:
             yield queue, started
@@ -50,28 +53,45 @@ async def _worker(env, store):
 
 
 async def _campaign(env, queue, started, today: date, meeting_in_days: int = 30):
-    inp = wf.CampaignInput(campaign_id=str(uuid.uuid4()), centre="Psykiatrisk Center København", region="1084",
-                           municipality="101", collaboration_meeting_on=today + timedelta(days=meeting_in_days),
-                           share_days=14, group2_opens_on=date(2025, 7, 1), catalogue_version="v1", actor=CLINIC)
+    inp = wf.CampaignInput(
+        campaign_id=str(uuid.uuid4()),
+        centre="Psykiatrisk Center København",
+        region="1084",
+        municipality="101",
+        collaboration_meeting_on=today + timedelta(days=meeting_in_days),
+        share_days=14,
+        group2_opens_on=date(2025, 7, 1),
+        catalogue_version="v1",
+        actor=CLINIC,
+    )
     handle = await env.client.start_workflow(
-        wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id, inp.region), task_queue=queue)
+        wf.CampaignWorkflow.run, inp, id=wf.workflow_id(inp.campaign_id, inp.region), task_queue=queue
+    )
     started.append(handle)
     return inp, handle
 
 
 async def _lists(handle, ids: list[str]) -> None:
-    rows = [ListedRow(patient_id=p, row=i + 2, psychiatric_contact="current", municipal_substance_treatment=True)
-            for i, p in enumerate(ids)]
-    await handle.execute_update(wf.CampaignWorkflow.upload_list, wf.UploadListCommand(side="clinic", rows=rows,
-                                                                                      actor=CLINIC))
-    await handle.execute_update(wf.CampaignWorkflow.upload_list, wf.UploadListCommand(side="municipality", rows=rows,
-                                                                                      actor=KOMMUNE))
+    rows = [
+        ListedRow(patient_id=p, row=i + 2, psychiatric_contact="current", municipal_substance_treatment=True)
+        for i, p in enumerate(ids)
+    ]
+    await handle.execute_update(
+        wf.CampaignWorkflow.upload_list, wf.UploadListCommand(side="clinic", rows=rows, actor=CLINIC)
+    )
+    await handle.execute_update(
+        wf.CampaignWorkflow.upload_list, wf.UploadListCommand(side="municipality", rows=rows, actor=KOMMUNE)
+    )
 
 
 async def _consent(handle, pid: str, *sides: str) -> None:
     for side in sides:
-        await handle.execute_update(wf.CampaignWorkflow.record_consent, wf.ConsentCommand(
-            patient_id=pid, side=side, state="given", form="written", actor=CLINIC if side == "clinic" else KOMMUNE))
+        await handle.execute_update(
+            wf.CampaignWorkflow.record_consent,
+            wf.ConsentCommand(
+                patient_id=pid, side=side, state="given", form="written", actor=CLINIC if side == "clinic" else KOMMUNE
+            ),
+        )
 
 
 async def _sleep_until(env, at) -> None:
@@ -94,26 +114,39 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
         await _consent(handle, p3, "clinic")
         await handle.execute_update(wf.CampaignWorkflow.share_lists, wf.ShareCommand(actor=KOMMUNE))
         with pytest.raises(WorkflowUpdateFailedError) as early:
-            await handle.execute_update(wf.CampaignWorkflow.hold_collaboration_meeting,
-                                        wf.MeetingCommand(held_on=today, actor=CLINIC))
+            await handle.execute_update(
+                wf.CampaignWorkflow.hold_collaboration_meeting, wf.MeetingCommand(held_on=today, actor=CLINIC)
+            )
         assert f"on {today + timedelta(days=14)} at the earliest" in early.value.cause.message
 
         meeting = today + timedelta(days=14)
         await _sleep_until(env, copenhagen.midnight(meeting) + timedelta(hours=9))
-        await handle.execute_update(wf.CampaignWorkflow.hold_collaboration_meeting,
-                                    wf.MeetingCommand(held_on=meeting, actor=CLINIC))
+        await handle.execute_update(
+            wf.CampaignWorkflow.hold_collaboration_meeting, wf.MeetingCommand(held_on=meeting, actor=CLINIC)
+        )
         integrated_from, coordinated_from = meeting + timedelta(days=7), meeting + timedelta(days=10)
-        await handle.execute_update(wf.CampaignWorkflow.decide, wf.DecideCommand(
-            patient_id=p1, decision="integrated", from_date=integrated_from, actor=CLINIC))
-        await handle.execute_update(wf.CampaignWorkflow.decide, wf.DecideCommand(
-            patient_id=p2, decision="coordinated", from_date=coordinated_from, actor=CLINIC))
+        await handle.execute_update(
+            wf.CampaignWorkflow.decide,
+            wf.DecideCommand(patient_id=p1, decision="integrated", from_date=integrated_from, actor=CLINIC),
+        )
+        await handle.execute_update(
+            wf.CampaignWorkflow.decide,
+            wf.DecideCommand(patient_id=p2, decision="coordinated", from_date=coordinated_from, actor=CLINIC),
+        )
         with pytest.raises(WorkflowUpdateFailedError) as no_consent:
-            await handle.execute_update(wf.CampaignWorkflow.decide, wf.DecideCommand(
-                patient_id=p3, decision="integrated", from_date=integrated_from, actor=CLINIC))
+            await handle.execute_update(
+                wf.CampaignWorkflow.decide,
+                wf.DecideCommand(patient_id=p3, decision="integrated", from_date=integrated_from, actor=CLINIC),
+            )
         assert "not discussed without consent" in no_consent.value.cause.message
-        await handle.execute_update(wf.CampaignWorkflow.plan_network_meeting, wf.NetworkMeetingCommand(
-            patient_id=p1, plan={"on": integrated_from - timedelta(days=2), "accompaniment": True, "outreach": True},
-            actor=KOMMUNE))
+        await handle.execute_update(
+            wf.CampaignWorkflow.plan_network_meeting,
+            wf.NetworkMeetingCommand(
+                patient_id=p1,
+                plan={"on": integrated_from - timedelta(days=2), "accompaniment": True, "outreach": True},
+                actor=KOMMUNE,
+            ),
+        )
         view = await handle.query(wf.CampaignWorkflow.view)
         assert view.phase == "starting" and [p.patient_id for p in view.timetable] == [p1, p2]
 
@@ -127,6 +160,7 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
         async def _started(pid):
             p = _person(await handle.query(wf.CampaignWorkflow.view), pid)
             return p if p.status == "started" else None
+
         first = await eventually(lambda: _started(p1), what="the first patient's pathway started")
         assert first and first.pathway_id and first.started_on == integrated_from
         child = env.client.get_workflow_handle(pathway.workflow_id(first.pathway_id, "1084"))
@@ -156,10 +190,12 @@ async def test_decisions_start_the_pathway_and_the_coordination_on_their_dates(t
 
     # The state in the GET route (the API's projections read the same event store).
     async with http.as_("clinician", "region:1084") as c:
+
         async def _shown():
             r = await c.get(f"/campaigns/{inp.campaign_id}")
             body = r.json() if r.status_code == 200 else {}
             return body if [t["status"] for t in body.get("timetable", [])] == ["started", "started"] else None
+
         shown = await eventually(_shown, what="both starts shown by GET /campaigns/{id}")
     assert shown and shown["phase"] == "starting" and shown["meeting_held_on"] == str(meeting)
     assert [t["patient_id"] for t in shown["timetable"]] == [p1, p2]
@@ -184,6 +220,7 @@ async def test_both_sides_are_reminded_when_the_lists_are_not_shared_in_time(tim
 
         async def _reminded():
             return (await late_handle.query(wf.CampaignWorkflow.view)).reminder_sent
+
         await eventually(_reminded, what="the late campaign reminded")
         # Shared late, the reminders close.
         await late_handle.execute_update(wf.CampaignWorkflow.share_lists, wf.ShareCommand(actor=KOMMUNE))

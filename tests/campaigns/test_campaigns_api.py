@@ -10,8 +10,12 @@ REGION, MUNICIPALITY = "region:1084", "municipality:101"  # Hovedstaden, Københ
 OTHER_MUNICIPALITY = "municipality:751"
 TODAY = copenhagen.today()
 HEADER = "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit"
-CRITERIA = {"mental_illness": "severe", "substance_problem": True, "reduced_functioning": True,
-            "parallel_treatment_insufficient": True}
+CRITERIA = {
+    "mental_illness": "severe",
+    "substance_problem": True,
+    "reduced_functioning": True,
+    "parallel_treatment_insufficient": True,
+}
 
 
 def _csv(*rows: str, header: str = HEADER) -> bytes:
@@ -31,9 +35,16 @@ async def _post(c, path: str, body: dict | None = None, status: int = 200) -> di
 
 
 async def _open(c, meeting_in_days: int = 20) -> dict:
-    return await _post(c, "/campaigns", {"centre": "Psykiatrisk Center København", "municipality": "101",
-                                         "collaboration_meeting_on": str(TODAY + timedelta(days=meeting_in_days))},
-                       status=201)
+    return await _post(
+        c,
+        "/campaigns",
+        {
+            "centre": "Psykiatrisk Center København",
+            "municipality": "101",
+            "collaboration_meeting_on": str(TODAY + timedelta(days=meeting_in_days)),
+        },
+        status=201,
+    )
 
 
 def _by_row(campaign: dict, side: str) -> dict[int, dict]:
@@ -42,25 +53,45 @@ def _by_row(campaign: dict, side: str) -> dict[int, dict]:
 
 async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting(http, pool, client):
     a, b, c_, d = cpr(), cpr(), cpr(), cpr()
-    async with http.as_("clinician", REGION) as clinic, http.as_("municipality", MUNICIPALITY) as kommune, \
-            http.as_("ops", "ops:national") as ops, http.as_("municipality", OTHER_MUNICIPALITY) as other:
+    async with (
+        http.as_("clinician", REGION) as clinic,
+        http.as_("municipality", MUNICIPALITY) as kommune,
+        http.as_("ops", "ops:national") as ops,
+        http.as_("municipality", OTHER_MUNICIPALITY) as other,
+    ):
         opened = await _open(clinic)
         cid = opened["campaign_id"]
         assert opened["phase"] == "collecting_lists" and opened["region"] == "1084"
         assert opened["share_by"] == str(TODAY + timedelta(days=6))
         # Only the region opens a campaign.
-        r = await kommune.post("/campaigns", json={"centre": "x", "municipality": "101",
-                                                   "collaboration_meeting_on": str(TODAY + timedelta(days=20))})
+        r = await kommune.post(
+            "/campaigns",
+            json={"centre": "x", "municipality": "101", "collaboration_meeting_on": str(TODAY + timedelta(days=20))},
+        )
         assert r.status_code == 403
 
-        kkr = await kommune.put(f"/campaigns/{cid}/kkr-contacts", json={"contacts": [
-            {"role": "rusmiddelleder", "name_or_function": "leder, Rusmiddelcenter København",
-             "organisation": "Københavns Kommune"}]})
+        kkr = await kommune.put(
+            f"/campaigns/{cid}/kkr-contacts",
+            json={
+                "contacts": [
+                    {
+                        "role": "rusmiddelleder",
+                        "name_or_function": "leder, Rusmiddelcenter København",
+                        "organisation": "Københavns Kommune",
+                    }
+                ]
+            },
+        )
         assert kkr.status_code == 200 and kkr.json()["kkr_contacts"][0]["role"] == "rusmiddelleder"
 
         # A bad row: 422 naming the row and the column, and nothing imported.
-        bad = await _upload(clinic, cid, "clinic", _csv(f"{a};current;ja;Amb. Nord", "0101901234X;current;ja;",
-                                                        f"{b};current;maybe;"), status=422)
+        bad = await _upload(
+            clinic,
+            cid,
+            "clinic",
+            _csv(f"{a};current;ja;Amb. Nord", "0101901234X;current;ja;", f"{b};current;maybe;"),
+            status=422,
+        )
         assert bad["error"] == "invalid_list" and "nothing imported" in bad["message"]
         assert {(f["row"], f["column"]) for f in bad["fields"]} == {(3, "cpr"), (4, "municipal_substance_treatment")}
         after_bad = (await clinic.get(f"/campaigns/{cid}")).json()
@@ -68,19 +99,25 @@ async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting
         assert await pool.fetchval("SELECT count(*) FROM rm_campaign_people WHERE campaign_id = $1", cid) == 0
 
         # The good lists: the clinic's a, b, c; the municipality's b, c, d (b and c on both).
-        await _upload(clinic, cid, "clinic", _csv(f"{a};current;ja;Amb. Nord", f"{b};within_last_year;ja;",
-                                                  f"{c_};current;ja;"))
+        await _upload(
+            clinic, cid, "clinic", _csv(f"{a};current;ja;Amb. Nord", f"{b};within_last_year;ja;", f"{c_};current;ja;")
+        )
         # The municipality uploads comma-separated; the side is its own.
-        r = await kommune.put(f"/campaigns/{cid}/lists/clinic", content=_csv(f"{d};current;ja;"),
-                              headers={"Content-Type": "text/csv"})
+        r = await kommune.put(
+            f"/campaigns/{cid}/lists/clinic", content=_csv(f"{d};current;ja;"), headers={"Content-Type": "text/csv"}
+        )
         assert r.status_code == 403
-        muni = await _upload(kommune, cid, "municipality", _csv(
-            f"{b},current,ja,", f"{c_},current,ja,", f"{d},within_last_year,ja,",
-            header=HEADER.replace(";", ",")))
+        muni = await _upload(
+            kommune,
+            cid,
+            "municipality",
+            _csv(f"{b},current,ja,", f"{c_},current,ja,", f"{d},within_last_year,ja,", header=HEADER.replace(";", ",")),
+        )
         assert muni["lists"] == {"clinic": 3, "municipality": 3}
         # Before sharing each side sees only its own people; no CPR number anywhere.
-        assert {p["row"] for p in muni["people"]} == {2, 3, 4} and all(p["psychiatric_contact"] is None
-                                                                      for p in muni["people"])
+        assert {p["row"] for p in muni["people"]} == {2, 3, 4} and all(
+            p["psychiatric_contact"] is None for p in muni["people"]
+        )
         assert cpr_free(muni, a, b, c_, d)
         clinic_view = (await clinic.get(f"/campaigns/{cid}")).json()
         assert len(clinic_view["people"]) == 3 and cpr_free(clinic_view, a, b, c_, d)
@@ -115,12 +152,20 @@ async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting
         early = await _post(clinic, f"/campaigns/{cid}/collaboration-meeting", {"held_on": str(TODAY)}, status=409)
         assert str(TODAY + timedelta(days=14)) in early["message"] and "at the earliest" in early["message"]
         # Deciding for a person without consent: refused, not discussed.
-        refused = await _post(clinic, f"/campaigns/{cid}/people/{pc}/decision",
-                              {"decision": "integrated", "from_date": str(TODAY + timedelta(days=30))}, status=409)
+        refused = await _post(
+            clinic,
+            f"/campaigns/{cid}/people/{pc}/decision",
+            {"decision": "integrated", "from_date": str(TODAY + timedelta(days=30))},
+            status=409,
+        )
         assert "not discussed without consent" in refused["message"]
         # With consent, but the meeting has not been held.
-        not_yet = await _post(clinic, f"/campaigns/{cid}/people/{pb}/decision",
-                              {"decision": "integrated", "from_date": str(TODAY + timedelta(days=30))}, status=409)
+        not_yet = await _post(
+            clinic,
+            f"/campaigns/{cid}/people/{pb}/decision",
+            {"decision": "integrated", "from_date": str(TODAY + timedelta(days=30))},
+            status=409,
+        )
         assert "collaboration meeting" in not_yet["message"]
         # The municipality does not record decisions.
         await _post(kommune, f"/campaigns/{cid}/people/{pb}/decision", {"decision": "not_relevant"}, status=403)
@@ -143,9 +188,14 @@ async def test_a_campaign_with_two_lists_consent_sharing_and_a_too_early_meeting
     # The Temporal UI's view: the campaign's search attributes (the running run: the campaign may have
     # continued as new on the test server's short history limit).
     async def _found() -> list:
-        return [w.id async for w in client.list_workflows(
-            f'PathwayKind = "campaign" AND Region = "1084" AND Municipality = "101" AND Phase = "lists_shared" '
-            f'AND WorkflowId = "campaign-1084-{cid}" AND ExecutionStatus = "Running"')]
+        return [
+            w.id
+            async for w in client.list_workflows(
+                f'PathwayKind = "campaign" AND Region = "1084" AND Municipality = "101" AND Phase = "lists_shared" '
+                f'AND WorkflowId = "campaign-1084-{cid}" AND ExecutionStatus = "Running"'
+            )
+        ]
+
     assert await eventually(_found, what="the campaign listed by its search attributes") == [f"campaign-1084-{cid}"]
 
 
@@ -162,12 +212,14 @@ async def test_a_cvd_referral_is_an_ordinary_referral_within_the_last_year(http,
         out = r.json()
         assert out["group"] == 2 and out["region"] == "1084" and out["status"] == "awaiting_visitation"
         assert "central visitation unit (CVD) of region 1084" in out["routed_to"]
-        row = await pool.fetchrow("SELECT source, municipality FROM rm_referrals WHERE referral_id = $1",
-                                  out["referral_id"])
+        row = await pool.fetchrow(
+            "SELECT source, municipality FROM rm_referrals WHERE referral_id = $1", out["referral_id"]
+        )
         assert dict(row) == {"source": "municipality", "municipality": "101"}
         # Ended more than a year ago: not a CVD referral.
-        too_old = await kommune.post("/cvd-referrals", json={**body, "treatment_ended_on": str(TODAY - timedelta(
-            days=400))})
+        too_old = await kommune.post(
+            "/cvd-referrals", json={**body, "treatment_ended_on": str(TODAY - timedelta(days=400))}
+        )
         assert too_old.status_code == 422 and "within the last year" in too_old.json()["message"]
         # Municipality staff only, for their own citizens.
         assert (await clinic.post("/cvd-referrals", json=body)).status_code == 403

@@ -18,5 +18,6 @@ async def refuse(note: str) -> None:
 class FailingWorkflow:
     @workflow.run
     async def run(self, note: str) -> None:
-        await workflow.execute_activity(refuse, note, start_to_close_timeout=timedelta(seconds=10),
-                                        retry_policy=RetryPolicy(maximum_attempts=1))
+        await workflow.execute_activity(
+            refuse, note, start_to_close_timeout=timedelta(seconds=10), retry_policy=RetryPolicy(maximum_attempts=1)
+        )

@@ -83,9 +83,17 @@ async def test_a_payload_round_trips_under_its_regions_key_bound_to_its_workflow
     # Without a context (a client reading a description) it decodes too: the key names the region.
     assert await codec.decode([sealed]) == [original]
     # An activity of that workflow shares its context.
-    activity = codec.with_context(ActivitySerializationContext(
-        namespace="default", activity_id="1", activity_type="x", activity_task_queue="q", workflow_id=W1082,
-        workflow_type="PathwayWorkflow", is_local=False))
+    activity = codec.with_context(
+        ActivitySerializationContext(
+            namespace="default",
+            activity_id="1",
+            activity_type="x",
+            activity_task_queue="q",
+            workflow_id=W1082,
+            workflow_type="PathwayWorkflow",
+            is_local=False,
+        )
+    )
     assert await activity.decode(await activity.encode([original])) == [original]
 
 
@@ -194,15 +202,17 @@ def test_the_codec_refuses_keys_that_do_not_fit():
 
 def test_settings_refuse_a_16_byte_key_and_an_unknown_current_id():
     with pytest.raises(ValidationError, match="payload key 'short' is 16 bytes; AES-256-GCM needs 32"):
-        Settings(_env_file=None, payload_keys={"short": base64.b64encode(os.urandom(16)).decode()},
-                 payload_key_id="short")
+        Settings(
+            _env_file=None, payload_keys={"short": base64.b64encode(os.urandom(16)).decode()}, payload_key_id="short"
+        )
     with pytest.raises(ValidationError, match="payload key 'bad' is not valid base64"):
         Settings(_env_file=None, payload_keys={"bad": "not base64!"}, payload_key_id="bad")
     with pytest.raises(ValidationError, match="DUALPATH_PAYLOAD_KEY_ID 'k2' is not among the ids"):
         Settings(_env_file=None, payload_keys={"k1": _key()}, payload_key_id="k2")
     with pytest.raises(ValidationError, match="of region 1082 is not among the keys"):
-        Settings(_env_file=None, payload_keys={"k1": _key()}, payload_key_id="k1",
-                 payload_key_ids={"1082": "1082.2026-01"})
+        Settings(
+            _env_file=None, payload_keys={"k1": _key()}, payload_key_id="k1", payload_key_ids={"1082": "1082.2026-01"}
+        )
 
 
 def test_a_settings_error_does_not_echo_the_keys():
@@ -237,8 +247,14 @@ def test_development_needs_no_configuration_and_derives_a_distinct_key_per_regio
 
 
 def _prod(**extra) -> Settings:
-    return Settings(_env_file=None, environment="production", database_url="postgresql://x/y",
-                    oidc_issuer="https://idp", oidc_jwks_url="https://idp/jwks", **extra)
+    return Settings(
+        _env_file=None,
+        environment="production",
+        database_url="postgresql://x/y",
+        oidc_issuer="https://idp",
+        oidc_jwks_url="https://idp/jwks",
+        **extra,
+    )
 
 
 def test_production_needs_a_key_per_region_and_refuses_the_development_keys():
@@ -246,18 +262,28 @@ def test_production_needs_a_key_per_region_and_refuses_the_development_keys():
         _prod()
     # Still listed for decoding next to a real current key: refused as well.
     with pytest.raises(ValidationError, match="production refuses the development payload key"):
-        _prod(payload_keys={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY, **_keys()}, payload_key_id="national.2026-01",
-              payload_key_ids=REGION_KEYS)
+        _prod(
+            payload_keys={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY, **_keys()},
+            payload_key_id="national.2026-01",
+            payload_key_ids=REGION_KEYS,
+        )
     # A region key derived from the development key, configured by hand: refused.
     dev_1082 = Settings(_env_file=None).payload_keyring()[0]["1082.development"]
     with pytest.raises(ValidationError, match="production refuses the development payload key"):
-        _prod(payload_keys={**_keys(), "1082.dev": base64.b64encode(dev_1082).decode()},
-              payload_key_id="national.2026-01", payload_key_ids={**REGION_KEYS, "1082": "1082.dev"})
+        _prod(
+            payload_keys={**_keys(), "1082.dev": base64.b64encode(dev_1082).decode()},
+            payload_key_id="national.2026-01",
+            payload_key_ids={**REGION_KEYS, "1082": "1082.dev"},
+        )
     with pytest.raises(ValidationError, match="names none for 1083, 1084, 1085"):
-        _prod(payload_keys=_keys(), payload_key_id="national.2026-01",
-              payload_key_ids={r: REGION_KEYS[r] for r in ("1081", "1082")})
-    keys, _, regions = _prod(payload_keys=_keys(), payload_key_id="national.2026-01",
-                             payload_key_ids=REGION_KEYS).payload_keyring()
+        _prod(
+            payload_keys=_keys(),
+            payload_key_id="national.2026-01",
+            payload_key_ids={r: REGION_KEYS[r] for r in ("1081", "1082")},
+        )
+    keys, _, regions = _prod(
+        payload_keys=_keys(), payload_key_id="national.2026-01", payload_key_ids=REGION_KEYS
+    ).payload_keyring()
     assert regions == REGION_KEYS and not any(k.endswith(".development") for k in keys)
 
 

@@ -40,8 +40,9 @@ def _meta(payload: dict, key: str) -> bytes:
 
 def _plain(payloads: list[dict]) -> bytes:
     """Everything the answer holds in clear: the data of the payloads that are no longer encrypted."""
-    return b"".join(base64.b64decode(p.get("data", "")) for p in payloads
-                    if _meta(p, "encoding") != b"binary/encrypted")
+    return b"".join(
+        base64.b64decode(p.get("data", "")) for p in payloads if _meta(p, "encoding") != b"binary/encrypted"
+    )
 
 
 class Made:
@@ -65,19 +66,24 @@ async def _made(http, plain_client, region: str = REGION, **referral) -> Made:
     note = f"note-{uuid.uuid4()}"
     async with http.as_("clinician", region) as c:
         task = next(t for t in (await c.get(f"/pathways/{pathway_id}")).json()["tasks"] if t["state"] == "open")
-        r = await c.post(f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
-                         json={"outcome": "not_possible", "note": note})
+        r = await c.post(
+            f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete", json={"outcome": "not_possible", "note": note}
+        )
         assert r.status_code == 200, r.text
     workflow_id = pathway_wf.workflow_id(pathway_id, region.partition(":")[2])
     history = await plain_client.get_workflow_handle(workflow_id).fetch_history()
     payloads = []
     for e in history.events:
-        for field in ("workflow_execution_started_event_attributes", "activity_task_scheduled_event_attributes",
-                      "workflow_execution_update_accepted_event_attributes"):
+        for field in (
+            "workflow_execution_started_event_attributes",
+            "activity_task_scheduled_event_attributes",
+            "workflow_execution_update_accepted_event_attributes",
+        ):
             if e.HasField(field):
                 attrs = getattr(e, field)
-                found = attrs.accepted_request.input.args if field.startswith("workflow_execution_update") \
-                    else attrs.input
+                found = (
+                    attrs.accepted_request.input.args if field.startswith("workflow_execution_update") else attrs.input
+                )
                 payloads += [json_format.MessageToDict(p) for p in found.payloads]
     assert payloads and all(_meta(p, "encoding") == b"binary/encrypted" for p in payloads)
     assert note.encode() not in b"".join(base64.b64decode(p["data"]) for p in payloads)
@@ -121,7 +127,8 @@ async def test_ops_and_municipal_staff_get_no_plaintext(http, made, role, org):
 async def test_national_key_payloads_are_decoded_for_no_region(http):
     """Workflows of no region (and legacy ids) use the national key: no region's staff reads them."""
     national = EncryptionCodec.from_settings(http.settings).encrypt(
-        pydantic_data_converter.payload_converter.to_payloads(["secret-national"])[0], "pathway-legacy-1")
+        pydantic_data_converter.payload_converter.to_payloads(["secret-national"])[0], "pathway-legacy-1"
+    )
     body = {"payloads": [json_format.MessageToDict(national)]}
     for region in ("region:1081", "region:1082", "region:1084"):
         async with http.as_("clinician", region) as c:
@@ -149,9 +156,11 @@ async def test_break_glass_by_a_named_subject_decodes_one_workflow_and_is_logged
     reason = f"Vagtsag 4711: workflow står stille — {uuid.uuid4().hex[:6]}"
     other = workflow_ids.pathway(str(uuid.uuid4()), "1082")
     async with http.as_("ops", "ops:national", subject=support) as o:
-        r = await o.post("/codec/decode", json=made.body,
-                         headers={"X-Workflow-Id": made.workflow_id,
-                                  "X-Break-Glass-Reason": reason.encode()})  # UTF-8, as the CLI sends it
+        r = await o.post(
+            "/codec/decode",
+            json=made.body,
+            headers={"X-Workflow-Id": made.workflow_id, "X-Break-Glass-Reason": reason.encode()},
+        )  # UTF-8, as the CLI sends it
         assert r.status_code == 200, r.text
         assert made.note.encode() in _plain(r.json()["payloads"])
         # Naming another workflow opens only that one: these stay encrypted.
@@ -165,11 +174,14 @@ async def test_break_glass_by_a_named_subject_decodes_one_workflow_and_is_logged
     assert rows[0]["pathway_id"] == made.pathway_id and rows[0]["legal_basis"].startswith("break-glass")
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param({"X-Workflow-Id": "pathway-1082-x"}, id="no reason"),
-    pytest.param({"X-Workflow-Id": "pathway-1082-x", "X-Break-Glass-Reason": ""}, id="empty reason"),
-    pytest.param({"X-Break-Glass-Reason": "stuck"}, id="no workflow id"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-Workflow-Id": "pathway-1082-x"}, id="no reason"),
+        pytest.param({"X-Workflow-Id": "pathway-1082-x", "X-Break-Glass-Reason": ""}, id="empty reason"),
+        pytest.param({"X-Break-Glass-Reason": "stuck"}, id="no workflow id"),
+    ],
+)
 async def test_break_glass_without_a_reason_or_a_workflow_is_refused(http, made, support, headers):
     async with http.as_("ops", "ops:national", subject=support) as o:
         r = await o.post("/codec/decode", json=made.body, headers=headers)
@@ -190,8 +202,10 @@ async def test_break_glass_by_an_unlisted_subject_is_refused_and_the_attempt_log
 
 async def test_each_decode_is_in_the_access_log_without_the_content(http, made, pool):
     subject = f"clinician-{uuid.uuid4().hex[:8]}"
-    async with http.as_("clinician", REGION, subject=subject) as c, \
-            http.as_("clinician", "region:1084", subject=subject) as elsewhere:
+    async with (
+        http.as_("clinician", REGION, subject=subject) as c,
+        http.as_("clinician", "region:1084", subject=subject) as elsewhere,
+    ):
         with structlog.testing.capture_logs() as logs:
             here = await c.post("/codec/decode", json=made.body, headers={"X-Namespace": "default"})
             assert here.status_code == 200
@@ -203,8 +217,10 @@ async def test_each_decode_is_in_the_access_log_without_the_content(http, made, 
     ]
     assert rows[0]["legal_basis"] and rows[1]["legal_basis"] is None
     access = [e for e in logs if e.get("event") == "access" and e.get("subject") == subject]
-    assert [(e["payloads"], e["decoded"]) for e in access] == [(len(made.payloads), len(made.payloads)),
-                                                               (len(made.payloads), 0)]
+    assert [(e["payloads"], e["decoded"]) for e in access] == [
+        (len(made.payloads), len(made.payloads)),
+        (len(made.payloads), 0),
+    ]
     assert access[0]["namespace"] == "default"
     assert made.note not in repr(logs)
 
@@ -231,8 +247,10 @@ async def test_without_a_token_it_is_401(http, path):
     assert r.status_code == 401, r.text
 
 
-@pytest.mark.parametrize("role, org", [("clinician", REGION), ("visitation", REGION), ("ops", "ops:national"),
-                                       ("municipality", "municipality:751")])
+@pytest.mark.parametrize(
+    "role, org",
+    [("clinician", REGION), ("visitation", REGION), ("ops", "ops:national"), ("municipality", "municipality:751")],
+)
 async def test_encode_is_refused_to_everyone_but_break_glass(http, role, org):
     async with http.as_(role, org) as s:
         r = await s.post("/codec/encode", json=_body({"reason_kind": "completed", "actor": {"subject": "x"}}))
@@ -250,18 +268,20 @@ async def test_a_break_glass_encode_is_bound_to_the_named_workflow_and_logged(ht
         dec = await o.post("/codec/decode", json=enc.json(), headers=_glass(made.workflow_id, "check it"))
     assert dec.json() == _body("repair")
     rows = await pool.fetch("SELECT action, object_id, reason FROM access_log WHERE subject = $1 ORDER BY id", support)
-    assert [tuple(r) for r in rows] == [("temporal_payloads.break_glass_encode", made.workflow_id, "repair run"),
-                                        ("temporal_payloads.break_glass_decode", made.workflow_id, "check it")]
+    assert [tuple(r) for r in rows] == [
+        ("temporal_payloads.break_glass_encode", made.workflow_id, "repair run"),
+        ("temporal_payloads.break_glass_decode", made.workflow_id, "check it"),
+    ]
 
 
-async def test_after_rotation_old_payloads_still_decode_and_new_ones_use_the_new_key(
-        http, made, settings, monkeypatch):
+async def test_after_rotation_old_payloads_still_decode_and_new_ones_use_the_new_key(http, made, settings, monkeypatch):
     new_key = base64.b64encode(b"r" * 32).decode()
     monkeypatch.setattr(settings, "payload_keys", {**settings.payload_keys, "1082.2026-07": new_key})
     monkeypatch.setattr(settings, "payload_key_ids", {**settings.payload_key_ids, "1082": "1082.2026-07"})
     rotated = EncryptionCodec.from_settings(settings)
-    fresh = rotated.encrypt(pydantic_data_converter.payload_converter.to_payloads(["after rotation"])[0],
-                            made.workflow_id)
+    fresh = rotated.encrypt(
+        pydantic_data_converter.payload_converter.to_payloads(["after rotation"])[0], made.workflow_id
+    )
     assert fresh.metadata[KEY_ID] == b"1082.2026-07"
     body = {"payloads": made.payloads + [json_format.MessageToDict(fresh)]}
     async with http.as_("clinician", REGION) as c:
@@ -275,9 +295,14 @@ async def test_after_rotation_old_payloads_still_decode_and_new_ones_use_the_new
 @pytest.mark.parametrize("origin", [UI, "http://127.0.0.1:8233"])
 async def test_the_ui_origin_gets_a_preflight_answer_without_a_token(http, origin):
     async with http.anonymous() as a:
-        r = await a.options("/codec/decode", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type,x-namespace"})
+        r = await a.options(
+            "/codec/decode",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+            },
+        )
         assert r.status_code == 200, r.text
         assert r.headers["access-control-allow-origin"] == origin
         allowed = {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
@@ -292,12 +317,23 @@ async def test_the_ui_origin_gets_a_preflight_answer_without_a_token(http, origi
 
 async def test_other_origins_and_other_routes_get_no_cors(http):
     async with http.anonymous() as a:
-        elsewhere = await a.options("/codec/decode", headers={
-            "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization"})
+        elsewhere = await a.options(
+            "/codec/decode",
+            headers={
+                "Origin": "http://evil.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
         assert "access-control-allow-origin" not in elsewhere.headers
-        other_route = await a.options("/pathways", headers={
-            "Origin": UI, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"})
+        other_route = await a.options(
+            "/pathways",
+            headers={
+                "Origin": UI,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
         assert "access-control-allow-origin" not in other_route.headers
 
 
@@ -305,8 +341,11 @@ async def test_the_access_log_cannot_be_edited(pool):
     await pool.execute("INSERT INTO access_log (subject, role, organisation, action) VALUES ('t', 'ops', 'ops:x', 'a')")
     import asyncpg
 
-    for statement in ("UPDATE access_log SET subject = 'u' WHERE subject = 't'",
-                      "DELETE FROM access_log WHERE subject = 't'", "TRUNCATE access_log"):
+    for statement in (
+        "UPDATE access_log SET subject = 'u' WHERE subject = 't'",
+        "DELETE FROM access_log WHERE subject = 't'",
+        "TRUNCATE access_log",
+    ):
         with pytest.raises(asyncpg.RaiseError, match="access_log is append-only"):
             await pool.execute(statement)
 
@@ -315,8 +354,9 @@ async def test_the_dev_server_ui_is_pointed_at_the_codec_endpoint():
     """What `make run` starts: the Web UI reports the codec endpoint it will call."""
     port, ui_port = free_port(), free_port()
     endpoint = "http://127.0.0.1:8000/codec"
-    proc = temporal_server.start_dev_server(data_dir=None, host="127.0.0.1", port=port, ui_port=ui_port,
-                                            codec_endpoint=endpoint)
+    proc = temporal_server.start_dev_server(
+        data_dir=None, host="127.0.0.1", port=port, ui_port=ui_port, codec_endpoint=endpoint
+    )
     try:
         async with httpx.AsyncClient(timeout=2) as ui:
 
@@ -324,8 +364,13 @@ async def test_the_dev_server_ui_is_pointed_at_the_codec_endpoint():
                 assert proc.poll() is None, "the dev server exited at start"
                 return await ui.get(f"http://127.0.0.1:{ui_port}/api/v1/settings")
 
-            r = await eventually(settings, lambda r: r.status_code == 200, what="the Web UI's settings",
-                                 every=0.3, ignoring=(httpx.HTTPError,))
+            r = await eventually(
+                settings,
+                lambda r: r.status_code == 200,
+                what="the Web UI's settings",
+                every=0.3,
+                ignoring=(httpx.HTTPError,),
+            )
         assert r.json()["Codec"]["Endpoint"] == endpoint
     finally:
         proc.terminate()

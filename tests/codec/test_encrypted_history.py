@@ -68,8 +68,11 @@ def _patch_marker(where: str) -> bool:
 
 
 def _assert_all_encrypted(history, *secrets: str) -> int:
-    found = [(f"{e.event_id}:{EventType.Name(e.event_type)}{where}", p)
-             for e in history.events for where, p in payloads_in(e)]
+    found = [
+        (f"{e.event_id}:{EventType.Name(e.event_type)}{where}", p)
+        for e in history.events
+        for where, p in payloads_in(e)
+    ]
     for where, p in found:
         if _patch_marker(where):
             assert all(secret.encode() not in p.data for secret in secrets), where
@@ -93,8 +96,10 @@ async def test_pathway_and_referral_histories_hold_only_ciphertext(http, client,
         assert d.status_code == 200, d.text
         pathway_id = d.json()["pathway_id"]
         # An update with a body, so update payloads are in the history too.
-        consent = await c.post(f"/pathways/{pathway_id}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+        consent = await c.post(
+            f"/pathways/{pathway_id}/consents",
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"},
+        )
         assert consent.status_code == 200, consent.text
 
     pathway_history = await _raw_history(plain_client, pathway_wf.workflow_id(pathway_id, "1082"))
@@ -119,7 +124,8 @@ async def test_pathway_and_referral_histories_hold_only_ciphertext(http, client,
 
     # Our own client (the session's, with the codec) reads the workflow as before.
     view = await client.get_workflow_handle(pathway_wf.workflow_id(pathway_id, "1082")).query(
-        pathway_wf.PathwayWorkflow.view)
+        pathway_wf.PathwayWorkflow.view
+    )
     assert view.pathway_id == pathway_id
     assert [c.scope for c in view.consents] == ["dialogue"]
 
@@ -135,12 +141,14 @@ async def test_the_codec_endpoint_decodes_a_payload_from_the_real_history(http, 
     assert base64.b64decode(decoded["metadata"]["encoding"]) == b"json/plain"
     assert pathway_id in base64.b64decode(decoded["data"]).decode()
 
+
 async def test_a_failure_message_leaves_the_process_encoded(client, plain_client):
     note = f"patient-note-{uuid.uuid4()}"
     queue = f"codec-failure-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[FailingWorkflow], activities=[refuse]):
-        handle = await client.start_workflow(FailingWorkflow.run, note, id=f"codec-failure-{uuid.uuid4()}",
-                                             task_queue=queue)
+        handle = await client.start_workflow(
+            FailingWorkflow.run, note, id=f"codec-failure-{uuid.uuid4()}", task_queue=queue
+        )
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
     # Through our converter, the message is whole again.
@@ -149,10 +157,16 @@ async def test_a_failure_message_leaves_the_process_encoded(client, plain_client
     assert failed.value.cause.cause.message == f"refused: {note}"
 
     history = await _raw_history(plain_client, handle.id)
-    failures = [e.activity_task_failed_event_attributes.failure for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED]
-    failures += [e.workflow_execution_failed_event_attributes.failure for e in history.events
-                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED]
+    failures = [
+        e.activity_task_failed_event_attributes.failure
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+    ]
+    failures += [
+        e.workflow_execution_failed_event_attributes.failure
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+    ]
     assert len(failures) == 2
     for f in failures:
         assert f.message == "Encoded failure" and f.stack_trace == ""
@@ -166,19 +180,32 @@ async def test_the_temporal_cli_reads_the_history_through_the_codec_endpoint(htt
     """`temporal --codec-endpoint` speaks the protocol the Web UI speaks: a real client of ours."""
     pathway_id = await accepted_pathway(http)
     token = auth.issue_dev_token(settings, role=auth.Role.clinician, org=REGION, subject="cli")
-    show = [str(temporal_cli()), "workflow", "show", "--workflow-id", pathway_wf.workflow_id(pathway_id, "1082"),
-            "--address", settings.temporal_address, "--namespace", settings.temporal_namespace, "--output", "json"]
+    show = [
+        str(temporal_cli()),
+        "workflow",
+        "show",
+        "--workflow-id",
+        pathway_wf.workflow_id(pathway_id, "1082"),
+        "--address",
+        settings.temporal_address,
+        "--namespace",
+        settings.temporal_namespace,
+        "--output",
+        "json",
+    ]
 
     async def run(*extra: str) -> str:
-        proc = await asyncio.create_subprocess_exec(*show, *extra, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            *show, *extra, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         assert proc.returncode == 0, err.decode()
         return out.decode()
 
     raw = _payload_data(json.loads(await run()))
-    decoded = _payload_data(json.loads(
-        await run("--codec-endpoint", f"{http.base}/codec", "--codec-auth", f"Bearer {token}")))
+    decoded = _payload_data(
+        json.loads(await run("--codec-endpoint", f"{http.base}/codec", "--codec-auth", f"Bearer {token}"))
+    )
     assert pathway_id.encode() not in raw
     assert pathway_id.encode() in decoded
 
@@ -190,24 +217,47 @@ async def test_the_temporal_cli_can_break_glass_with_codec_headers(http, setting
     subject = f"support-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(settings, "break_glass_subjects", [subject])
     token = auth.issue_dev_token(settings, role=auth.Role.ops, org="ops:national", subject=subject)
-    show = [str(temporal_cli()), "workflow", "show", "--workflow-id", workflow_id, "--address",
-            settings.temporal_address, "--namespace", settings.temporal_namespace, "--output", "json",
-            "--codec-endpoint", f"{http.base}/codec", "--codec-auth", f"Bearer {token}"]
+    show = [
+        str(temporal_cli()),
+        "workflow",
+        "show",
+        "--workflow-id",
+        workflow_id,
+        "--address",
+        settings.temporal_address,
+        "--namespace",
+        settings.temporal_namespace,
+        "--output",
+        "json",
+        "--codec-endpoint",
+        f"{http.base}/codec",
+        "--codec-auth",
+        f"Bearer {token}",
+    ]
 
     async def run(*extra: str) -> bytes:
-        proc = await asyncio.create_subprocess_exec(*show, *extra, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            *show, *extra, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         assert proc.returncode == 0, err.decode()
         return _payload_data(json.loads(out.decode()))
 
     assert pathway_id.encode() not in await run()  # ops, without break-glass: nothing
     reason = "ticket 4711: the pathway does not move on"
-    assert pathway_id.encode() in await run("--codec-header", f"X-Workflow-Id={workflow_id}",
-                                            "--codec-header", f"X-Break-Glass-Reason={reason}")
-    assert await pool.fetchval(
-        "SELECT count(*) FROM access_log WHERE subject = $1 AND action = 'temporal_payloads.break_glass_decode' "
-        "AND object_id = $2 AND reason = $3", subject, workflow_id, reason) >= 1
+    assert pathway_id.encode() in await run(
+        "--codec-header", f"X-Workflow-Id={workflow_id}", "--codec-header", f"X-Break-Glass-Reason={reason}"
+    )
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM access_log WHERE subject = $1 AND action = 'temporal_payloads.break_glass_decode' "
+            "AND object_id = $2 AND reason = $3",
+            subject,
+            workflow_id,
+            reason,
+        )
+        >= 1
+    )
 
 
 def _payload_data(doc) -> bytes:

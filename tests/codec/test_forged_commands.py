@@ -55,10 +55,15 @@ async def _takes_a_normal_command(http, pathway_id: str) -> None:
         p = (await c.get(f"/pathways/{pathway_id}")).json()
         assert p["status"] == "active", "a forged command ended the pathway"
         # Not a meeting's task: those are what a forged "meeting held" signal would close.
-        task = next(t for t in p["tasks"] if t["state"] == "open"
-                    and t["kind"] not in ("network_meeting", "startup_meeting_accompaniment"))
-        r = await c.post(f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
-                         json={"outcome": "not_possible", "note": "after the forgery"})
+        task = next(
+            t
+            for t in p["tasks"]
+            if t["state"] == "open" and t["kind"] not in ("network_meeting", "startup_meeting_accompaniment")
+        )
+        r = await c.post(
+            f"/pathways/{pathway_id}/tasks/{task['task_id']}/complete",
+            json={"outcome": "not_possible", "note": "after the forgery"},
+        )
         assert r.status_code == 200, r.text
         assert next(t for t in r.json()["tasks"] if t["task_id"] == task["task_id"])["state"] != "open"
 
@@ -67,8 +72,12 @@ async def test_a_plaintext_update_is_refused_and_the_pathway_goes_on(http, clien
     pathway_id = await accepted_pathway(http)
     workflow_id = wf.workflow_id(pathway_id, "1082")
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await asyncio.wait_for(plain_client.get_workflow_handle(workflow_id).execute_update(
-            "end_pathway", {"reason_kind": "other", "reason": "forged", "actor": MALLORY}), timeout=60)
+        await asyncio.wait_for(
+            plain_client.get_workflow_handle(workflow_id).execute_update(
+                "end_pathway", {"reason_kind": "other", "reason": "forged", "actor": MALLORY}
+            ),
+            timeout=60,
+        )
     refusal = await _refusal(client, failed.value.cause)
     assert refusal.type == "PayloadRefused"
     assert "payload refused: not encrypted" in refusal.message
@@ -92,12 +101,14 @@ async def test_a_plaintext_signal_is_dropped_without_failing_the_workflow_task(h
         tasks = (await c.get(f"/pathways/{pathway_id}")).json()["tasks"]
     meeting = next(t for t in tasks if t["kind"] == "network_meeting" and t["state"] == "open")
     await plain_client.get_workflow_handle(workflow_id).signal(
-        MEETING_HELD_SIGNAL, {"meeting_id": "forged", "kind": "network_meeting", "held_on": date.today().isoformat()})
+        MEETING_HELD_SIGNAL, {"meeting_id": "forged", "kind": "network_meeting", "held_on": date.today().isoformat()}
+    )
     await _takes_a_normal_command(http, pathway_id)
     async with http.as_("clinician", REGION) as c:
         tasks = (await c.get(f"/pathways/{pathway_id}")).json()["tasks"]
-    assert next(t for t in tasks if t["task_id"] == meeting["task_id"])["state"] == "open", \
+    assert next(t for t in tasks if t["task_id"] == meeting["task_id"])["state"] == "open", (
         "the forged signal closed the network meeting"
+    )
     kinds = await _history_kinds(plain_client, workflow_id)
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED in kinds
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
@@ -106,10 +117,22 @@ async def test_a_plaintext_signal_is_dropped_without_failing_the_workflow_task(h
 async def test_a_plaintext_start_fails_its_own_workflow_at_once(client, plain_client, settings):
     workflow_id = workflow_ids.pathway(str(uuid.uuid4()), "1082")
     handle = await plain_client.start_workflow(
-        "PathwayWorkflow", {"state": {"pathway_id": "x", "referral_id": "r", "patient_id": "p", "group": 2,
-                                      "region": "1082", "municipality": "751", "catalogue_version": "v1"},
-                            "actor": MALLORY},
-        id=workflow_id, task_queue=settings.task_queue)
+        "PathwayWorkflow",
+        {
+            "state": {
+                "pathway_id": "x",
+                "referral_id": "r",
+                "patient_id": "p",
+                "group": 2,
+                "region": "1082",
+                "municipality": "751",
+                "catalogue_version": "v1",
+            },
+            "actor": MALLORY,
+        },
+        id=workflow_id,
+        task_queue=settings.task_queue,
+    )
     with pytest.raises(WorkflowFailureError) as failed:
         await asyncio.wait_for(handle.result(), timeout=120)
     refusal = await _refusal(client, failed.value.cause)
@@ -120,12 +143,14 @@ async def test_a_plaintext_start_fails_its_own_workflow_at_once(client, plain_cl
 async def test_a_payload_encrypted_for_another_region_or_workflow_is_refused(http, client, plain_client):
     pathway_id = await accepted_pathway(http)
     workflow_id = wf.workflow_id(pathway_id, "1082")
-    end = wf.EndPathwayCommand(reason_kind="other", reason="replayed",
-                               actor=Actor(subject="mallory", role="clinician", organisation=REGION))
+    end = wf.EndPathwayCommand(
+        reason_kind="other", reason="replayed", actor=Actor(subject="mallory", role="clinician", organisation=REGION)
+    )
 
     async def sealed_for(target: str):
         converter = client.data_converter.with_context(
-            WorkflowSerializationContext(namespace=client.namespace, workflow_id=target))
+            WorkflowSerializationContext(namespace=client.namespace, workflow_id=target)
+        )
         [payload] = await converter.encode([end])
         return payload
 
@@ -139,28 +164,40 @@ async def test_a_payload_encrypted_for_another_region_or_workflow_is_refused(htt
         (workflow_ids.legacy("pathway", pathway_id), "encrypted for workflow pathway-"),
     ):
         with pytest.raises(WorkflowUpdateFailedError) as failed:
-            await asyncio.wait_for(plain_client.get_workflow_handle(workflow_id).execute_update(
-                "end_pathway", RawValue(await sealed_for(target))), timeout=60)
+            await asyncio.wait_for(
+                plain_client.get_workflow_handle(workflow_id).execute_update(
+                    "end_pathway", RawValue(await sealed_for(target))
+                ),
+                timeout=60,
+            )
         refusal = await _refusal(client, failed.value.cause)
         assert refusal.type == "PayloadRefused" and why in refusal.message, refusal.message
         assert f"not for {workflow_id}" in refusal.message
 
     # A real command captured from another pathway's history, replayed here: refused too.
     history = await plain_client.get_workflow_handle(wf.workflow_id(elsewhere_1082, "1082")).fetch_history()
-    captured = next((e for e in history.events
-                     if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), None)
+    captured = next(
+        (e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), None
+    )
     if captured is None:
         async with http.as_("clinician", REGION) as c:
-            r = await c.post(f"/pathways/{elsewhere_1082}/consents", json={
-                "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+            r = await c.post(
+                f"/pathways/{elsewhere_1082}/consents",
+                json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"},
+            )
             assert r.status_code == 200, r.text
         history = await plain_client.get_workflow_handle(wf.workflow_id(elsewhere_1082, "1082")).fetch_history()
-        captured = next(e for e in history.events
-                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+        captured = next(
+            e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        )
     request = captured.workflow_execution_update_accepted_event_attributes.accepted_request
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await asyncio.wait_for(plain_client.get_workflow_handle(workflow_id).execute_update(
-            request.input.name, RawValue(request.input.args.payloads[0])), timeout=60)
+        await asyncio.wait_for(
+            plain_client.get_workflow_handle(workflow_id).execute_update(
+                request.input.name, RawValue(request.input.args.payloads[0])
+            ),
+            timeout=60,
+        )
     assert "encrypted for workflow" in (await _refusal(client, failed.value.cause)).message
 
     await _takes_a_normal_command(http, pathway_id)
@@ -168,17 +205,31 @@ async def test_a_payload_encrypted_for_another_region_or_workflow_is_refused(htt
 
 
 async def test_the_region_key_is_the_only_door_a_genuine_command_still_works_from_a_plain_transport(
-        http, client, plain_client):
+    http, client, plain_client
+):
     """The same command, encrypted for this pathway under its region's key, is accepted: the refusals
     above are about the payload, not about who sent it."""
     pathway_id = await accepted_pathway(http)
     workflow_id = wf.workflow_id(pathway_id, "1082")
     converter = client.data_converter.with_context(
-        WorkflowSerializationContext(namespace=client.namespace, workflow_id=workflow_id))
-    [sealed] = await converter.encode([wf.ConsentCommand(
-        scope="dialogue", counterpart="751", state="given", form="written",
-        actor=Actor(subject="test-staff", role="clinician", organisation=REGION))])
-    result = await asyncio.wait_for(plain_client.get_workflow_handle(workflow_id).execute_update(
-        "record_consent", RawValue(sealed), result_type=RawValue), timeout=60)
+        WorkflowSerializationContext(namespace=client.namespace, workflow_id=workflow_id)
+    )
+    [sealed] = await converter.encode(
+        [
+            wf.ConsentCommand(
+                scope="dialogue",
+                counterpart="751",
+                state="given",
+                form="written",
+                actor=Actor(subject="test-staff", role="clinician", organisation=REGION),
+            )
+        ]
+    )
+    result = await asyncio.wait_for(
+        plain_client.get_workflow_handle(workflow_id).execute_update(
+            "record_consent", RawValue(sealed), result_type=RawValue
+        ),
+        timeout=60,
+    )
     [answer] = await converter.decode([result.payload])
     assert answer["position"] > 0

@@ -27,15 +27,24 @@ async def test_a_pathway_made_through_the_api_runs_under_its_regions_id(http, cl
 
 
 async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_gets_a_region_id(
-        http, client, settings, pool):
+    http, client, settings, pool
+):
     """Started under `pathway-<id>` (before the region was in ids): the API falls back to that id,
     its payloads stay under the national key, and a stay it starts now is `stay-1082-…`."""
     pathway_id = str(uuid.uuid4())
     legacy = workflow_ids.legacy("pathway", pathway_id)
-    inp = wf.PathwayInput(state=wf.PathwayState(
-        pathway_id=pathway_id, referral_id=str(uuid.uuid4()), patient_id=str(uuid.uuid4()), group=2,
-        region="1082", municipality="751", catalogue_version="v1"),
-        actor=Actor(subject="t", role="clinician", organisation=REGION))
+    inp = wf.PathwayInput(
+        state=wf.PathwayState(
+            pathway_id=pathway_id,
+            referral_id=str(uuid.uuid4()),
+            patient_id=str(uuid.uuid4()),
+            group=2,
+            region="1082",
+            municipality="751",
+            catalogue_version="v1",
+        ),
+        actor=Actor(subject="t", role="clinician", organisation=REGION),
+    )
     handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=legacy, task_queue=settings.task_queue)
     assert await queries.wait_for_row(pool, "rm_pathways", "pathway_id", pathway_id, timeout=30)
 
@@ -47,8 +56,10 @@ async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_g
         r = await c.post(f"/pathways/{pathway_id}/admissions", json={"via": "planned", "ward": "P3"})
         assert r.status_code == 201, r.text
         # The consent reaches the stay (the pathway signals it by the id it started it under).
-        r = await c.post(f"/pathways/{pathway_id}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/consents",
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"},
+        )
         assert r.status_code == 200, r.text
 
     stay = client.get_workflow_handle(workflow_ids.stay(pathway_id, 1, "1082"))
@@ -58,8 +69,11 @@ async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_g
         return (await stay.fetch_history()).events
 
     def signals(events) -> list:
-        return [e.workflow_execution_signaled_event_attributes for e in events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        return [
+            e.workflow_execution_signaled_event_attributes
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        ]
 
     events = await eventually(history, signals, what="the stay signalled")
     told = signals(events)
@@ -68,8 +82,12 @@ async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_g
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in {e.event_type for e in events}
 
     history = await client.get_workflow_handle(legacy).fetch_history()
-    sealed = [p for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
-              for p in e.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads]
+    sealed = [
+        p
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+        for p in e.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads
+    ]
     assert sealed and {p.metadata[KEY_ID] for p in sealed} == {b"development"}
     assert {p.metadata[WORKFLOW_ID] for p in sealed} == {legacy.encode()}
     await stay.terminate("test over")

@@ -101,8 +101,12 @@ class Bpmn:
                 if child.get("id"):
                     self.parent[child.get("id")] = container
         self.flows = [f for f in self.process.iter(f"{M}sequenceFlow")]
-        self.flow_nodes = [el for c in [self.process, *self.process.iter(f"{M}subProcess")] for el in c
-                           if _local(el.tag) not in NOT_FLOW_NODES]
+        self.flow_nodes = [
+            el
+            for c in [self.process, *self.process.iter(f"{M}subProcess")]
+            for el in c
+            if _local(el.tag) not in NOT_FLOW_NODES
+        ]
 
     def flow(self, sources: set[str], target: str) -> ET.Element | None:
         return next((f for f in self.flows if f.get("sourceRef") in sources and f.get("targetRef") == target), None)
@@ -124,7 +128,8 @@ def test_committed_file_matches_the_code(name):
     path = DOCS / name
     assert path.exists(), f"{path} is missing: {REGENERATE}"
     assert path.read_text(encoding="utf-8") == diagrams.files()[name], (
-        f"{path.relative_to(ROOT)} no longer matches the code: {REGENERATE}")
+        f"{path.relative_to(ROOT)} no longer matches the code: {REGENERATE}"
+    )
 
 
 def test_no_stale_files_in_docs_diagrams():
@@ -160,10 +165,16 @@ def test_a_changed_move_table_gives_a_different_diagram(monkeypatch):
 
 def test_a_changed_catalogue_gives_a_different_diagram(monkeypatch):
     raw = load_catalogue().model_dump()
-    raw["ambulatory"][1]["activities"].append({
-        "key": "extra_check", "name_da": "Ekstra kontrol af behandlingsplanen", "mandatory": True,
-        "owner_role": "clinician", "due_days": 5, "condition": None,
-    })
+    raw["ambulatory"][1]["activities"].append(
+        {
+            "key": "extra_check",
+            "name_da": "Ekstra kontrol af behandlingsplanen",
+            "mandatory": True,
+            "owner_role": "clinician",
+            "due_days": 5,
+            "condition": None,
+        }
+    )
     changed = catalogue_module.Catalogue.model_validate(raw)
     monkeypatch.setattr(catalogue_module, "load_catalogue", lambda version=catalogue_module.CURRENT_VERSION: changed)
 
@@ -213,8 +224,11 @@ def test_no_move_is_drawn_that_the_table_does_not_allow(process, module):
     owner = {i: n for n in module.PHASE_NAMES for i in _exits(n)}
     phases = {diagrams.phase_id(n): n for n in module.PHASE_NAMES}
     drawn_mmd = {(owner[s], phases[t]) for s, _, _, t in mmd.edges if s in owner and t in phases}
-    drawn_bpmn = {(owner[f.get("sourceRef")], phases[f.get("targetRef")]) for f in doc.flows
-                  if f.get("sourceRef") in owner and f.get("targetRef") in phases}
+    drawn_bpmn = {
+        (owner[f.get("sourceRef")], phases[f.get("targetRef")])
+        for f in doc.flows
+        if f.get("sourceRef") in owner and f.get("targetRef") in phases
+    }
     assert drawn_mmd == allowed == drawn_bpmn
 
 
@@ -288,7 +302,9 @@ def test_the_referral_shows_its_statuses_timers_and_decision():
     assert len(timers) == 2 and all(b.get("cancelActivity") == "false" for b in timers)
     assert _local(doc.by_id["gw_decision"].tag) == "exclusiveGateway"
     assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_decision"} == {
-        "end_accepted", "end_declined"}
+        "end_accepted",
+        "end_declined",
+    }
     assert mmd.edge({"decide"}, "end_warned")[1] == "-.->" and "⏱" in mmd.edge({"decide"}, "end_warned")[2]
 
 
@@ -317,8 +333,10 @@ def _situations():
     out = []
     for branch, ss in situations.items():
         for s in ss:
-            ids = [diagrams.transition_node_id(branch, s.state, s.settled),
-                   diagrams.transition_node_id(branch, s.state)]
+            ids = [
+                diagrams.transition_node_id(branch, s.state, s.settled),
+                diagrams.transition_node_id(branch, s.state),
+            ]
             node = next(i for i in ids if i in doc.by_id)
             out.append((s, node))
     return out
@@ -327,8 +345,10 @@ def _situations():
 def _out_labels(mmd: Mermaid, doc: Bpmn, node: str) -> tuple[list[str], list[str]]:
     sources = {node, f"gw_{node}"}
     # (Mermaid draws a boundary timer's flow from its host, dotted: not a step.)
-    return ([e[2] for e in mmd.edges if e[0] in sources and e[2] and e[1] != "-.->"],
-            [f.get("name") for f in doc.flows if f.get("sourceRef") in sources and f.get("name")])
+    return (
+        [e[2] for e in mmd.edges if e[0] in sources and e[2] and e[1] != "-.->"],
+        [f.get("name") for f in doc.flows if f.get("sourceRef") in sources and f.get("name")],
+    )
 
 
 def _command(label: str) -> str:
@@ -344,7 +364,10 @@ def test_every_transition_state_is_drawn():
     branches = {s.branch for s, _ in _situations()}
     assert branches == set(get_args(transition_rules.Branch))
     assert {s.state for s, _ in _situations() if s.branch == "no_consent"} == {
-        "reported", "assessed_alone", "patient_talk_held"}
+        "reported",
+        "assessed_alone",
+        "patient_talk_held",
+    }
 
 
 def test_every_step_allowed_in_each_transition_state_is_an_edge_in_both_formats():
@@ -362,8 +385,11 @@ def test_every_step_allowed_in_each_transition_state_is_an_edge_in_both_formats(
             assert any(_command(label) == command for label in in_mmd), f"Mermaid: {node} lacks {command}"
             assert any(_command(label) == command for label in in_bpmn), f"BPMN: {node} lacks {command}"
         # …and nothing the rules refuse there.
-        assert {_command(label) for label in in_mmd} == {_command(label) for label in in_bpmn} == (
-            set(allowed) - set(always))
+        assert (
+            {_command(label) for label in in_mmd}
+            == {_command(label) for label in in_bpmn}
+            == (set(allowed) - set(always))
+        )
 
 
 def test_the_transition_goes_where_the_workflow_sends_it():
@@ -393,8 +419,7 @@ def test_the_patient_facing_steps_are_marked_and_refused_before_agreement():
             assert rule not in documentation
             continue
         assert not any(_command(label) in transition_rules.PATIENT_FACING for label in in_mmd + in_bpmn)
-        refused = [c for c in transition_rules.PATIENT_FACING
-                   if c not in transition_rules.allowed_commands(s)]
+        refused = [c for c in transition_rules.PATIENT_FACING if c not in transition_rules.allowed_commands(s)]
         assert refused and rule in documentation
         assert all(c in documentation and c in mmd.plain(node) for c in refused)
         refused_somewhere.update(refused)
@@ -437,7 +462,10 @@ def test_the_transition_branches_on_consent_and_completes_by_direction():
     assessed = {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_dialogue_assessed"}
     assert assessed == {"dialogue_agreed_transition", "dialogue_agreed_no_transition", "dialogue_disagreed"}
     assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_outcome"} == {
-        "start_pathway", "closure_awaited", "end_no_transition"}
+        "start_pathway",
+        "closure_awaited",
+        "end_no_transition",
+    }
     assert doc.by_id["start_pathway"].get("calledElement") == "Process_ambulatory"
     complete = inspect.getsource(TransitionWorkflow.complete)
     assert '"to_integrated"' in complete and '"closure_awaited"' in complete and "_start_pathway" in complete
@@ -478,12 +506,14 @@ def test_every_step_the_campaign_rules_allow_in_each_phase_is_an_edge():
         assert _local(doc.by_id[gw].tag) == "eventBasedGateway"
         catches = {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == gw}
         labels = {doc.by_id[c].get("name") for c in catches}
-        decisions = {f.get("name") for c in catches for g in [f"gw_{phase}_decide"] for f in doc.flows
-                     if f.get("sourceRef") == g}
+        decisions = {
+            f.get("name") for c in catches for g in [f"gw_{phase}_decide"] for f in doc.flows if f.get("sourceRef") == g
+        }
         for command, label, after in steps:
             if command == "decide":
-                assert label in decisions and mmd.edge({f"gw_{phase}_decide"}, diagrams.campaign_status_id(
-                    campaign_rules.phase(after)))
+                assert label in decisions and mmd.edge(
+                    {f"gw_{phase}_decide"}, diagrams.campaign_status_id(campaign_rules.phase(after))
+                )
             else:
                 assert any(n.startswith(label + " ") for n in labels), f"{phase}: no step {label}"
                 catch = next(c for c in catches if doc.by_id[c].get("name").startswith(label + " "))
@@ -533,7 +563,10 @@ def test_the_campaign_decides_per_person_and_starts_on_the_date():
     person = doc.by_id["person"]
     assert person.get("triggeredByEvent") == "true"
     assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "person_gw"} == {
-        "person_integrated_wait", "person_coordinated_wait", "person_not_relevant"}
+        "person_integrated_wait",
+        "person_coordinated_wait",
+        "person_not_relevant",
+    }
     for kind in ("integrated", "coordinated"):
         timer = doc.by_id[f"person_{kind}_timer"]
         assert timer.find(f"{M}timerEventDefinition") is not None
@@ -585,10 +618,12 @@ def test_bpmn_is_well_formed_with_a_shape_for_every_node(process):
         implicit = not any(_local(c.tag) == "startEvent" for c in doc.parent[el.get("id")])
         if not incoming:
             assert kind in ("startEvent", "boundaryEvent") or el.get("triggeredByEvent") == "true" or implicit, (
-                f"{el.get('id')} can never be reached")
+                f"{el.get('id')} can never be reached"
+            )
         if not outgoing:
             assert kind == "endEvent" or el.get("triggeredByEvent") == "true" or implicit, (
-                f"{el.get('id')} leads nowhere")
+                f"{el.get('id')} leads nowhere"
+            )
         if kind == "boundaryEvent":
             assert el.get("attachedToRef") in node_ids
             assert doc.parent[el.get("attachedToRef")] is doc.parent[el.get("id")]
@@ -648,8 +683,14 @@ def test_an_unknown_process_is_refused_with_the_known_ones():
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    return subprocess.run([sys.executable, "-m", "dualpath.cli", "diagram", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dualpath.cli", "diagram", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_prints_a_diagram():

@@ -18,8 +18,14 @@ NAMES = holidays.Denmark()
 
 
 def _advise(admitted_on, planned_date, *, planned=True, in_ambulatory_pathway=True, **kw) -> DischargeAdvice:
-    return advise(admitted_on=admitted_on, planned_date=planned_date, planned=planned,
-                  in_ambulatory_pathway=in_ambulatory_pathway, calendar=CAL, **kw)
+    return advise(
+        admitted_on=admitted_on,
+        planned_date=planned_date,
+        planned=planned,
+        in_ambulatory_pathway=in_ambulatory_pathway,
+        calendar=CAL,
+        **kw,
+    )
 
 
 def _by_kind(advice: DischargeAdvice) -> dict:
@@ -101,8 +107,9 @@ def test_a_sunday_discharge_says_so_and_proposes_the_nearest_earlier_safe_day():
 def test_a_holiday_discharge_names_the_holiday_and_what_follows():
     advice = _advise(date(2026, 3, 20), date(2026, 4, 2))
     assert advice.on_non_working_day and advice.before_non_working_day
-    assert advice.warning.startswith(f"Thursday 2 April 2026 is itself a non-working day ({NAMES[date(2026, 4, 2)]})"
-                                     " and is followed by ")
+    assert advice.warning.startswith(
+        f"Thursday 2 April 2026 is itself a non-working day ({NAMES[date(2026, 4, 2)]}) and is followed by "
+    )
     assert advice.proposed_date == date(2026, 3, 31)
 
 
@@ -143,8 +150,9 @@ def test_a_discharge_before_the_admission_is_refused():
 
 def test_network_meeting_is_held_within_five_working_days():
     assert network_meeting_hold_by(date(2026, 3, 30), calendar=CAL) == date(2026, 4, 9)
-    assert network_meeting_hold_by(date(2026, 3, 30), calendar=CAL,
-                                   settings=DischargeSettings(network_meeting_working_days=1)) == date(2026, 3, 31)
+    assert network_meeting_hold_by(
+        date(2026, 3, 30), calendar=CAL, settings=DischargeSettings(network_meeting_working_days=1)
+    ) == date(2026, 3, 31)
 
 
 def test_the_models_load_without_holidays():
@@ -174,8 +182,10 @@ def test_properties(admitted_on, stay, planned, in_ambulatory_pathway):
         assert CAL.is_working_day(p)
         assert not CAL.is_followed_by_non_working_day(p)
         # The nearest such day: none in between.
-        assert all(not CAL.is_working_day(x) or CAL.is_followed_by_non_working_day(x)
-                   for x in (p + timedelta(days=i) for i in range(1, (planned_date - p).days)))
+        assert all(
+            not CAL.is_working_day(x) or CAL.is_followed_by_non_working_day(x)
+            for x in (p + timedelta(days=i) for i in range(1, (planned_date - p).days))
+        )
     elif unsafe:
         assert CAL.nearest_earlier_safe_day(planned_date) < admitted_on
     follow_ups = _by_kind(advice)

@@ -7,7 +7,6 @@ own, created here and dropped at the end, so nothing else on the server is touch
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -60,7 +59,7 @@ async def es_server(request) -> Scratch:
         return Scratch(start_embedded(EMBEDDED_DATA))
     try:
         conn = await asyncpg.connect(EXTERNAL_URL, timeout=2)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         pytest.skip(f"no external PostgreSQL answered at {EXTERNAL_URL} within 2 s ({exc.__class__.__name__})")
     await conn.close()
     return Scratch(EXTERNAL_URL)

@@ -37,8 +37,14 @@ class LogProjection:
     `fail_on` is checked, so a failing event leaves something for the rollback to remove.
     """
 
-    def __init__(self, table: str, *, name: str | None = None, applied_by: str = "",
-                 fail_on: Callable[[RecordedEvent], bool] | None = None):
+    def __init__(
+        self,
+        table: str,
+        *,
+        name: str | None = None,
+        applied_by: str = "",
+        fail_on: Callable[[RecordedEvent], bool] | None = None,
+    ):
         self.table = table
         self.name = name or table
         self.tables = (table,)
@@ -59,7 +65,10 @@ class LogProjection:
     async def apply(self, conn, event: RecordedEvent) -> None:
         await conn.execute(
             f"INSERT INTO {self.table} (position, stream_id, version, applied_by) VALUES ($1, $2, $3, $4)",
-            event.position, event.stream_id, event.version, self.applied_by,
+            event.position,
+            event.stream_id,
+            event.version,
+            self.applied_by,
         )
         if self.fail_on is not None and self.fail_on(event):
             raise RuntimeError(f"projection bug at position {event.position}")

@@ -91,7 +91,8 @@ async def test_concurrent_writers_with_late_commits_lose_nothing(es_store, es_po
         await asyncio.gather(*(writer(w) for w in range(8)))
         expected = await es_pool.fetch(
             "SELECT position, event_id FROM events WHERE position > $1 AND stream_id LIKE $2 ORDER BY position",
-            start, f"{prefix}-%",
+            start,
+            f"{prefix}-%",
         )
 
         async def store_caught_up():

@@ -37,7 +37,9 @@ async def test_migrate_applies_and_records_then_does_nothing(fresh):
     row = await fresh.fetchrow("SELECT * FROM schema_migrations WHERE version = 1")
     assert row["name"] == OURS and row["applied_at"] is not None
     assert row["checksum"] == hashlib.sha256((MIGRATIONS / f"{OURS}.sql").read_bytes()).hexdigest()
-    assert await fresh.fetchval("SELECT to_regclass('events') IS NOT NULL AND to_regclass('projection_checkpoints') IS NOT NULL")
+    assert await fresh.fetchval(
+        "SELECT to_regclass('events') IS NOT NULL AND to_regclass('projection_checkpoints') IS NOT NULL"
+    )
 
     assert await migrate(fresh) == []
     assert await fresh.fetchval("SELECT count(*) FROM schema_migrations") == len(applied)

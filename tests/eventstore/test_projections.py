@@ -131,7 +131,8 @@ async def test_rebuild_gives_the_live_read_model(es_store, es_pool, es_dsn, log_
     # Damage the read model; a rebuild must not care what was there.
     await es_pool.execute(f"DELETE FROM {projection.table} WHERE position = $1", live[3][1])
     await es_pool.execute(
-        f"INSERT INTO {projection.table} (position, stream_id, version, applied_by) VALUES (-1, 'junk', 1, '')")
+        f"INSERT INTO {projection.table} (position, stream_id, version, applied_by) VALUES (-1, 'junk', 1, '')"
+    )
 
     everything = await all_positions(es_pool)
     assert await rebuild(es_pool, [projection]) == len(everything)

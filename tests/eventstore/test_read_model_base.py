@@ -33,24 +33,36 @@ async def test_events_arrive_as_their_domain_type_and_only_from_the_streams_aske
         @on(ev.PhaseChanged)
         async def phase(self, conn, e: ev.PhaseChanged, at: RecordedEvent) -> None:
             seen.append(type(e))
-            await conn.execute(f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) "
-                               "ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase", e.pathway_id,
-                               e.to_phase, at.recorded_at)
+            await conn.execute(
+                f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase",
+                e.pathway_id,
+                e.to_phase,
+                at.recorded_at,
+            )
 
         @on(ev.LevelOfCareChanged)
         async def level(self, conn, e: ev.LevelOfCareChanged, at: RecordedEvent) -> None:
             await rows.update(conn, e.pathway_id, at, level_of_care=e.to_level)
 
-    await es_store.append(f"{prefix}1", [
-        # "2" as JSON text: the domain class makes it the phase number.
-        _event("PhaseChanged", pathway_id="p1", from_phase=1, to_phase="2", reason=None),
-        _event("LevelOfCareChanged", pathway_id="p1", from_level=None, to_level="integrated_stable", reason="x"),
-        # A type this read model has no handler for is passed over unread, whatever its data.
-        _event("TaskOpened", anything="goes"),
-    ], expected_version=0)
-    await es_store.append(f"other{prefix}1", [
-        _event("PhaseChanged", pathway_id="p2", from_phase=1, to_phase=3, reason=None),
-    ], expected_version=0)
+    await es_store.append(
+        f"{prefix}1",
+        [
+            # "2" as JSON text: the domain class makes it the phase number.
+            _event("PhaseChanged", pathway_id="p1", from_phase=1, to_phase="2", reason=None),
+            _event("LevelOfCareChanged", pathway_id="p1", from_level=None, to_level="integrated_stable", reason="x"),
+            # A type this read model has no handler for is passed over unread, whatever its data.
+            _event("TaskOpened", anything="goes"),
+        ],
+        expected_version=0,
+    )
+    await es_store.append(
+        f"other{prefix}1",
+        [
+            _event("PhaseChanged", pathway_id="p2", from_phase=1, to_phase=3, reason=None),
+        ],
+        expected_version=0,
+    )
     level_at = (await es_store.read_stream(f"{prefix}1"))[1].recorded_at
 
     await ProjectionRunner(es_pool, es_dsn, [Phases()]).catch_up()
@@ -70,6 +82,7 @@ def test_a_union_stands_for_each_of_its_types_and_no_type_is_handled_twice():
     assert sorted(Both._handlers) == ["TaskCancelled", "TaskCompleted"]
 
     with pytest.raises(TypeError, match="handles TaskCompleted twice"):
+
         class Twice(ReadModel, name="twice", tables=()):
             @on(ev.TaskCompleted)
             async def one(self, conn, e, at) -> None: ...
@@ -81,8 +94,16 @@ def test_a_union_stands_for_each_of_its_types_and_no_type_is_handled_twice():
 async def test_a_row_changes_by_its_key_with_expressions_and_the_events_time(es_pool):
     table = await _table(es_pool, "a text, b int, n int, note text, updated_at timestamptz, PRIMARY KEY (a, b)")
     await es_pool.execute(f"INSERT INTO {table} (a, b, n) VALUES ('x', 1, 10), ('x', 2, 20)")
-    at = RecordedEvent(position=1, event_id=uuid.uuid4(), stream_id="s-1", version=1, type="Tested", data={},
-                       metadata={}, recorded_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    at = RecordedEvent(
+        position=1,
+        event_id=uuid.uuid4(),
+        stream_id="s-1",
+        version=1,
+        type="Tested",
+        data={},
+        metadata={},
+        recorded_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+    )
     async with es_pool.acquire() as conn:
         # $1 $2 the key, $3 the time, $4 the expression's argument, then the plain fields.
         await Table(table, "a", "b").update(conn, ("x", 1), at, "n = n + $4", [5], note="kept")

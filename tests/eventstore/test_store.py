@@ -15,8 +15,12 @@ from tests.eventstore.support import max_position, new_events, new_stream
 async def test_append_then_read_stream(es_store):
     stream = new_stream()
     events = [
-        NewEvent(event_id=uuid.uuid4(), type="ReferralReceived", data={"n": 1, "nested": {"a": [1, 2]}},
-                 metadata={"actor": "staff-1"}),
+        NewEvent(
+            event_id=uuid.uuid4(),
+            type="ReferralReceived",
+            data={"n": 1, "nested": {"a": [1, 2]}},
+            metadata={"actor": "staff-1"},
+        ),
         NewEvent(event_id=uuid.uuid4(), type="ReferralReleased", data={"n": 2}),
         NewEvent(event_id=uuid.uuid4(), type="ReferralAccepted", data={"n": 3, "text": "æøå"}),
     ]
@@ -73,7 +77,11 @@ async def test_expected_version_ok_and_clash(es_store):
     with pytest.raises(WrongExpectedVersion) as clash:
         await es_store.append(stream, new_events(1), expected_version=2)
     assert (clash.value.stream_id, clash.value.expected, clash.value.actual) == (stream, 2, 3)
-    assert stream in str(clash.value) and "expected version 2" in str(clash.value) and "actual version 3" in str(clash.value)
+    assert (
+        stream in str(clash.value)
+        and "expected version 2" in str(clash.value)
+        and "actual version 3" in str(clash.value)
+    )
 
     with pytest.raises(WrongExpectedVersion):
         await es_store.append(stream, new_events(1), expected_version=0)

@@ -33,8 +33,9 @@ async def fetch(dsn: str, sql: str, *args) -> list[asyncpg.Record]:
 
 
 async def event_counts(dsn: str, streams: list[str]) -> dict[str, Counter]:
-    rows = await fetch(dsn, "SELECT stream_id, type, count(*) AS n FROM events WHERE stream_id = ANY($1) "
-                            "GROUP BY 1, 2", streams)
+    rows = await fetch(
+        dsn, "SELECT stream_id, type, count(*) AS n FROM events WHERE stream_id = ANY($1) GROUP BY 1, 2", streams
+    )
     counts: dict[str, Counter] = {s: Counter() for s in streams}
     for r in rows:
         counts[r["stream_id"]][r["type"]] = r["n"]
@@ -42,8 +43,12 @@ async def event_counts(dsn: str, streams: list[str]) -> dict[str, Counter]:
 
 
 async def events(dsn: str, streams: list[str], type_: str) -> list[dict]:
-    rows = await fetch(dsn, "SELECT stream_id, data FROM events WHERE stream_id = ANY($1) AND type = $2 "
-                            "ORDER BY position", streams, type_)
+    rows = await fetch(
+        dsn,
+        "SELECT stream_id, data FROM events WHERE stream_id = ANY($1) AND type = $2 ORDER BY position",
+        streams,
+        type_,
+    )
     return [{"stream_id": r["stream_id"], **json.loads(r["data"])} for r in rows]
 
 
@@ -53,25 +58,41 @@ async def duplicates(dsn: str, streams: list[str]) -> list[str]:
     (stream_id, version) cannot repeat (a unique key); a command applied twice would
     show as a second event of the same type and data under a new id and version.
     """
-    same_id = await fetch(dsn, "SELECT event_id, count(*) AS n FROM events WHERE stream_id = ANY($1) "
-                               "GROUP BY 1 HAVING count(*) > 1", streams)
-    same_data = await fetch(dsn, "SELECT stream_id, type, data::text AS data, count(*) AS n FROM events "
-                                 "WHERE stream_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1", streams)
-    return ([f"event id {r['event_id']} ×{r['n']}" for r in same_id]
-            + [f"{r['stream_id']}: {r['type']} {r['data']} ×{r['n']}" for r in same_data])
+    same_id = await fetch(
+        dsn,
+        "SELECT event_id, count(*) AS n FROM events WHERE stream_id = ANY($1) GROUP BY 1 HAVING count(*) > 1",
+        streams,
+    )
+    same_data = await fetch(
+        dsn,
+        "SELECT stream_id, type, data::text AS data, count(*) AS n FROM events "
+        "WHERE stream_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1",
+        streams,
+    )
+    return [f"event id {r['event_id']} ×{r['n']}" for r in same_id] + [
+        f"{r['stream_id']}: {r['type']} {r['data']} ×{r['n']}" for r in same_data
+    ]
 
 
 async def notices(dsn: str, pathway_ids: list[str]) -> list[asyncpg.Record]:
-    return await fetch(dsn, "SELECT pathway_id, channel, idempotency_key FROM notifications "
-                            "WHERE pathway_id = ANY($1) ORDER BY id", pathway_ids)
+    return await fetch(
+        dsn,
+        "SELECT pathway_id, channel, idempotency_key FROM notifications WHERE pathway_id = ANY($1) ORDER BY id",
+        pathway_ids,
+    )
 
 
 async def wait_until(what: str, check: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.5) -> float:
     """Poll `check` until true; the seconds it took. Fails after `timeout`."""
     started = time.monotonic()
     # The server being away is what we wait out.
-    await eventually(check, what=what, timeout=timeout, every=interval,
-                     ignoring=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError))
+    await eventually(
+        check,
+        what=what,
+        timeout=timeout,
+        every=interval,
+        ignoring=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError),
+    )
     return time.monotonic() - started
 
 
@@ -115,5 +136,8 @@ def api_update_id(org: str, subject: str, key: str, workflow_id: str, update_nam
 async def accepted_updates(client: Client, workflow_id: str) -> set[str]:
     """The ids of the updates the workflow has accepted (its history says so)."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    return {e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
-            for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED}
+    return {
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    }

@@ -43,6 +43,7 @@ class Seen:
 async def all_of(*aws):
     """Like asyncio.gather, but the first failure cancels the rest (no request left running into the next
     test) and is raised as itself, for a readable report."""
+
     async def wait(a):
         return await a
 
@@ -61,17 +62,19 @@ def definitive(r: httpx.Response) -> bool:
 class Staff:
     def __init__(self, base: str, role: str, subject: str, seen: Seen):
         self.seen = seen
-        self.http = httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT,
-                                      headers={"Authorization": f"Bearer {token(role, subject)}"})
+        self.http = httpx.AsyncClient(
+            base_url=base, timeout=REQUEST_TIMEOUT, headers={"Authorization": f"Bearer {token(role, subject)}"}
+        )
 
-    async def __aenter__(self) -> "Staff":
+    async def __aenter__(self) -> Staff:
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.http.aclose()
 
-    async def once(self, method: str, path: str, *, json=None, key: str | None = None,
-                   timeout: float = REQUEST_TIMEOUT) -> httpx.Response | str:
+    async def once(
+        self, method: str, path: str, *, json=None, key: str | None = None, timeout: float = REQUEST_TIMEOUT
+    ) -> httpx.Response | str:
         """One attempt: the response, or the name of the transport error ("timeout" past `timeout`)."""
         headers = {"Idempotency-Key": key} if key else {}
         started = time.monotonic()
@@ -87,8 +90,9 @@ class Staff:
         self.seen.slowest = max(self.seen.slowest, took)
         status = outcome if isinstance(outcome, str) else str(outcome.status_code)
         self.seen.statuses[status] += 1
-        self.seen.attempts.append({"method": method, "path": path, "key": key, "started": started, "seconds": took,
-                                   "status": status})
+        self.seen.attempts.append(
+            {"method": method, "path": path, "key": key, "started": started, "seconds": took, "status": status}
+        )
         if isinstance(outcome, str):
             return outcome
         if outcome.status_code == 500:
@@ -97,8 +101,9 @@ class Staff:
             self.seen.attempts[-1].update(retry_after=outcome.headers.get("retry-after"), **outcome.json())
         return outcome
 
-    async def send(self, method: str, path: str, *, json=None, key: str | None = None,
-                   deadline: float = 180.0, exists: bool = True) -> httpx.Response:
+    async def send(
+        self, method: str, path: str, *, json=None, key: str | None = None, deadline: float = 180.0, exists: bool = True
+    ) -> httpx.Response:
         """Repeat until a definitive answer (anything but 5xx/408/429/no answer), at most `deadline` seconds.
 
         `exists`: the client knows the resource exists (it was answered so), so a 404 is
@@ -118,8 +123,10 @@ class Staff:
                 return last
             if time.monotonic() > give_up:
                 what = last if isinstance(last, str) else f"{last.status_code} {last.text}"
-                raise AssertionError(f"{method} {path} (key {key}) had no definitive answer in {deadline:.0f} s "
-                                     f"after {attempts} attempts; last: {what}")
+                raise AssertionError(
+                    f"{method} {path} (key {key}) had no definitive answer in {deadline:.0f} s "
+                    f"after {attempts} attempts; last: {what}"
+                )
             await asyncio.sleep(min(0.25 * attempts, 2.0))
 
     async def get(self, path: str, **kw) -> httpx.Response:

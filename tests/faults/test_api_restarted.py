@@ -26,8 +26,10 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
     run = uuid.uuid4().hex[:8]
     subject = f"c-{run}"
     seen = Seen()
-    async with Staff(stack.base, "clinician", subject, seen) as c, \
-            Staff(stack.base, "visitation", f"v-{run}", seen) as v:
+    async with (
+        Staff(stack.base, "clinician", subject, seen) as c,
+        Staff(stack.base, "visitation", f"v-{run}", seen) as v,
+    ):
         ids = list(await all_of(*(accepted_pathway(c, v, f"{run}/{i}") for i in range(PATHWAYS))))
         actions: list[tuple[str, dict, str]] = []  # path, body, key
         updates: list[tuple[str, str]] = []  # each action's workflow and the update id the API gives it
@@ -35,14 +37,16 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
             tasks = (await c.get(f"/pathways/{p}")).json()["tasks"]
             for t in tasks:
                 if t["kind"] != "consent_dialogue":
-                    actions.append((f"/pathways/{p}/tasks/{t['task_id']}/complete", {"outcome": "done"},
-                                    f"{run}/{t['task_id']}"))
+                    actions.append(
+                        (f"/pathways/{p}/tasks/{t['task_id']}/complete", {"outcome": "done"}, f"{run}/{t['task_id']}")
+                    )
                     updates.append((workflow_of(f"pathway-{p}"), "complete_task"))
             for scope in ("dialogue", "inform_municipal_treatment"):
                 actions.append((f"/pathways/{p}/consents", {"scope": scope, **CONSENT}, f"{run}/{p}/{scope}"))
                 updates.append((workflow_of(f"pathway-{p}"), "record_consent"))
-        updates = [(w, api_update_id(REGION, subject, key, w, name))
-                   for (w, name), (_, _, key) in zip(updates, actions)]
+        updates = [
+            (w, api_update_id(REGION, subject, key, w, name)) for (w, name), (_, _, key) in zip(updates, actions)
+        ]
         seen.attempts.clear()
 
         in_flight: dict[int, float] = {}  # action → when it was sent
@@ -76,14 +80,20 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
             for w in {updates[i][0] for i in victims}:
                 accepted |= await asyncio.wait_for(accepted_updates(temporal, w), timeout=10)
             # …and whose request the kill cut off (the client saw the connection drop, no answer).
-            dropped = {a["key"] for a in seen.attempts if a["status"] in ("RemoteProtocolError", "ReadError")
-                       and a["started"] < t <= a["started"] + a["seconds"]}
+            dropped = {
+                a["key"]
+                for a in seen.attempts
+                if a["status"] in ("RemoteProtocolError", "ReadError")
+                and a["started"] < t <= a["started"] + a["seconds"]
+            }
             had = [i for i in victims if updates[i][1] in accepted and actions[i][2] in dropped]
             stack.start_api()
             await asyncio.to_thread(stack.wait_api)
-            restarts.append(f"{signal.Signals(sig).name} to pid {pid} with {len(victims)} actions in flight "
-                            f"({len(had)} already accepted by their workflow), serving again in "
-                            f"{time.monotonic() - t:.1f} s")
+            restarts.append(
+                f"{signal.Signals(sig).name} to pid {pid} with {len(victims)} actions in flight "
+                f"({len(had)} already accepted by their workflow), serving again in "
+                f"{time.monotonic() - t:.1f} s"
+            )
             return had
 
         async def restarter() -> None:
@@ -112,15 +122,21 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
     consents = Counter((e["pathway_id"], e["scope"]) for e in await events(stack.dsn, streams, "ConsentRecorded"))
     statuses = Counter(a["status"] for a in seen.attempts)
 
-    say(f"\n[API restart] injected: {'; '.join(restarts)}; during a burst of {len(actions)} staff actions "
-        f"({PATHWAYS} pathways × 5) with Idempotency-Keys")
-    say(f"[API restart] counted: {len(cut_after_accept)} actions cut off after their workflow had accepted them "
-        f"(answered on a repeat with the first outcome)")
-    say(f"[API restart] counted: {len(answers)} actions answered in {took:.1f} s, "
+    say(
+        f"\n[API restart] injected: {'; '.join(restarts)}; during a burst of {len(actions)} staff actions "
+        f"({PATHWAYS} pathways × 5) with Idempotency-Keys"
+    )
+    say(
+        f"[API restart] counted: {len(cut_after_accept)} actions cut off after their workflow had accepted them "
+        f"(answered on a repeat with the first outcome)"
+    )
+    say(
+        f"[API restart] counted: {len(answers)} actions answered in {took:.1f} s, "
         f"{Counter(a.status_code for a in answers)}; HTTP attempts {dict(statuses)}; {seen.repeated} actions "
         f"repeated with their key; {len(completed)} tasks completed ({max(completed.values(), default=0)} at most per "
         f"task), {len(consents)} consents recorded ({max(consents.values(), default=0)} at most per scope); "
-        f"duplicates {len(doubled)}")
+        f"duplicates {len(doubled)}"
+    )
 
     assert any(r.startswith("SIGKILL") for r in restarts) and restarts[-1].startswith("SIGTERM")
     assert not seen.server_errors, seen.server_errors

@@ -36,20 +36,24 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
     run = uuid.uuid4().hex[:8]
     subject = f"c-{run}"
     seen = Seen()
-    async with Staff(stack.base, "clinician", subject, seen) as c, \
-            Staff(stack.base, "visitation", f"v-{run}", seen) as v:
+    async with (
+        Staff(stack.base, "clinician", subject, seen) as c,
+        Staff(stack.base, "visitation", f"v-{run}", seen) as v,
+    ):
         ids = list(await all_of(*(accepted_pathway(c, v, f"{run}/{i}") for i in range(3 * PER_GROUP))))
         # burst: admitted through the API as the server stops; taken: admitted while it is away,
         # by an API instance that had passed its checks just before (the update it would send);
         # probed: a consent sent through the API while it is away, repeated with its key.
-        burst, taken, probed = ids[:PER_GROUP], ids[PER_GROUP:2 * PER_GROUP], ids[2 * PER_GROUP:]
+        burst, taken, probed = ids[:PER_GROUP], ids[PER_GROUP : 2 * PER_GROUP], ids[2 * PER_GROUP :]
         for p in burst + taken:
-            r = await c.post(f"/pathways/{p}/consents", {"scope": "inform_municipal_treatment", **CONSENT},
-                             key=f"{run}/{p}/inform")
+            r = await c.post(
+                f"/pathways/{p}/consents", {"scope": "inform_municipal_treatment", **CONSENT}, key=f"{run}/{p}/inform"
+            )
             assert r.status_code == 200, r.text
 
-        in_flight = [asyncio.create_task(c.post(f"/pathways/{p}/admissions", ADMIT, key=f"{run}/{p}/admit"))
-                     for p in burst]
+        in_flight = [
+            asyncio.create_task(c.post(f"/pathways/{p}/admissions", ADMIT, key=f"{run}/{p}/admit")) for p in burst
+        ]
         background.extend(in_flight)
         await asyncio.sleep(0.05)
         stop_at = time.monotonic()
@@ -65,18 +69,33 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
             await c.once("GET", f"/pathways/{probed[0]}", timeout=2 * ANSWER_WITHIN)
             await c.once("GET", "/worklist", timeout=2 * ANSWER_WITHIN)
             for p in probed:
-                await c.once("POST", f"/pathways/{p}/consents", key=f"{run}/{p}/dialogue",
-                             json={"scope": "dialogue", **CONSENT}, timeout=2 * ANSWER_WITHIN)
+                await c.once(
+                    "POST",
+                    f"/pathways/{p}/consents",
+                    key=f"{run}/{p}/dialogue",
+                    json={"scope": "dialogue", **CONSENT},
+                    timeout=2 * ANSWER_WITHIN,
+                )
             if not accepted and time.monotonic() - stop_at > 12:
                 for p in taken:
                     handle = temporal.get_workflow_handle(pathway_wf.workflow_id(p, "1082"))
                     update = pathway_wf.PathwayWorkflow.admit
-                    accepted.append(await asyncio.wait_for(handle.start_update(
-                        update,
-                        pathway_wf.AdmitCommand(via=ADMIT["via"], ward=ADMIT["ward"], admitted_on=copenhagen.today(),
-                                                actor=Actor(subject=subject, role="clinician", organisation=REGION)),
-                        id=api_update_id(REGION, subject, f"{run}/{p}/admit", handle.id, "admit"),
-                        wait_for_stage=WorkflowUpdateStage.ACCEPTED), timeout=10))
+                    accepted.append(
+                        await asyncio.wait_for(
+                            handle.start_update(
+                                update,
+                                pathway_wf.AdmitCommand(
+                                    via=ADMIT["via"],
+                                    ward=ADMIT["ward"],
+                                    admitted_on=copenhagen.today(),
+                                    actor=Actor(subject=subject, role="clinician", organisation=REGION),
+                                ),
+                                id=api_update_id(REGION, subject, f"{run}/{p}/admit", handle.id, "admit"),
+                                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                            ),
+                            timeout=10,
+                        )
+                    )
             if accepted and time.monotonic() - stop_at > OUTAGE_SECONDS - 4:
                 for p in taken:
                     for w in (pathway_wf.workflow_id(p, "1082"), workflow_of(f"stay-{p}-1")):
@@ -108,6 +127,7 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
 
     async def informed() -> bool:  # the stays inform the municipality after the admission's answer
         return len(await events(stack.dsn, streams, "MunicipalityInformed")) >= 2 * PER_GROUP
+
     await wait_until("every stay informed the municipality", informed, timeout=90)
     await asyncio.sleep(1)  # anything doubled would arrive right behind
     counts = await event_counts(stack.dsn, streams)
@@ -119,20 +139,31 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
     kinds = Counter(f"{a['method']} {a['status']}" for a in during)
     slowest = max((a["seconds"] for a in during), default=0.0)
     messages = Counter(a.get("message") for a in during)
-    say(f"\n[PostgreSQL down] injected: fast shutdown of PostgreSQL (gone in {stopped - stop_at:.1f} s) with "
+    say(
+        f"\n[PostgreSQL down] injected: fast shutdown of PostgreSQL (gone in {stopped - stop_at:.1f} s) with "
         f"{PER_GROUP} admissions in flight; started again after {restart_at - stop_at:.0f} s, serving "
-        f"{back - stop_at:.0f} s after the stop")
-    say(f"[PostgreSQL down] counted while away: {len(during)} requests answered {dict(kinds)}, the slowest in "
-        f"{slowest:.2f} s; messages {dict(messages)}")
+        f"{back - stop_at:.0f} s after the stop"
+    )
+    say(
+        f"[PostgreSQL down] counted while away: {len(during)} requests answered {dict(kinds)}, the slowest in "
+        f"{slowest:.2f} s; messages {dict(messages)}"
+    )
     burst_paths = {f"/pathways/{p}/admissions" for p in burst}
-    cut = Counter(a["status"] + (f" ({a['message'].split(';')[0][:70]})" if a.get("message") else "")
-                  for a in seen.attempts if a["path"] in burst_paths)
+    cut = Counter(
+        a["status"] + (f" ({a['message'].split(';')[0][:70]})" if a.get("message") else "")
+        for a in seen.attempts
+        if a["path"] in burst_paths
+    )
     say(f"[PostgreSQL down] counted for the admissions in flight at the stop, over their attempts: {dict(cut)}")
-    say(f"[PostgreSQL down] counted while away: {len(accepted)} admissions accepted by their workflows, whose "
-        f"appends were being retried: {dict(pending_attempts)}")
-    say(f"[PostgreSQL down] counted after: all commands answered {settled - back:.1f} s after it was back; "
+    say(
+        f"[PostgreSQL down] counted while away: {len(accepted)} admissions accepted by their workflows, whose "
+        f"appends were being retried: {dict(pending_attempts)}"
+    )
+    say(
+        f"[PostgreSQL down] counted after: all commands answered {settled - back:.1f} s after it was back; "
         f"HTTP attempts {seen.line()}; {seen.repeated} requests repeated with their key; from histories "
-        f"{dict(tally)}; duplicates {len(doubled)}; notices {len(sent)} for {2 * PER_GROUP} admissions")
+        f"{dict(tally)}; duplicates {len(doubled)}; notices {len(sent)} for {2 * PER_GROUP} admissions"
+    )
 
     assert not seen.server_errors, seen.server_errors
     assert "timeout" not in seen.statuses, "a request hung"
@@ -141,8 +172,9 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
     assert slowest <= ANSWER_WITHIN, f"an answer took {slowest:.1f} s while the database was away"
     assert all(a["error"] == "unavailable" and "database" in a["message"] and a["retry_after"] for a in during)
     assert len(accepted) == PER_GROUP and all(r.stay_id for r in results)
-    assert any(n.startswith("append_events attempt") and int(n.rsplit(" ", 1)[1]) > 1 for n in pending_attempts), \
+    assert any(n.startswith("append_events attempt") and int(n.rsplit(" ", 1)[1]) > 1 for n in pending_attempts), (
         "no append was being retried while the database was away"
+    )
     assert tally["append_events retried"] >= PER_GROUP
     assert doubled == []
     for p in burst + taken:
@@ -153,4 +185,5 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
     for p in ids:
         assert counts[f"pathway-{p}"]["PathwayStarted"] == 1
     assert Counter((r["pathway_id"], r["channel"]) for r in sent) == Counter(
-        {(p, "admission"): 1 for p in burst + taken})
+        {(p, "admission"): 1 for p in burst + taken}
+    )

@@ -46,20 +46,22 @@ async def _snapshot(client: Client, workflow_id: str) -> dict:
     }
 
 
-async def test_temporal_restarted_on_its_database_file_and_everything_resumes(stack, temporal, say,
-                                                                               background):
+async def test_temporal_restarted_on_its_database_file_and_everything_resumes(stack, temporal, say, background):
     run = uuid.uuid4().hex[:8]
     seen = Seen()
-    async with Staff(stack.base, "clinician", f"c-{run}", seen) as c, \
-            Staff(stack.base, "visitation", f"v-{run}", seen) as v:
+    async with (
+        Staff(stack.base, "clinician", f"c-{run}", seen) as c,
+        Staff(stack.base, "visitation", f"v-{run}", seen) as v,
+    ):
         pathway_ids = list(await all_of(*(accepted_pathway(c, v, f"{run}/{i}") for i in range(PATHWAYS))))
         # Quiet ones (admitted: a stay as a child workflow, and a notice) keep still across the
         # restart, so their histories, timers and state can be compared; the others have a
         # command in flight when the server stops.
         quiet, busy = pathway_ids[:QUIET], pathway_ids[QUIET:]
         for i, p in enumerate(quiet):
-            r = await c.post(f"/pathways/{p}/consents", {"scope": "inform_municipal_treatment", **CONSENT},
-                             key=f"{run}/{i}/inform")
+            r = await c.post(
+                f"/pathways/{p}/consents", {"scope": "inform_municipal_treatment", **CONSENT}, key=f"{run}/{i}/inform"
+            )
             assert r.status_code == 200, r.text
             r = await c.post(f"/pathways/{p}/admissions", {"via": "planned", "ward": "P3"}, key=f"{run}/{i}/admit")
             assert r.status_code == 201, r.text
@@ -68,6 +70,7 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
 
         async def informed() -> bool:
             return len(await events(stack.dsn, still, "MunicipalityInformed")) == QUIET
+
         await wait_until("the stays informed the municipality", informed, timeout=60)
         await asyncio.sleep(1)  # the last workflow tasks after it
         before = {w: await asyncio.wait_for(_snapshot(temporal, workflow_of(w)), timeout=30) for w in still}
@@ -75,8 +78,12 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
         assert all(s["pending_timers"] and s["next_due"] for s in before.values()), "each waits on a due date"
 
         # The consent dialogue for each busy pathway, in flight when the server stops.
-        in_flight = [asyncio.create_task(c.post(f"/pathways/{p}/consents", {"scope": "dialogue", **CONSENT},
-                                                key=f"{run}/{p}/dialogue")) for p in busy]
+        in_flight = [
+            asyncio.create_task(
+                c.post(f"/pathways/{p}/consents", {"scope": "dialogue", **CONSENT}, key=f"{run}/{p}/dialogue")
+            )
+            for p in busy
+        ]
         background.extend(in_flight)
         await asyncio.sleep(0.05)
         worker_pid = stack.worker.pid
@@ -86,8 +93,9 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
 
         # While it is away: a command is answered 503 naming Temporal; reads (PostgreSQL) still work.
         probe_started = time.monotonic()
-        during = await c.once("POST", f"/pathways/{quiet[0]}/consents", key=f"{run}/probe",
-                              json={"scope": "dialogue", **CONSENT})
+        during = await c.once(
+            "POST", f"/pathways/{quiet[0]}/consents", key=f"{run}/probe", json={"scope": "dialogue", **CONSENT}
+        )
         probe_took = time.monotonic() - probe_started
         read = await c.once("GET", f"/pathways/{quiet[0]}")
         await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - stopped_at)))
@@ -103,8 +111,9 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
         for p in pathway_ids:
             tasks = (await c.get(f"/pathways/{p}")).json()["tasks"]
             screening = next(t["task_id"] for t in tasks if t["kind"] == "screening_diagnostics")
-            r = await c.post(f"/pathways/{p}/tasks/{screening}/complete", {"outcome": "done"},
-                             key=f"{run}/{p}/screening")
+            r = await c.post(
+                f"/pathways/{p}/tasks/{screening}/complete", {"outcome": "done"}, key=f"{run}/{p}/screening"
+            )
             assert r.status_code == 200, r.text
             assert r.json()["phase"] == 1 and r.json()["status"] == "active"
 
@@ -112,19 +121,28 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
     doubled = await duplicates(stack.dsn, workflows)
     tally = await history_tally(temporal, [workflow_of(w) for w in workflows])
     kept = [w for w in still if after[w]["events"][: len(before[w]["events"])] == before[w]["events"]]
-    timers = [w for w in still if after[w]["pending_timers"] == before[w]["pending_timers"]
-              and after[w]["next_due"] == before[w]["next_due"]]
+    timers = [
+        w
+        for w in still
+        if after[w]["pending_timers"] == before[w]["pending_timers"] and after[w]["next_due"] == before[w]["next_due"]
+    ]
     state = [w for w in still if after[w]["view"] == before[w]["view"]]
     timer_count = sum(len(before[w]["pending_timers"]) for w in still)
 
-    say(f"\n[Temporal restart] injected: SIGTERM to the dev server (gone in {stop_took:.1f} s) with {len(busy)} "
-        f"commands in flight; started again on the same temporal.db {down:.1f} s later")
-    say(f"[Temporal restart] counted: while away a command answered {_status(during)} in {probe_took:.1f} s, "
-        f"a read {_status(read)}; HTTP attempts {seen.line()}; {seen.repeated} requests repeated")
-    say(f"[Temporal restart] counted: {len(kept)}/{len(still)} quiet workflows with their history whole, "
+    say(
+        f"\n[Temporal restart] injected: SIGTERM to the dev server (gone in {stop_took:.1f} s) with {len(busy)} "
+        f"commands in flight; started again on the same temporal.db {down:.1f} s later"
+    )
+    say(
+        f"[Temporal restart] counted: while away a command answered {_status(during)} in {probe_took:.1f} s, "
+        f"a read {_status(read)}; HTTP attempts {seen.line()}; {seen.repeated} requests repeated"
+    )
+    say(
+        f"[Temporal restart] counted: {len(kept)}/{len(still)} quiet workflows with their history whole, "
         f"{len(timers)}/{len(still)} with the same pending timers ({timer_count} in all) and NextDue, {len(state)}/{len(still)} with the same state (query); {len(busy)} in-flight and "
         f"{len(pathway_ids)} later commands applied; from histories {dict(tally) or 'nothing lost'}; "
-        f"duplicates {len(doubled)}; worker pid {worker_pid} → {stack.worker.pid}")
+        f"duplicates {len(doubled)}; worker pid {worker_pid} → {stack.worker.pid}"
+    )
 
     assert not seen.server_errors, seen.server_errors
     assert not isinstance(during, str) and during.status_code == 503, _status(during)

@@ -43,9 +43,13 @@ class _Stuck:
 def _update(accepted: bool, key: str | None):
     async def route():
         # A key already bound to this request (api/idempotency.py): the command goes straight to Temporal.
-        idempotency.current.set(idempotency.Binding(caller="region:1082|someone", key=key, route="POST /x",
-                                                    fingerprint="-", claimed=True) if key else None)
+        idempotency.current.set(
+            idempotency.Binding(caller="region:1082|someone", key=key, route="POST /x", fingerprint="-", claimed=True)
+            if key
+            else None
+        )
         await commands.update(SimpleNamespace(pool=None), _Stuck(accepted), commands.update, object())
+
     return route
 
 
@@ -64,6 +68,7 @@ def _app() -> FastAPI:
     def raise_(exc):
         async def route():
             raise exc
+
         return route
 
     routes = {

@@ -37,8 +37,11 @@ class SendFmkNoticeWorkflow:
                 FmkActivities.send_fmk_notice,
                 request.notice,
                 start_to_close_timeout=timedelta(seconds=request.start_to_close_seconds),
-                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0,
-                                         maximum_attempts=request.maximum_attempts),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=100),
+                    backoff_coefficient=1.0,
+                    maximum_attempts=request.maximum_attempts,
+                ),
             )
         except ActivityError as err:
             cause = err.cause

@@ -86,8 +86,9 @@ class Receiver:
 async def serve(receiver: Receiver) -> AsyncIterator[str]:
     """Serve the receiver in this process; yields the URL to POST notices to."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
     await until_serving(server, task, "the FMK receiver")
     try:

@@ -41,8 +41,12 @@ NOTICE_KEYS = {"idempotency_key", "pathway_id", "municipality", "changed_at"}
 
 
 def _notice(**kw) -> FmkNotice:
-    base = dict(idempotency_key=f"fmk-{uuid.uuid4()}", pathway_id=str(uuid.uuid4()), municipality="101",
-                changed_at=datetime(2026, 4, 1, 9, 30, tzinfo=UTC))
+    base = dict(
+        idempotency_key=f"fmk-{uuid.uuid4()}",
+        pathway_id=str(uuid.uuid4()),
+        municipality="101",
+        changed_at=datetime(2026, 4, 1, 9, 30, tzinfo=UTC),
+    )
     base.update(kw)
     return FmkNotice(**base)
 
@@ -66,14 +70,20 @@ def _assert_plain_notice(body: object, notice: FmkNotice) -> None:
 async def _worker(client, url: str):
     queue = f"fmk-{uuid.uuid4()}"
     activities = FmkActivities(HttpFmkNotifier(url, timeout=5))
-    async with Worker(client, task_queue=queue, workflows=[SendFmkNoticeWorkflow],
-                      activities=[activities.send_fmk_notice]):
+    async with Worker(
+        client, task_queue=queue, workflows=[SendFmkNoticeWorkflow], activities=[activities.send_fmk_notice]
+    ):
         yield queue
 
 
 async def _run(client, queue: str, request: SendRequest) -> SendOutcome:
-    handle = await client.start_workflow(SendFmkNoticeWorkflow.run, request, id=f"fmk-test-{uuid.uuid4()}",
-                                         task_queue=queue, execution_timeout=timedelta(seconds=50))
+    handle = await client.start_workflow(
+        SendFmkNoticeWorkflow.run,
+        request,
+        id=f"fmk-test-{uuid.uuid4()}",
+        task_queue=queue,
+        execution_timeout=timedelta(seconds=50),
+    )
     try:
         return await asyncio.wait_for(handle.result(), timeout=40)
     finally:
@@ -203,8 +213,14 @@ class _WorkerProcess:
     async def start(self) -> None:
         with open(self.log, "ab") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.fmk.worker_process", *self.args, cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                sys.executable,
+                "-m",
+                "tests.fmk.worker_process",
+                *self.args,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         try:
             line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=20)
@@ -219,8 +235,11 @@ class _WorkerProcess:
 
 
 async def _started_attempts(handle) -> list[int]:
-    return [e.activity_task_started_event_attributes.attempt async for e in handle.fetch_history_events()
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    return [
+        e.activity_task_started_event_attributes.attempt
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
 
 
 async def test_a_worker_killed_mid_send_leaves_one_notice(client, receiver, tmp_path):
@@ -233,8 +252,12 @@ async def test_a_worker_killed_mid_send_leaves_one_notice(client, receiver, tmp_
     try:
         await first.start()
         handle = await client.start_workflow(
-            SendFmkNoticeWorkflow.run, SendRequest(notice=notice, start_to_close_seconds=5),
-            id=f"fmk-crash-{uuid.uuid4()}", task_queue=queue, execution_timeout=timedelta(seconds=55))
+            SendFmkNoticeWorkflow.run,
+            SendRequest(notice=notice, start_to_close_seconds=5),
+            id=f"fmk-crash-{uuid.uuid4()}",
+            task_queue=queue,
+            execution_timeout=timedelta(seconds=55),
+        )
 
         async def attempted() -> list:
             return receiver.attempts_for(notice.idempotency_key)

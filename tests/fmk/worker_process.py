@@ -24,7 +24,9 @@ async def main(address: str, namespace: str, task_queue: str, url: str) -> None:
     converter = temporal_client.data_converter(Settings(_env_file=None))
     client = await Client.connect(address, namespace=namespace, data_converter=converter)
     worker = Worker(
-        client, task_queue=task_queue, workflows=[SendFmkNoticeWorkflow],
+        client,
+        task_queue=task_queue,
+        workflows=[SendFmkNoticeWorkflow],
         activities=[FmkActivities(HttpFmkNotifier(url, timeout=10)).send_fmk_notice],
         # No sticky cache: after a crash the next workflow task goes straight
         # to the shared queue instead of waiting out the dead worker's sticky queue.

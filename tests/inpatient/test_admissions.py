@@ -10,8 +10,10 @@ REGION = "region:1082"
 
 
 async def _admit(c, pathway_id, admitted_on, **kw):
-    r = await c.post(f"/pathways/{pathway_id}/admissions",
-                     json={"via": "acute_function", "ward": "Afsnit P3", "admitted_on": admitted_on, **kw})
+    r = await c.post(
+        f"/pathways/{pathway_id}/admissions",
+        json={"via": "acute_function", "ward": "Afsnit P3", "admitted_on": admitted_on, **kw},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -22,8 +24,10 @@ async def _to_phase_4(c, pathway_id, stay_id):
         stay = (await c.get(f"/pathways/{pathway_id}/admissions")).json()
         for t in next(s for s in stay if s["stay_id"] == stay_id)["tasks"]:
             if t["state"] == "open" and t["phase"] == to - 1:
-                r = await c.post(f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
-                                 json={"outcome": "not_possible", "note": "test: done outside the engine"})
+                r = await c.post(
+                    f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
+                    json={"outcome": "not_possible", "note": "test: done outside the engine"},
+                )
                 assert r.status_code == 200, r.text
         r = await c.post(f"{base}/phase", json={"to": to})
         assert r.status_code == 200, r.text
@@ -37,8 +41,9 @@ async def test_the_easter_discharge_plan_warns_and_books_the_home_visit_on_tuesd
     pathway_id = await accepted_pathway(http)
     async with http.as_("clinician", REGION) as c:
         stay = await _admit(c, pathway_id, "2026-03-20")
-        r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge-plan",
-                         json={"planned_date": "2026-04-01"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge-plan", json={"planned_date": "2026-04-01"}
+        )
     assert r.status_code == 200, r.text
     plan = r.json()
     assert plan["before_non_working_days"] is True and plan["proposed_date"] == "2026-03-31"
@@ -90,8 +95,11 @@ async def test_discharge_rules_refusals_and_follow_ups(http, store):
         r = await c.post(f"{base}/discharge", json={"discharged_on": "2026-11-13", "acute_team_weekend": True})
         assert r.status_code == 200, r.text
         follow_ups = {(t["kind"], t["due"]) for t in r.json()["followups"]}
-        assert follow_ups == {("home_visit", "2026-11-16"), ("ward_contact", "2026-11-14"),
-                              ("acute_team_weekend", "2026-11-14")}
+        assert follow_ups == {
+            ("home_visit", "2026-11-16"),
+            ("ward_contact", "2026-11-14"),
+            ("acute_team_weekend", "2026-11-14"),
+        }
         assert r.json()["stay"]["status"] == "discharged"
         r = await c.post(f"{base}/discharge", json={"discharged_on": "2026-11-13"})
         assert r.status_code == 409 and "not admitted" in r.json()["message"]
@@ -108,8 +116,10 @@ async def test_a_christmas_discharge_and_a_short_stay(http):
     pathway_id = await accepted_pathway(http)
     async with http.as_("clinician", REGION) as c:
         stay = await _admit(c, pathway_id, "2026-12-20")
-        r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge-plan",
-                         json={"planned_date": "2026-12-23", "keep_reason": "the patient's wish, family ready"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge-plan",
+            json={"planned_date": "2026-12-23", "keep_reason": "the patient's wish, family ready"},
+        )
     plan = r.json()
     assert plan["before_non_working_days"] and plan["proposed_date"] == "2026-12-22"
     assert plan["transition_conversation_required"] and not plan["network_meeting_required"]
@@ -122,8 +132,10 @@ async def test_notices_to_the_municipality_follow_consent_given_and_withdrawn_mi
     consent = {"scope": "inform_municipal_treatment", "counterpart": "751", "form": "written"}
 
     async def notices():
-        return [r["channel"] for r in await pool.fetch(
-            "SELECT channel FROM notifications WHERE pathway_id = $1 ORDER BY id", pathway_id)]
+        return [
+            r["channel"]
+            for r in await pool.fetch("SELECT channel FROM notifications WHERE pathway_id = $1 ORDER BY id", pathway_id)
+        ]
 
     async with http.as_("clinician", REGION) as c:
         stay = await _admit(c, pathway_id, "2026-11-02")
@@ -138,12 +150,13 @@ async def test_notices_to_the_municipality_follow_consent_given_and_withdrawn_mi
         r = await c.post(f"/pathways/{pathway_id}/consents", json={**consent, "state": "withdrawn"})
         assert r.status_code == 200
         await _to_phase_4(c, pathway_id, stay["stay_id"])
-        r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge",
-                         json={"discharged_on": "2026-11-11"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge", json={"discharged_on": "2026-11-11"}
+        )
         assert r.status_code == 200
     assert await notices() == ["admission"]  # withdrawn: the discharge was not told
     events = await store.read_stream(stay_wf.stream_id(pathway_id, 1))
     not_told = [e.data for e in events if e.type == "MunicipalityNotInformed"]
     assert [(x["about"], "consent" in x["reason"]) for x in not_told] == [("admission", True), ("discharge", True)]
-    body = (await pool.fetchrow("SELECT subject, body FROM notifications WHERE pathway_id = $1", pathway_id))
+    body = await pool.fetchrow("SELECT subject, body FROM notifications WHERE pathway_id = $1", pathway_id)
     assert "Afsnit" not in body["body"] and "P3" not in body["body"]

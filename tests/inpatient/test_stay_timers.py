@@ -22,38 +22,64 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
     queue = f"t-{uuid.uuid4()}"
     calendar = Settings(_env_file=None).working_day_calendar()
     inp = pathway_wf.PathwayInput(
-        state=pathway_wf.PathwayState(pathway_id=str(uuid.uuid4()), referral_id="r", patient_id=str(uuid.uuid4()),
-                                      group=2, region="1082", municipality="751", catalogue_version="v1"),
-        actor=ACTOR)
-    async with Worker(time_env.client, task_queue=queue,
-                      workflows=[pathway_wf.PathwayWorkflow, stay_wf.InpatientStayWorkflow],
-                      activities=[EventActivities(store).append_events,
-                                  NotificationActivities(LocalRecorder(pool)).send_notice,
-                                  DischargeActivities(calendar, DischargeSettings()).discharge_advice]):
+        state=pathway_wf.PathwayState(
+            pathway_id=str(uuid.uuid4()),
+            referral_id="r",
+            patient_id=str(uuid.uuid4()),
+            group=2,
+            region="1082",
+            municipality="751",
+            catalogue_version="v1",
+        ),
+        actor=ACTOR,
+    )
+    async with Worker(
+        time_env.client,
+        task_queue=queue,
+        workflows=[pathway_wf.PathwayWorkflow, stay_wf.InpatientStayWorkflow],
+        activities=[
+            EventActivities(store).append_events,
+            NotificationActivities(LocalRecorder(pool)).send_notice,
+            DischargeActivities(calendar, DischargeSettings()).discharge_advice,
+        ],
+    ):
         pathway = await time_env.client.start_workflow(
-            pathway_wf.PathwayWorkflow.run, inp, id=pathway_wf.workflow_id(inp.state.pathway_id, inp.state.region), task_queue=queue)
+            pathway_wf.PathwayWorkflow.run,
+            inp,
+            id=pathway_wf.workflow_id(inp.state.pathway_id, inp.state.region),
+            task_queue=queue,
+        )
         today = copenhagen.today(await time_env.get_current_time())
-        admitted = await pathway.execute_update(pathway_wf.PathwayWorkflow.admit, pathway_wf.AdmitCommand(
-            via="planned", ward="P3", admitted_on=today, actor=ACTOR))
+        admitted = await pathway.execute_update(
+            pathway_wf.PathwayWorkflow.admit,
+            pathway_wf.AdmitCommand(via="planned", ward="P3", admitted_on=today, actor=ACTOR),
+        )
         stay = time_env.client.get_workflow_handle_for(stay_wf.InpatientStayWorkflow.run, admitted.stay_workflow_id)
         for to in (2, 3, 4):
             for t in [t for t in (await stay.query(stay_wf.InpatientStayWorkflow.view)).open_tasks if t.mandatory]:
-                await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.CompleteTaskCommand(
-                    task_id=t.task_id, outcome="not_possible", note="test", actor=ACTOR))
-            await stay.execute_update(stay_wf.InpatientStayWorkflow.move_phase,
-                                      stay_wf.MovePhaseCommand(to=to, actor=ACTOR))
-        result = await stay.execute_update(stay_wf.InpatientStayWorkflow.discharge,
-                                           stay_wf.DischargeCommand(discharged_on=today, actor=ACTOR))
+                await stay.execute_update(
+                    stay_wf.InpatientStayWorkflow.complete_task,
+                    stay_wf.CompleteTaskCommand(task_id=t.task_id, outcome="not_possible", note="test", actor=ACTOR),
+                )
+            await stay.execute_update(
+                stay_wf.InpatientStayWorkflow.move_phase, stay_wf.MovePhaseCommand(to=to, actor=ACTOR)
+            )
+        result = await stay.execute_update(
+            stay_wf.InpatientStayWorkflow.discharge, stay_wf.DischargeCommand(discharged_on=today, actor=ACTOR)
+        )
         visit = next(t for t in result.follow_ups if t.kind == "home_visit")
         assert calendar.is_working_day(visit.due) and visit.due > today
 
-        await time_env.sleep(copenhagen.midnight(visit.due + timedelta(days=1)) - await time_env.get_current_time()
-                             + timedelta(hours=1))
+        await time_env.sleep(
+            copenhagen.midnight(visit.due + timedelta(days=1)) - await time_env.get_current_time() + timedelta(hours=1)
+        )
         view = await stay.query(stay_wf.InpatientStayWorkflow.view)
         assert {t.kind for t in view.open_tasks if t.overdue} >= {"home_visit"}
         for t in view.open_tasks:
-            await stay.execute_update(stay_wf.InpatientStayWorkflow.complete_task, stay_wf.CompleteTaskCommand(
-                task_id=t.task_id, outcome="done", note="visited", actor=ACTOR))
+            await stay.execute_update(
+                stay_wf.InpatientStayWorkflow.complete_task,
+                stay_wf.CompleteTaskCommand(task_id=t.task_id, outcome="done", note="visited", actor=ACTOR),
+            )
         assert (await stay.result()).status == "ended"
         assert (await pathway.query(pathway_wf.PathwayWorkflow.view)).level_of_care == "integrated_unstable"
         await pathway.terminate("test over")

@@ -49,19 +49,40 @@ async def _pathway(client, store, receiver: Receiver):
     """A running pathway on a worker of its own, with consent to inform the municipality given."""
     queue = f"med-{uuid.uuid4()}"
     inp = wf.PathwayInput(
-        state=wf.PathwayState(pathway_id=str(uuid.uuid4()), referral_id="r", patient_id=str(uuid.uuid4()),
-                              group=2, region="1082", municipality=MUNICIPALITY, catalogue_version="v1"),
+        state=wf.PathwayState(
+            pathway_id=str(uuid.uuid4()),
+            referral_id="r",
+            patient_id=str(uuid.uuid4()),
+            group=2,
+            region="1082",
+            municipality=MUNICIPALITY,
+            catalogue_version="v1",
+        ),
         actor=ACTOR,
     )
-    async with Worker(client, task_queue=queue, workflows=[wf.PathwayWorkflow],
-                      activities=[EventActivities(store).append_events,
-                                  FmkActivities(HttpFmkNotifier(receiver.url, timeout=5)).send_fmk_notice]):
-        handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id, inp.state.region),
-                                             task_queue=queue)
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[wf.PathwayWorkflow],
+        activities=[
+            EventActivities(store).append_events,
+            FmkActivities(HttpFmkNotifier(receiver.url, timeout=5)).send_fmk_notice,
+        ],
+    ):
+        handle = await client.start_workflow(
+            wf.PathwayWorkflow.run, inp, id=wf.workflow_id(inp.state.pathway_id, inp.state.region), task_queue=queue
+        )
         try:
-            await handle.execute_update(wf.PathwayWorkflow.record_consent, wf.ConsentCommand(
-                scope="inform_municipal_treatment", counterpart=MUNICIPALITY, state="given", form="oral",
-                actor=ACTOR))
+            await handle.execute_update(
+                wf.PathwayWorkflow.record_consent,
+                wf.ConsentCommand(
+                    scope="inform_municipal_treatment",
+                    counterpart=MUNICIPALITY,
+                    state="given",
+                    form="oral",
+                    actor=ACTOR,
+                ),
+            )
             yield handle, inp.state.pathway_id
         finally:
             with contextlib.suppress(Exception):
@@ -109,8 +130,9 @@ async def test_a_receiver_busy_twice_gets_one_notice_with_one_key(client, store,
     assert list(receiver.notices) == [key]
     body = receiver.notices[key]
     assert set(body) == set(FmkNotice.model_fields)  # nothing clinical travels
-    assert body == FmkNotice(idempotency_key=key, pathway_id=pathway_id, municipality=MUNICIPALITY,
-                             changed_at=CHANGED_AT).model_dump(mode="json")
+    assert body == FmkNotice(
+        idempotency_key=key, pathway_id=pathway_id, municipality=MUNICIPALITY, changed_at=CHANGED_AT
+    ).model_dump(mode="json")
     assert "aripiprazol" not in str(body)
     assert not [t for t in view.open_tasks if t.kind == medication.NOTICE_FAILED_TASK]
 

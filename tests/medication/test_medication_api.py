@@ -30,8 +30,10 @@ def _change(drug: str, **overrides) -> dict:
 
 
 async def _consent(c, pathway_id: str, state: str, counterpart: str = MUNICIPALITY) -> None:
-    r = await c.post(f"/pathways/{pathway_id}/consents", json={
-        "scope": "inform_municipal_treatment", "counterpart": counterpart, "state": state, "form": "written"})
+    r = await c.post(
+        f"/pathways/{pathway_id}/consents",
+        json={"scope": "inform_municipal_treatment", "counterpart": counterpart, "state": state, "form": "written"},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -42,8 +44,9 @@ async def _record(c, pathway_id: str, body: dict) -> dict:
 
 
 async def _notices(pool, pathway_id: str) -> list[dict]:
-    return [dict(r) for r in await pool.fetch("SELECT * FROM fmk_notices WHERE pathway_id = $1 ORDER BY id",
-                                              pathway_id)]
+    return [
+        dict(r) for r in await pool.fetch("SELECT * FROM fmk_notices WHERE pathway_id = $1 ORDER BY id", pathway_id)
+    ]
 
 
 def _open(tasks: list[dict], kind: str) -> list[dict]:
@@ -125,8 +128,10 @@ async def test_without_consent_nothing_is_sent_and_one_task_asks_the_clinician_t
         p = (await c.get(f"/pathways/{pathway_id}")).json()
         for t in p["tasks"]:
             if t["state"] == "open" and t["phase"] == 1:
-                r = await c.post(f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
-                                 json={"outcome": "not_possible", "note": "not this time (test)"})
+                r = await c.post(
+                    f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
+                    json={"outcome": "not_possible", "note": "not this time (test)"},
+                )
                 assert r.status_code == 200, r.text
         r = await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2, "reason": "chaotic"})
         assert r.status_code == 200, r.text
@@ -167,8 +172,12 @@ async def test_consent_given_for_another_municipality_is_no_consent_for_this_one
 async def test_only_clinicians_of_the_pathways_region_record_and_the_input_is_checked(http, pool, store):
     pathway_id = await accepted_pathway(http)
     url = f"/pathways/{pathway_id}/medication-changes"
-    async with http.as_("clinician", REGION) as c, http.as_("visitation", REGION) as v, \
-            http.as_("clinician", "region:1084") as other, http.as_("municipality", "municipality:751") as m:
+    async with (
+        http.as_("clinician", REGION) as c,
+        http.as_("visitation", REGION) as v,
+        http.as_("clinician", "region:1084") as other,
+        http.as_("municipality", "municipality:751") as m,
+    ):
         assert (await v.post(url, json=_change(_drug()))).status_code == 403
         assert (await m.post(url, json=_change(_drug()))).status_code == 403
         assert (await other.post(url, json=_change(_drug()))).status_code == 404

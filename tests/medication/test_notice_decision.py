@@ -26,14 +26,17 @@ def test_a_private_marked_prescription_is_never_shared_whatever_the_consent():
     assert not notice_decision([], "751", private=True).seek_consent
 
 
-@pytest.mark.parametrize("consents, reason", [
-    ([], medication.NO_CONSENT),
-    ([_consent(counterpart="101")], medication.NO_CONSENT),  # given, but to another municipality
-    ([_consent(scope="dialogue")], medication.NO_CONSENT),  # another scope
-    ([_consent(state="withdrawn")], medication.WITHDRAWN),
-    ([_consent(state="refused")], medication.REFUSED),
-    ([_consent(counterpart="101"), _consent(state="withdrawn")], medication.WITHDRAWN),
-])
+@pytest.mark.parametrize(
+    "consents, reason",
+    [
+        ([], medication.NO_CONSENT),
+        ([_consent(counterpart="101")], medication.NO_CONSENT),  # given, but to another municipality
+        ([_consent(scope="dialogue")], medication.NO_CONSENT),  # another scope
+        ([_consent(state="withdrawn")], medication.WITHDRAWN),
+        ([_consent(state="refused")], medication.REFUSED),
+        ([_consent(counterpart="101"), _consent(state="withdrawn")], medication.WITHDRAWN),
+    ],
+)
 def test_without_consent_for_this_municipality_nothing_is_sent_and_consent_is_sought(consents, reason):
     decision = notice_decision(consents, "751", private=False)
     assert decision == (False, reason)

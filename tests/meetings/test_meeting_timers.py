@@ -29,23 +29,40 @@ async def _running_meeting(env, store, pool, *, with_pathway: bool = False):
     later time-skipping tests)."""
     queue = f"t-{uuid.uuid4()}"
     worker = Worker(
-        env.client, task_queue=queue, workflows=[wf.MeetingWorkflow, PathwayStandIn],
-        activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline,
-                    NotificationActivities(LocalRecorder(pool)).send_notice],
+        env.client,
+        task_queue=queue,
+        workflows=[wf.MeetingWorkflow, PathwayStandIn],
+        activities=[
+            EventActivities(store).append_events,
+            MeetingActivities().working_day_deadline,
+            NotificationActivities(LocalRecorder(pool)).send_notice,
+        ],
     )
     inp = wf.MeetingInput(
-        meeting_id=str(uuid.uuid4()), pathway_id=str(uuid.uuid4()), kind="network_meeting", region="1082",
-        municipality="751", participants=[wf.Participant(role="nurse", organisation="region:1082")],
-        called_on=copenhagen.today(await env.get_current_time()), actor=ACTOR,
+        meeting_id=str(uuid.uuid4()),
+        pathway_id=str(uuid.uuid4()),
+        kind="network_meeting",
+        region="1082",
+        municipality="751",
+        participants=[wf.Participant(role="nurse", organisation="region:1082")],
+        called_on=copenhagen.today(await env.get_current_time()),
+        actor=ACTOR,
     )
     async with worker:
         handles = []
         try:
             if with_pathway:
-                handles.append(await env.client.start_workflow(
-                    PathwayStandIn.run, id=f"pathway-{inp.pathway_id}", task_queue=queue))
-            handles.insert(0, await env.client.start_workflow(
-                wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id, inp.region), task_queue=queue))
+                handles.append(
+                    await env.client.start_workflow(
+                        PathwayStandIn.run, id=f"pathway-{inp.pathway_id}", task_queue=queue
+                    )
+                )
+            handles.insert(
+                0,
+                await env.client.start_workflow(
+                    wf.MeetingWorkflow.run, inp, id=wf.workflow_id(inp.meeting_id, inp.region), task_queue=queue
+                ),
+            )
             yield inp, *handles
         finally:
             for h in handles:
@@ -55,8 +72,11 @@ async def _running_meeting(env, store, pool, *, with_pathway: bool = False):
 
 async def _hold_by(handle):
     # The calendar activity runs in real time: poll without skipping time.
-    view = await eventually(lambda: handle.query(wf.MeetingWorkflow.view), lambda view: view.hold_by is not None,
-                            what="the meeting's hold-by date set")
+    view = await eventually(
+        lambda: handle.query(wf.MeetingWorkflow.view),
+        lambda view: view.hold_by is not None,
+        what="the meeting's hold-by date set",
+    )
     return view.hold_by
 
 
@@ -90,7 +110,8 @@ async def test_a_meeting_held_on_its_last_day_is_not_overdue_and_tells_the_pathw
         hold_by = await _hold_by(handle)
         await _sleep_until(time_env, copenhagen.midnight(hold_by) + timedelta(hours=12))
         await handle.execute_update(
-            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=hold_by, outcome="agreed", actor=ACTOR))
+            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=hold_by, outcome="agreed", actor=ACTOR)
+        )
         view = await handle.result()
         told = await pathway.result()
     assert view.status == "held" and not view.overdue
@@ -102,5 +123,6 @@ async def test_a_meeting_held_on_its_last_day_is_not_overdue_and_tells_the_pathw
 async def test_a_held_meeting_ends_even_when_its_pathway_cannot_be_told(time_env, store, pool):
     async with _running_meeting(time_env, store, pool) as (inp, handle):
         await handle.execute_update(
-            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=inp.called_on, outcome="agreed", actor=ACTOR))
+            wf.MeetingWorkflow.record_held, wf.RecordHeld(held_on=inp.called_on, outcome="agreed", actor=ACTOR)
+        )
         assert (await handle.result()).status == "held"

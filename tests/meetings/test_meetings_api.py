@@ -34,8 +34,13 @@ async def _accepted_pathway(http, cpr: str | None = None) -> str:
 
 
 async def _call(c, pathway_id: str, **overrides) -> dict:
-    body = {"kind": "network_meeting", "purpose": "plan the transition to coordinated treatment",
-            "participants": PARTICIPANTS, "called_on": TODAY.isoformat(), **overrides}
+    body = {
+        "kind": "network_meeting",
+        "purpose": "plan the transition to coordinated treatment",
+        "participants": PARTICIPANTS,
+        "called_on": TODAY.isoformat(),
+        **overrides,
+    }
     r = await c.post(f"/pathways/{pathway_id}/meetings", json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -50,8 +55,9 @@ async def _invitations_recorded(store, meeting_id: str, expected: int) -> list[s
     async def types() -> list[str]:
         return [e.type for e in await store.read_stream(wf.stream_id(meeting_id))]
 
-    return await eventually(types, lambda recorded: recorded.count("InvitationSent") >= expected,
-                            what=f"{expected} invitations recorded")
+    return await eventually(
+        types, lambda recorded: recorded.count("InvitationSent") >= expected, what=f"{expected} invitations recorded"
+    )
 
 
 async def test_a_network_meeting_invites_each_organisation_once_and_versions_the_plan(http, store, pool, client):
@@ -66,22 +72,31 @@ async def test_a_network_meeting_invites_each_organisation_once_and_versions_the
         rows = await pool.fetch(
             "SELECT recipient_org, count(*) AS n, min(subject) AS subject, min(body) AS body "
             "FROM notifications WHERE pathway_id = $1 AND channel = 'invitation' GROUP BY recipient_org",
-            pathway_id)
+            pathway_id,
+        )
         assert {r["recipient_org"]: r["n"] for r in rows} == dict.fromkeys(ORGS, 1)
         notice = rows[0]
         assert "netværksmøde" in notice["subject"] and pathway_id in notice["body"]
         # Nothing about the patient: no CPR, and no purpose (it may be clinical).
         assert cpr not in notice["body"] and "transition" not in notice["body"]
 
-        s = await c.post(f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/schedule",
-                         json={"at": "2026-11-25T10:00:00+01:00", "place": "Aarhus psychiatric clinic"})
+        s = await c.post(
+            f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/schedule",
+            json={"at": "2026-11-25T10:00:00+01:00", "place": "Aarhus psychiatric clinic"},
+        )
         assert s.status_code == 200, s.text
         assert s.json()["status"] == "scheduled" and s.json()["scheduled_at"] == "2026-11-25T09:00:00Z"
 
         agreed_1 = [{"role": "psychiatrist", "organisation": REGION}, {"role": "patient", "organisation": "patient"}]
-        h = await c.post(f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/held", json={
-            "held_on": TODAY.isoformat(), "outcome": "transition agreed", "attendees": PARTICIPANTS[:3],
-            "joint_plan": _plan("first plan", *agreed_1)})
+        h = await c.post(
+            f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/held",
+            json={
+                "held_on": TODAY.isoformat(),
+                "outcome": "transition agreed",
+                "attendees": PARTICIPANTS[:3],
+                "joint_plan": _plan("first plan", *agreed_1),
+            },
+        )
         assert h.status_code == 200, h.text
         assert h.json()["status"] == "held" and h.json()["allowed"] == []
         assert len(h.json()["attendees"]) == 3
@@ -91,14 +106,25 @@ async def test_a_network_meeting_invites_each_organisation_once_and_versions_the
 
         m2 = await _call(c, pathway_id)
         agreed_2 = [{"role": "substance_treatment", "organisation": MUNICIPALITY}]
-        h2 = await c.post(f"/pathways/{pathway_id}/meetings/{m2['meeting_id']}/held", json={
-            "held_on": TODAY.isoformat(), "outcome": "plan revised", "joint_plan": _plan("revised plan", *agreed_2)})
+        h2 = await c.post(
+            f"/pathways/{pathway_id}/meetings/{m2['meeting_id']}/held",
+            json={
+                "held_on": TODAY.isoformat(),
+                "outcome": "plan revised",
+                "joint_plan": _plan("revised plan", *agreed_2),
+            },
+        )
         assert h2.status_code == 200, h2.text
 
         m3 = await _call(c, pathway_id, kind="collaboration_meeting", participants=PARTICIPANTS[2:3])
-        h3 = await c.post(f"/pathways/{pathway_id}/meetings/{m3['meeting_id']}/held", json={
-            "held_on": TODAY.isoformat(), "outcome": "discharge agreed",
-            "joint_plan": {"kind": "udskrivningsaftale", "summary": "discharge", "agreed_by": agreed_2}})
+        h3 = await c.post(
+            f"/pathways/{pathway_id}/meetings/{m3['meeting_id']}/held",
+            json={
+                "held_on": TODAY.isoformat(),
+                "outcome": "discharge agreed",
+                "joint_plan": {"kind": "udskrivningsaftale", "summary": "discharge", "agreed_by": agreed_2},
+            },
+        )
         assert h3.status_code == 200, h3.text
 
         plans = (await c.get(f"/pathways/{pathway_id}/joint-plans")).json()
@@ -110,17 +136,21 @@ async def test_a_network_meeting_invites_each_organisation_once_and_versions_the
         ("koordinationsplan", 1, m["meeting_id"]),
     ]
     assert plans[1]["summary"] == "revised plan" and plans[1]["agreed_by"] == [
-        {"role": "substance_treatment", "organisation": MUNICIPALITY, "name_or_function": None}]
+        {"role": "substance_treatment", "organisation": MUNICIPALITY, "name_or_function": None}
+    ]
     assert [a["role"] for a in plans[2]["agreed_by"]] == ["psychiatrist", "patient"]
     assert {x["meeting_id"]: x["status"] for x in listed} == dict.fromkeys(
-        [m["meeting_id"], m2["meeting_id"], m3["meeting_id"]], "held")
+        [m["meeting_id"], m2["meeting_id"], m3["meeting_id"]], "held"
+    )
 
     # Numbered by the projection in event order, so a rebuild numbers alike.
-    before = await pool.fetch("SELECT kind, version, meeting_id FROM rm_joint_plans WHERE pathway_id = $1 "
-                              "ORDER BY kind, version", pathway_id)
+    before = await pool.fetch(
+        "SELECT kind, version, meeting_id FROM rm_joint_plans WHERE pathway_id = $1 ORDER BY kind, version", pathway_id
+    )
     await rebuild(pool, [MeetingsProjection()])
-    after = await pool.fetch("SELECT kind, version, meeting_id FROM rm_joint_plans WHERE pathway_id = $1 "
-                             "ORDER BY kind, version", pathway_id)
+    after = await pool.fetch(
+        "SELECT kind, version, meeting_id FROM rm_joint_plans WHERE pathway_id = $1 ORDER BY kind, version", pathway_id
+    )
     assert [tuple(r) for r in after] == [tuple(r) for r in before] and len(before) == 3
 
 
@@ -183,8 +213,9 @@ async def test_only_the_pathways_region_may_see_or_call_its_meetings(http):
         assert r.status_code == 403 and r.json()["allowed"] == ["clinician"]
         assert (await v.get(f"/pathways/{pathway_id}/meetings")).status_code == 200
     async with http.as_("clinician", REGION) as c:
-        assert (await c.post(f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/cancel",
-                             json={"reason": "test over"})).status_code == 200
+        assert (
+            await c.post(f"/pathways/{pathway_id}/meetings/{m['meeting_id']}/cancel", json={"reason": "test over"})
+        ).status_code == 200
 
 
 async def test_hold_by_counts_danish_working_days_over_easter(http):
@@ -195,6 +226,7 @@ async def test_hold_by_counts_danish_working_days_over_easter(http):
         # the weekend and Easter Monday (6) are closed; the five working days are
         # Tue 7, Wed 8, Thu 9, Fri 10 and Mon 13 April, so it must be held by the 13th.
         assert m["hold_by"] == "2026-04-13"
+
         # That date has long passed: the durable timer fires at once.
         async def listed() -> list[dict]:
             return (await c.get(f"/pathways/{pathway_id}/meetings")).json()

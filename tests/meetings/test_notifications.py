@@ -10,8 +10,14 @@ from dualpath.activities.notifications import LocalRecorder, Notice, Notificatio
 
 
 def _notice(key: str, **kw) -> Notice:
-    base = dict(idempotency_key=key, channel="invitation", recipient_org="municipality:751",
-                subject="Indkaldelse til netværksmøde", body="pathway p-1", pathway_id="p-1")
+    base = dict(
+        idempotency_key=key,
+        channel="invitation",
+        recipient_org="municipality:751",
+        subject="Indkaldelse til netværksmøde",
+        body="pathway p-1",
+        pathway_id="p-1",
+    )
     return Notice(**{**base, **kw})
 
 

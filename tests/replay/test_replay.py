@@ -26,7 +26,8 @@ def _replayer() -> Replayer:
 def test_every_workflow_type_has_recorded_histories():
     recorded = {p.name.split("--")[0] for p in HISTORIES}
     assert recorded >= {w.__temporal_workflow_definition.name for w in WORKFLOWS}, (
-        "record histories for new workflow types: make record-histories")
+        "record histories for new workflow types: make record-histories"
+    )
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

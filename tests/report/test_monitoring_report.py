@@ -22,8 +22,10 @@ from ..api.helpers import close_open_tasks, referral
 REGION, CODE, MUNICIPALITY = "region:1083", "1083", "461"
 OPS = ("ops", "ops:national")
 TODAY = copenhagen.today()
-PARTICIPANTS = [{"role": "psychiatrist", "organisation": REGION},
-                {"role": "substance_treatment", "organisation": f"municipality:{MUNICIPALITY}"}]
+PARTICIPANTS = [
+    {"role": "psychiatrist", "organisation": REGION},
+    {"role": "substance_treatment", "organisation": f"municipality:{MUNICIPALITY}"},
+]
 
 
 async def _caught_up(pool) -> None:
@@ -31,8 +33,10 @@ async def _caught_up(pool) -> None:
     names = [p.name for p in all_projections()]
     last = await pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
     for _ in range(400):
-        if await pool.fetchval("SELECT min(position) FROM projection_checkpoints WHERE name = ANY($1::text[])",
-                               names) >= last:
+        if (
+            await pool.fetchval("SELECT min(position) FROM projection_checkpoints WHERE name = ANY($1::text[])", names)
+            >= last
+        ):
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the read models did not catch up")
@@ -75,8 +79,10 @@ async def _accept(v, ref) -> str:
 
 async def _stay_discharged(c, pathway_id: str, discharged_on) -> dict:
     """Admit, go through the stay's phases to 4, discharge; the home-visit follow-up task."""
-    r = await c.post(f"/pathways/{pathway_id}/admissions",
-                     json={"via": "acute_function", "ward": "Afsnit S1", "admitted_on": str(TODAY - timedelta(20))})
+    r = await c.post(
+        f"/pathways/{pathway_id}/admissions",
+        json={"via": "acute_function", "ward": "Afsnit S1", "admitted_on": str(TODAY - timedelta(20))},
+    )
     assert r.status_code == 201, r.text
     stay_id = r.json()["stay_id"]
     base = f"/pathways/{pathway_id}/admissions/{stay_id}"
@@ -84,8 +90,10 @@ async def _stay_discharged(c, pathway_id: str, discharged_on) -> dict:
         stays = (await c.get(f"/pathways/{pathway_id}/admissions")).json()
         for t in next(s for s in stays if s["stay_id"] == stay_id)["tasks"]:
             if t["state"] == "open" and t["phase"] == to - 1:
-                r = await c.post(f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
-                                 json={"outcome": "not_possible", "note": "test: done outside the engine"})
+                r = await c.post(
+                    f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",
+                    json={"outcome": "not_possible", "note": "test: done outside the engine"},
+                )
                 assert r.status_code == 200, r.text
         r = await c.post(f"{base}/phase", json={"to": to})
         assert r.status_code == 200, r.text
@@ -97,8 +105,10 @@ async def _stay_discharged(c, pathway_id: str, discharged_on) -> dict:
 
 
 async def _meeting(c, pathway_id: str, kind: str, called_on) -> str:
-    r = await c.post(f"/pathways/{pathway_id}/meetings",
-                     json={"kind": kind, "participants": PARTICIPANTS, "called_on": str(called_on)})
+    r = await c.post(
+        f"/pathways/{pathway_id}/meetings",
+        json={"kind": kind, "participants": PARTICIPANTS, "called_on": str(called_on)},
+    )
     assert r.status_code == 201, r.text
     return f"/pathways/{pathway_id}/meetings/{r.json()['meeting_id']}"
 
@@ -115,16 +125,25 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
         late = await _refer(c, received_on=str(TODAY - timedelta(30)))  # its 14 days are over
         waiting = await _refer(c, received_on=str(TODAY - timedelta(30)))  # left waiting past the deadline
         declined = await _refer(c, received_on=str(TODAY))
-        not_eligible = await _refer(c, received_on=str(TODAY), criteria={
-            "mental_illness": "severe", "substance_problem": False, "reduced_functioning": True,
-            "parallel_treatment_insufficient": True})
+        not_eligible = await _refer(
+            c,
+            received_on=str(TODAY),
+            criteria={
+                "mental_illness": "severe",
+                "substance_problem": False,
+                "reduced_functioning": True,
+                "parallel_treatment_insufficient": True,
+            },
+        )
         assert not_eligible["status"] == "not_eligible" and not_eligible["group"] == 2
         assert waiting["status"] == "awaiting_visitation"
 
         p1, p3, p4 = [await _accept(v, ref) for ref in on_time]
         p2 = await _accept(v, late)
-        d = await v.post(f"/referrals/{declined['referral_id']}/decision",
-                         json={"accept": False, "reason": "parallel treatment is enough"})
+        d = await v.post(
+            f"/referrals/{declined['referral_id']}/decision",
+            json={"accept": False, "reason": "parallel treatment is enough"},
+        )
         assert d.status_code == 200, d.text
 
         # p1 moves to phase 2; p3 ends (moved away); p2 and p4 stay in phase 1.
@@ -173,14 +192,24 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
 
     g2 = lambda rep: _group(rep, CODE, 2)  # noqa: E731
     assert {k: delta([g2, "referrals", k]) for k in after["groups"][0]["referrals"]} == {
-        "referred": 7, "awaiting_visitation": 1, "held": 0, "not_eligible": 1, "accepted": 4, "declined": 1,
-        "attached": 0}
+        "referred": 7,
+        "awaiting_visitation": 1,
+        "held": 0,
+        "not_eligible": 1,
+        "accepted": 4,
+        "declined": 1,
+        "attached": 0,
+    }
     pathways = lambda rep: g2(rep)["pathways"]  # noqa: E731
-    assert {k: delta([pathways, k]) for k in ("started", "active", "ended")} == {
-        "started": 4, "active": 3, "ended": 1}
+    assert {k: delta([pathways, k]) for k in ("started", "active", "ended")} == {"started": 4, "active": 3, "ended": 1}
     assert {k: delta([pathways, "active_by_phase", k]) for k in "1234"} == {"1": 2, "2": 1, "3": 0, "4": 0}
-    assert {k: delta([pathways, "active_by_level", k]) for k in after["groups"][0]["pathways"]["active_by_level"]} \
-        == {"primary": 0, "coordinated": 0, "integrated_stable": 0, "integrated_unstable": 2, "inpatient": 1}
+    assert {k: delta([pathways, "active_by_level", k]) for k in after["groups"][0]["pathways"]["active_by_level"]} == {
+        "primary": 0,
+        "coordinated": 0,
+        "integrated_stable": 0,
+        "integrated_unstable": 2,
+        "inpatient": 1,
+    }
     assert delta([pathways, "ended_by_reason", lambda r: r.get("moved_away", 0)]) == 1
     # The other groups did not move; Syddanmark has no target in the sources.
     for group in (1, 3):
@@ -209,7 +238,12 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
     assert figure("home_visits_on_first_working_day") == (1, 3)
     nm = lambda rep: _meetings(rep, CODE)["network_meeting"]  # noqa: E731
     assert {k: delta([nm, k]) for k in ("called", "cancelled", "open", "open_past_hold_by", "held")} == {
-        "called": 3, "cancelled": 0, "open": 1, "open_past_hold_by": 1, "held": 2}
+        "called": 3,
+        "cancelled": 0,
+        "open": 1,
+        "open_past_hold_by": 1,
+        "held": 2,
+    }
     assert (delta([nm, "held_on_time", "numerator"]), delta([nm, "held_on_time", "denominator"])) == (1, 3)
     su = lambda rep: _meetings(rep, CODE)["startup_meeting"]  # noqa: E731
     assert (delta([su, "called"]), delta([su, "cancelled"]), delta([su, "held"])) == (1, 1, 0)
@@ -264,8 +298,9 @@ async def test_ops_see_every_region_and_the_national_sums(http, pool):
 
 def _cli(pg_url, *args):
     env = {**os.environ, "DATABASE_URL": pg_url}
-    return subprocess.run([sys.executable, "-m", "dualpath.cli", "report", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dualpath.cli", "report", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_the_cli_prints_the_same_report_as_the_api(http, pool, pg_url):

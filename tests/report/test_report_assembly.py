@@ -42,21 +42,54 @@ def test_referral_and_pathway_counts_per_region_and_group():
         {"region": "1082", "grp": 1, "status": "not_eligible", "n": 1, "past_deadline": 0},
     ]
     pathways = [
-        {"region": "1082", "grp": 2, "status": "active", "phase": 1, "level_of_care": "integrated_unstable",
-         "end_reason": None, "n": 1},
-        {"region": "1082", "grp": 2, "status": "active", "phase": 2, "level_of_care": "inpatient",
-         "end_reason": None, "n": 1},
-        {"region": "1082", "grp": 2, "status": "ended", "phase": 1, "level_of_care": "integrated_unstable",
-         "end_reason": "moved_away", "n": 1},
+        {
+            "region": "1082",
+            "grp": 2,
+            "status": "active",
+            "phase": 1,
+            "level_of_care": "integrated_unstable",
+            "end_reason": None,
+            "n": 1,
+        },
+        {
+            "region": "1082",
+            "grp": 2,
+            "status": "active",
+            "phase": 2,
+            "level_of_care": "inpatient",
+            "end_reason": None,
+            "n": 1,
+        },
+        {
+            "region": "1082",
+            "grp": 2,
+            "status": "ended",
+            "phase": 1,
+            "level_of_care": "integrated_unstable",
+            "end_reason": "moved_away",
+            "n": 1,
+        },
     ]
     rep = _report(referrals=referrals, pathways=pathways)
     g2 = _group(rep, "1082", 2)
-    assert g2.referrals.model_dump() == {"referred": 11, "awaiting_visitation": 2, "held": 4, "not_eligible": 0,
-                                         "accepted": 3, "declined": 1, "attached": 1}
+    assert g2.referrals.model_dump() == {
+        "referred": 11,
+        "awaiting_visitation": 2,
+        "held": 4,
+        "not_eligible": 0,
+        "accepted": 3,
+        "declined": 1,
+        "attached": 1,
+    }
     assert g2.pathways.started == 3 and g2.pathways.active == 2 and g2.pathways.ended == 1
     assert g2.pathways.active_by_phase == {"1": 1, "2": 1, "3": 0, "4": 0}
-    assert g2.pathways.active_by_level == {"primary": 0, "coordinated": 0, "integrated_stable": 0,
-                                           "integrated_unstable": 1, "inpatient": 1}
+    assert g2.pathways.active_by_level == {
+        "primary": 0,
+        "coordinated": 0,
+        "integrated_stable": 0,
+        "integrated_unstable": 1,
+        "inpatient": 1,
+    }
     assert g2.pathways.ended_by_reason == {"moved_away": 1}
     # Midtjylland's group 2 target is 761 (seed 000), with its source.
     assert g2.target.patients == 761 and "seed 000" in g2.target.source
@@ -77,8 +110,18 @@ def test_all_regions_adds_national_sums_against_the_national_targets():
         {"region": "1084", "grp": 1, "status": "accepted", "n": 5, "past_deadline": 0},
         {"region": "1084", "grp": 1, "status": "awaiting_visitation", "n": 1, "past_deadline": 1},
     ]
-    pathways = [{"region": r, "grp": 1, "status": "active", "phase": 3, "level_of_care": "integrated_stable",
-                 "end_reason": None, "n": n} for r, n in (("1082", 2), ("1084", 5))]
+    pathways = [
+        {
+            "region": r,
+            "grp": 1,
+            "status": "active",
+            "phase": 3,
+            "level_of_care": "integrated_stable",
+            "end_reason": None,
+            "n": n,
+        }
+        for r, n in (("1082", 2), ("1084", 5))
+    ]
     rep = _report(region=None, referrals=referrals, pathways=pathways)
     assert len(rep.groups) == 15  # 5 regions × 3 groups
     assert _group(rep, "1084", 1).target is None  # no regional target in the sources
@@ -106,7 +149,11 @@ def test_phase_in_counts_acceptances_per_copenhagen_month_cumulatively():
     rep = _report(accepted=accepted)
     series = {(s.region, s.group): s for s in rep.phase_in}
     assert [(m.month, m.accepted, m.cumulative) for m in series[("1082", 1)].months] == [
-        ("2026-01", 1, 1), ("2026-02", 1, 2), ("2026-03", 0, 2), ("2026-04", 1, 3)]
+        ("2026-01", 1, 1),
+        ("2026-02", 1, 2),
+        ("2026-03", 0, 2),
+        ("2026-04", 1, 3),
+    ]
     assert [(m.month, m.accepted, m.cumulative) for m in series[("1082", 2)].months] == [("2026-04", 1, 1)]
     assert series[("1082", 3)].months == [] and series[("1082", 3)].target.patients == 143
 
@@ -149,8 +196,18 @@ def test_home_visits_count_on_the_copenhagen_day_they_were_closed():
 
 def test_discharges_and_meetings():
     discharges = [{"region": "1082", "discharged": 4, "before_non_working_days": 1}]
-    meetings = [{"region": "1082", "kind": "network_meeting", "called": 6, "cancelled": 1, "open": 2,
-                 "open_past_hold_by": 1, "held": 3, "held_on_time": 2}]
+    meetings = [
+        {
+            "region": "1082",
+            "kind": "network_meeting",
+            "called": 6,
+            "cancelled": 1,
+            "open": 2,
+            "open_past_hold_by": 1,
+            "held": 3,
+            "held_on_time": 2,
+        }
+    ]
     p = _report(discharges=discharges, meetings=meetings).process[0]
     assert p.discharges_before_non_working_days == Figure.of(1, 4)
     by_kind = {m.kind: m for m in p.network_meetings}
@@ -166,14 +223,32 @@ def test_discharges_and_meetings():
 
 def test_the_text_table_shows_the_figures_and_the_target_sources():
     referrals = [{"region": "1082", "grp": 2, "status": "accepted", "n": 3, "past_deadline": 0}]
-    accepted = [{"region": "1082", "grp": 2, "start_deadline": date(2026, 4, 14),
-                 "accepted_at": _at("2026-04-02T08:00")}] * 3
+    accepted = [
+        {"region": "1082", "grp": 2, "start_deadline": date(2026, 4, 14), "accepted_at": _at("2026-04-02T08:00")}
+    ] * 3
     text = report.render_text(_report(referrals=referrals, accepted=accepted))
     assert "Monitoring report, Region Midtjylland, as of 2026-04-14" in text
     row = next(x for x in text.splitlines() if x.startswith("Region Midtjylland") and x.split()[2] == "2")
     # group, referred, awaiting, held, not eligible, accepted, declined, attached, active, phases 1-4, ended,
     # target, accepted against target
-    assert row.split()[2:] == ["2", "3", "0", "0", "0", "3", "0", "0", "0", "0", "0", "0", "0", "0",
-                               "761", "3/761", "(0.4%)"]
+    assert row.split()[2:] == [
+        "2",
+        "3",
+        "0",
+        "0",
+        "0",
+        "3",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "761",
+        "3/761",
+        "(0.4%)",
+    ]
     assert "started <= 14 days" in text and "3/3 (100.0%)" in text
     assert "seed 000 (Region Midtjylland" in text

@@ -32,8 +32,14 @@ def _env(data_dir, api_port, temporal_port, ui_port, metrics_port=None) -> dict[
 
 
 def _start(env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dualpath.cli", "run"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dualpath.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait_ready(base: str, proc: subprocess.Popen, timeout: float = 90) -> None:
@@ -68,18 +74,24 @@ def test_run_serves_stops_and_resumes(tmp_path):
     env = _env(tmp_path / "data", api_port, temporal_port, ui_port, metrics_port)
     base = f"http://127.0.0.1:{api_port}"
     settings = Settings(_env_file=None)
-    headers = {"Authorization": "Bearer " + issue_dev_token(settings, role=Role.clinician, org="region:1082",
-                                                            subject="t")}
-    visitation = {"Authorization": "Bearer " + issue_dev_token(settings, role=Role.visitation, org="region:1082",
-                                                               subject="v")}
+    headers = {
+        "Authorization": "Bearer " + issue_dev_token(settings, role=Role.clinician, org="region:1082", subject="t")
+    }
+    visitation = {
+        "Authorization": "Bearer " + issue_dev_token(settings, role=Role.visitation, org="region:1082", subject="v")
+    }
 
     proc = _start(env)
     try:
         _wait_ready(base, proc)
         r = httpx.post(f"{base}/referrals", json=referral(), headers=headers, timeout=30)
         assert r.status_code == 201, r.text
-        d = httpx.post(f"{base}/referrals/{r.json()['referral_id']}/decision", json={"accept": True},
-                       headers=visitation, timeout=30)
+        d = httpx.post(
+            f"{base}/referrals/{r.json()['referral_id']}/decision",
+            json={"accept": True},
+            headers=visitation,
+            timeout=30,
+        )
         pathway_id = d.json()["pathway_id"]
 
         # The worker is killed outright; `run` starts it again and nothing is lost.
@@ -90,8 +102,12 @@ def test_run_serves_stops_and_resumes(tmp_path):
         os.kill(worker_pid, signal.SIGKILL)
         tasks = httpx.get(f"{base}/pathways/{pathway_id}", headers=headers, timeout=30).json()["tasks"]
         screening = next(t["task_id"] for t in tasks if t["kind"] == "screening_diagnostics")
-        m = httpx.post(f"{base}/pathways/{pathway_id}/tasks/{screening}/complete", headers=headers, timeout=60,
-                       json={"outcome": "not_possible", "note": "declined"})
+        m = httpx.post(
+            f"{base}/pathways/{pathway_id}/tasks/{screening}/complete",
+            headers=headers,
+            timeout=60,
+            json={"outcome": "not_possible", "note": "declined"},
+        )
         assert m.status_code == 200, m.text
         (new_worker,) = _children_of(proc.pid)
         assert new_worker != worker_pid
@@ -110,8 +126,12 @@ def test_run_serves_stops_and_resumes(tmp_path):
         assert closed["state"] == "not_possible"
         assert [h["type"] for h in p.json()["history"]].count("TaskCompleted") == 1
         # The workflow survived the restart too: it still takes commands.
-        m = httpx.post(f"{base}/pathways/{pathway_id}/consents", headers=headers, timeout=60, json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"})
+        m = httpx.post(
+            f"{base}/pathways/{pathway_id}/consents",
+            headers=headers,
+            timeout=60,
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "oral"},
+        )
         assert m.status_code == 200, m.text
         assert m.json()["consents"][0]["state"] == "given"
     finally:
@@ -126,8 +146,9 @@ def test_a_port_in_use_gets_a_one_line_error(tmp_path):
         held.listen()
         port = held.getsockname()[1]
         env = _env(tmp_path / "data", port, free_port(), free_port())
-        result = subprocess.run([sys.executable, "-m", "dualpath.cli", "run"], env=env, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "dualpath.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"port {port}" in result.stderr and "DUALPATH_API_PORT" in result.stderr
@@ -136,9 +157,9 @@ def test_a_port_in_use_gets_a_one_line_error(tmp_path):
 def test_an_unreachable_database_gets_a_one_line_error(tmp_path):
     env = _env(tmp_path / "data", free_port(), free_port(), free_port())
     env["DATABASE_URL"] = f"postgresql://nobody@127.0.0.1:{free_port()}/none"
-    result = subprocess.run([sys.executable, "-m", "dualpath.cli", "run"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "dualpath.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "PostgreSQL at DATABASE_URL cannot be reached" in result.stderr
-

@@ -17,8 +17,14 @@ WITH_PATIENT = [*PARTIES, {"role": "patient", "organisation": "patient"}]
 
 
 def to_integrated(**overrides) -> dict:
-    body = {"direction": "to_integrated", "cpr": cpr(), "municipality": "751",
-            "signs": ["missed_attendance", "crisis"], "dialogue_consent": "given", "psychiatric_contact": "current"}
+    body = {
+        "direction": "to_integrated",
+        "cpr": cpr(),
+        "municipality": "751",
+        "signs": ["missed_attendance", "crisis"],
+        "dialogue_consent": "given",
+        "psychiatric_contact": "current",
+    }
     body.update(overrides)
     return body
 
@@ -36,23 +42,31 @@ async def step(c, tid: str, path: str, body: dict | None = None, status: int = 2
 
 
 def assessment(recommends: bool = True, answer: str | None = "we see the same: integrated treatment") -> dict:
-    body = {"assessment": "worsening of mental illness and functioning; cannot follow coordinated treatment",
-            "recommends_transition": recommends}
+    body = {
+        "assessment": "worsening of mental illness and functioning; cannot follow coordinated treatment",
+        "recommends_transition": recommends,
+    }
     if answer is not None:
         body["answer_to_municipality"] = answer
     return body
 
 
-WHO_SAYS_WHAT = {"statements": [
-    {"party": "region", "says": "the psychiatrist explains the integrated offer"},
-    {"party": "municipality", "says": "the substance worker says the municipality stays in touch"},
-]}
+WHO_SAYS_WHAT = {
+    "statements": [
+        {"party": "region", "says": "the psychiatrist explains the integrated offer"},
+        {"party": "municipality", "says": "the substance worker says the municipality stays in touch"},
+    ]
+}
 
 
 def held(plan: str = "koordinationsplan", **overrides) -> dict:
-    body = {"held_on": TODAY, "attendees": WITH_PATIENT, "relatives_present": True,
-            "concrete_transition": "starts in the clinic on Monday; the substance worker comes along",
-            "joint_plan": {"kind": plan, "summary": "who does what from the start", "agreed_by": WITH_PATIENT}}
+    body = {
+        "held_on": TODAY,
+        "attendees": WITH_PATIENT,
+        "relatives_present": True,
+        "concrete_transition": "starts in the clinic on Monday; the substance worker comes along",
+        "joint_plan": {"kind": plan, "summary": "who does what from the start", "agreed_by": WITH_PATIENT},
+    }
     body.update(overrides)
     return body
 

@@ -12,8 +12,7 @@ TODAY = date(2026, 11, 20)
 
 
 def _s(state, branch="dialogue", settled=None, direction="to_integrated", recommends=None) -> Situation:
-    return Situation(direction=direction, branch=branch, state=state, settled=settled,
-                     recommends_transition=recommends)
+    return Situation(direction=direction, branch=branch, state=state, settled=settled, recommends_transition=recommends)
 
 
 @pytest.mark.parametrize("state", ["reported", "assessed", "disagreed", "collaboration_meeting_held"])
@@ -65,7 +64,9 @@ def test_without_consent_nothing_goes_to_the_municipality():
     with pytest.raises(TransitionRefused, match="nothing is shared with the municipality"):
         rules.check_new_task(alone, rules.NewTask(title="x", owner="municipality", involves_patient=False))
     assert rules.current_step(alone) == "patient_talk" and rules.step_owner("patient_talk", "to_integrated") == (
-        "region", "clinician")
+        "region",
+        "clinician",
+    )
     talked = _s("patient_talk_held", branch="no_consent", recommends=True)
     assert rules.outcome_at_completion(talked, patient_agrees=True) == "transition"
     assert rules.outcome_at_completion(talked, patient_agrees=False) == "no_transition"
@@ -87,8 +88,13 @@ def test_psychiatry_deciding_against_says_what_it_would_take():
 
 
 def test_a_collaboration_meeting_is_held_without_the_patient():
-    m = rules.CollaborationMeeting(held_on=TODAY, attendees=[{"role": "patient", "organisation": "patient"}],
-                                   region_view="a", municipality_view="b", outcome="agree")
+    m = rules.CollaborationMeeting(
+        held_on=TODAY,
+        attendees=[{"role": "patient", "organisation": "patient"}],
+        region_view="a",
+        municipality_view="b",
+        outcome="agree",
+    )
     with pytest.raises(TransitionRefused, match="without the patient"):
         rules.check_collaboration_meeting(_s("disagreed"), m, today=TODAY, reported_on=TODAY)
 
@@ -108,9 +114,13 @@ def test_due_days_are_settings_over_the_defaults():
         rules.step_due_days({"assesment": 1})
     with pytest.raises(ValueError, match="0–120"):
         rules.step_due_days({"assessment": -1})
-    every_step = {rules.current_step(_s(st, branch=b, settled=o)) for st in rules.State.__args__
-                  for b in ("dialogue", "no_consent") for o in ("transition", "no_transition")
-                  if st != "completed"}
+    every_step = {
+        rules.current_step(_s(st, branch=b, settled=o))
+        for st in rules.State.__args__
+        for b in ("dialogue", "no_consent")
+        for o in ("transition", "no_transition")
+        if st != "completed"
+    }
     assert every_step <= set(rules.DEFAULT_STEP_DUE_DAYS) | {None}
 
 

@@ -26,18 +26,39 @@ async def _running(env, store, **overrides):
     """A worker of our own and a transition reported today; terminated before the worker stops
     (a workflow left waiting on timers would stall later time-skipping tests)."""
     queue = f"t-{uuid.uuid4()}"
-    worker = Worker(env.client, task_queue=queue, workflows=[wf.TransitionWorkflow, PathwayWorkflow],
-                    activities=[EventActivities(store).append_events, MeetingActivities().working_day_deadline,
-                                TransitionActivities(store).pathway_ended])
-    inp = wf.TransitionInput(**{
-        "transition_id": str(uuid.uuid4()), "direction": "to_integrated", "branch": "dialogue",
-        "patient_id": str(uuid.uuid4()), "region": "1082", "municipality": "751", "reported_by": "municipality",
-        "signs": ["missed_attendance"], "dialogue_consent": "given", "group": 2, "catalogue_version": "v1",
-        "reported_on": copenhagen.today(await env.get_current_time()),
-        "due_days": rules.step_due_days({"assessment": 2}), "actor": MUNICIPALITY, **overrides})
+    worker = Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[wf.TransitionWorkflow, PathwayWorkflow],
+        activities=[
+            EventActivities(store).append_events,
+            MeetingActivities().working_day_deadline,
+            TransitionActivities(store).pathway_ended,
+        ],
+    )
+    inp = wf.TransitionInput(
+        **{
+            "transition_id": str(uuid.uuid4()),
+            "direction": "to_integrated",
+            "branch": "dialogue",
+            "patient_id": str(uuid.uuid4()),
+            "region": "1082",
+            "municipality": "751",
+            "reported_by": "municipality",
+            "signs": ["missed_attendance"],
+            "dialogue_consent": "given",
+            "group": 2,
+            "catalogue_version": "v1",
+            "reported_on": copenhagen.today(await env.get_current_time()),
+            "due_days": rules.step_due_days({"assessment": 2}),
+            "actor": MUNICIPALITY,
+            **overrides,
+        }
+    )
     async with worker:
-        handle = await env.client.start_workflow(wf.TransitionWorkflow.run, inp,
-                                                 id=wf.workflow_id(inp.transition_id, inp.region), task_queue=queue)
+        handle = await env.client.start_workflow(
+            wf.TransitionWorkflow.run, inp, id=wf.workflow_id(inp.transition_id, inp.region), task_queue=queue
+        )
         try:
             yield inp, handle
         finally:
@@ -47,8 +68,11 @@ async def _running(env, store, **overrides):
 
 async def _step_started(handle):
     # The calendar activity runs in real time: poll without skipping time.
-    return await eventually(lambda: handle.query(wf.TransitionWorkflow.view), lambda view: view.step_due is not None,
-                            what="the first step started")
+    return await eventually(
+        lambda: handle.query(wf.TransitionWorkflow.view),
+        lambda view: view.step_due is not None,
+        what="the first step started",
+    )
 
 
 async def _sleep_until(env, at):
@@ -72,17 +96,32 @@ async def test_a_late_assessment_escalates_and_the_next_step_starts_in_time(time
         assert attrs.get(sa.PATHWAY_KIND) == "transition"
         assert attrs.get(sa.NEXT_DUE) == copenhagen.midnight(due + timedelta(days=1))
 
-        result = await handle.execute_update(wf.TransitionWorkflow.assess, wf.AssessCommand(
-            assessment="worse; in the target group", recommends_transition=True,
-            answer_to_municipality="we agree it is time", actor=REGION))
+        result = await handle.execute_update(
+            wf.TransitionWorkflow.assess,
+            wf.AssessCommand(
+                assessment="worse; in the target group",
+                recommends_transition=True,
+                answer_to_municipality="we agree it is time",
+                actor=REGION,
+            ),
+        )
         assert result.transition.state == "assessed" and result.transition.current_step == "agreement"
         assert not result.transition.overdue and result.transition.step_due > due
         attrs = (await handle.describe()).typed_search_attributes
         assert attrs.get(sa.OVERDUE) is False and attrs.get(sa.PHASE) == "assessed"
     events = await store.read_stream(wf.stream_id(inp.transition_id))
     types = [e.type for e in events]
-    assert types == ["TransitionReported", "TransitionStepStarted", "TaskOpened", "TransitionStepOverdue",
-                     "TaskOverdue", "TransitionAssessed", "TaskCompleted", "TransitionStepStarted", "TaskOpened"]
+    assert types == [
+        "TransitionReported",
+        "TransitionStepStarted",
+        "TaskOpened",
+        "TransitionStepOverdue",
+        "TaskOverdue",
+        "TransitionAssessed",
+        "TaskCompleted",
+        "TransitionStepStarted",
+        "TaskOpened",
+    ]
     late = events[3]
     assert late.data == {"transition_id": inp.transition_id, "step": "assessment", "due": due.isoformat()}
     assert late.metadata["actor"]["role"] == "engine"
@@ -95,8 +134,10 @@ async def test_a_late_assessment_escalates_and_the_next_step_starts_in_time(time
 async def test_a_step_taken_on_time_never_escalates(time_env, store):
     async with _running(time_env, store, branch="no_consent", dialogue_consent="refused") as (inp, handle):
         view = await _step_started(handle)
-        await handle.execute_update(wf.TransitionWorkflow.assess, wf.AssessCommand(
-            assessment="psychiatry alone", recommends_transition=True, actor=REGION))
+        await handle.execute_update(
+            wf.TransitionWorkflow.assess,
+            wf.AssessCommand(assessment="psychiatry alone", recommends_transition=True, actor=REGION),
+        )
         view = await handle.query(wf.TransitionWorkflow.view)
         assert view.state == "assessed_alone" and view.current_step == "patient_talk"
         # Past the assessment's old due date: nothing late, the talk has ten working days.

@@ -43,7 +43,9 @@ async def shared_and_private(http: Any) -> tuple[str, str]:
     shared = await accepted_pathway(http)
     private = await accepted_pathway(http)
     async with http.as_("clinician", REGION) as c:
-        r = await c.post(f"/pathways/{shared}/consents", json={
-            "scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"})
+        r = await c.post(
+            f"/pathways/{shared}/consents",
+            json={"scope": "dialogue", "counterpart": "751", "state": "given", "form": "written"},
+        )
         assert r.is_success, r.text
     return shared, private

@@ -18,8 +18,16 @@ from tests.api.helpers import accepted_pathway, close_open_tasks, cpr
 from tests.web.helpers import shared_and_private
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REGION = "region:1082"
 
 try:
@@ -29,9 +37,13 @@ except ImportError:  # pragma: no cover - the dev extra installs it
 
 pytestmark = [
     pytest.mark.skipif(expect is None, reason="playwright is not installed (pip install -e '.[dev]')"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "Debian's chromium is not installed at /usr/bin/chromium: `make install` installs it when run as root "
-        "with apt (apt-get install chromium); these tests never download a browser")),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=(
+            "Debian's chromium is not installed at /usr/bin/chromium: `make install` installs it when run as root "
+            "with apt (apt-get install chromium); these tests never download a browser"
+        ),
+    ),
 ]
 
 
@@ -50,8 +62,9 @@ async def browser():
 
 @pytest.fixture
 async def page(browser, api):
-    context = await browser.new_context(base_url=api, viewport={"width": 1280, "height": 900}, locale="da-DK",
-                                        timezone_id="Europe/Copenhagen")
+    context = await browser.new_context(
+        base_url=api, viewport={"width": 1280, "height": 900}, locale="da-DK", timezone_id="Europe/Copenhagen"
+    )
     context.set_default_timeout(20_000)
     p = await context.new_page()
     yield p
@@ -132,7 +145,7 @@ async def test_refer_accept_move_phases_and_plan_a_discharge_before_easter(page)
     await submit(page, "form-phase", "Flyt forløbet")
     await expect(page.get_by_test_id("phase")).to_have_text("2 Ustabil")
     await expect(page.locator(".phase-strip .step.current")).to_contain_text("Ustabil")
-    await expect(page.locator('svg.process g.phase.current')).to_have_attribute("data-node", "fase_2")
+    await expect(page.locator("svg.process g.phase.current")).to_have_attribute("data-node", "fase_2")
     await close_all_tasks()
     await expect(page.locator('#form-phase input[name="to"]')).to_have_count(1)  # from 2 only to 3
     await submit(page, "form-phase", "Flyt forløbet")
@@ -152,7 +165,8 @@ async def test_refer_accept_move_phases_and_plan_a_discharge_before_easter(page)
     await expect(warning).to_contain_text("Maundy Thursday")
     await expect(page.get_by_test_id("proposed-date")).to_contain_text("tirsdag 31. marts 2026")
     await expect(page.get_by_test_id("followups").locator('[data-kind="home_visit"]')).to_contain_text(
-        "tirsdag 7. april 2026")
+        "tirsdag 7. april 2026"
+    )
     await expect(page.get_by_test_id("discharge-advice")).to_contain_text("Netværksmøde")
     # The proposed date in one click: the advice is given again, now without a warning.
     await page.get_by_role("button", name=re.compile("Brug den foreslåede dato")).click()
@@ -183,10 +197,16 @@ async def _pathway_for_screenshots(http) -> str:
     async with http.as_("clinician", REGION) as c:
         await close_open_tasks(c, pathway_id)
         await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": 2, "reason": "tiltagende kaos"})
-        stay = (await c.post(f"/pathways/{pathway_id}/admissions",
-                             json={"via": "acute_function", "ward": "P3", "admitted_on": "2026-03-20"})).json()
-        r = await c.post(f"/pathways/{pathway_id}/consents", json={
-            "scope": "inform_municipal_treatment", "counterpart": "751", "state": "given", "form": "written"})
+        stay = (
+            await c.post(
+                f"/pathways/{pathway_id}/admissions",
+                json={"via": "acute_function", "ward": "P3", "admitted_on": "2026-03-20"},
+            )
+        ).json()
+        r = await c.post(
+            f"/pathways/{pathway_id}/consents",
+            json={"scope": "inform_municipal_treatment", "counterpart": "751", "state": "given", "form": "written"},
+        )
         assert r.status_code == 200, r.text
         for to in (2, 3, 4):
             for t in (await c.get(f"/pathways/{pathway_id}")).json()["tasks"]:
@@ -196,18 +216,38 @@ async def _pathway_for_screenshots(http) -> str:
                     assert r.status_code == 200 or "closed already" in r.text, r.text
             r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/phase", json={"to": to})
             assert r.status_code == 200, r.text
-        r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge",
-                         json={"discharged_on": "2026-03-31"})
+        r = await c.post(
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge", json={"discharged_on": "2026-03-31"}
+        )
         assert r.status_code == 200, r.text
-        meeting = (await c.post(f"/pathways/{pathway_id}/meetings", json={
-            "kind": "network_meeting", "purpose": "Aftale om kriseplan og fælles mål",
-            "participants": [{"role": "behandler", "organisation": REGION},
-                             {"role": "rusmiddelbehandler", "organisation": "municipality:751"}]})).json()
-        await c.post(f"/pathways/{pathway_id}/meetings/{meeting['meeting_id']}/held", json={
-            "held_on": meeting["called_on"], "outcome": "Fælles mål aftalt; kriseplan næste uge",
-            "joint_plan": {"kind": "koordinationsplan", "summary": "Hvem gør hvad de næste fire uger",
-                           "agreed_by": [{"role": "behandler", "organisation": REGION},
-                                         {"role": "rusmiddelbehandler", "organisation": "municipality:751"}]}})
+        meeting = (
+            await c.post(
+                f"/pathways/{pathway_id}/meetings",
+                json={
+                    "kind": "network_meeting",
+                    "purpose": "Aftale om kriseplan og fælles mål",
+                    "participants": [
+                        {"role": "behandler", "organisation": REGION},
+                        {"role": "rusmiddelbehandler", "organisation": "municipality:751"},
+                    ],
+                },
+            )
+        ).json()
+        await c.post(
+            f"/pathways/{pathway_id}/meetings/{meeting['meeting_id']}/held",
+            json={
+                "held_on": meeting["called_on"],
+                "outcome": "Fælles mål aftalt; kriseplan næste uge",
+                "joint_plan": {
+                    "kind": "koordinationsplan",
+                    "summary": "Hvem gør hvad de næste fire uger",
+                    "agreed_by": [
+                        {"role": "behandler", "organisation": REGION},
+                        {"role": "rusmiddelbehandler", "organisation": "municipality:751"},
+                    ],
+                },
+            },
+        )
     return pathway_id
 
 

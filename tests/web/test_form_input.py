@@ -32,27 +32,47 @@ async def test_form_posts_with_nul_control_characters_or_far_dates_are_refused(a
             return {"csrf": token, "idem": "", **fields}
 
         refused(await c.post(f"{base}/afslut", data=form(reason_kind="other", reason=NUL)), "Begrundelse")
-        refused(await c.post(f"{base}/opgaver/{task['task_id']}", data=form(outcome="not_possible", note=NUL)),
-                "Bemærkning")
-        refused(await c.post(f"{base}/opgaver/{task['task_id']}", data=form(outcome="not_possible",
-                                                                             note="bell \u0007")), "U+0007")
+        refused(
+            await c.post(f"{base}/opgaver/{task['task_id']}", data=form(outcome="not_possible", note=NUL)), "Bemærkning"
+        )
+        refused(
+            await c.post(f"{base}/opgaver/{task['task_id']}", data=form(outcome="not_possible", note="bell \u0007")),
+            "U+0007",
+        )
         refused(await c.post(f"{base}/fase", data=form(to="2", reason=NUL)), "Begrundelse")
-        refused(await c.post(f"{base}/moeder", data=form(kind="network_meeting", purpose=NUL,
-                                                         participants="behandler, region:1082")), "Formål")
-        refused(await c.post(f"{base}/moeder", data=form(kind="network_meeting",
-                                                         participants=f"behandler{NUL}, region:1082")), "Deltagere")
+        refused(
+            await c.post(
+                f"{base}/moeder", data=form(kind="network_meeting", purpose=NUL, participants="behandler, region:1082")
+            ),
+            "Formål",
+        )
+        refused(
+            await c.post(
+                f"{base}/moeder", data=form(kind="network_meeting", participants=f"behandler{NUL}, region:1082")
+            ),
+            "Deltagere",
+        )
         refused(await c.post(f"{base}/indlaeggelser", data=form(via="acute_function", ward=NUL)), "Afsnit")
         for day in ("9999-12-31", "0001-01-01"):
-            refused(await c.post(f"{base}/indlaeggelser", data=form(via="acute_function", ward="P3",
-                                                                     admitted_on=day)), "Indlagt den")
-            refused(await c.post(f"{base}/moeder", data=form(kind="network_meeting", called_on=day,
-                                                             participants="behandler, region:1082")), "Indkaldt den")
+            refused(
+                await c.post(f"{base}/indlaeggelser", data=form(via="acute_function", ward="P3", admitted_on=day)),
+                "Indlagt den",
+            )
+            refused(
+                await c.post(
+                    f"{base}/moeder",
+                    data=form(kind="network_meeting", called_on=day, participants="behandler, region:1082"),
+                ),
+                "Indkaldt den",
+            )
         # Nothing of it was recorded, and the pathway takes a normal command: from a form, and from the API.
         p = (await a.get(f"/pathways/{pathway_id}")).json()
         assert p["status"] == "active" and p["phase"] == 1
         assert not [h for h in p["history"] if h["type"] in ("PathwayEnded", "AdmissionRecorded")]
-        r = await c.post(f"{base}/samtykke", data=form(idem="ok-1", scope="dialogue", counterpart="751",
-                                                       state="given", consent_form="written"))
+        r = await c.post(
+            f"{base}/samtykke",
+            data=form(idem="ok-1", scope="dialogue", counterpart="751", state="given", consent_form="written"),
+        )
         assert r.status_code == 303, text(r)[:400]
         await liveness.pathway_takes_a_command(a, pathway_id)
 
@@ -60,9 +80,19 @@ async def test_form_posts_with_nul_control_characters_or_far_dates_are_refused(a
 async def test_the_referral_form_refuses_a_date_far_away_and_the_future(api):
     async with signed_in(api, "clinician", REGION) as c:
         token = await csrf(c, "/henvisning")
-        form = {"csrf": token, "idem": "", "cpr": cpr(), "municipality": "751", "source": "general_practice",
-                "psychiatric_contact": "current", "municipal_substance_treatment": "ja", "mental_illness": "severe",
-                "substance_problem": "ja", "reduced_functioning": "ja", "parallel_treatment_insufficient": "ja"}
+        form = {
+            "csrf": token,
+            "idem": "",
+            "cpr": cpr(),
+            "municipality": "751",
+            "source": "general_practice",
+            "psychiatric_contact": "current",
+            "municipal_substance_treatment": "ja",
+            "mental_illness": "severe",
+            "substance_problem": "ja",
+            "reduced_functioning": "ja",
+            "parallel_treatment_insufficient": "ja",
+        }
         for day in ("9999-12-31", "0001-01-01", "2999-01-01"):
             refused(await c.post("/henvisning", data={**form, "received_on": day}), "Modtaget den")
         r = await c.post("/henvisning", data={**form, "received_on": ""})

@@ -18,8 +18,12 @@ async def test_sign_in_lists_the_roles_and_sets_a_strict_http_only_cookie(api):
     async with httpx.AsyncClient(base_url=api, timeout=30) as c:
         page = await c.get("/sign-in")
         assert page.status_code == 200
-        for role, org in [("clinician", "region:1082"), ("visitation", "region:1082"),
-                          ("municipality", "municipality:751"), ("ops", "ops:national")]:
+        for role, org in [
+            ("clinician", "region:1082"),
+            ("visitation", "region:1082"),
+            ("municipality", "municipality:751"),
+            ("ops", "ops:national"),
+        ]:
             assert f'value="{role}|{org}"' in page.text
         r = await c.post("/sign-in", data={"role": "clinician|region:1082", "next": "/forloeb"})
     assert r.status_code == 303 and r.headers["location"] == "/forloeb"
@@ -58,8 +62,11 @@ async def test_forms_need_the_session_csrf_token_and_this_origin(api, http):
         r = await c.post(f"/forloeb/{pathway_id}/samtykke", data=consent)
         assert r.status_code == 403 and "sikkerhedsnøglen" in text(r)
         token = await csrf(c, f"/forloeb/{pathway_id}")
-        r = await c.post(f"/forloeb/{pathway_id}/samtykke", data={**consent, "csrf": token},
-                         headers={"origin": "https://evil.example"})
+        r = await c.post(
+            f"/forloeb/{pathway_id}/samtykke",
+            data={**consent, "csrf": token},
+            headers={"origin": "https://evil.example"},
+        )
         assert r.status_code == 403
         # Another session's token does not fit this one.
         async with signed_in(api, "clinician", REGION, subject="someone-else") as other:
@@ -90,8 +97,10 @@ async def test_a_refused_move_shows_the_engine_reason_and_keeps_the_input(api, h
     assert api_answer.status_code == 409
     async with signed_in(api, "clinician", REGION) as c:
         token = await csrf(c, f"/forloeb/{pathway_id}")
-        r = await c.post(f"/forloeb/{pathway_id}/fase",
-                         data={"csrf": token, "idem": "k1", "to": "2", "reason": "kaotisk hverdag <&>"})
+        r = await c.post(
+            f"/forloeb/{pathway_id}/fase",
+            data={"csrf": token, "idem": "k1", "to": "2", "reason": "kaotisk hverdag <&>"},
+        )
     assert r.status_code == 409
     page = text(r)
     assert "Motoren afviste handlingen" in page
@@ -104,18 +113,27 @@ async def test_a_refused_move_shows_the_engine_reason_and_keeps_the_input(api, h
 
 async def test_forms_call_the_same_workflow_updates_as_the_api(api, http, pool):
     pathway_id = await accepted_pathway(http)
-    async with signed_in(api, "clinician", REGION, subject="web-clinician") as c, \
-            http.as_("clinician", REGION) as a:
+    async with signed_in(api, "clinician", REGION, subject="web-clinician") as c, http.as_("clinician", REGION) as a:
         token = await csrf(c, f"/forloeb/{pathway_id}")
-        r = await c.post(f"/forloeb/{pathway_id}/samtykke", data={
-            "csrf": token, "idem": "c1", "scope": "dialogue", "counterpart": "751", "state": "given",
-            "consent_form": "written"})
+        r = await c.post(
+            f"/forloeb/{pathway_id}/samtykke",
+            data={
+                "csrf": token,
+                "idem": "c1",
+                "scope": "dialogue",
+                "counterpart": "751",
+                "state": "given",
+                "consent_form": "written",
+            },
+        )
         assert r.status_code == 303 and r.headers["location"].startswith(f"/forloeb/{pathway_id}?besked=samtykke")
         p = (await a.get(f"/pathways/{pathway_id}")).json()
         assert [(x["scope"], x["state"]) for x in p["consents"]] == [("dialogue", "given")]
         for t in [t for t in p["tasks"] if t["state"] == "open"]:
-            r = await c.post(f"/forloeb/{pathway_id}/opgaver/{t['task_id']}",
-                             data={"csrf": token, "idem": t["task_id"], "outcome": "done"})
+            r = await c.post(
+                f"/forloeb/{pathway_id}/opgaver/{t['task_id']}",
+                data={"csrf": token, "idem": t["task_id"], "outcome": "done"},
+            )
             assert r.status_code == 303, text(r)
         r = await c.post(f"/forloeb/{pathway_id}/fase", data={"csrf": token, "idem": "m1", "to": "2", "reason": ""})
         assert r.status_code == 303
@@ -126,8 +144,12 @@ async def test_forms_call_the_same_workflow_updates_as_the_api(api, http, pool):
         page = await c.get(r.headers["location"])
         assert "Forløbet er flyttet til den nye fase." in text(page)
         assert 'aria-current="step"' in page.text and "2 Ustabil  ◀ nuværende fase" in page.text
-    actions = {row["action"] for row in await pool.fetch(
-        "SELECT action FROM access_log WHERE pathway_id = $1 AND subject = 'web-clinician'", pathway_id)}
+    actions = {
+        row["action"]
+        for row in await pool.fetch(
+            "SELECT action FROM access_log WHERE pathway_id = $1 AND subject = 'web-clinician'", pathway_id
+        )
+    }
     assert {"POST /forloeb/{pathway_id}/fase", "GET /forloeb/{pathway_id}"} <= actions
 
 
@@ -135,8 +157,9 @@ async def test_the_same_form_submitted_twice_acts_once(api, http, store):
     pathway_id = await accepted_pathway(http)
     async with signed_in(api, "clinician", REGION) as c, http.as_("clinician", REGION) as a:
         token = await csrf(c, f"/forloeb/{pathway_id}")
-        task = next(t for t in (await a.get(f"/pathways/{pathway_id}")).json()["tasks"]
-                    if t["kind"] == "contact_person")
+        task = next(
+            t for t in (await a.get(f"/pathways/{pathway_id}")).json()["tasks"] if t["kind"] == "contact_person"
+        )
         form = {"csrf": token, "idem": "double-click", "outcome": "done"}
         first = await c.post(f"/forloeb/{pathway_id}/opgaver/{task['task_id']}", data=form)
         again = await c.post(f"/forloeb/{pathway_id}/opgaver/{task['task_id']}", data=form)
@@ -165,8 +188,10 @@ async def test_each_role_sees_what_the_api_shows_it_and_no_form_it_may_not_use(a
         assert "Registrér samtykket" not in page.text and "Indkald mødet" not in page.text
         assert (await municipality.get(f"/forloeb/{private}")).status_code == 404
         async with http.as_("clinician", REGION) as a:  # withdrawn: access ends at once
-            await a.post(f"/pathways/{shared}/consents", json={
-                "scope": "dialogue", "counterpart": "751", "state": "withdrawn", "form": "oral"})
+            await a.post(
+                f"/pathways/{shared}/consents",
+                json={"scope": "dialogue", "counterpart": "751", "state": "withdrawn", "form": "oral"},
+            )
         assert (await municipality.get(f"/forloeb/{shared}")).status_code == 404
     async with signed_in(api, "clinician", REGION) as c:
         assert (await c.get("/forloeb/no-such-pathway")).status_code == 404
@@ -193,10 +218,20 @@ async def test_the_worklist_is_due_soonest_first_and_filters_by_kind_and_team(ap
 async def test_the_referral_form_names_unmet_criteria_and_keeps_a_refused_input(api):
     async with signed_in(api, "clinician", REGION) as c:
         token = await csrf(c, "/henvisning")
-        form = {"csrf": token, "idem": "", "cpr": "12345", "municipality": "751", "source": "general_practice",
-                "received_on": "2026-11-20", "psychiatric_contact": "current", "municipal_substance_treatment": "ja",
-                "mental_illness": "severe", "substance_problem": "nej", "reduced_functioning": "ja",
-                "parallel_treatment_insufficient": "ja"}
+        form = {
+            "csrf": token,
+            "idem": "",
+            "cpr": "12345",
+            "municipality": "751",
+            "source": "general_practice",
+            "received_on": "2026-11-20",
+            "psychiatric_contact": "current",
+            "municipal_substance_treatment": "ja",
+            "mental_illness": "severe",
+            "substance_problem": "nej",
+            "reduced_functioning": "ja",
+            "parallel_treatment_insufficient": "ja",
+        }
         r = await c.post("/henvisning", data=form)
         assert r.status_code == 422 and "CPR-nummer" in text(r)
         assert 'value="751" selected' in r.text and 'value="general_practice" selected' in r.text

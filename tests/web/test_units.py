@@ -29,8 +29,7 @@ def test_the_routes_own_role_checks_decide_which_forms_are_offered():
 
 async def test_a_direct_call_runs_the_routes_role_check_first():
     with pytest.raises(ApiError) as refused:
-        await call(pathways.move_phase, VISITATION, SimpleNamespace(), pathway_id="x",
-                   body=pathways.PhaseMoveIn(to=2))
+        await call(pathways.move_phase, VISITATION, SimpleNamespace(), pathway_id="x", body=pathways.PhaseMoveIn(to=2))
     assert refused.value.status == 403 and refused.value.body.allowed == ["clinician"]
 
 

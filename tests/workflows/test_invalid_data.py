@@ -39,9 +39,15 @@ CEILING = 120  # seconds; a refused command answers at once, one that retries fo
 
 def _input() -> wf.PathwayInput:
     return wf.PathwayInput(
-        state=wf.PathwayState(pathway_id=str(uuid.uuid4()), referral_id=str(uuid.uuid4()),
-                              patient_id=str(uuid.uuid4()), group=2, region="1082", municipality="751",
-                              catalogue_version="v1"),
+        state=wf.PathwayState(
+            pathway_id=str(uuid.uuid4()),
+            referral_id=str(uuid.uuid4()),
+            patient_id=str(uuid.uuid4()),
+            group=2,
+            region="1082",
+            municipality="751",
+            catalogue_version="v1",
+        ),
         actor=ACTOR,
     )
 
@@ -60,15 +66,20 @@ async def _refused(handle, name: str, arg) -> ApplicationError:
 
 
 def _consent(state: str = "refused") -> dict:
-    return {"scope": "inform_municipal_treatment", "counterpart": "751", "state": state, "form": "oral",
-            "actor": ACTOR_JSON}
+    return {
+        "scope": "inform_municipal_treatment",
+        "counterpart": "751",
+        "state": state,
+        "form": "oral",
+        "actor": ACTOR_JSON,
+    }
 
 
-async def test_a_command_sent_straight_to_temporal_with_bad_text_or_dates_is_refused(client, worker, settings,
-                                                                                      store):
+async def test_a_command_sent_straight_to_temporal_with_bad_text_or_dates_is_refused(client, worker, settings, store):
     inp = _input()
-    handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=f"pathway-{inp.state.pathway_id}",
-                                         task_queue=settings.task_queue)
+    handle = await client.start_workflow(
+        wf.PathwayWorkflow.run, inp, id=f"pathway-{inp.state.pathway_id}", task_queue=settings.task_queue
+    )
     try:
         await _update(handle, "record_consent", _consent())  # started, and its stream opened
         task_id = (await handle.query(wf.PathwayWorkflow.view)).open_tasks[0].task_id
@@ -76,8 +87,10 @@ async def test_a_command_sent_straight_to_temporal_with_bad_text_or_dates_is_ref
         # Another client's JSON, not the API's models: the workflow judges it as it decodes it.
         for name, arg in [
             ("end_pathway", {"reason_kind": "other", "reason": f"{SECRET}\u0000", "actor": ACTOR_JSON}),
-            ("complete_task", {"task_id": task_id, "outcome": "not_possible", "note": f"{SECRET}\u001b[2J",
-                               "actor": ACTOR_JSON}),
+            (
+                "complete_task",
+                {"task_id": task_id, "outcome": "not_possible", "note": f"{SECRET}\u001b[2J", "actor": ACTOR_JSON},
+            ),
             ("admit", {"via": "acute_function", "ward": "P3", "admitted_on": "9999-12-31", "actor": ACTOR_JSON}),
             ("admit", {"via": "acute_function", "ward": "P3", "admitted_on": "0001-01-01", "actor": ACTOR_JSON}),
             ("record_consent", {**_consent(), "actor": {**ACTOR_JSON, "subject": "t\u0000"}}),
@@ -119,8 +132,9 @@ async def test_a_command_whose_events_postgresql_refuses_is_refused_and_the_work
     queue, inp = f"invalid-data-{uuid.uuid4().hex[:8]}", _input()
     leaky = LeakyAppend(store, where)
     async with Worker(client, task_queue=queue, workflows=[wf.PathwayWorkflow], activities=[leaky.append_events]):
-        handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=f"pathway-{inp.state.pathway_id}",
-                                             task_queue=queue)
+        handle = await client.start_workflow(
+            wf.PathwayWorkflow.run, inp, id=f"pathway-{inp.state.pathway_id}", task_queue=queue
+        )
         try:
             # Phase 1's tasks closed (dialogue consent closes its own), so a move to phase 2 is legal.
             await _update(handle, "record_consent", {**_consent("given"), "scope": "dialogue"})
@@ -155,16 +169,23 @@ async def test_a_command_whose_events_postgresql_refuses_is_refused_and_the_work
 
 
 def _append(data: dict | None = None, type_: str = "Tested", stream: str | None = None) -> AppendEvents:
-    return AppendEvents(stream_id=stream or f"invalid-data-{uuid.uuid4()}", expected_version=0,
-                        events=[NewEvent(event_id=uuid.uuid4(), type=type_, data=data or {"text": "fine"})])
+    return AppendEvents(
+        stream_id=stream or f"invalid-data-{uuid.uuid4()}",
+        expected_version=0,
+        events=[NewEvent(event_id=uuid.uuid4(), type=type_, data=data or {"text": "fine"})],
+    )
 
 
 async def test_the_append_activity_never_retries_data_and_always_retries_an_outage(store):
     env = ActivityEnvironment()
     acts = EventActivities(store)
-    for request, kind in [(_append({"note": {"text": [f"{SECRET}\u0000"]}}), "Tested.data.note.text.0: text must "
-                                                                                "not contain the NUL character"),
-                          (_append(type_="Test\u0000ed"), "SQLSTATE 22021")]:
+    for request, kind in [
+        (
+            _append({"note": {"text": [f"{SECRET}\u0000"]}}),
+            "Tested.data.note.text.0: text must not contain the NUL character",
+        ),
+        (_append(type_="Test\u0000ed"), "SQLSTATE 22021"),
+    ]:
         with pytest.raises(ApplicationError) as refused:
             await env.run(acts.append_events, request)
         assert refused.value.type == "InvalidData" and refused.value.non_retryable
@@ -179,9 +200,12 @@ async def test_the_append_activity_never_retries_data_and_always_retries_an_outa
         async def append(self, *args):
             raise self.exc
 
-    for outage in (asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
-                   asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
-                   ConnectionRefusedError(111, "Connection refused"), TimeoutError()):
+    for outage in (
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError(),
+    ):
         with pytest.raises(type(outage)):  # as it was: Temporal retries it until the database is back
             await env.run(EventActivities(Away(outage)).append_events, _append())
 
@@ -192,8 +216,10 @@ async def test_calendar_arithmetic_that_overflows_is_invalid_data_not_retried():
     discharge = DischargeActivities(calendar, DischargeSettings())
     meetings = MeetingActivities(calendar)
     for run in (
-        lambda: env.run(discharge.discharge_advice, DischargeAdviceRequest(admitted_on=date(9999, 12, 1),
-                                                                            planned_date=date(9999, 12, 31))),
+        lambda: env.run(
+            discharge.discharge_advice,
+            DischargeAdviceRequest(admitted_on=date(9999, 12, 1), planned_date=date(9999, 12, 31)),
+        ),
         lambda: env.run(meetings.working_day_deadline, WorkingDayDeadline(start=date(9999, 12, 31), working_days=5)),
     ):
         with pytest.raises(ApplicationError) as refused:
@@ -201,6 +227,8 @@ async def test_calendar_arithmetic_that_overflows_is_invalid_data_not_retried():
         assert refused.value.type == "InvalidData" and refused.value.non_retryable
     # A date before the admission stays the engine's refusal, as before.
     with pytest.raises(ApplicationError) as refused:
-        await env.run(discharge.discharge_advice, DischargeAdviceRequest(admitted_on=date(2026, 3, 20),
-                                                                          planned_date=date(2026, 3, 1)))
+        await env.run(
+            discharge.discharge_advice,
+            DischargeAdviceRequest(admitted_on=date(2026, 3, 20), planned_date=date(2026, 3, 1)),
+        )
     assert refused.value.type == "CommandRefused"

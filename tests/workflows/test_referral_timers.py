@@ -19,19 +19,33 @@ ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 def _input(today: date, **kw) -> wf.ReferralInput:
     rid = str(uuid.uuid4())
     base = dict(
-        referral_id=rid, patient_id=str(uuid.uuid4()), source="municipality", municipality="751",
-        region="1082", group=3, status="awaiting_visitation", received_on=today,
-        start_deadline=today + timedelta(days=14), opens_on=None, reasons=[], catalogue_version="v1",
+        referral_id=rid,
+        patient_id=str(uuid.uuid4()),
+        source="municipality",
+        municipality="751",
+        region="1082",
+        group=3,
+        status="awaiting_visitation",
+        received_on=today,
+        start_deadline=today + timedelta(days=14),
+        opens_on=None,
+        reasons=[],
+        catalogue_version="v1",
         warn_at=copenhagen.midnight(today + timedelta(days=11)),
-        deadline_at=copenhagen.midnight(today + timedelta(days=15)), actor=ACTOR,
+        deadline_at=copenhagen.midnight(today + timedelta(days=15)),
+        actor=ACTOR,
     )
     base.update(kw)
     return wf.ReferralInput(**base)
 
 
 def _worker(env, store, queue):
-    return Worker(env.client, task_queue=queue, workflows=[wf.ReferralWorkflow, PathwayWorkflow],
-                  activities=[EventActivities(store).append_events, *_claims(store)])
+    return Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[wf.ReferralWorkflow, PathwayWorkflow],
+        activities=[EventActivities(store).append_events, *_claims(store)],
+    )
 
 
 def _claims(store):
@@ -45,12 +59,19 @@ async def test_a_held_referral_is_released_on_the_opening_date_by_itself(time_en
     queue = f"t-{uuid.uuid4()}"
     today = copenhagen.today(await _now(time_env))
     opens = today + timedelta(days=60)
-    inp = _input(today, status="held_until_phase_in", opens_on=opens, release_at=copenhagen.midnight(opens),
-                 start_deadline=opens + timedelta(days=14), warn_at=copenhagen.midnight(opens + timedelta(days=11)),
-                 deadline_at=copenhagen.midnight(opens + timedelta(days=15)))
+    inp = _input(
+        today,
+        status="held_until_phase_in",
+        opens_on=opens,
+        release_at=copenhagen.midnight(opens),
+        start_deadline=opens + timedelta(days=14),
+        warn_at=copenhagen.midnight(opens + timedelta(days=11)),
+        deadline_at=copenhagen.midnight(opens + timedelta(days=15)),
+    )
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue
+        )
         assert (await handle.query(wf.ReferralWorkflow.view)).status == "held_until_phase_in"
         await time_env.sleep(timedelta(days=59))
         assert (await handle.query(wf.ReferralWorkflow.view)).status == "held_until_phase_in"
@@ -60,7 +81,8 @@ async def test_a_held_referral_is_released_on_the_opening_date_by_itself(time_en
         # Finish it: a workflow left waiting on timers with no worker would
         # hold up time skipping for the tests after this one.
         await handle.execute_update(
-            wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="test over", actor=ACTOR))
+            wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="test over", actor=ACTOR)
+        )
     types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]
     assert types == ["ReferralReceived", "ReferralReleased", "ReferralDeclined"]
     released = (await store.read_stream(wf.stream_id(inp.referral_id)))[1]
@@ -73,7 +95,8 @@ async def test_the_start_deadline_warns_three_days_before_and_escalates_when_pas
     inp = _input(today)
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue
+        )
         await time_env.sleep(timedelta(days=10))
         assert not (await handle.query(wf.ReferralWorkflow.view)).deadline_warned
         await time_env.sleep(timedelta(days=2))
@@ -84,10 +107,18 @@ async def test_the_start_deadline_warns_three_days_before_and_escalates_when_pas
         # A late decision is still taken; the escalation stays on the record.
         result = await handle.execute_update(wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=True, actor=ACTOR))
         assert result.referral.status == "accepted"
-        await time_env.client.get_workflow_handle(workflow_ids.pathway(result.referral.pathway_id, inp.region)).terminate("test over")
+        await time_env.client.get_workflow_handle(
+            workflow_ids.pathway(result.referral.pathway_id, inp.region)
+        ).terminate("test over")
     types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]
-    assert types == ["ReferralReceived", "ReferralDeadlineApproaching", "ReferralDeadlinePassed", "TaskOpened",
-                     "ReferralAccepted", "TaskCompleted"]
+    assert types == [
+        "ReferralReceived",
+        "ReferralDeadlineApproaching",
+        "ReferralDeadlinePassed",
+        "TaskOpened",
+        "ReferralAccepted",
+        "TaskCompleted",
+    ]
     task = (await store.read_stream(wf.stream_id(inp.referral_id)))[3].data
     assert task["owner_role"] == "visitation" and task["owner_org"] == "region:1082"
     assert task["kind"] == "referral_start_deadline"
@@ -98,10 +129,12 @@ async def test_a_timely_decision_cancels_the_deadline_timers(time_env, store):
     inp = _input(copenhagen.today(await _now(time_env)))
     async with _worker(time_env, store, queue):
         handle = await time_env.client.start_workflow(
-            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue)
+            wf.ReferralWorkflow.run, inp, id=wf.workflow_id(inp.referral_id, inp.region), task_queue=queue
+        )
         await handle.execute_update(
-            wf.ReferralWorkflow.decide, wf.DecisionCommand(accept=False, reason="parallel treatment suffices",
-                                                           actor=ACTOR))
+            wf.ReferralWorkflow.decide,
+            wf.DecisionCommand(accept=False, reason="parallel treatment suffices", actor=ACTOR),
+        )
         view = await asyncio.wait_for(handle.result(), timeout=60)
     assert view.status == "declined" and not view.deadline_warned
     types = [e.type for e in await store.read_stream(wf.stream_id(inp.referral_id))]

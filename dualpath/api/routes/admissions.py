@@ -69,12 +69,24 @@ async def _command(res, staff: Staff, pathway_id: str, stay_id: str, update_fn: 
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
     pathway = await visible_pathway(res, staff, pathway_id)
     result = await commands.run(
-        res, pathway_wf.workflow_id(pathway_id, pathway.region), pathway_wf.PathwayWorkflow.admit,
-        pathway_wf.AdmitCommand(via=body.via, ward=body.ward, admitted_on=body.admitted_on or copenhagen.today(),
-                                in_ambulatory_pathway=body.in_ambulatory_pathway, actor=commands.actor(staff)),
+        res,
+        pathway_wf.workflow_id(pathway_id, pathway.region),
+        pathway_wf.PathwayWorkflow.admit,
+        pathway_wf.AdmitCommand(
+            via=body.via,
+            ward=body.ward,
+            admitted_on=body.admitted_on or copenhagen.today(),
+            in_ambulatory_pathway=body.in_ambulatory_pathway,
+            actor=commands.actor(staff),
+        ),
     )
-    await commands.until_opened(res, res.temporal.get_workflow_handle(result.stay_workflow_id),
-                                stay_wf.InpatientStayWorkflow.opened, "admission", result.stay_id)
+    await commands.until_opened(
+        res,
+        res.temporal.get_workflow_handle(result.stay_workflow_id),
+        stay_wf.InpatientStayWorkflow.opened,
+        "admission",
+        result.stay_id,
+    )
     return await _now(res, result.stay_id)
 
 
@@ -90,17 +102,25 @@ class StayMoveIn(Input):
 
 
 @router.post("/{stay_id}/phase", response_model=StayOut)
-async def move_phase(pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res,
-                     staff: Staff = require(Role.clinician)) -> StayOut:
-    await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.move_phase,
-                   stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)))
+async def move_phase(
+    pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res, staff: Staff = require(Role.clinician)
+) -> StayOut:
+    await _command(
+        res,
+        staff,
+        pathway_id,
+        stay_id,
+        stay_wf.InpatientStayWorkflow.move_phase,
+        stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
+    )
     return await _now(res, stay_id)
 
 
 class DischargePlanIn(Input):
     planned_date: date
-    keep_reason: str | None = Field(default=None, max_length=2000,
-                                    description="Why a date warned against is kept (it is recorded)")
+    keep_reason: str | None = Field(
+        default=None, max_length=2000, description="Why a date warned against is kept (it is recorded)"
+    )
 
 
 class FollowUpOut(BaseModel):
@@ -126,29 +146,43 @@ def _plan_out(advice: DischargeAdvice, keep_reason: str | None) -> DischargePlan
     warned = advice.before_non_working_day or advice.on_non_working_day
     kinds = {"home_visit": "home_visit", "acute_team_follow_up": "acute_team", "weekend_follow_up": "ward_contact"}
     return DischargePlanOut(
-        planned_date=advice.planned_date, length_of_stay_days=advice.length_of_stay_days,
+        planned_date=advice.planned_date,
+        length_of_stay_days=advice.length_of_stay_days,
         network_meeting_required=advice.meeting == "network_meeting",
         transition_conversation_required=advice.meeting == "transition_conversation",
-        offer_leave=advice.offer_leave, before_non_working_days=advice.before_non_working_day,
-        on_non_working_day=advice.on_non_working_day, warning=advice.warning, proposed_date=advice.proposed_date,
+        offer_leave=advice.offer_leave,
+        before_non_working_days=advice.before_non_working_day,
+        on_non_working_day=advice.on_non_working_day,
+        warning=advice.warning,
+        proposed_date=advice.proposed_date,
         kept_despite_warning=keep_reason if warned else None,
         followups=[FollowUpOut(kind=kinds[f.kind], due=f.due) for f in advice.follow_ups],
     )
 
 
 @router.post("/{stay_id}/discharge-plan", response_model=DischargePlanOut)
-async def plan_discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res,
-                         staff: Staff = require(Role.clinician)) -> DischargePlanOut:
-    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.plan_discharge,
-                            stay_wf.PlanDischargeCommand(planned_date=body.planned_date, keep_reason=body.keep_reason,
-                                                         actor=commands.actor(staff)))
+async def plan_discharge(
+    pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res, staff: Staff = require(Role.clinician)
+) -> DischargePlanOut:
+    result = await _command(
+        res,
+        staff,
+        pathway_id,
+        stay_id,
+        stay_wf.InpatientStayWorkflow.plan_discharge,
+        stay_wf.PlanDischargeCommand(
+            planned_date=body.planned_date, keep_reason=body.keep_reason, actor=commands.actor(staff)
+        ),
+    )
     return _plan_out(result.advice, body.keep_reason)
 
 
 class DischargeIn(Input):
     discharged_on: date
-    acute_team_weekend: bool = Field(default=False, description=(
-        "Staff judged follow-up by the acute team over the coming non-working days necessary"))
+    acute_team_weekend: bool = Field(
+        default=False,
+        description=("Staff judged follow-up by the acute team over the coming non-working days necessary"),
+    )
 
 
 class DischargeOut(BaseModel):
@@ -157,10 +191,17 @@ class DischargeOut(BaseModel):
 
 
 @router.post("/{stay_id}/discharge", response_model=DischargeOut)
-async def discharge(pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res,
-                    staff: Staff = require(Role.clinician)) -> DischargeOut:
-    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.discharge,
-                            stay_wf.DischargeCommand(discharged_on=body.discharged_on,
-                                                     acute_team_weekend=body.acute_team_weekend,
-                                                     actor=commands.actor(staff)))
+async def discharge(
+    pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res, staff: Staff = require(Role.clinician)
+) -> DischargeOut:
+    result = await _command(
+        res,
+        staff,
+        pathway_id,
+        stay_id,
+        stay_wf.InpatientStayWorkflow.discharge,
+        stay_wf.DischargeCommand(
+            discharged_on=body.discharged_on, acute_team_weekend=body.acute_team_weekend, actor=commands.actor(staff)
+        ),
+    )
     return DischargeOut(stay=await _now(res, stay_id), followups=result.follow_ups)

@@ -52,16 +52,22 @@ def _side(staff: Staff) -> Side:
         return "clinic"
     if staff.role == Role.municipality:
         return "municipality"
-    raise ApiError(403, "forbidden", "ops see a campaign's process state; the clinic and the municipality act",
-                   allowed=[Role.clinician.value, Role.visitation.value, Role.municipality.value])
+    raise ApiError(
+        403,
+        "forbidden",
+        "ops see a campaign's process state; the clinic and the municipality act",
+        allowed=[Role.clinician.value, Role.visitation.value, Role.municipality.value],
+    )
 
 
 class CampaignIn(Input):
-    centre: Line = Field(min_length=1, max_length=200, description="The psychiatric centre, e.g. 'Psykiatrisk Center "
-                                                                   "København'")
+    centre: Line = Field(
+        min_length=1, max_length=200, description="The psychiatric centre, e.g. 'Psykiatrisk Center København'"
+    )
     municipality: str = Field(description="The municipality's three-digit code, e.g. 101")
-    region: str | None = Field(default=None, description="The region's code; must be the one serving the "
-                                                         "municipality (defaults to it)")
+    region: str | None = Field(
+        default=None, description="The region's code; must be the one serving the municipality (defaults to it)"
+    )
     collaboration_meeting_on: date = Field(description="The planned collaboration meeting (samarbejdsmøde)")
 
     @field_validator("municipality")
@@ -113,18 +119,30 @@ class CampaignOut(rm.CampaignRow):
 def _person_out(p: rm.PersonRow, side: Side, staff: Staff) -> PersonOut:
     consent = {"clinic": p.consent_clinic, "municipality": p.consent_municipality}
     # The read model keeps plain text; the rules' own model checks it is one of theirs.
-    person = rules.Person.model_validate(dict(
-        patient_id=p.patient_id, psychiatric_contact=p.psychiatric_contact,
-        municipal_substance_treatment=p.municipal_substance_treatment, consent={k: v for k, v in consent.items() if v}))
+    person = rules.Person.model_validate(
+        dict(
+            patient_id=p.patient_id,
+            psychiatric_contact=p.psychiatric_contact,
+            municipal_substance_treatment=p.municipal_substance_treatment,
+            consent={k: v for k, v in consent.items() if v},
+        )
+    )
     mark = rules.not_discussed_mark(person)
     region = staff.role in REGION_ROLES
     rows: tuple[tuple[Side, int | None], ...] = (("clinic", p.clinic_row), ("municipality", p.municipality_row))
     return PersonOut(
         patient_id=p.patient_id,
         on_lists=[s for s, r in rows if r is not None],
-        row=p.clinic_row if side == "clinic" else p.municipality_row, consent=consent, discussed=mark is None,
-        not_discussed=mark, decision=p.decision, from_date=p.from_date, status=p.status, started_on=p.started_on,
-        pathway_id=p.pathway_id if region else None, network_meeting=p.network_meeting,
+        row=p.clinic_row if side == "clinic" else p.municipality_row,
+        consent=consent,
+        discussed=mark is None,
+        not_discussed=mark,
+        decision=p.decision,
+        from_date=p.from_date,
+        status=p.status,
+        started_on=p.started_on,
+        pathway_id=p.pathway_id if region else None,
+        network_meeting=p.network_meeting,
         psychiatric_contact=p.psychiatric_contact if region else None,
         clinic_or_unit=p.clinic_or_unit if region else None,
     )
@@ -133,10 +151,12 @@ def _person_out(p: rm.PersonRow, side: Side, staff: Staff) -> PersonOut:
 def _visible_people(row: rm.CampaignRow, people: list[rm.PersonRow], side: Side) -> list[rm.PersonRow]:
     """A side sees the people on its own list; the other side's people once the lists are shared and only
     with the other side's recorded consent (without it nothing about them is shared)."""
+
     def sees(p: rm.PersonRow) -> bool:
         if side == "clinic":
             return p.clinic_row is not None or (row.shared_on is not None and p.consent_municipality == "given")
         return p.municipality_row is not None or (row.shared_on is not None and p.consent_clinic == "given")
+
     return [p for p in people if sees(p)]
 
 
@@ -150,8 +170,9 @@ def _may_see(staff: Staff, row: rm.CampaignRow) -> bool:
 
 async def _visible(res, staff: Staff, campaign_id: str) -> rm.CampaignRow:
     row = await rm.campaign(res.pool, campaign_id)
-    await access.look(res.pool, staff, kind="campaign", object_id=campaign_id,
-                      visible=row is not None and _may_see(staff, row))
+    await access.look(
+        res.pool, staff, kind="campaign", object_id=campaign_id, visible=row is not None and _may_see(staff, row)
+    )
     assert row is not None
     return row
 
@@ -159,36 +180,59 @@ async def _visible(res, staff: Staff, campaign_id: str) -> rm.CampaignRow:
 async def _out(res, staff: Staff, campaign_id: str, row: rm.CampaignRow | None = None) -> CampaignOut:
     row = row or await _visible(res, staff, campaign_id)
     everyone = await rm.people(res.pool, campaign_id)
-    counts = {"clinic": sum(p.clinic_row is not None for p in everyone),
-              "municipality": sum(p.municipality_row is not None for p in everyone)}
+    counts = {
+        "clinic": sum(p.clinic_row is not None for p in everyone),
+        "municipality": sum(p.municipality_row is not None for p in everyone),
+    }
     without = sum(1 for p in everyone if not (p.consent_clinic == p.consent_municipality == "given"))
     people: list[PersonOut] = []
     if staff.role != Role.ops:
         side = _side(staff)
         people = [_person_out(p, side, staff) for p in _visible_people(row, everyone, side)]
     timetable = sorted(
-        (TimetableEntry(patient_id=p.patient_id, decision=p.decision or "", from_date=p.from_date,
-                        status=p.status, network_meeting=p.network_meeting)
-         for p in people if p.from_date is not None),
-        key=lambda t: (t.from_date, t.patient_id))
-    return CampaignOut(**row.model_dump(), lists=counts, without_consent=without, people=people,
-                       timetable=timetable)
+        (
+            TimetableEntry(
+                patient_id=p.patient_id,
+                decision=p.decision or "",
+                from_date=p.from_date,
+                status=p.status,
+                network_meeting=p.network_meeting,
+            )
+            for p in people
+            if p.from_date is not None
+        ),
+        key=lambda t: (t.from_date, t.patient_id),
+    )
+    return CampaignOut(**row.model_dump(), lists=counts, without_consent=without, people=people, timetable=timetable)
 
 
 # -- open, read -------------------------------------------------------------------------
 
+
 @router.post("", status_code=201, response_model=CampaignOut)
 async def open_campaign(
-    body: CampaignIn, staff: CurrentStaff, res: Res,
-    idempotency_key: Annotated[str | None, Header(max_length=200, description=(
-        "Send the same key again (a retry after a timeout) to get the first answer; nothing is opened twice"))] = None,
+    body: CampaignIn,
+    staff: CurrentStaff,
+    res: Res,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description=(
+                "Send the same key again (a retry after a timeout) to get the first answer; nothing is opened twice"
+            ),
+        ),
+    ] = None,
 ) -> CampaignOut:
     """A phase-in campaign for target group 2, per psychiatric centre and municipality: opened by the region."""
     assert body.region
     if staff.role not in REGION_ROLES or staff.org_code != body.region:
-        raise ApiError(403, "forbidden", f"a campaign for municipality {body.municipality} is opened by the staff "
-                                         f"of region {body.region}",
-                       allowed=[Role.clinician.value, Role.visitation.value])
+        raise ApiError(
+            403,
+            "forbidden",
+            f"a campaign for municipality {body.municipality} is opened by the staff of region {body.region}",
+            allowed=[Role.clinician.value, Role.visitation.value],
+        )
     today = copenhagen.today()
     if body.collaboration_meeting_on <= today:
         raise ApiError(422, "invalid_input", f"collaboration_meeting_on: plan the meeting after today ({today})")
@@ -199,37 +243,61 @@ async def open_campaign(
         return await _out(res, staff, campaign_id)  # a repeat: the first answer, looked at like any read
     await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
     start = wf.CampaignInput(
-        campaign_id=campaign_id, centre=body.centre.strip(), region=body.region, municipality=body.municipality,
+        campaign_id=campaign_id,
+        centre=body.centre.strip(),
+        region=body.region,
+        municipality=body.municipality,
         collaboration_meeting_on=body.collaboration_meeting_on,
         share_days=res.settings.campaign_share_days_before_meeting,
         group2_opens_on=res.settings.phase_in_for(body.region).opens_on(2),
-        catalogue_version=CURRENT_VERSION, actor=commands.actor(staff))
+        catalogue_version=CURRENT_VERSION,
+        actor=commands.actor(staff),
+    )
     await commands.start(
-        res, wf.CampaignWorkflow.run, start, workflow_id=workflow_ids.campaign(campaign_id, body.region),
+        res,
+        wf.CampaignWorkflow.run,
+        start,
+        workflow_id=workflow_ids.campaign(campaign_id, body.region),
         stream_id=workflow_ids.campaign_stream(campaign_id),
         summary=f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}",
-        what="campaign", value=campaign_id)
+        what="campaign",
+        value=campaign_id,
+    )
     return await _now(res, staff, campaign_id)
 
 
 @router.get("", response_model=list[CampaignOut])
 async def list_campaigns(
-    staff: CurrentStaff, res: Res, phase: rules.Phase | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    staff: CurrentStaff,
+    res: Res,
+    phase: rules.Phase | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CampaignOut]:
     await access.record_list(res.pool, staff)
-    rows = await rm.campaigns(res.pool, region=staff.org_code if staff.role in REGION_ROLES else None,
-                              municipality=staff.org_code if staff.role == Role.municipality else None,
-                              phase=phase, limit=limit, offset=offset)
+    rows = await rm.campaigns(
+        res.pool,
+        region=staff.org_code if staff.role in REGION_ROLES else None,
+        municipality=staff.org_code if staff.role == Role.municipality else None,
+        phase=phase,
+        limit=limit,
+        offset=offset,
+    )
     return [await _out(res, staff, r.campaign_id, r) for r in rows]
 
 
-@router.get("/template.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "The list template, with two example rows"}})
+@router.get(
+    "/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The list template, with two example rows"}},
+)
 async def template(staff: CurrentStaff) -> Response:
     """The list template (docs/campaign-template.md): semicolon-separated, one row per person."""
-    return Response(rules.TEMPLATE, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="gruppe2-liste.csv"'})
+    return Response(
+        rules.TEMPLATE,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="gruppe2-liste.csv"'},
+    )
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
@@ -238,6 +306,7 @@ async def get_campaign(campaign_id: CampaignId, staff: CurrentStaff, res: Res) -
 
 
 # -- commands ----------------------------------------------------------------------------
+
 
 async def _command(res, staff: Staff, campaign_id: str, update_fn, cmd, row: rm.CampaignRow | None = None):
     """A command of the clinic's or the municipality's side: the campaign seen once, the command run, answered."""
@@ -255,18 +324,27 @@ async def _now(res, staff: Staff, campaign_id: str) -> CampaignOut:
 
 
 class KkrIn(Input):
-    contacts: list[KkrContact] = Field(min_length=1, max_length=500, description=(
-        "The KKR list of municipal contacts: role, name or function, organisation. No patient data."))
+    contacts: list[KkrContact] = Field(
+        min_length=1,
+        max_length=500,
+        description=("The KKR list of municipal contacts: role, name or function, organisation. No patient data."),
+    )
 
 
 @router.put("/{campaign_id}/kkr-contacts", response_model=CampaignOut)
 async def set_kkr_contacts(campaign_id: CampaignId, body: KkrIn, staff: CurrentStaff, res: Res):
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.set_kkr_contacts,
-                          wf.KkrCommand(contacts=body.contacts, actor=commands.actor(staff)))
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.set_kkr_contacts,
+        wf.KkrCommand(contacts=body.contacts, actor=commands.actor(staff)),
+    )
 
 
 @router.put(
-    "/{campaign_id}/lists/{side}", response_model=CampaignOut,
+    "/{campaign_id}/lists/{side}",
+    response_model=CampaignOut,
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
     responses={422: {"model": ErrorBody, "description": "Every bad row and column with the reason; nothing imported"}},
 )
@@ -277,8 +355,11 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
     if _side(staff) != side:
         raise ApiError(403, "forbidden", f"you upload {_side(staff)}'s list, not {side}'s")
     if row.shared_on is not None:
-        raise ApiError(409, "refused", f"the lists were shared on {row.shared_on}: {rules.SIDE_NAMES[side]}'s list "
-                                       "can no longer be replaced")
+        raise ApiError(
+            409,
+            "refused",
+            f"the lists were shared on {row.shared_on}: {rules.SIDE_NAMES[side]}'s list can no longer be replaced",
+        )
     data = await request.body()
     if len(data) > 2_000_000:
         raise ApiError(413, "too_large", "a list of at most 2 MB")
@@ -286,18 +367,30 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
         parsed = rules.parse_list(rules.decode(data), today=copenhagen.today())
     except rules.ListInvalid as exc:
         fields = [e.model_dump() for e in exc.errors]
-        summary = "; ".join(f"row {e.row}" + (f", column {e.column}" if e.column else "") + f": {e.reason}"
-                            for e in exc.errors[:20])
+        summary = "; ".join(
+            f"row {e.row}" + (f", column {e.column}" if e.column else "") + f": {e.reason}" for e in exc.errors[:20]
+        )
         more = f" (and {len(exc.errors) - 20} more)" if len(exc.errors) > 20 else ""
         body = ErrorBody(error="invalid_list", message=f"nothing imported — {summary}{more}", fields=fields)
         return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
-    rows = [rules.ListedRow(patient_id=await queries.register_patient(res.pool, r.cpr), row=r.row,
-                            psychiatric_contact=r.psychiatric_contact,
-                            municipal_substance_treatment=r.municipal_substance_treatment,
-                            clinic_or_unit=r.clinic_or_unit)
-            for r in parsed]
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.upload_list,
-                          wf.UploadListCommand(side=side, rows=rows, actor=commands.actor(staff)), row)
+    rows = [
+        rules.ListedRow(
+            patient_id=await queries.register_patient(res.pool, r.cpr),
+            row=r.row,
+            psychiatric_contact=r.psychiatric_contact,
+            municipal_substance_treatment=r.municipal_substance_treatment,
+            clinic_or_unit=r.clinic_or_unit,
+        )
+        for r in parsed
+    ]
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.upload_list,
+        wf.UploadListCommand(side=side, rows=rows, actor=commands.actor(staff)),
+        row,
+    )
 
 
 class ConsentIn(Input):
@@ -306,19 +399,27 @@ class ConsentIn(Input):
 
 
 @router.post("/{campaign_id}/people/{patient_id}/consent", response_model=CampaignOut)
-async def record_consent(campaign_id: CampaignId, patient_id: PatientId, body: ConsentIn, staff: CurrentStaff,
-                         res: Res):
+async def record_consent(
+    campaign_id: CampaignId, patient_id: PatientId, body: ConsentIn, staff: CurrentStaff, res: Res
+):
     """Your side's record of the person's consent to the case being discussed with the other side."""
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.record_consent,
-                          wf.ConsentCommand(patient_id=patient_id, side=_side(staff), state=body.state,
-                                            form=body.form, actor=commands.actor(staff)))
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.record_consent,
+        wf.ConsentCommand(
+            patient_id=patient_id, side=_side(staff), state=body.state, form=body.form, actor=commands.actor(staff)
+        ),
+    )
 
 
 @router.post("/{campaign_id}/share", response_model=CampaignOut)
 async def share_lists(campaign_id: CampaignId, staff: CurrentStaff, res: Res):
     """Both lists are shared today: the collaboration meeting may be held `share_days` (14) days later."""
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.share_lists,
-                          wf.ShareCommand(actor=commands.actor(staff)))
+    return await _command(
+        res, staff, campaign_id, wf.CampaignWorkflow.share_lists, wf.ShareCommand(actor=commands.actor(staff))
+    )
 
 
 class MeetingIn(Input):
@@ -327,13 +428,18 @@ class MeetingIn(Input):
 
 
 @router.post("/{campaign_id}/collaboration-meeting", response_model=CampaignOut)
-async def hold_collaboration_meeting(campaign_id: CampaignId, staff: CurrentStaff, res: Res,
-                                     body: MeetingIn | None = None):
+async def hold_collaboration_meeting(
+    campaign_id: CampaignId, staff: CurrentStaff, res: Res, body: MeetingIn | None = None
+):
     """The bilateral collaboration meeting was held: refused earlier than `share_days` after sharing."""
     body = body or MeetingIn()
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.hold_collaboration_meeting,
-                          wf.MeetingCommand(held_on=body.held_on or copenhagen.today(), note=body.note,
-                                            actor=commands.actor(staff)))
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.hold_collaboration_meeting,
+        wf.MeetingCommand(held_on=body.held_on or copenhagen.today(), note=body.note, actor=commands.actor(staff)),
+    )
 
 
 class DecisionIn(Input):
@@ -347,13 +453,24 @@ async def decide(campaign_id: CampaignId, patient_id: PatientId, body: DecisionI
     holds the visitation right): integrated from a date, coordinated from a date, or not relevant."""
     row = await _visible(res, staff, campaign_id)
     if staff.role not in REGION_ROLES:
-        raise ApiError(403, "forbidden", "the decision is recorded by the region (psychiatry's visitation right)",
-                       allowed=[Role.clinician.value, Role.visitation.value])
+        raise ApiError(
+            403,
+            "forbidden",
+            "the decision is recorded by the region (psychiatry's visitation right)",
+            allowed=[Role.clinician.value, Role.visitation.value],
+        )
     if body.decision == "integrated" and (open_ := await queries.active_pathway_for(res.pool, patient_id)):
         raise ApiError(409, "refused", f"the person is in integrated treatment already (pathway {open_})")
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.decide,
-                          wf.DecideCommand(patient_id=patient_id, decision=body.decision, from_date=body.from_date,
-                                           actor=commands.actor(staff)), row)
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.decide,
+        wf.DecideCommand(
+            patient_id=patient_id, decision=body.decision, from_date=body.from_date, actor=commands.actor(staff)
+        ),
+        row,
+    )
 
 
 class NetworkMeetingPlanIn(Input, rules.NetworkMeetingPlan):
@@ -361,8 +478,14 @@ class NetworkMeetingPlanIn(Input, rules.NetworkMeetingPlan):
 
 
 @router.post("/{campaign_id}/people/{patient_id}/network-meeting", response_model=CampaignOut)
-async def plan_network_meeting(campaign_id: CampaignId, patient_id: PatientId, body: NetworkMeetingPlanIn,
-                               staff: CurrentStaff, res: Res):
+async def plan_network_meeting(
+    campaign_id: CampaignId, patient_id: PatientId, body: NetworkMeetingPlanIn, staff: CurrentStaff, res: Res
+):
     """An individual network meeting, with accompaniment (følgeskab) and outreach (udgående behandling)."""
-    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.plan_network_meeting,
-                          wf.NetworkMeetingCommand(patient_id=patient_id, plan=body, actor=commands.actor(staff)))
+    return await _command(
+        res,
+        staff,
+        campaign_id,
+        wf.CampaignWorkflow.plan_network_meeting,
+        wf.NetworkMeetingCommand(patient_id=patient_id, plan=body, actor=commands.actor(staff)),
+    )

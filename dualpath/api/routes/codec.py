@@ -104,8 +104,9 @@ async def _payloads(request: Request) -> Payloads:
     try:
         return json_format.Parse(await request.body(), Payloads())
     except (json_format.ParseError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid_input",
-                       f'expected {{"payloads": [{{"metadata": {{…}}, "data": "<base64>"}}]}}: {exc}') from None
+        raise ApiError(
+            422, "invalid_input", f'expected {{"payloads": [{{"metadata": {{…}}, "data": "<base64>"}}]}}: {exc}'
+        ) from None
 
 
 def _json(payloads) -> Response:
@@ -142,10 +143,20 @@ async def _break_glass(request: Request, res, staff: Staff, action: str) -> Brea
     if reason is None and workflow_id is None:
         return None
     if staff.subject not in res.settings.break_glass_subjects:
-        await _log(res, staff, action, [(_storable(workflow_id, 300), "denied")], reason=_storable(reason, REASON_MAX),
-                   basis=None)
-        raise ApiError(403, "forbidden", "break-glass decoding is for named support staff "
-                                         "(DUALPATH_BREAK_GLASS_SUBJECTS); this subject is not one of them")
+        await _log(
+            res,
+            staff,
+            action,
+            [(_storable(workflow_id, 300), "denied")],
+            reason=_storable(reason, REASON_MAX),
+            basis=None,
+        )
+        raise ApiError(
+            403,
+            "forbidden",
+            "break-glass decoding is for named support staff "
+            "(DUALPATH_BREAK_GLASS_SUBJECTS); this subject is not one of them",
+        )
     problems = []
     if not reason:
         problems.append(f"X-Break-Glass-Reason: say why (at most {REASON_MAX} characters)")
@@ -168,17 +179,29 @@ def _storable(text: str | None, limit: int) -> str | None:
     return text if len(text) <= limit and text.isprintable() else "(unprintable or too long)"
 
 
-async def _log(res, staff: Staff, action: str, objects: list[tuple[str | None, str]], *, reason: str | None,
-               basis: str | None) -> None:
+async def _log(
+    res, staff: Staff, action: str, objects: list[tuple[str | None, str]], *, reason: str | None, basis: str | None
+) -> None:
     """One access_log row per (workflow id or None, outcome)."""
     await res.pool.executemany(
         """INSERT INTO access_log (subject, role, organisation, action, pathway_id, legal_basis, object_kind,
                                    object_id, outcome, reason)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        [(staff.subject, staff.role.value, staff.org, action,
-          workflow_ids.pathway_id_of(wid) if wid else None, basis if outcome == "allowed" else None,
-          "workflow" if wid else None, wid, outcome, reason)
-         for wid, outcome in objects],
+        [
+            (
+                staff.subject,
+                staff.role.value,
+                staff.org,
+                action,
+                workflow_ids.pathway_id_of(wid) if wid else None,
+                basis if outcome == "allowed" else None,
+                "workflow" if wid else None,
+                wid,
+                outcome,
+                reason,
+            )
+            for wid, outcome in objects
+        ],
     )
 
 
@@ -209,11 +232,25 @@ async def decode(request: Request, res: Res, staff: CurrentStaff) -> Response:
             outcomes[key] = "allowed" if yes or outcomes.get(key) == "allowed" else "denied"
     if not outcomes:
         outcomes[None] = "denied"
-    await _log(res, staff, action, list(outcomes.items()), reason=glass.reason if glass else None,
-               basis=BREAK_GLASS_BASIS if glass else LEGAL_BASIS[staff.role])
-    log.info("access", action=action, subject=staff.subject, role=staff.role.value, org=staff.org,
-             payloads=len(payloads.payloads), decoded=sum(decide), namespace=namespace,
-             workflow_id=glass.workflow_id if glass else None)
+    await _log(
+        res,
+        staff,
+        action,
+        list(outcomes.items()),
+        reason=glass.reason if glass else None,
+        basis=BREAK_GLASS_BASIS if glass else LEGAL_BASIS[staff.role],
+    )
+    log.info(
+        "access",
+        action=action,
+        subject=staff.subject,
+        role=staff.role.value,
+        org=staff.org,
+        payloads=len(payloads.payloads),
+        decoded=sum(decide),
+        namespace=namespace,
+        workflow_id=glass.workflow_id if glass else None,
+    )
     codec = _codec(res)
     out = []
     for payload, found, yes in zip(payloads.payloads, labels, decide):
@@ -232,13 +269,29 @@ async def encode(request: Request, res: Res, staff: CurrentStaff) -> Response:
     payloads = await _payloads(request)
     glass = await _break_glass(request, res, staff, "temporal_payloads.break_glass_encode")
     if glass is None:
-        raise ApiError(403, "forbidden", "encoding makes a command the worker accepts as genuine: staff act "
-                                         "through the API; only a named break-glass subject may encode, for one "
-                                         "workflow (X-Workflow-Id) with a reason (X-Break-Glass-Reason)")
-    await _log(res, staff, "temporal_payloads.break_glass_encode", [(glass.workflow_id, "allowed")],
-               reason=glass.reason, basis=BREAK_GLASS_BASIS)
-    log.info("codec encode", subject=staff.subject, role=staff.role.value, org=staff.org,
-             payloads=len(payloads.payloads), workflow_id=glass.workflow_id)
+        raise ApiError(
+            403,
+            "forbidden",
+            "encoding makes a command the worker accepts as genuine: staff act "
+            "through the API; only a named break-glass subject may encode, for one "
+            "workflow (X-Workflow-Id) with a reason (X-Break-Glass-Reason)",
+        )
+    await _log(
+        res,
+        staff,
+        "temporal_payloads.break_glass_encode",
+        [(glass.workflow_id, "allowed")],
+        reason=glass.reason,
+        basis=BREAK_GLASS_BASIS,
+    )
+    log.info(
+        "codec encode",
+        subject=staff.subject,
+        role=staff.role.value,
+        org=staff.org,
+        payloads=len(payloads.payloads),
+        workflow_id=glass.workflow_id,
+    )
     codec = _codec(res)
     try:
         return _json([codec.encrypt(p, glass.workflow_id) for p in payloads.payloads])

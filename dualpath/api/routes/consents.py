@@ -33,5 +33,10 @@ class ConsentIn(Input):
 async def record_consent(
     pathway_id: PathwayId, body: ConsentIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    return await pathways.command(res, staff, pathway_id, wf.PathwayWorkflow.record_consent,
-                                  wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)))
+    return await pathways.command(
+        res,
+        staff,
+        pathway_id,
+        wf.PathwayWorkflow.record_consent,
+        wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)),
+    )

@@ -44,7 +44,9 @@ async def record_medication_change(
 ) -> MedicationChangeOut:
     row = await visible_pathway(res, staff, pathway_id)
     result: wf.MedicationResult = await commands.run(
-        res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.record_medication_change,
+        res,
+        wf.workflow_id(pathway_id, row.region),
+        wf.PathwayWorkflow.record_medication_change,
         wf.MedicationCommand(**body.model_dump(), actor=commands.actor(staff)),
     )
     # commands.run has waited for the read models to reach the change.

@@ -59,8 +59,14 @@ async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.Pathway
     """The pathway if the caller may see it (else 404), with the look written to the access log."""
     row = await queries.pathway(res.pool, pathway_id)
     visible = row is not None and await access.may_see(res.pool, staff, pathway_id=pathway_id, region=row.region)
-    await access.look(res.pool, staff, kind="pathway", object_id=pathway_id, visible=visible,
-                      pathway_id=pathway_id if row is not None else None)
+    await access.look(
+        res.pool,
+        staff,
+        kind="pathway",
+        object_id=pathway_id,
+        visible=visible,
+        pathway_id=pathway_id if row is not None else None,
+    )
     assert row is not None
     return row
 
@@ -89,8 +95,10 @@ async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
 
 async def history(res, stream_id: str) -> list[HistoryEntry]:
     """What happened to a process, event by event, as recorded (clinical: the disclosure policy withholds it)."""
-    return [HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
-            for e in await res.store.read_stream(stream_id)]
+    return [
+        HistoryEntry(version=e.version, type=e.type, at=e.recorded_at, by=e.metadata.get("actor"), data=e.data)
+        for e in await res.store.read_stream(stream_id)
+    ]
 
 
 async def command(res, staff: Staff, pathway_id: str, update_fn: Any, cmd: Any) -> PathwayOut:
@@ -112,8 +120,9 @@ async def list_pathways(
     await access.record_list(res.pool, staff)
     region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
     shared_with = staff.org_code if staff.role == Role.municipality else None
-    rows = await queries.pathways(res.pool, region=region, shared_with=shared_with, status=status, phase=phase,
-                                  limit=limit, offset=offset)
+    rows = await queries.pathways(
+        res.pool, region=region, shared_with=shared_with, status=status, phase=phase, limit=limit, offset=offset
+    )
     return [PathwaySummary(**_summary(r)) for r in rows]
 
 
@@ -126,13 +135,23 @@ async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> P
 async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    return await command(res, staff, pathway_id, wf.PathwayWorkflow.move_phase,
-                         wf.MovePhaseCommand(**body.model_dump(), actor=commands.actor(staff)))
+    return await command(
+        res,
+        staff,
+        pathway_id,
+        wf.PathwayWorkflow.move_phase,
+        wf.MovePhaseCommand(**body.model_dump(), actor=commands.actor(staff)),
+    )
 
 
 @router.post("/{pathway_id}/end", response_model=PathwayOut)
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway,
-                         wf.EndPathwayCommand(**body.model_dump(), actor=commands.actor(staff)))
+    return await command(
+        res,
+        staff,
+        pathway_id,
+        wf.PathwayWorkflow.end_pathway,
+        wf.EndPathwayCommand(**body.model_dump(), actor=commands.actor(staff)),
+    )

@@ -62,13 +62,20 @@ class ReferralOut(BaseModel):
 # Ops run the system and refer no one: a referral answers about a patient.
 REFERRERS = (Role.clinician, Role.visitation, Role.municipality)
 
+
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
 async def refer(
     body: ReferralIn,
     res: Res,
-    idempotency_key: Annotated[str | None, Header(max_length=200, description=(
-        "Send the same key again (a retry after a timeout) to get the first answer; nothing is created twice"
-    ))] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description=(
+                "Send the same key again (a retry after a timeout) to get the first answer; nothing is created twice"
+            ),
+        ),
+    ] = None,
     staff: Staff = require(*REFERRERS),
 ) -> ReferralOut:
     # With a key, the referral id — and so the workflow id, which Temporal
@@ -77,8 +84,9 @@ async def refer(
     referral_id = keyed_id or str(uuid.uuid4())
     received_on = body.received_on or copenhagen.today()
     region = municipalities.region_for(body.municipality)
-    triage = triage_rules.assess(body.facts, body.criteria, region=region, received_on=received_on,
-                                 phase_in=res.settings.phase_in_for(region))
+    triage = triage_rules.assess(
+        body.facts, body.criteria, region=region, received_on=received_on, phase_in=res.settings.phase_in_for(region)
+    )
     # As assessed from what the referrer sent: the answer for a referrer who may not see the
     # patient's pathway, so that no answer tells them whether one exists.
     assessed = ReferralOut(referral_id=referral_id, **triage.model_dump())
@@ -89,30 +97,58 @@ async def refer(
         patient_id = await queries.register_patient(res.pool, body.cpr)
         # A referral joins an open pathway of its own region only: another region's pathway is not
         # this region's to see; its visitation decides, and a patient has one active pathway at most.
-        open_pathway = (await queries.active_pathway_for(res.pool, patient_id, region)
-                        if triage_rules.may_join_a_pathway(triage) else None)
-        await _start(res, staff, body, referral_id, patient_id, received_on,
-                     triage_rules.joined(triage) if open_pathway else triage, open_pathway)
+        open_pathway = (
+            await queries.active_pathway_for(res.pool, patient_id, region)
+            if triage_rules.may_join_a_pathway(triage)
+            else None
+        )
+        await _start(
+            res,
+            staff,
+            body,
+            referral_id,
+            patient_id,
+            received_on,
+            triage_rules.joined(triage) if open_pathway else triage,
+            open_pathway,
+        )
     row = await queries.referral(res.pool, referral_id)
     assert row is not None  # recorded: commands.start waited for it
     return await _as_seen_by(res, staff, _out(row), assessed)
 
 
-async def _start(res, staff: Staff, body: ReferralIn, referral_id: str, patient_id: str, received_on: date,
-                 triage: triage_rules.Triage, open_pathway: str | None) -> None:
+async def _start(
+    res,
+    staff: Staff,
+    body: ReferralIn,
+    referral_id: str,
+    patient_id: str,
+    received_on: date,
+    triage: triage_rules.Triage,
+    open_pathway: str | None,
+) -> None:
     """The referral's process: it keeps the deadline, and waits for visitation's decision."""
     await commands.start(
-        res, wf.ReferralWorkflow.run,
+        res,
+        wf.ReferralWorkflow.run,
         wf.ReferralInput(
-            referral_id=referral_id, patient_id=patient_id, source=body.source, municipality=body.municipality,
-            received_on=received_on, **triage.model_dump(), **triage_rules.timers(triage).model_dump(),
-            catalogue_version=CURRENT_VERSION, attach_to_pathway=open_pathway,
-            municipal_substance_treatment=body.facts.municipal_substance_treatment, actor=commands.actor(staff),
+            referral_id=referral_id,
+            patient_id=patient_id,
+            source=body.source,
+            municipality=body.municipality,
+            received_on=received_on,
+            **triage.model_dump(),
+            **triage_rules.timers(triage).model_dump(),
+            catalogue_version=CURRENT_VERSION,
+            attach_to_pathway=open_pathway,
+            municipal_substance_treatment=body.facts.municipal_substance_treatment,
+            actor=commands.actor(staff),
         ),
         workflow_id=workflow_ids.referral(referral_id, triage.region),
         stream_id=workflow_ids.referral_stream(referral_id),
         summary=f"Referral, target group {triage.group or '-'}, region {triage.region}",
-        what="referral", value=referral_id,
+        what="referral",
+        value=referral_id,
     )
 
 
@@ -137,15 +173,22 @@ async def list_referrals(
 async def _as_seen_by(res, staff: Staff, answer: ReferralOut, assessed: ReferralOut) -> ReferralOut:
     """The answer, if the caller may see the pathway it joined; else the referral as assessed."""
     if answer.pathway_id is None or await access.may_see(
-            res.pool, staff, pathway_id=answer.pathway_id, region=answer.region):
+        res.pool, staff, pathway_id=answer.pathway_id, region=answer.region
+    ):
         return answer
     return assessed
 
 
 def _out(row: queries.ReferralRow) -> ReferralOut:
     return ReferralOut(
-        referral_id=row.referral_id, group=row.group, region=row.region, status=row.status,
-        start_deadline=row.start_deadline, opens_on=row.opens_on, pathway_id=row.pathway_id, reasons=row.reasons,
+        referral_id=row.referral_id,
+        group=row.group,
+        region=row.region,
+        status=row.status,
+        start_deadline=row.start_deadline,
+        opens_on=row.opens_on,
+        pathway_id=row.pathway_id,
+        reasons=row.reasons,
     )
 
 
@@ -165,10 +208,11 @@ async def decide(
     row = await _visible_referral(res, staff, referral_id)
     if row.status not in UNDECIDED:
         # Its process has finished; answer as the workflow's validator would.
-        raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is "
-                       "made once")
+        raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is made once")
     result = await commands.run(
-        res, workflow_ids.referral(referral_id, row.region), wf.ReferralWorkflow.decide,
+        res,
+        workflow_ids.referral(referral_id, row.region),
+        wf.ReferralWorkflow.decide,
         wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason, actor=commands.actor(staff)),
     )
     if pathway_id := result.referral.pathway_id:
@@ -189,10 +233,18 @@ async def _visible_referral(res, staff: Staff, referral_id: str) -> queries.Refe
     row = await queries.referral(res.pool, referral_id)
     # Referrals are the region's: municipality staff follow a patient through
     # the pathway, once consent allows.
-    visible = row is not None and staff.role != Role.municipality and await access.may_see(
-        res.pool, staff, pathway_id=row.pathway_id, region=row.region)
-    await access.look(res.pool, staff, kind="referral", object_id=referral_id, visible=visible,
-                      pathway_id=row.pathway_id if row is not None else None)
+    visible = (
+        row is not None
+        and staff.role != Role.municipality
+        and await access.may_see(res.pool, staff, pathway_id=row.pathway_id, region=row.region)
+    )
+    await access.look(
+        res.pool,
+        staff,
+        kind="referral",
+        object_id=referral_id,
+        visible=visible,
+        pathway_id=row.pathway_id if row is not None else None,
+    )
     assert row is not None
     return row
-

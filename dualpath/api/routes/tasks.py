@@ -29,8 +29,7 @@ async def worklist(
 ) -> list[queries.TaskRow]:
     """The caller's organisation's open tasks for the caller's role, due soonest first."""
     await access.record_list(res.pool, staff)
-    return await queries.worklist(res.pool, org=staff.org, role=staff.role.value, kind=kind, limit=limit,
-                                  offset=offset)
+    return await queries.worklist(res.pool, org=staff.org, role=staff.role.value, kind=kind, limit=limit, offset=offset)
 
 
 class CompleteIn(Input):
@@ -52,12 +51,19 @@ async def complete_task(
         # A stay's task belongs to the stay's own process.
         stay = await stays.stay(res.pool, task.stay_id)
         assert stay is not None
-        await commands.run(res, stay_wf.workflow_id(pathway_id, stay.number, row.region),
-                           stay_wf.InpatientStayWorkflow.complete_task,
-                           stay_wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
-                                                       actor=commands.actor(staff)))
+        await commands.run(
+            res,
+            stay_wf.workflow_id(pathway_id, stay.number, row.region),
+            stay_wf.InpatientStayWorkflow.complete_task,
+            stay_wf.CompleteTaskCommand(
+                task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)
+            ),
+        )
     else:
-        await commands.run(res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.complete_task,
-                           wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
-                                                  actor=commands.actor(staff)))
+        await commands.run(
+            res,
+            wf.workflow_id(pathway_id, row.region),
+            wf.PathwayWorkflow.complete_task,
+            wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
+        )
     return await answer(res, row)

@@ -42,11 +42,16 @@ class TransitionIn(Input):
     reported_by: Party | None = Field(default=None, description="Defaults to the caller's side; must match it")
     signs: list[Sign] = Field(default=[], description="to_integrated: the signs of worsening seen")
     description: str | None = Field(default=None, max_length=4000, description="What was seen; needed with 'other'")
-    dialogue_consent: DialogueConsent | None = Field(default=None, description=(
-        "to_integrated: the patient's consent to dialogue between municipality and region; "
-        "refused or not asked takes the no-consent branch"))
-    psychiatric_contact: PsychiatricContact | None = Field(default=None, description=(
-        "to_integrated, optional: derives the target group of the pathway that may start"))
+    dialogue_consent: DialogueConsent | None = Field(
+        default=None,
+        description=(
+            "to_integrated: the patient's consent to dialogue between municipality and region; "
+            "refused or not asked takes the no-consent branch"
+        ),
+    )
+    psychiatric_contact: PsychiatricContact | None = Field(
+        default=None, description=("to_integrated, optional: derives the target group of the pathway that may start")
+    )
     # to_coordinated: psychiatry proposes a move back from an integrated pathway.
     pathway_id: Id | None = Field(default=None, description="to_coordinated: the integrated pathway")
     reason: str | None = Field(default=None, max_length=4000, description="to_coordinated: why psychiatry proposes it")
@@ -70,18 +75,24 @@ class TransitionIn(Input):
             if self.pathway_id is not None:
                 raise ValueError("a patient in coordinated treatment has no pathway yet: leave out pathway_id")
             if not self.signs:
-                raise ValueError("name the signs of worsening seen (missed_attendance, no_progress_towards_goal, "
-                                 "crisis, other)")
+                raise ValueError(
+                    "name the signs of worsening seen (missed_attendance, no_progress_towards_goal, crisis, other)"
+                )
             if "other" in self.signs and not (self.description and self.description.strip()):
                 raise ValueError("sign 'other' needs a description of what was seen")
         else:
             if self.pathway_id is None or not (self.reason and self.reason.strip()):
                 raise ValueError("a move back to coordinated treatment needs pathway_id and reason")
-            given = [f for f in ("cpr", "municipality", "dialogue_consent", "psychiatric_contact")
-                     if getattr(self, f) is not None]
+            given = [
+                f
+                for f in ("cpr", "municipality", "dialogue_consent", "psychiatric_contact")
+                if getattr(self, f) is not None
+            ]
             if given:
-                raise ValueError(f"leave out {', '.join(given)}: a move back takes the patient, the municipality "
-                                 "and the dialogue consent from the pathway")
+                raise ValueError(
+                    f"leave out {', '.join(given)}: a move back takes the patient, the municipality "
+                    "and the dialogue consent from the pathway"
+                )
         return self
 
 
@@ -96,27 +107,40 @@ class TransitionCreated(BaseModel):
 
 # -- start ---------------------------------------------------------------------
 
+
 @router.post("", status_code=201, response_model=TransitionCreated)
 async def start_transition(
     body: TransitionIn,
     staff: CurrentStaff,
     res: Res,
-    idempotency_key: Annotated[str | None, Header(max_length=200, description=(
-        "Send the same key again (a retry after a timeout) to get the first answer; nothing is started twice"
-    ))] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description=(
+                "Send the same key again (a retry after a timeout) to get the first answer; nothing is started twice"
+            ),
+        ),
+    ] = None,
 ) -> TransitionCreated:
     keyed_id = idempotency.derived_id("transition")
     transition_id = keyed_id or str(uuid.uuid4())
     await idempotency.claim(res.pool)  # the same key with another body: 422
     if not (keyed_id and await rm.transition(res.pool, transition_id)):
         start = await (_to_integrated if body.direction == "to_integrated" else _to_coordinated)(
-            res, staff, body, transition_id)
+            res, staff, body, transition_id
+        )
         await commands.start(
-            res, wf.TransitionWorkflow.run, start, workflow_id=workflow_ids.transition(transition_id, start.region),
+            res,
+            wf.TransitionWorkflow.run,
+            start,
+            workflow_id=workflow_ids.transition(transition_id, start.region),
             stream_id=workflow_ids.transition_stream(transition_id),
             summary=f"Transition {start.direction.replace('_', ' ')} ({start.branch}), region {start.region}, "
-                    f"municipality {start.municipality}",
-            what="transition", value=transition_id)
+            f"municipality {start.municipality}",
+            what="transition",
+            value=transition_id,
+        )
     row = await rm.transition(res.pool, transition_id)
     assert row is not None
     return _created(row, staff)
@@ -125,10 +149,18 @@ async def start_transition(
 def _created(row: rm.TransitionRow, staff: Staff) -> TransitionCreated:
     note = None
     if row.branch == "no_consent":
-        note = ("without the patient's consent to dialogue between the sectors psychiatry assesses alone and owns "
-                "the talk with the patient; nothing more is shared with the municipality")
-    return TransitionCreated(transition_id=row.transition_id, direction=row.direction, branch=row.branch,
-                             state=row.state, pathway_id=row.pathway_id, note=note)
+        note = (
+            "without the patient's consent to dialogue between the sectors psychiatry assesses alone and owns "
+            "the talk with the patient; nothing more is shared with the municipality"
+        )
+    return TransitionCreated(
+        transition_id=row.transition_id,
+        direction=row.direction,
+        branch=row.branch,
+        state=row.state,
+        pathway_id=row.pathway_id,
+        note=note,
+    )
 
 
 def _due_days(res) -> dict[str, int]:
@@ -143,17 +175,28 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
     region = municipalities.region_for(body.municipality)
     if staff.role == Role.municipality:
         if staff.org_code != body.municipality:
-            raise ApiError(403, "forbidden", f"municipality {staff.org_code} may report only its own citizens; "
-                                             f"the patient's municipality is {body.municipality}")
+            raise ApiError(
+                403,
+                "forbidden",
+                f"municipality {staff.org_code} may report only its own citizens; "
+                f"the patient's municipality is {body.municipality}",
+            )
         side: Party = "municipality"
     elif staff.role in REGION_ROLES:
         if staff.org_code != region:
-            raise ApiError(403, "forbidden", f"municipality {body.municipality} is served by region {region}: "
-                                             "its staff start the transition")
+            raise ApiError(
+                403,
+                "forbidden",
+                f"municipality {body.municipality} is served by region {region}: its staff start the transition",
+            )
         side = "region"
     else:
-        raise ApiError(403, "forbidden", f"role {staff.role.value} may not start a transition",
-                       allowed=[Role.municipality.value, Role.clinician.value, Role.visitation.value])
+        raise ApiError(
+            403,
+            "forbidden",
+            f"role {staff.role.value} may not start a transition",
+            allowed=[Role.municipality.value, Role.clinician.value, Role.visitation.value],
+        )
     if body.reported_by is not None and body.reported_by != side:
         raise ApiError(403, "forbidden", f"you report for the {side}: reported_by must be '{side}'")
     # The patient is looked up (or registered) by CPR number: written to the access log first.
@@ -161,17 +204,34 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
     patient_id = await queries.register_patient(res.pool, body.cpr)
     if open_pathway := await queries.active_pathway_for(res.pool, patient_id):
         pathway = await queries.pathway(res.pool, open_pathway)
-        seen = pathway is not None and await access.may_see(res.pool, staff, pathway_id=open_pathway,
-                                                            region=pathway.region)
-        raise ApiError(409, "refused", f"the patient is in integrated treatment already (pathway {open_pathway}): "
-                                       "a move back is direction to_coordinated" if seen else CANNOT_START)
+        seen = pathway is not None and await access.may_see(
+            res.pool, staff, pathway_id=open_pathway, region=pathway.region
+        )
+        raise ApiError(
+            409,
+            "refused",
+            f"the patient is in integrated treatment already (pathway {open_pathway}): "
+            "a move back is direction to_coordinated"
+            if seen
+            else CANNOT_START,
+        )
     await _refuse_second(res, staff, patient_id)
     return wf.TransitionInput(
-        transition_id=transition_id, direction="to_integrated", branch=rules.branch_for(body.dialogue_consent),
-        patient_id=patient_id, region=region, municipality=body.municipality, reported_by=side,
-        signs=body.signs, description=body.description, dialogue_consent=body.dialogue_consent,
-        group=rules.target_group(body.psychiatric_contact), catalogue_version=CURRENT_VERSION,
-        reported_on=copenhagen.today(), due_days=_due_days(res), actor=commands.actor(staff),
+        transition_id=transition_id,
+        direction="to_integrated",
+        branch=rules.branch_for(body.dialogue_consent),
+        patient_id=patient_id,
+        region=region,
+        municipality=body.municipality,
+        reported_by=side,
+        signs=body.signs,
+        description=body.description,
+        dialogue_consent=body.dialogue_consent,
+        group=rules.target_group(body.psychiatric_contact),
+        catalogue_version=CURRENT_VERSION,
+        reported_on=copenhagen.today(),
+        due_days=_due_days(res),
+        actor=commands.actor(staff),
     )
 
 
@@ -179,8 +239,12 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
     assert body.pathway_id
     pathway = await visible_pathway(res, staff, body.pathway_id)
     if staff.role != Role.clinician:
-        raise ApiError(403, "forbidden", "a move back to coordinated treatment is proposed by psychiatry's "
-                                         "clinicians", allowed=[Role.clinician.value])
+        raise ApiError(
+            403,
+            "forbidden",
+            "a move back to coordinated treatment is proposed by psychiatry's clinicians",
+            allowed=[Role.clinician.value],
+        )
     if pathway.status != "active":
         raise ApiError(409, "refused", "the pathway has ended: there is nothing to move back from")
     patient_id = await rm.pathway_patient(res.pool, body.pathway_id)
@@ -188,13 +252,25 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
     await _refuse_second(res, staff, patient_id)
     consent = await rm.dialogue_consent(res.pool, body.pathway_id, pathway.municipality)
     return wf.TransitionInput(
-        transition_id=transition_id, direction="to_coordinated", branch=rules.branch_for(consent),
-        patient_id=patient_id, pathway_id=body.pathway_id, region=pathway.region,
+        transition_id=transition_id,
+        direction="to_coordinated",
+        branch=rules.branch_for(consent),
+        patient_id=patient_id,
+        pathway_id=body.pathway_id,
+        region=pathway.region,
         pathway_workflow_id=await workflow_ids.resolve(
-            res.temporal, workflow_ids.pathway(body.pathway_id, pathway.region)),
-        municipality=pathway.municipality, reported_by="region", signs=body.signs, description=body.reason,
-        dialogue_consent=consent, group=pathway.group, catalogue_version=pathway.catalogue_version,
-        reported_on=copenhagen.today(), due_days=_due_days(res), actor=commands.actor(staff),
+            res.temporal, workflow_ids.pathway(body.pathway_id, pathway.region)
+        ),
+        municipality=pathway.municipality,
+        reported_by="region",
+        signs=body.signs,
+        description=body.reason,
+        dialogue_consent=consent,
+        group=pathway.group,
+        catalogue_version=pathway.catalogue_version,
+        reported_on=copenhagen.today(),
+        due_days=_due_days(res),
+        actor=commands.actor(staff),
     )
 
 
@@ -202,8 +278,11 @@ async def _refuse_second(res, staff: Staff, patient_id: str) -> None:
     if open_ := await rm.open_transition_for(res.pool, patient_id=patient_id):
         row = await rm.transition(res.pool, open_)
         seen = row is not None and await may_see(res, staff, row)
-        raise ApiError(409, "refused", f"a transition for this patient is under way already ({open_}): one at a time"
-                       if seen else CANNOT_START)
+        raise ApiError(
+            409,
+            "refused",
+            f"a transition for this patient is under way already ({open_}): one at a time" if seen else CANNOT_START,
+        )
 
 
 # Who may not see the patient's pathway or transition learns that the report cannot start here,

@@ -60,14 +60,22 @@ class TransitionOut(TransitionSummary):
 def _situation(row: rm.TransitionRow) -> rules.Situation:
     recommends = (row.assessment or {}).get("recommends_transition")
     # The read model keeps plain text; the rules' own model checks it is one of theirs.
-    return rules.Situation.model_validate(dict(direction=row.direction, branch=row.branch, state=row.state,
-                                               settled=row.settled, recommends_transition=recommends))
+    return rules.Situation.model_validate(
+        dict(
+            direction=row.direction,
+            branch=row.branch,
+            state=row.state,
+            settled=row.settled,
+            recommends_transition=recommends,
+        )
+    )
 
 
 def _summary(row: rm.TransitionRow) -> dict[str, Any]:
     s = _situation(row)
-    return dict(**row.model_dump(), allowed=rules.allowed_commands(s),
-                patient_may_be_involved=rules.patient_may_be_involved(s))
+    return dict(
+        **row.model_dump(), allowed=rules.allowed_commands(s), patient_may_be_involved=rules.patient_may_be_involved(s)
+    )
 
 
 async def may_see(res, staff: Staff, row: rm.TransitionRow) -> bool:
@@ -80,7 +88,8 @@ async def may_see(res, staff: Staff, row: rm.TransitionRow) -> bool:
             return False
         # A move back rests on the pathway's recorded consent: withdrawn, access ends at once.
         return row.direction == "to_integrated" or await access.may_see(
-            res.pool, staff, pathway_id=row.pathway_id, region=row.region)
+            res.pool, staff, pathway_id=row.pathway_id, region=row.region
+        )
     return staff.role == Role.ops
 
 
@@ -88,8 +97,14 @@ async def _visible(res, staff: Staff, transition_id: str) -> rm.TransitionRow:
     """The transition if the caller may see it (else 404), with the look written to the access log."""
     row = await rm.transition(res.pool, transition_id)
     visible = row is not None and await may_see(res, staff, row)
-    await access.look(res.pool, staff, kind="transition", object_id=transition_id, visible=visible,
-                      pathway_id=row.pathway_id if row is not None else None)
+    await access.look(
+        res.pool,
+        staff,
+        kind="transition",
+        object_id=transition_id,
+        visible=visible,
+        pathway_id=row.pathway_id if row is not None else None,
+    )
     assert row is not None
     return row
 
@@ -98,11 +113,15 @@ async def _answer(res, seen: rm.TransitionRow) -> TransitionOut:
     """The transition as it stands now, for a caller who has been allowed to see it (`seen`)."""
     row = await rm.transition(res.pool, seen.transition_id) or seen
     # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
-    return TransitionOut(**_summary(row), tasks=await rm.tasks(res.pool, row.transition_id),
-                         history=await history(res, workflow_ids.transition_stream(row.transition_id)))
+    return TransitionOut(
+        **_summary(row),
+        tasks=await rm.tasks(res.pool, row.transition_id),
+        history=await history(res, workflow_ids.transition_stream(row.transition_id)),
+    )
 
 
 # -- read ----------------------------------------------------------------------
+
 
 @router.get("", response_model=list[TransitionSummary])
 async def list_transitions(
@@ -116,8 +135,9 @@ async def list_transitions(
     await access.record_list(res.pool, staff)
     region = staff.org_code if staff.role in REGION_ROLES else None
     municipality = staff.org_code if staff.role == Role.municipality else None
-    rows = await rm.transitions(res.pool, region=region, municipality=municipality, state=state,
-                                direction=direction, limit=limit, offset=offset)
+    rows = await rm.transitions(
+        res.pool, region=region, municipality=municipality, state=state, direction=direction, limit=limit, offset=offset
+    )
     return [TransitionSummary(**_summary(r)) for r in rows]
 
 
@@ -128,15 +148,24 @@ async def get_transition(transition_id: TransitionId, staff: CurrentStaff, res: 
 
 # -- steps ---------------------------------------------------------------------
 
-async def _step(res, staff: Staff, transition_id: str, update_fn: Any, cmd: Any,
-                seen: rm.TransitionRow | None = None) -> TransitionOut:
+
+async def _step(
+    res, staff: Staff, transition_id: str, update_fn: Any, cmd: Any, seen: rm.TransitionRow | None = None
+) -> TransitionOut:
     command: rules.Command = update_fn.__name__  # each update is named for the step it takes
     row = seen or await _visible(res, staff, transition_id)
     if staff.role == Role.ops or (command in rules.REGION_ONLY and staff.role not in REGION_ROLES):
-        allowed = [r.value for r in REGION_ROLES] if command in rules.REGION_ONLY else \
-            [*(r.value for r in REGION_ROLES), Role.municipality.value]
-        raise ApiError(403, "forbidden", f"{command.replace('_', ' ')} is "
-                       f"{'psychiatry' if command in rules.REGION_ONLY else 'the parties'}' step", allowed=allowed)
+        allowed = (
+            [r.value for r in REGION_ROLES]
+            if command in rules.REGION_ONLY
+            else [*(r.value for r in REGION_ROLES), Role.municipality.value]
+        )
+        raise ApiError(
+            403,
+            "forbidden",
+            f"{command.replace('_', ' ')} is {'psychiatry' if command in rules.REGION_ONLY else 'the parties'}' step",
+            allowed=allowed,
+        )
     if row.state == "completed":
         # Its process has finished; answer as the workflow's validator would.
         try:
@@ -154,6 +183,7 @@ async def _step(res, staff: Staff, transition_id: str, update_fn: Any, cmd: Any,
 class _Step:
     """A step whose body is the domain's own model, sent on as the workflow's command (the same fields and
     the actor)."""
+
     path: str
     update_fn: Any
     body: type[BaseModel]
@@ -164,38 +194,79 @@ class _Step:
 
 def _route(step: _Step) -> None:
     async def take_step(transition_id, body, staff, res):  # annotated below, from the step
-        return await _step(res, staff, transition_id, step.update_fn,
-                           step.command(**body.model_dump(), actor=commands.actor(staff)))
+        return await _step(
+            res, staff, transition_id, step.update_fn, step.command(**body.model_dump(), actor=commands.actor(staff))
+        )
 
-    take_step.__annotations__ = {"transition_id": TransitionId, "body": step.body, "staff": CurrentStaff,
-                                 "res": Res, "return": TransitionOut}
+    take_step.__annotations__ = {
+        "transition_id": TransitionId,
+        "body": step.body,
+        "staff": CurrentStaff,
+        "res": Res,
+        "return": TransitionOut,
+    }
     take_step.__name__ = take_step.__qualname__ = step.update_fn.__name__
     take_step.__doc__ = step.doc
     router.post(step.path, status_code=step.status_code, response_model=TransitionOut)(take_step)
 
 
 for _s in (
-    _Step("/{transition_id}/assessment", wf.TransitionWorkflow.assess, rules.Assessment, wf.AssessCommand,
-          "The region's immediate assessment (visitation right) and its answer to the municipality."),
-    _Step("/{transition_id}/agreement", wf.TransitionWorkflow.record_agreement, rules.Agreement,
-          wf.AgreementCommand),
-    _Step("/{transition_id}/disagreement", wf.TransitionWorkflow.record_disagreement, rules.Disagreement,
-          wf.DisagreementCommand),
-    _Step("/{transition_id}/collaboration-meeting", wf.TransitionWorkflow.record_collaboration_meeting,
-          rules.CollaborationMeeting, wf.CollaborationMeetingCommand,
-          "The samarbejdsmøde, without the patient: both views heard; agree, or still disagree."),
-    _Step("/{transition_id}/psychiatry-decision", wf.TransitionWorkflow.psychiatry_decides,
-          rules.PsychiatryDecision, wf.DecisionCommand),
-    _Step("/{transition_id}/who-says-what", wf.TransitionWorkflow.record_who_says_what, rules.WhoSaysWhat,
-          wf.WhoSaysWhatCommand),
-    _Step("/{transition_id}/network-meeting/held", wf.TransitionWorkflow.record_network_meeting,
-          rules.NetworkMeetingHeld, wf.NetworkMeetingCommand,
-          "The network meeting decided the concrete transition; the joint plan made or revised."),
-    _Step("/{transition_id}/patient-talk", wf.TransitionWorkflow.record_patient_talk, rules.PatientTalk,
-          wf.PatientTalkCommand, "Psychiatry's talk with the patient, including the motivational work."),
-    _Step("/{transition_id}/tasks", wf.TransitionWorkflow.add_task, rules.NewTask, wf.AddTaskCommand,
-          "A further task on the transition: none addressed to the patient before agreement, none for the "
-          "municipality without consent.", status_code=201),
+    _Step(
+        "/{transition_id}/assessment",
+        wf.TransitionWorkflow.assess,
+        rules.Assessment,
+        wf.AssessCommand,
+        "The region's immediate assessment (visitation right) and its answer to the municipality.",
+    ),
+    _Step("/{transition_id}/agreement", wf.TransitionWorkflow.record_agreement, rules.Agreement, wf.AgreementCommand),
+    _Step(
+        "/{transition_id}/disagreement",
+        wf.TransitionWorkflow.record_disagreement,
+        rules.Disagreement,
+        wf.DisagreementCommand,
+    ),
+    _Step(
+        "/{transition_id}/collaboration-meeting",
+        wf.TransitionWorkflow.record_collaboration_meeting,
+        rules.CollaborationMeeting,
+        wf.CollaborationMeetingCommand,
+        "The samarbejdsmøde, without the patient: both views heard; agree, or still disagree.",
+    ),
+    _Step(
+        "/{transition_id}/psychiatry-decision",
+        wf.TransitionWorkflow.psychiatry_decides,
+        rules.PsychiatryDecision,
+        wf.DecisionCommand,
+    ),
+    _Step(
+        "/{transition_id}/who-says-what",
+        wf.TransitionWorkflow.record_who_says_what,
+        rules.WhoSaysWhat,
+        wf.WhoSaysWhatCommand,
+    ),
+    _Step(
+        "/{transition_id}/network-meeting/held",
+        wf.TransitionWorkflow.record_network_meeting,
+        rules.NetworkMeetingHeld,
+        wf.NetworkMeetingCommand,
+        "The network meeting decided the concrete transition; the joint plan made or revised.",
+    ),
+    _Step(
+        "/{transition_id}/patient-talk",
+        wf.TransitionWorkflow.record_patient_talk,
+        rules.PatientTalk,
+        wf.PatientTalkCommand,
+        "Psychiatry's talk with the patient, including the motivational work.",
+    ),
+    _Step(
+        "/{transition_id}/tasks",
+        wf.TransitionWorkflow.add_task,
+        rules.NewTask,
+        wf.AddTaskCommand,
+        "A further task on the transition: none addressed to the patient before agreement, none for the "
+        "municipality without consent.",
+        status_code=201,
+    ),
 ):
     _route(_s)
 
@@ -209,11 +280,18 @@ class CallIn(Input):
 @router.post("/{transition_id}/network-meeting", response_model=TransitionOut)
 async def call_network_meeting(transition_id: TransitionId, body: CallIn, staff: CurrentStaff, res: Res):
     """Call the netværksmøde with the patient: refused before the parties agree."""
-    return await _step(res, staff, transition_id, wf.TransitionWorkflow.call_network_meeting,
-                       wf.CallNetworkMeetingCommand(called_on=body.called_on or copenhagen.today(),
-                                                    participants=body.participants,
-                                                    relatives_invited=body.relatives_invited,
-                                                    actor=commands.actor(staff)))
+    return await _step(
+        res,
+        staff,
+        transition_id,
+        wf.TransitionWorkflow.call_network_meeting,
+        wf.CallNetworkMeetingCommand(
+            called_on=body.called_on or copenhagen.today(),
+            participants=body.participants,
+            relatives_invited=body.relatives_invited,
+            actor=commands.actor(staff),
+        ),
+    )
 
 
 @router.post("/{transition_id}/complete", response_model=TransitionOut)
@@ -221,8 +299,13 @@ async def complete(transition_id: TransitionId, staff: CurrentStaff, res: Res, b
     """Carry out the decision: to integrated, the ambulatory pathway starts; back to coordinated, the integrated
     pathway is to close with its bridging plan (the transition completes when it has ended)."""
     body = body or rules.Completion()
-    return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete,
-                       wf.CompleteCommand(**body.model_dump(), actor=commands.actor(staff)))
+    return await _step(
+        res,
+        staff,
+        transition_id,
+        wf.TransitionWorkflow.complete,
+        wf.CompleteCommand(**body.model_dump(), actor=commands.actor(staff)),
+    )
 
 
 class CompleteTaskIn(Input):
@@ -239,6 +322,11 @@ async def complete_task(
         task = await queries.task(res.pool, task_id)
         if task is not None and task.referral_id == transition_id and task.owner_org != staff.org:
             raise ApiError(403, "forbidden", f"the task belongs to {task.owner_org}")
-    return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete_task,
-                       wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note,
-                                              actor=commands.actor(staff)), row)
+    return await _step(
+        res,
+        staff,
+        transition_id,
+        wf.TransitionWorkflow.complete_task,
+        wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
+        row,
+    )

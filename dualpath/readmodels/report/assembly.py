@@ -51,17 +51,30 @@ Key = tuple[str | None, int | None]  # (region, target group)
 Targets = dict[Key, Target]
 
 _STATUS_FIELD = {
-    "awaiting_visitation": "awaiting_visitation", "held_until_phase_in": "held", "not_eligible": "not_eligible",
-    "accepted": "accepted", "declined": "declined", "attached": "attached",
+    "awaiting_visitation": "awaiting_visitation",
+    "held_until_phase_in": "held",
+    "not_eligible": "not_eligible",
+    "accepted": "accepted",
+    "declined": "declined",
+    "attached": "attached",
 }
 _MEETING_COUNTS = ("called", "cancelled", "open", "open_past_hold_by", "held", "held_on_time")
 
 
-def assemble(*, generated_at: datetime, as_of: date, region: str | None, referrals: Iterable[Row],
-             pathways: Iterable[Row], accepted: Iterable[Row], discharges: Iterable[Row],
-             home_visits: Iterable[Row], meetings: Iterable[Row],
-             targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
-             stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS) -> MonitoringReport:
+def assemble(
+    *,
+    generated_at: datetime,
+    as_of: date,
+    region: str | None,
+    referrals: Iterable[Row],
+    pathways: Iterable[Row],
+    accepted: Iterable[Row],
+    discharges: Iterable[Row],
+    home_visits: Iterable[Row],
+    meetings: Iterable[Row],
+    targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
+    stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS,
+) -> MonitoringReport:
     """The report from the queries' rows (see the Q_* queries for each row's columns)."""
     regions = [region] if region is not None else sorted(REGIONS)
     target_for: Targets = {(t.region, t.group): Target(patients=t.patients, source=t.source) for t in targets}
@@ -76,11 +89,16 @@ def assemble(*, generated_at: datetime, as_of: date, region: str | None, referra
     process = _Process(starts, awaiting_past, discharges, home_visits, meetings, as_of)
     per_region = [process.figures(r, [r]) for r in regions]
     return MonitoringReport(
-        generated_at=generated_at, as_of=as_of, region=region, groups=groups,
+        generated_at=generated_at,
+        as_of=as_of,
+        region=region,
+        groups=groups,
         national=_national(groups, target_for) if region is None else None,
         phase_in=_phase_in(regions, region is None, starts.per_month, target_for, month(as_of)),
         process=per_region + ([process.figures(None, regions)] if region is None else []),
-        targets=list(targets), stated_totals=list(stated_totals), notes=list(NOTES),
+        targets=list(targets),
+        stated_totals=list(stated_totals),
+        notes=list(NOTES),
     )
 
 
@@ -126,17 +144,26 @@ def _add_pathways(into: PathwayCounts, other: PathwayCounts) -> None:
     into.started += other.started
     into.active += other.active
     into.ended += other.ended
-    for mine, theirs in ((into.active_by_phase, other.active_by_phase), (into.active_by_level, other.active_by_level),
-                         (into.ended_by_reason, other.ended_by_reason)):
+    for mine, theirs in (
+        (into.active_by_phase, other.active_by_phase),
+        (into.active_by_level, other.active_by_level),
+        (into.ended_by_reason, other.ended_by_reason),
+    ):
         for k, n in theirs.items():
             mine[k] = mine.get(k, 0) + n
 
 
-def _figures(region: str | None, group: int | None, refs: ReferralCounts, paths: PathwayCounts,
-             target_for: Targets) -> GroupFigures:
+def _figures(
+    region: str | None, group: int | None, refs: ReferralCounts, paths: PathwayCounts, target_for: Targets
+) -> GroupFigures:
     target = target_for.get((region, group)) if group is not None else None
     return GroupFigures(
-        region=region, region_name=region_name(region), group=group, referrals=refs, pathways=paths, target=target,
+        region=region,
+        region_name=region_name(region),
+        group=group,
+        referrals=refs,
+        pathways=paths,
+        target=target,
         against_target=Figure.of(refs.accepted, target.patients) if target else None,
     )
 
@@ -200,20 +227,38 @@ def _series(per_month: Counter[str], through: str) -> list[MonthPoint]:
     return points
 
 
-def _phase_in(regions: list[str], national: bool, per_month: dict[tuple[str, int], Counter[str]],
-              target_for: Targets, this_month: str) -> list[PhaseInSeries]:
+def _phase_in(
+    regions: list[str],
+    national: bool,
+    per_month: dict[tuple[str, int], Counter[str]],
+    target_for: Targets,
+    this_month: str,
+) -> list[PhaseInSeries]:
     series = [
-        PhaseInSeries(region=r, region_name=region_name(r), group=g, target=target_for.get((r, g)),
-                      months=_series(per_month.get((r, g), Counter()), this_month))
-        for r in regions for g in GROUPS
+        PhaseInSeries(
+            region=r,
+            region_name=region_name(r),
+            group=g,
+            target=target_for.get((r, g)),
+            months=_series(per_month.get((r, g), Counter()), this_month),
+        )
+        for r in regions
+        for g in GROUPS
     ]
     if national:
         for g in GROUPS:
             total: Counter[str] = Counter()
             for r in regions:
                 total.update(per_month.get((r, g), Counter()))
-            series.append(PhaseInSeries(region=None, region_name=region_name(None), group=g,
-                                        target=target_for.get((None, g)), months=_series(total, this_month)))
+            series.append(
+                PhaseInSeries(
+                    region=None,
+                    region_name=region_name(None),
+                    group=g,
+                    target=target_for.get((None, g)),
+                    months=_series(total, this_month),
+                )
+            )
     return series
 
 
@@ -223,8 +268,15 @@ def _phase_in(regions: list[str], national: bool, per_month: dict[tuple[str, int
 class _Process:
     """The process figures' counts per region, summed over the regions a figure is for."""
 
-    def __init__(self, starts: _Starts, awaiting_past: Counter[str], discharges: Iterable[Row],
-                 home_visits: Iterable[Row], meetings: Iterable[Row], as_of: date) -> None:
+    def __init__(
+        self,
+        starts: _Starts,
+        awaiting_past: Counter[str],
+        discharges: Iterable[Row],
+        home_visits: Iterable[Row],
+        meetings: Iterable[Row],
+        as_of: date,
+    ) -> None:
         self.starts, self.awaiting_past = starts, awaiting_past
         self.discharged = {row["region"]: (row["before_non_working_days"], row["discharged"]) for row in discharges}
         self.visits_on_time: Counter[str] = Counter()
@@ -248,12 +300,16 @@ class _Process:
             return sum(counter[r] for r in regions)
 
         return ProcessFigures(
-            region=region, region_name=region_name(region),
-            started_within_14_days=Figure.of(total(self.starts.on_time),
-                                             total(self.starts.started) + total(self.awaiting_past)),
+            region=region,
+            region_name=region_name(region),
+            started_within_14_days=Figure.of(
+                total(self.starts.on_time), total(self.starts.started) + total(self.awaiting_past)
+            ),
             awaiting_past_deadline=total(self.awaiting_past),
-            discharges_before_non_working_days=Figure.of(sum(self.discharged.get(r, (0, 0))[0] for r in regions),
-                                                         sum(self.discharged.get(r, (0, 0))[1] for r in regions)),
+            discharges_before_non_working_days=Figure.of(
+                sum(self.discharged.get(r, (0, 0))[0] for r in regions),
+                sum(self.discharged.get(r, (0, 0))[1] for r in regions),
+            ),
             home_visits_on_first_working_day=Figure.of(total(self.visits_on_time), total(self.visits_due)),
             home_visits_not_yet_due=total(self.visits_not_yet_due),
             network_meetings=[self._meeting_figures(regions, kind) for kind in MEETING_KINDS],
@@ -263,7 +319,11 @@ class _Process:
         rows = [self.meetings[(r, kind)] for r in regions if (r, kind) in self.meetings]
         total = {k: sum(row[k] for row in rows) for k in _MEETING_COUNTS}
         return MeetingFigures(
-            kind=kind, called=total["called"], cancelled=total["cancelled"], open=total["open"],
-            open_past_hold_by=total["open_past_hold_by"], held=total["held"],
+            kind=kind,
+            called=total["called"],
+            cancelled=total["cancelled"],
+            open=total["open"],
+            open_past_hold_by=total["open_past_hold_by"],
+            held=total["held"],
             held_on_time=Figure.of(total["held_on_time"], total["held"] + total["open_past_hold_by"]),
         )

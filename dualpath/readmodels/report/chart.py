@@ -28,14 +28,26 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
     for s in series:
         colour = colours.get(s.group, "tab:gray")
         if s.months:
-            ax.plot([index[m.month] for m in s.months], [m.cumulative for m in s.months], marker="o",
-                    markersize=3, color=colour, label=f"group {s.group}: accepted, cumulative")
+            ax.plot(
+                [index[m.month] for m in s.months],
+                [m.cumulative for m in s.months],
+                marker="o",
+                markersize=3,
+                color=colour,
+                label=f"group {s.group}: accepted, cumulative",
+            )
         if s.target:
-            ax.axhline(s.target.patients, color=colour, linestyle="--", linewidth=1,
-                       label=f"group {s.group}: target {s.target.patients:,}")
+            ax.axhline(
+                s.target.patients,
+                color=colour,
+                linestyle="--",
+                linewidth=1,
+                label=f"group {s.group}: target {s.target.patients:,}",
+            )
     step = max(1, len(months) // 12)
-    ax.set_xticks(range(0, len(months), step), [months[i] for i in range(0, len(months), step)], rotation=45,
-                  ha="right")
+    ax.set_xticks(
+        range(0, len(months), step), [months[i] for i in range(0, len(months), step)], rotation=45, ha="right"
+    )
     ax.set_xlim(-0.5, max(len(months) - 0.5, 0.5))
     ax.set_ylim(bottom=0)
     ax.set_ylabel("patients")
@@ -44,7 +56,12 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize=8)
     sources = sorted({s.target.source for s in series if s.target})
-    chart.text(0.01, 0.01, "Targets: " + ("; ".join(sources) if sources else "none stated for this region"),
-               fontsize=7, wrap=True)
+    chart.text(
+        0.01,
+        0.01,
+        "Targets: " + ("; ".join(sources) if sources else "none stated for this region"),
+        fontsize=7,
+        wrap=True,
+    )
     chart.tight_layout(rect=(0, 0.04, 1, 1))
     chart.savefig(path, format="png")

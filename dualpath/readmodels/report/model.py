@@ -39,7 +39,6 @@ NOTES = [
 ]
 
 
-
 class Figure(BaseModel):
     """A share with what it is made of; `share` is None when the denominator is 0."""
 
@@ -49,8 +48,7 @@ class Figure(BaseModel):
 
     @classmethod
     def of(cls, numerator: int, denominator: int) -> Figure:
-        return cls(numerator=numerator, denominator=denominator,
-                   share=numerator / denominator if denominator else None)
+        return cls(numerator=numerator, denominator=denominator, share=numerator / denominator if denominator else None)
 
 
 class Target(BaseModel):
@@ -99,7 +97,8 @@ class PhaseInSeries(BaseModel):
     group: int
     target: Target | None
     months: list[MonthPoint] = Field(
-        description="Every month from the first acceptance to the report's month; empty before any")
+        description="Every month from the first acceptance to the report's month; empty before any"
+    )
 
 
 class MeetingFigures(BaseModel):
@@ -129,7 +128,8 @@ class MonitoringReport(BaseModel):
     region: str | None = Field(description="The region reported on; None for all regions")
     groups: list[GroupFigures] = Field(description="Per region and target group")
     national: list[GroupFigures] | None = Field(
-        description="Per target group over all regions, against the national targets (all-region reports only)")
+        description="Per target group over all regions, against the national targets (all-region reports only)"
+    )
     phase_in: list[PhaseInSeries]
     process: list[ProcessFigures] = Field(description="Per region; and national (region None) when all regions")
     targets: list[PhaseInTarget]

@@ -72,8 +72,9 @@ WHERE ($1::text IS NULL OR p.region = $1)
 GROUP BY p.region, m.kind"""
 
 
-async def monitoring_report(pool: asyncpg.Pool, region: str | None = None, *,
-                            now: datetime | None = None) -> MonitoringReport:
+async def monitoring_report(
+    pool: asyncpg.Pool, region: str | None = None, *, now: datetime | None = None
+) -> MonitoringReport:
     """The report for one region, or for all (region None)."""
     if region is not None and region not in REGIONS:
         raise ValueError(f"unknown region code {region!r}; known: {', '.join(sorted(REGIONS))}")
@@ -89,6 +90,13 @@ async def monitoring_report(pool: asyncpg.Pool, region: str | None = None, *,
             home_visits = await conn.fetch(Q_HOME_VISITS, region)
             meetings = await conn.fetch(Q_MEETINGS, region, as_of)
     return assemble(
-        generated_at=now, as_of=as_of, region=region, referrals=referrals, pathways=pathways, accepted=accepted,
-        discharges=discharges, home_visits=home_visits, meetings=meetings,
+        generated_at=now,
+        as_of=as_of,
+        region=region,
+        referrals=referrals,
+        pathways=pathways,
+        accepted=accepted,
+        discharges=discharges,
+        home_visits=home_visits,
+        meetings=meetings,
     )

@@ -19,15 +19,15 @@ def _table(headers: list[str], rows: list[list[Any]], left: int = 2) -> list[str
     """Aligned columns: the first `left` to the left, the figures to the right."""
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i < left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        str(c).ljust(w) if i < left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+    )
     return [line(headers), line(["-" * w for w in widths]), *map(line, rows)]
 
 
 def render_text(report: MonitoringReport) -> str:
     """The report as plain-text tables (what `dualpath report` prints)."""
     scope = region_name(report.region) if report.region else "all regions"
-    out = [f"Monitoring report, {scope}, as of {report.as_of} (generated {report.generated_at:%Y-%m-%d %H:%M} UTC)",
-           ""]
+    out = [f"Monitoring report, {scope}, as of {report.as_of} (generated {report.generated_at:%Y-%m-%d %H:%M} UTC)", ""]
     for section in (_groups, _levels, _phase_in, _process, _meetings):
         out += [*section(report), ""]
     out += _targets(report)
@@ -40,26 +40,56 @@ def _group(group: int | None) -> str:
 
 
 def _groups(report: MonitoringReport) -> list[str]:
-    headers = ["region", "group", "referred", "awaiting", "held", "not elig.", "accepted", "declined", "attached",
-               "active", *[f"ph{p}" for p in PHASES], "ended", "target", "accepted/target"]
+    headers = [
+        "region",
+        "group",
+        "referred",
+        "awaiting",
+        "held",
+        "not elig.",
+        "accepted",
+        "declined",
+        "attached",
+        "active",
+        *[f"ph{p}" for p in PHASES],
+        "ended",
+        "target",
+        "accepted/target",
+    ]
     rows = []
     for gf in [*report.groups, *(report.national or [])]:
         r, p = gf.referrals, gf.pathways
-        rows.append([
-            gf.region_name, _group(gf.group), r.referred, r.awaiting_visitation, r.held,
-            r.not_eligible, r.accepted, r.declined, r.attached, p.active,
-            *[p.active_by_phase.get(str(ph), 0) for ph in PHASES], p.ended,
-            f"{gf.target.patients:,}" if gf.target else "-", _pct(gf.against_target) if gf.target else "-",
-        ])
+        rows.append(
+            [
+                gf.region_name,
+                _group(gf.group),
+                r.referred,
+                r.awaiting_visitation,
+                r.held,
+                r.not_eligible,
+                r.accepted,
+                r.declined,
+                r.attached,
+                p.active,
+                *[p.active_by_phase.get(str(ph), 0) for ph in PHASES],
+                p.ended,
+                f"{gf.target.patients:,}" if gf.target else "-",
+                _pct(gf.against_target) if gf.target else "-",
+            ]
+        )
     return ["Referrals and pathways per region and target group", *_table(headers, rows)]
 
 
 def _levels(report: MonitoringReport) -> list[str]:
-    levels = sorted({lv for gf in report.groups for lv in gf.pathways.active_by_level},
-                    key=lambda lv: (LEVELS.index(lv) if lv in LEVELS else len(LEVELS), lv))
+    levels = sorted(
+        {lv for gf in report.groups for lv in gf.pathways.active_by_level},
+        key=lambda lv: (LEVELS.index(lv) if lv in LEVELS else len(LEVELS), lv),
+    )
     rows: list[list[Any]] = [
         [gf.region_name, _group(gf.group), *[gf.pathways.active_by_level.get(lv, 0) for lv in levels]]
-        for gf in [*report.groups, *(report.national or [])] if gf.pathways.active]
+        for gf in [*report.groups, *(report.national or [])]
+        if gf.pathways.active
+    ]
     return ["Active pathways by level of care", *(_table(["region", "group", *levels], rows) if rows else ["(none)"])]
 
 
@@ -69,35 +99,59 @@ def _phase_in(report: MonitoringReport) -> list[str]:
         last = s.months[-1].cumulative if s.months else 0
         recent = ", ".join(f"{m.month}: {m.accepted}" for m in s.months[-3:]) or "-"
         rows.append([s.region_name, str(s.group), last, f"{s.target.patients:,}" if s.target else "-", recent])
-    return ["Phase-in (accepted, cumulative; the last three months)",
-            *_table(["region", "group", "cumulative", "target", "recent months"], rows)]
+    return [
+        "Phase-in (accepted, cumulative; the last three months)",
+        *_table(["region", "group", "cumulative", "target", "recent months"], rows),
+    ]
 
 
 def _process(report: MonitoringReport) -> list[str]:
     rows: list[list[Any]] = [
-        [pf.region_name, _pct(pf.started_within_14_days), pf.awaiting_past_deadline,
-         _pct(pf.discharges_before_non_working_days), _pct(pf.home_visits_on_first_working_day),
-         pf.home_visits_not_yet_due] for pf in report.process]
-    return ["Process figures",
-            *_table(["region", "started <= 14 days", "awaiting past deadline", "discharged before non-working day",
-                     "home visit 1st working day", "home visits not yet due"], rows, left=1)]
+        [
+            pf.region_name,
+            _pct(pf.started_within_14_days),
+            pf.awaiting_past_deadline,
+            _pct(pf.discharges_before_non_working_days),
+            _pct(pf.home_visits_on_first_working_day),
+            pf.home_visits_not_yet_due,
+        ]
+        for pf in report.process
+    ]
+    return [
+        "Process figures",
+        *_table(
+            [
+                "region",
+                "started <= 14 days",
+                "awaiting past deadline",
+                "discharged before non-working day",
+                "home visit 1st working day",
+                "home visits not yet due",
+            ],
+            rows,
+            left=1,
+        ),
+    ]
 
 
 def _meetings(report: MonitoringReport) -> list[str]:
     rows: list[list[Any]] = [
         [pf.region_name, m.kind, m.called, m.cancelled, m.open, m.open_past_hold_by, m.held, _pct(m.held_on_time)]
-        for pf in report.process for m in pf.network_meetings]
-    return ["Meetings per kind (network meetings at phase 4 and at discharge are counted together)",
-            *_table(["region", "kind", "called", "cancelled", "open", "open past hold-by", "held", "held on time"],
-                    rows)]
+        for pf in report.process
+        for m in pf.network_meetings
+    ]
+    return [
+        "Meetings per kind (network meetings at phase 4 and at discharge are counted together)",
+        *_table(["region", "kind", "called", "cancelled", "open", "open past hold-by", "held", "held on time"], rows),
+    ]
 
 
 def _targets(report: MonitoringReport) -> list[str]:
     out = ["Targets (with their source)"]
     for t in report.targets:
-        out.append(f"  group {t.group}, {region_name(t.region) if t.region else 'national'}: "
-                   f"{t.patients:,} — {t.source}")
+        out.append(
+            f"  group {t.group}, {region_name(t.region) if t.region else 'national'}: {t.patients:,} — {t.source}"
+        )
     for s in report.stated_totals:
-        out.append(f"  stated total, {region_name(s.region) if s.region else 'national'}: "
-                   f"{s.patients:,} — {s.source}")
+        out.append(f"  stated total, {region_name(s.region) if s.region else 'national'}: {s.patients:,} — {s.source}")
     return out
