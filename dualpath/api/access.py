@@ -75,13 +75,7 @@ async def record(
 
 
 async def look(
-    pool: asyncpg.Pool,
-    staff: Staff,
-    *,
-    kind: str,
-    object_id: str,
-    visible: bool,
-    pathway_id: str | None = None,
+    pool: asyncpg.Pool, staff: Staff, *, kind: str, object_id: str, visible: bool, pathway_id: str | None = None
 ) -> None:
     """Record a look at one object; a denied one answers 404, as if it did not exist."""
     await record(pool, staff, pathway_id=pathway_id, object_kind=kind, object_id=object_id, denied=not visible)

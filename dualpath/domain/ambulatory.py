@@ -16,19 +16,9 @@ from pydantic import BaseModel, Field
 
 PhaseNumber = Literal[1, 2, 3, 4]
 
-PHASE_NAMES: dict[int, str] = {
-    1: "Opstart",
-    2: "Ustabil",
-    3: "Stabil",
-    4: "Overgang/afslutning",
-}
+PHASE_NAMES: dict[int, str] = {1: "Opstart", 2: "Ustabil", 3: "Stabil", 4: "Overgang/afslutning"}
 
-ALLOWED_MOVES: dict[int, tuple[int, ...]] = {
-    1: (2, 3),
-    2: (3,),
-    3: (2, 4),
-    4: (2, 3),
-}
+ALLOWED_MOVES: dict[int, tuple[int, ...]] = {1: (2, 3), 2: (3,), 3: (2, 4), 4: (2, 3)}
 
 
 class LevelOfCare(StrEnum):

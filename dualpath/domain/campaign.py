@@ -186,8 +186,7 @@ def check_consent(s: CampaignState, side: Side, patient_id: str, state: ConsentS
     p = person(s, patient_id)
     if p.status == "started":
         raise CampaignRefused(
-            f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has "
-            "started: record consent there"
+            f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has started: record consent there"
         )
     if p.consent.get(side) == state:
         raise CampaignRefused(f"{SIDE_NAMES[side]}'s consent for this person is {state} already")
@@ -240,8 +239,7 @@ def check_decision(
         raise CampaignRefused(f"the start date {from_date} has passed (today is {today})")
     if decision == "integrated" and from_date < s.group2_opens_on:
         raise CampaignRefused(
-            f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated "
-            "treatment can start from then"
+            f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated treatment can start from then"
         )
 
 
@@ -270,11 +268,7 @@ _CONTACT = {
     "inden_for_seneste_år": "within_last_year",
 }
 
-TEMPLATE = (
-    "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n"
-    "010190-1234;current;ja;Ambulatorium Nord\n"
-    "020285-2345;within_last_year;ja;\n"
-)
+TEMPLATE = "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n010190-1234;current;ja;Ambulatorium Nord\n020285-2345;within_last_year;ja;\n"
 
 
 class RowError(BaseModel):
@@ -314,8 +308,7 @@ def decode(data: bytes) -> str:
                     row=data[: exc.start].count(b"\n") + 1,
                     column=None,
                     reason=(
-                        f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the "
-                        "template"
+                        f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the template"
                     ),
                 )
             ]
@@ -405,8 +398,7 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
                 RowError(
                     row=n,
                     column="psychiatric_contact",
-                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the "
-                    "last year)"
+                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the last year)"
                     if not cells.get("psychiatric_contact")
                     else f"'{cells['psychiatric_contact']}' is not current or within_last_year",
                 )
@@ -427,8 +419,7 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
                 RowError(
                     row=n,
                     column="municipal_substance_treatment",
-                    reason="nej: target group 2 is in current municipal substance treatment; "
-                    "this person belongs to another group",
+                    reason="nej: target group 2 is in current municipal substance treatment; this person belongs to another group",
                 )
             )
         unit = cells.get("clinic_or_unit") or None

@@ -12,8 +12,7 @@ ConsentForm = Literal["written", "oral"]
 
 SCOPE_DESCRIPTIONS = {
     "dialogue": "dialogue between region and municipality",
-    "inform_municipal_treatment": "keeping municipal substance treatment informed of admission, discharge "
-    "and FMK changes",
+    "inform_municipal_treatment": "keeping municipal substance treatment informed of admission, discharge and FMK changes",
 }
 
 

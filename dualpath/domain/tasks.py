@@ -21,8 +21,7 @@ Outcome = Literal["done", "not_possible"]
 CLOSED_BY_RECORD = {
     "consent_dialogue": "record the consent (POST /pathways/{id}/consents)",
     "network_meeting": "record the network meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
-    "startup_meeting_accompaniment": "record the start-up meeting as held "
-    "(POST /pathways/{id}/meetings/{meeting_id}/held)",
+    "startup_meeting_accompaniment": "record the start-up meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
 }
 
 # Which task a held meeting closes.
@@ -102,6 +101,5 @@ def check_completion(task: Task | None, outcome: Outcome, note: str | None, proc
         raise TaskRefused("closing a task as not possible needs the reason (e.g. the patient declined)")
     if outcome == "done" and task.kind in CLOSED_BY_RECORD:
         raise TaskRefused(
-            f"'{task.kind}' is completed by recording it: {CLOSED_BY_RECORD[task.kind]}; "
-            "or close it as not_possible with the reason"
+            f"'{task.kind}' is completed by recording it: {CLOSED_BY_RECORD[task.kind]}; or close it as not_possible with the reason"
         )

@@ -305,8 +305,7 @@ def check_command(s: Situation, command: Command) -> None:
         raise TransitionRefused(_not_yet(s, what[command]), allowed)
     if command == "record_who_says_what" and s.state in _BEFORE_AGREEMENT:
         raise TransitionRefused(
-            f"who says what to the patient is agreed once the parties agree on the transition; the transition is "
-            f"{s.state}",
+            f"who says what to the patient is agreed once the parties agree on the transition; the transition is {s.state}",
             allowed,
         )
     if command in ("call_network_meeting", "record_network_meeting") and s.state in _SETTLED:
@@ -321,8 +320,7 @@ def check_command(s: Situation, command: Command) -> None:
         and s.state in _SETTLED | {"who_says_what_agreed", "network_meeting_called"}
     ):
         raise TransitionRefused(
-            "the transition completes after the network meeting has decided the concrete transition and the joint "
-            "plan is made or revised",
+            "the transition completes after the network meeting has decided the concrete transition and the joint plan is made or revised",
             allowed,
         )
     raise TransitionRefused(f"the transition is {s.state}: {command} is not a step it can take now", allowed)
@@ -512,8 +510,7 @@ def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, c
     _required(m.concrete_transition, "the concrete transition the meeting decided", allowed)
     if m.patient_agrees and m.joint_plan is None:
         raise TransitionRefused(
-            "a joint plan is made or revised at the network meeting (udskrivningsaftale, koordinationsplan or "
-            "koordinerende indsatsplan): give joint_plan",
+            "a joint plan is made or revised at the network meeting (udskrivningsaftale, koordinationsplan or koordinerende indsatsplan): give joint_plan",
             allowed,
         )
     if m.joint_plan is not None:

@@ -44,15 +44,11 @@ def _discover(directory: Path) -> list[_Migration]:
         # Line endings normalised so a Windows checkout does not look like an edited file.
         sql = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
         migration = _Migration(
-            version=int(match.group(1)),
-            name=path.stem,
-            sql=sql,
-            checksum=hashlib.sha256(sql.encode()).hexdigest(),
+            version=int(match.group(1)), name=path.stem, sql=sql, checksum=hashlib.sha256(sql.encode()).hexdigest()
         )
         if migration.version in found:
             raise MigrationError(
-                f"migrations {found[migration.version].name} and {migration.name} share version "
-                f"{migration.version}; renumber the newer one"
+                f"migrations {found[migration.version].name} and {migration.name} share version {migration.version}; renumber the newer one"
             )
         found[migration.version] = migration
     return [found[v] for v in sorted(found)]

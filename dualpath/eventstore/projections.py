@@ -39,8 +39,7 @@ async def checkpoint(conn_or_pool, name: str) -> int:
 
 async def _ensure_checkpoints(conn_or_pool, names: Sequence[str]) -> None:
     await conn_or_pool.execute(
-        "INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
-        list(names),
+        "INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", list(names)
     )
 
 

@@ -105,8 +105,7 @@ async def has_unsettled(conn, after_position: int) -> bool:
     append, no NOTIFY will say so, so a subscriber has to look again by itself.
     """
     return await conn.fetchval(
-        f"SELECT EXISTS (SELECT 1 FROM events WHERE position > $1 AND NOT ({_SETTLED}))",
-        after_position,
+        f"SELECT EXISTS (SELECT 1 FROM events WHERE position > $1 AND NOT ({_SETTLED}))", after_position
     )
 
 
@@ -168,8 +167,7 @@ def _replayed(stream_id: str, events: list[NewEvent], stored: list[asyncpg.Recor
     """The result of an append that was already done, or EventIdConflict if it was not this one."""
     if len(stored) < len(events):
         raise EventIdConflict(
-            f"stream {stream_id!r}: {len(stored)} of the {len(events)} event ids are already stored; "
-            "a retry must send exactly the events of the first attempt"
+            f"stream {stream_id!r}: {len(stored)} of the {len(events)} event ids are already stored; a retry must send exactly the events of the first attempt"
         )
     for event, row in zip(events, stored):
         if row["stream_id"] != stream_id:
@@ -184,14 +182,10 @@ def _replayed(stream_id: str, events: list[NewEvent], stored: list[asyncpg.Recor
     versions = [row["version"] for row in stored]
     if versions != list(range(first, first + len(stored))):
         raise EventIdConflict(
-            f"stream {stream_id!r}: these event ids are stored at versions {versions}, "
-            "not consecutively in the order given"
+            f"stream {stream_id!r}: these event ids are stored at versions {versions}, not consecutively in the order given"
         )
     return AppendResult(
-        stream_id=stream_id,
-        first_version=first,
-        last_version=versions[-1],
-        last_position=stored[-1]["position"],
+        stream_id=stream_id, first_version=first, last_version=versions[-1], last_position=stored[-1]["position"]
     )
 
 

@@ -154,8 +154,7 @@ class TransitionsProjection(
             conn,
             e.transition_id,
             at,
-            "patient_talks = patient_talks || jsonb_build_array($3::jsonb), "
-            "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
+            "patient_talks = patient_talks || jsonb_build_array($3::jsonb), state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
             [_shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")],
         )
 
@@ -264,8 +263,7 @@ async def transitions(
 async def open_transition_for(pool: asyncpg.Pool, *, patient_id: str) -> str | None:
     """A transition for the patient that is not completed yet (one at a time)."""
     return await pool.fetchval(
-        "SELECT transition_id FROM rm_transitions WHERE patient_id = $1 AND state <> 'completed' LIMIT 1",
-        patient_id,
+        "SELECT transition_id FROM rm_transitions WHERE patient_id = $1 AND state <> 'completed' LIMIT 1", patient_id
     )
 
 

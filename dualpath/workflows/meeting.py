@@ -277,8 +277,7 @@ class MeetingWorkflow(kit.Process):
     async def cancel(self, cmd: CancelMeeting) -> MeetingResult:
         reason = cmd.reason.strip()
         position = await self._record(
-            [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)],
-            cmd.actor,
+            [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)], cmd.actor
         )
         self._status, self._cancel_reason = "cancelled", reason
         self._publish()

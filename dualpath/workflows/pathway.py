@@ -363,8 +363,7 @@ class PathwayWorkflow(kit.Process):
         if cmd.reason_kind in ambulatory.PLANNED_ENDS and tasks.blocking(self.state.tasks, 4):
             names = ", ".join(t.kind for t in tasks.blocking(self.state.tasks, 4))
             raise ApplicationError(
-                f"a planned closure needs phase 4's mandatory tasks closed first: {names} are open",
-                type="MoveRefused",
+                f"a planned closure needs phase 4's mandatory tasks closed first: {names} are open", type="MoveRefused"
             )
 
     # -- tasks --------------------------------------------------------------
@@ -604,10 +603,7 @@ class PathwayWorkflow(kit.Process):
             return f"FMK notice not sent: it could not be built ({exc.error_count()} invalid fields)"
         try:
             await workflow.execute_activity(
-                "send_fmk_notice",
-                notice,
-                start_to_close_timeout=FMK_NOTICE_TIMEOUT,
-                retry_policy=FMK_NOTICE_RETRY,
+                "send_fmk_notice", notice, start_to_close_timeout=FMK_NOTICE_TIMEOUT, retry_policy=FMK_NOTICE_RETRY
             )
         except ActivityError as err:
             cause = err.cause

@@ -117,8 +117,7 @@ def test_phases_must_be_numbered_one_to_four():
 
 
 @pytest.mark.parametrize(
-    "field, value",
-    [("owner_role", "nurse"), ("due_days", -1), ("key", "Network Meeting"), ("condition", "sometimes")],
+    "field, value", [("owner_role", "nurse"), ("due_days", -1), ("key", "Network Meeting"), ("condition", "sometimes")]
 )
 def test_activity_fields_are_checked(field, value):
     raw = _raw()

@@ -92,11 +92,7 @@ def _seventh_digits_for(year: int) -> list[int]:
     return [5, 6, 7, 8] if yy >= 58 else []
 
 
-@given(
-    born=st.dates(min_value=date(1858, 1, 1), max_value=date(2057, 12, 31)),
-    data=st.data(),
-    hyphen=st.booleans(),
-)
+@given(born=st.dates(min_value=date(1858, 1, 1), max_value=date(2057, 12, 31)), data=st.data(), hyphen=st.booleans())
 def test_any_valid_form_round_trips(born, data, hyphen):
     seventh = data.draw(st.sampled_from(_seventh_digits_for(born.year)))
     rest = data.draw(st.integers(0, 999))

@@ -19,10 +19,7 @@ from dualpath.domain.referral_rules import (
 )
 
 ELIGIBLE = EligibilityCriteria(
-    mental_illness="moderate",
-    substance_problem=True,
-    reduced_functioning=True,
-    parallel_treatment_insufficient=True,
+    mental_illness="moderate", substance_problem=True, reduced_functioning=True, parallel_treatment_insufficient=True
 )
 
 

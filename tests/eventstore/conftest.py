@@ -51,8 +51,7 @@ class Scratch:
 
 
 @pytest.fixture(
-    scope="session",
-    params=[pytest.param("embedded"), pytest.param("external", marks=pytest.mark.external_pg)],
+    scope="session", params=[pytest.param("embedded"), pytest.param("external", marks=pytest.mark.external_pg)]
 )
 async def es_server(request) -> Scratch:
     if request.param == "embedded":

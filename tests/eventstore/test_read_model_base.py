@@ -34,8 +34,7 @@ async def test_events_arrive_as_their_domain_type_and_only_from_the_streams_aske
         async def phase(self, conn, e: ev.PhaseChanged, at: RecordedEvent) -> None:
             seen.append(type(e))
             await conn.execute(
-                f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase",
+                f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase",
                 e.pathway_id,
                 e.to_phase,
                 at.recorded_at,
@@ -58,9 +57,7 @@ async def test_events_arrive_as_their_domain_type_and_only_from_the_streams_aske
     )
     await es_store.append(
         f"other{prefix}1",
-        [
-            _event("PhaseChanged", pathway_id="p2", from_phase=1, to_phase=3, reason=None),
-        ],
+        [_event("PhaseChanged", pathway_id="p2", from_phase=1, to_phase=3, reason=None)],
         expected_version=0,
     )
     level_at = (await es_store.read_stream(f"{prefix}1"))[1].recorded_at

@@ -14,12 +14,7 @@ from typing import Any, Protocol
 
 from dualpath.domain import copenhagen
 from dualpath.domain.municipalities import REGIONS
-from dualpath.domain.referral_rules import (
-    PHASE_IN_STATED_TOTALS,
-    PHASE_IN_TARGETS,
-    PhaseInTarget,
-    PhaseInTotal,
-)
+from dualpath.domain.referral_rules import PHASE_IN_STATED_TOTALS, PHASE_IN_TARGETS, PhaseInTarget, PhaseInTotal
 from dualpath.readmodels.report.model import (
     GROUPS,
     LEVELS,
