@@ -561,7 +561,8 @@ async def verify(pool: asyncpg.Pool, pathway_ids: list[str]) -> list[str]:
         "rm_referrals": "SELECT referral_id, patient_id, source, municipality, region, target_group, status, "
         "received_on, start_deadline, opens_on, reasons, pathway_id, deadline_warned, "
         "deadline_passed, updated_at FROM rm_referrals WHERE pathway_id = ANY($1) ORDER BY 1",
-        "rm_tasks": f"SELECT {', '.join(_TASK_COLUMNS)}, referral_id, stay_id FROM rm_tasks WHERE pathway_id = ANY($1) ORDER BY 1",
+        "rm_tasks": f"SELECT {', '.join(_TASK_COLUMNS)}, referral_id, stay_id FROM rm_tasks "
+        "WHERE pathway_id = ANY($1) ORDER BY 1",
         "rm_consents": "SELECT * FROM rm_consents WHERE pathway_id = ANY($1) ORDER BY 1, 2, 3",
     }
 

@@ -90,7 +90,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--profile",
         choices=["timings", "cprofile"],
-        help="only the latency phase, with the worker and API instrumented (benchmarks/instrumented.py); prints where a staff action's time goes",
+        help="only the latency phase, with the worker and API instrumented "
+        "(benchmarks/instrumented.py); prints where a staff action's time goes",
     )
     p.add_argument(
         "--output",
@@ -140,7 +141,8 @@ async def latency_phase(api, client, stack, n_actions: int, concurrency: int, pa
     staff: dict[str, list[float]] = {"record_consent": [], "complete_task": []}
     base: list[float] = []
     log(
-        f"latency: {blocks * 4} staff actions and {blocks * 4} baseline updates, alternating (first {WARMUP_BLOCKS * 4} of each are warm-up)"
+        f"latency: {blocks * 4} staff actions and {blocks * 4} baseline updates, alternating "
+        f"(first {WARMUP_BLOCKS * 4} of each are warm-up)"
     )
     for i, (pathway_id, handle) in enumerate(zip(pathway_ids, handles)):
 
@@ -361,7 +363,8 @@ def render(r: dict) -> str:
     out = []
     m = r["run"]
     out.append(
-        f"dualpath benchmark, {m['finished_at']}: {m['machine']['cpus']} CPUs, load average {m['machine']['load_avg']} at start, {m['seconds']:.0f} s"
+        f"dualpath benchmark, {m['finished_at']}: {m['machine']['cpus']} CPUs, load average "
+        f"{m['machine']['load_avg']} at start, {m['seconds']:.0f} s"
     )
     a = m["args"]
     out.append(
@@ -370,7 +373,8 @@ def render(r: dict) -> str:
         f"{a['queries']} --lag-samples {a['lag_samples']}"
     )
     out.append(
-        "Ratios compare with the baseline measured alongside in this run; absolute numbers depend on the machine and its other load.\n"
+        "Ratios compare with the baseline measured alongside in this run; absolute numbers depend "
+        "on the machine and its other load.\n"
     )
     lat = r["latency"]
     rows = [

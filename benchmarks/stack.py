@@ -145,7 +145,8 @@ class Stack:
                 for name, proc in self.procs.items():
                     if proc.poll() is not None:
                         raise RuntimeError(
-                            f"the {name} exited at start (code {proc.returncode}); see {self.data / (name + '.log')}\n{self.tail(name)}"
+                            f"the {name} exited at start (code {proc.returncode}); "
+                            f"see {self.data / (name + '.log')}\n{self.tail(name)}"
                         )
                 api_ok = False
                 try:

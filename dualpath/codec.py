@@ -186,7 +186,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             raise PayloadKeyError(f"the current payload key id {current_key_id!r} is not among the keys ({known})")
         if key_region(current_key_id) is not None:
             raise PayloadKeyError(
-                f"the current national payload key id {current_key_id!r} names a region; a national key id must not start with a region code and a dot"
+                f"the current national payload key id {current_key_id!r} names a region; "
+                "a national key id must not start with a region code and a dot"
             )
         self._current: dict[str | None, str] = {None: current_key_id}
         for region, key_id in (region_key_ids or {}).items():
@@ -200,7 +201,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
                 )
             if key_region(key_id) != region:
                 raise PayloadKeyError(
-                    f"the current payload key id {key_id!r} of region {region} must start with '{region}.' (a region's key ids name the region)"
+                    f"the current payload key id {key_id!r} of region {region} must start with "
+                    f"'{region}.' (a region's key ids name the region)"
                 )
             self._current[region] = key_id
         self._workflow_id: str | None = None
@@ -265,13 +267,15 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if found is None:
             encoding = payload.metadata.get("encoding", b"").decode("utf-8", "replace")
             raise PayloadRefused(
-                f"payload refused: not encrypted (encoding {encoding!r}); every command must be encrypted with a payload key of the workflow's region",
+                f"payload refused: not encrypted (encoding {encoding!r}); every command must be "
+                "encrypted with a payload key of the workflow's region",
                 forged=True,
             )
         key_id, bound = found.key_id, found.workflow_id
         if bound is not None and region_of(bound) != found.region:
             raise PayloadRefused(
-                f"payload refused: key {key_id!r} is not a key of {_region_name(region_of(bound))}, the region of workflow {bound}",
+                f"payload refused: key {key_id!r} is not a key of {_region_name(region_of(bound))}, "
+                f"the region of workflow {bound}",
                 forged=True,
             )
         if bound is None and found.region is not None:
@@ -304,7 +308,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             plain = cipher.decrypt(nonce, sealed, _aad(key_id, bound))
         except InvalidTag:
             raise PayloadRefused(
-                f"encrypted payload (key id {key_id!r}) failed authentication: altered, or a different key under that id",
+                f"encrypted payload (key id {key_id!r}) failed authentication: "
+                "altered, or a different key under that id",
                 forged=False,
             ) from None
         inner = Payload()

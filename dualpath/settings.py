@@ -137,7 +137,8 @@ class Settings(BaseSettings):
             decode_key(key_id, key)  # raises a ValueError naming the id, never the key
         if self.payload_key_id not in self.payload_keys:
             raise ValueError(
-                f"DUALPATH_PAYLOAD_KEY_ID {self.payload_key_id!r} is not among the ids in DUALPATH_PAYLOAD_KEYS ({', '.join(sorted(self.payload_keys))})"
+                f"DUALPATH_PAYLOAD_KEY_ID {self.payload_key_id!r} is not among the ids in DUALPATH_PAYLOAD_KEYS "
+                f"({', '.join(sorted(self.payload_keys))})"
             )
         from dualpath.codec import EncryptionCodec
 
@@ -150,7 +151,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.oidc_issuer is None or self.oidc_jwks_url is None:
                 raise ValueError(
-                    "production needs DUALPATH_OIDC_ISSUER and DUALPATH_OIDC_JWKS_URL (development tokens are refused there)"
+                    "production needs DUALPATH_OIDC_ISSUER and DUALPATH_OIDC_JWKS_URL "
+                    "(development tokens are refused there)"
                 )
             if self.database_url is None:
                 raise ValueError("production needs DATABASE_URL (no embedded PostgreSQL)")

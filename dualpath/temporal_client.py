@@ -62,5 +62,6 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         )
     except RuntimeError as exc:
         raise SetupError(
-            f"Temporal at {settings.temporal_address} cannot be reached ({exc}); start it with `make run`, or set DUALPATH_TEMPORAL_ADDRESS to a running server"
+            f"Temporal at {settings.temporal_address} cannot be reached ({exc}); start it with "
+            "`make run`, or set DUALPATH_TEMPORAL_ADDRESS to a running server"
         ) from exc

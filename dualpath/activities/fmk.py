@@ -97,7 +97,8 @@ class HttpFmkNotifier:
                 response = await client.post(self.url, json=notice.model_dump(mode="json"), headers=headers)
         except httpx.HTTPError as exc:
             raise ApplicationError(
-                f"FMK notice {notice.idempotency_key} could not be delivered to {self.url}: {type(exc).__name__}: {exc}; it will be tried again",
+                f"FMK notice {notice.idempotency_key} could not be delivered to {self.url}: "
+                f"{type(exc).__name__}: {exc}; it will be tried again",
                 type=UNREACHABLE,
             ) from exc
         status = response.status_code
@@ -106,7 +107,8 @@ class HttpFmkNotifier:
         message = _receiver_message(response)
         if status >= 500 or status in _TRANSIENT_4XX:
             raise ApplicationError(
-                f"the FMK notice receiver answered {status} for notice {notice.idempotency_key}: {message}; it will be tried again",
+                f"the FMK notice receiver answered {status} for notice {notice.idempotency_key}: {message}; "
+                "it will be tried again",
                 {"status": status, "message": message},
                 type=FAILED,
                 next_retry_delay=_retry_after(response),

@@ -35,7 +35,10 @@ NOT_KEPT = "no-store"
 
 
 def _too_large(limit: int) -> str:
-    return f"the request body is larger than this route takes ({limit} bytes, {limit / 1_048_576:.1f} MiB at most); send less"
+    return (
+        f"the request body is larger than this route takes ({limit} bytes, {limit / 1_048_576:.1f} MiB at "
+        "most); send less"
+    )
 
 
 def _body(status: int, error: str, message: str) -> bytes:

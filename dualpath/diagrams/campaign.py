@@ -181,7 +181,8 @@ def build_campaign() -> Process:
         "record_consent": f"samtykke pr. person: {', '.join(get_args(C.ConsentState))} "
         f"({', '.join(get_args(C.ConsentForm))}); uden samtykke fra begge sider: ikke drøftet",
         "share_lists": f"begge lister; senest {share_days} dage før samarbejdsmødet (share_by)",
-        "hold_collaboration_meeting": f"tidligst {share_days} dage efter delingen (earliest_meeting); tidligere afvises",
+        "hold_collaboration_meeting": f"tidligst {share_days} dage efter delingen (earliest_meeting); "
+        "tidligere afvises",
         "decide": "pr. person med samtykke fra begge sider",
         "plan_network_meeting": ", ".join(f"{k}: {plan_fields[k].description}" for k in ("accompaniment", "outreach")),
         "set_kkr_contacts": "KKR's liste over kommunale kontakter",

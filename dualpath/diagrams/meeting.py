@@ -27,7 +27,8 @@ def build_meeting() -> Process:
         "fires when the hold-by date has passed. A held meeting tells the pathway, which closes the task it "
         "fulfils.",
         (
-            "dualpath/domain/meetings.py: MeetingStatus, OPEN, allowed_commands, check_cancel, HOLD_WITHIN_WORKING_DAYS, DANISH_NAMES",
+            "dualpath/domain/meetings.py: MeetingStatus, OPEN, allowed_commands, check_cancel, "
+            "HOLD_WITHIN_WORKING_DAYS, DANISH_NAMES",
             "dualpath/workflows/meeting.py: MeetingWorkflow (updates, timer)",
         ),
     )

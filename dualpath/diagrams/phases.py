@@ -124,7 +124,8 @@ def build_ambulatory() -> Process:
         f"(those marked '{REASON}' need a reason), the planned closure, the unplanned end from any phase, "
         "and admission to an inpatient stay in any phase.",
         (
-            "dualpath/domain/ambulatory.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, check_end, EndReason, PLANNED_ENDS, LEVEL_AFTER_END",
+            "dualpath/domain/ambulatory.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, check_end, EndReason, "
+            "PLANNED_ENDS, LEVEL_AFTER_END",
             "dualpath/domain/catalogue.py: load_catalogue().mandatory('ambulatory', phase)",
             "dualpath/workflows/pathway.py: PathwayWorkflow (updates, first phase)",
         ),

@@ -12,7 +12,8 @@ ConsentForm = Literal["written", "oral"]
 
 SCOPE_DESCRIPTIONS = {
     "dialogue": "dialogue between region and municipality",
-    "inform_municipal_treatment": "keeping municipal substance treatment informed of admission, discharge and FMK changes",
+    "inform_municipal_treatment": "keeping municipal substance treatment informed of admission, discharge "
+    "and FMK changes",
 }
 
 

@@ -36,7 +36,8 @@ def _parse(value: str) -> tuple[str, date]:
         born = date(year, mm, dd)
     except ValueError:
         raise ValueError(
-            f"CPR number {value!r}: the first six digits (DDMMYY) must be a real date; day {dd:02d}, month {mm:02d} does not exist in {year}"
+            f"CPR number {value!r}: the first six digits (DDMMYY) must be a real date; "
+            f"day {dd:02d}, month {mm:02d} does not exist in {year}"
         ) from None
     return digits, born
 

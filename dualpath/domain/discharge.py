@@ -111,7 +111,8 @@ def advise(
     settings = settings or DischargeSettings()
     if planned_date < admitted_on:
         raise ValueError(
-            f"the planned discharge {_long(planned_date)} is before the admission {_long(admitted_on)}; correct one of the dates"
+            f"the planned discharge {_long(planned_date)} is before the admission {_long(admitted_on)}; "
+            "correct one of the dates"
         )
     stay = (planned_date - admitted_on).days
     on_non_working = not calendar.is_working_day(planned_date)
@@ -168,7 +169,8 @@ def _follow_ups(
                 kind="acute_team_follow_up",
                 owner="acute_team",
                 due=first_working_day,
-                description_da="Opfølgning ved det ambulante akutteam første hverdag efter udskrivelsen (henvist, men endnu ikke tilknyttet et ambulatorium)",
+                description_da="Opfølgning ved det ambulante akutteam første hverdag efter udskrivelsen "
+                "(henvist, men endnu ikke tilknyttet et ambulatorium)",
                 description_en="Follow-up by the ambulatory acute team on the first working day after discharge "
                 "(referred to, but not yet attached to, an ambulatory clinic)",
             )

@@ -35,7 +35,8 @@ def check_move(current: int, to: int, reason: str | None) -> None:
     if to not in ALLOWED_MOVES[current]:
         names = ", ".join(f"{n} ({PHASE_NAMES[n]})" for n in ALLOWED_MOVES[current])
         raise MoveRefused(
-            f"cannot move the stay from phase {current} ({PHASE_NAMES[current]}) to phase {to}: allowed moves are to {names}"
+            f"cannot move the stay from phase {current} ({PHASE_NAMES[current]}) to phase {to}: "
+            f"allowed moves are to {names}"
         )
     if current == 4 and not (reason and reason.strip()):
         raise MoveRefused("postponing the discharge (phase 4 back to 3) needs a reason")

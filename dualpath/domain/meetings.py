@@ -73,7 +73,8 @@ def allowed_commands(status: str) -> list[str]:
 def require_open(status: str, what: str) -> None:
     if status not in OPEN:
         raise MeetingRefused(
-            f"the meeting is {status}: it cannot be {what}; a {status} meeting takes no further commands (call a new meeting instead)",
+            f"the meeting is {status}: it cannot be {what}; a {status} meeting takes no further commands "
+            "(call a new meeting instead)",
             [],
         )
 

@@ -35,7 +35,8 @@ def municipality(code: str) -> Municipality:
         return _BY_CODE[code]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown municipality code {code!r}: use the official three-digit code, e.g. 101 (København), 751 (Aarhus) or 851 (Aalborg)"
+            f"unknown municipality code {code!r}: use the official three-digit code, "
+            "e.g. 101 (København), 751 (Aarhus) or 851 (Aalborg)"
         ) from None
 
 

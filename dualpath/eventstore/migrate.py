@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
+from dualpath.eventstore.store import Connection
 from dualpath.infra.errors import SetupError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -48,7 +49,8 @@ def _discover(directory: Path) -> list[_Migration]:
         )
         if migration.version in found:
             raise MigrationError(
-                f"migrations {found[migration.version].name} and {migration.name} share version {migration.version}; renumber the newer one"
+                f"migrations {found[migration.version].name} and {migration.name} share version "
+                f"{migration.version}; renumber the newer one"
             )
         found[migration.version] = migration
     return [found[v] for v in sorted(found)]

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import pydantic_core
@@ -167,7 +167,8 @@ def _replayed(stream_id: str, events: list[NewEvent], stored: list[asyncpg.Recor
     """The result of an append that was already done, or EventIdConflict if it was not this one."""
     if len(stored) < len(events):
         raise EventIdConflict(
-            f"stream {stream_id!r}: {len(stored)} of the {len(events)} event ids are already stored; a retry must send exactly the events of the first attempt"
+            f"stream {stream_id!r}: {len(stored)} of the {len(events)} event ids are already stored; "
+            "a retry must send exactly the events of the first attempt"
         )
     for event, row in zip(events, stored):
         if row["stream_id"] != stream_id:
@@ -182,7 +183,8 @@ def _replayed(stream_id: str, events: list[NewEvent], stored: list[asyncpg.Recor
     versions = [row["version"] for row in stored]
     if versions != list(range(first, first + len(stored))):
         raise EventIdConflict(
-            f"stream {stream_id!r}: these event ids are stored at versions {versions}, not consecutively in the order given"
+            f"stream {stream_id!r}: these event ids are stored at versions {versions}, "
+            "not consecutively in the order given"
         )
     return AppendResult(
         stream_id=stream_id, first_version=first, last_version=versions[-1], last_position=stored[-1]["position"]

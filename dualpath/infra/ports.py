@@ -18,7 +18,8 @@ def port_is_free(host: str, port: int) -> bool:
 def require_free(host: str, port: int, what: str, setting: str) -> None:
     if not port_is_free(host, port):
         raise SetupError(
-            f"port {port} on {host} is in use, so {what} cannot start: stop whatever holds it (`ss -ltnp 'sport = :{port}'`) or set {setting} to another port"
+            f"port {port} on {host} is in use, so {what} cannot start: stop whatever "
+            f"holds it (`ss -ltnp 'sport = :{port}'`) or set {setting} to another port"
         )
 
 

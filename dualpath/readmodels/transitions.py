@@ -154,7 +154,8 @@ class TransitionsProjection(
             conn,
             e.transition_id,
             at,
-            "patient_talks = patient_talks || jsonb_build_array($3::jsonb), state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
+            "patient_talks = patient_talks || jsonb_build_array($3::jsonb), "
+            "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
             [_shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")],
         )
 

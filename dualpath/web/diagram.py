@@ -183,8 +183,8 @@ def _node(n: Any, b: Any, highlight: str | None) -> str:
     kind = "end" if n.kind == "endEvent" else ("start" if n.kind == "startEvent" else "mid")
     dashed = " dashed" if n.attached_to and not n.interrupting else ""
     out = (
-        f'<g class="event {kind}{dashed}"><title>{escape(n.name)}</title><circle cx="{b.cx:.0f}" cy="{b.cy:.0f}" r="{b.w / 2:.0f}"/>'
-        + _icon(n.event, b.cx, b.cy)
+        f'<g class="event {kind}{dashed}"><title>{escape(n.name)}</title>'
+        f'<circle cx="{b.cx:.0f}" cy="{b.cy:.0f}" r="{b.w / 2:.0f}"/>' + _icon(n.event, b.cx, b.cy)
     )
     if not n.attached_to and n.parent is None:
         out += _text(b.cx, b.bottom + 17, _lines(n.name, 26, 3), "event-label", 14)

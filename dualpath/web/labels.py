@@ -193,15 +193,18 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
     title = (task_titles or {}).get(d.get("task_id", ""), "")
     if t == "PhaseChanged":
         return (
-            f"Fase {d.get('from_phase')} {_word(PHASES, d.get('from_phase'), '')} → {d.get('to_phase')} {_word(PHASES, d.get('to_phase'), '')}"
-            + _because(d)
+            f"Fase {d.get('from_phase')} {_word(PHASES, d.get('from_phase'), '')} → {d.get('to_phase')} "
+            f"{_word(PHASES, d.get('to_phase'), '')}" + _because(d)
         )
     if t == "PathwayStarted":
         return (
             f"Fase {d.get('phase')} {_word(PHASES, d.get('phase'), '')} · {_word(LEVELS, d.get('level_of_care'), '')}"
         )
     if t == "LevelOfCareChanged":
-        return f"{_word(LEVELS, d.get('from_level')) or '–'} → {_word(LEVELS, d.get('to_level')) or '–'} · {d.get('reason', '')}"
+        return (
+            f"{_word(LEVELS, d.get('from_level')) or '–'} → {_word(LEVELS, d.get('to_level')) or '–'} · "
+            f"{d.get('reason', '')}"
+        )
     if t == "TaskOpened":
         return f"{d.get('title', d.get('kind', ''))} · frist {_date(d.get('due'))}"
     if t == "TaskCompleted":
@@ -229,4 +232,7 @@ def actor(by: dict[str, Any] | None) -> str:
         return ""
     if by.get("role") == "engine":
         return "motoren"
-    return f"{by.get('subject', '')} · {ROLES_SHORT.get(by.get('role', ''), by.get('role', ''))}, {org(by.get('organisation', ''))}"
+    return (
+        f"{by.get('subject', '')} · {ROLES_SHORT.get(by.get('role', ''), by.get('role', ''))}, "
+        f"{org(by.get('organisation', ''))}"
+    )

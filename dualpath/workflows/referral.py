@@ -252,7 +252,8 @@ class ReferralWorkflow(kit.Process):
     def _check_decision(self, cmd: DecisionCommand) -> None:
         if self._status == "held_until_phase_in":
             raise ApplicationError(
-                f"the referral is held until target group {self.inp.group} opens on {self.inp.opens_on}: it comes to visitation then",
+                f"the referral is held until target group {self.inp.group} opens on "
+                f"{self.inp.opens_on}: it comes to visitation then",
                 type="DecisionRefused",
             )
         if self._status != "awaiting_visitation":
@@ -262,7 +263,8 @@ class ReferralWorkflow(kit.Process):
             )
         if cmd.accept and cmd.setting == "inpatient":
             raise ApplicationError(
-                "accepting to an inpatient stay is not available yet: accept to the ambulatory pathway and admit from there",
+                "accepting to an inpatient stay is not available yet: accept to the ambulatory "
+                "pathway and admit from there",
                 type="DecisionRefused",
             )
         if not cmd.accept and not (cmd.reason and cmd.reason.strip()):

@@ -500,7 +500,8 @@ class TransitionWorkflow(kit.Process):
         if not started:
             # Before anything is recorded: the transition stands where it was (which pathway is not said).
             raise ApplicationError(
-                "the patient already has an active integrated pathway, and a patient has one at most: the transition was not completed",
+                "the patient already has an active integrated pathway, and a patient has one at most: the "
+                "transition was not completed",
                 type="CommandRefused",
             )
 
@@ -564,7 +565,8 @@ class TransitionWorkflow(kit.Process):
         self._check(lambda s: rules.check_command(s, "complete_task"))
         if cmd.task_id == self._step_task and self._step is not None:
             raise ApplicationError(
-                f"the task of the step '{self._step}' closes when the step is recorded (allowed now: {', '.join(self._allowed())})",
+                f"the task of the step '{self._step}' closes when the step is recorded (allowed now: "
+                f"{', '.join(self._allowed())})",
                 {"allowed": self._allowed()},
                 type="CommandRefused",
             )
@@ -761,5 +763,6 @@ class TransitionWorkflow(kit.Process):
             else f"outcome: {self._outcome or '-'}"
         )
         workflow.set_current_details(
-            f"**{self._state}** ({self._in.direction}, {self._in.branch}); {step}; allowed: {', '.join(self._allowed()) or 'nothing'}"
+            f"**{self._state}** ({self._in.direction}, {self._in.branch}); {step}; "
+            f"allowed: {', '.join(self._allowed()) or 'nothing'}"
         )

@@ -352,7 +352,8 @@ async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, wor
                     missing.status_code,
                     missing.json()["error"],
                 ), (
-                    f"{caller.name} POST {template} tells existing ({existing.status_code}) from missing ({missing.status_code})"
+                    f"{caller.name} POST {template} tells existing ({existing.status_code}) from missing "
+                    f"({missing.status_code})"
                 )
 
 
@@ -391,7 +392,8 @@ async def test_denied_looks_and_list_reads_are_in_the_access_log(http, world, po
         assert (await c.get(f"/transitions/{world['transition_id']}")).status_code == 200
         assert (await c.get("/access-log", params={"subject": "curious-1084"})).status_code == 200
     rows = await pool.fetch(
-        "SELECT subject, action, object_kind, object_id, outcome, pathway_id FROM access_log WHERE subject IN ('curious-1084', 'ops-matrix') ORDER BY id"
+        "SELECT subject, action, object_kind, object_id, outcome, pathway_id FROM access_log "
+        "WHERE subject IN ('curious-1084', 'ops-matrix') ORDER BY id"
     )
     looks = {(r["subject"], r["action"], r["object_kind"], r["object_id"], r["outcome"]) for r in rows}
     assert ("curious-1084", "GET /pathways/{pathway_id}", "pathway", world["pathway_id"], "denied") in looks

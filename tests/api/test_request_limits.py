@@ -38,7 +38,8 @@ async def test_an_unauthenticated_body_is_refused_before_it_is_read(http, api):
     assert status == 401 and "bearer token is required" in answer
     status, answer = await _head_only(
         api,
-        "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\nauthorization: Bearer forged.token.here\ncontent-length: 1000\n",
+        "POST /referrals HTTP/1.1\nHost: test\ncontent-type: application/json\n"
+        "authorization: Bearer forged.token.here\ncontent-length: 1000\n",
     )
     assert status == 401 and "invalid_token" in answer
 

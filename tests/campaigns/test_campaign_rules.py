@@ -45,7 +45,10 @@ def test_a_good_list_parses_with_semicolons_or_commas_and_a_bom():
 
 
 def test_every_bad_row_is_named_with_its_column_and_nothing_is_returned():
-    text = f"{HEADER}\n0101901234;current;ja;\n3201901234;current;ja;\n0202852345;sometimes;nej;\n0101901234;current;ja;\n0303801234;current;\n"
+    text = (
+        f"{HEADER}\n0101901234;current;ja;\n3201901234;current;ja;\n0202852345;sometimes;nej;\n"
+        "0101901234;current;ja;\n0303801234;current;\n"
+    )
     with pytest.raises(rules.ListInvalid) as caught:
         rules.parse_list(text)
     found = {(e.row, e.column) for e in caught.value.errors}

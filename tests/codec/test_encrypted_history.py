@@ -250,7 +250,8 @@ async def test_the_temporal_cli_can_break_glass_with_codec_headers(http, setting
     )
     assert (
         await pool.fetchval(
-            "SELECT count(*) FROM access_log WHERE subject = $1 AND action = 'temporal_payloads.break_glass_decode' AND object_id = $2 AND reason = $3",
+            "SELECT count(*) FROM access_log WHERE subject = $1 AND action = 'temporal_payloads.break_glass_decode' "
+            "AND object_id = $2 AND reason = $3",
             subject,
             workflow_id,
             reason,

@@ -34,7 +34,8 @@ async def test_events_arrive_as_their_domain_type_and_only_from_the_streams_aske
         async def phase(self, conn, e: ev.PhaseChanged, at: RecordedEvent) -> None:
             seen.append(type(e))
             await conn.execute(
-                f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase",
+                f"INSERT INTO {table} (pathway_id, phase, updated_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (pathway_id) DO UPDATE SET phase = EXCLUDED.phase",
                 e.pathway_id,
                 e.to_phase,
                 at.recorded_at,

@@ -65,7 +65,8 @@ async def duplicates(dsn: str, streams: list[str]) -> list[str]:
     )
     same_data = await fetch(
         dsn,
-        "SELECT stream_id, type, data::text AS data, count(*) AS n FROM events WHERE stream_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1",
+        "SELECT stream_id, type, data::text AS data, count(*) AS n FROM events "
+        "WHERE stream_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1",
         streams,
     )
     return [f"event id {r['event_id']} ×{r['n']}" for r in same_id] + [

@@ -124,7 +124,8 @@ class Staff:
             if time.monotonic() > give_up:
                 what = last if isinstance(last, str) else f"{last.status_code} {last.text}"
                 raise AssertionError(
-                    f"{method} {path} (key {key}) had no definitive answer in {deadline:.0f} s after {attempts} attempts; last: {what}"
+                    f"{method} {path} (key {key}) had no definitive answer in {deadline:.0f} s "
+                    f"after {attempts} attempts; last: {what}"
                 )
             await asyncio.sleep(min(0.25 * attempts, 2.0))
 

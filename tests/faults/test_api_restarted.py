@@ -123,10 +123,12 @@ async def test_api_restarted_during_a_burst_applies_each_action_once(stack, temp
     statuses = Counter(a["status"] for a in seen.attempts)
 
     say(
-        f"\n[API restart] injected: {'; '.join(restarts)}; during a burst of {len(actions)} staff actions ({PATHWAYS} pathways × 5) with Idempotency-Keys"
+        f"\n[API restart] injected: {'; '.join(restarts)}; during a burst of {len(actions)} staff actions "
+        f"({PATHWAYS} pathways × 5) with Idempotency-Keys"
     )
     say(
-        f"[API restart] counted: {len(cut_after_accept)} actions cut off after their workflow had accepted them (answered on a repeat with the first outcome)"
+        f"[API restart] counted: {len(cut_after_accept)} actions cut off after their workflow had accepted them "
+        f"(answered on a repeat with the first outcome)"
     )
     say(
         f"[API restart] counted: {len(answers)} actions answered in {took:.1f} s, "

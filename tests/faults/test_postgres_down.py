@@ -145,7 +145,8 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
         f"{back - stop_at:.0f} s after the stop"
     )
     say(
-        f"[PostgreSQL down] counted while away: {len(during)} requests answered {dict(kinds)}, the slowest in {slowest:.2f} s; messages {dict(messages)}"
+        f"[PostgreSQL down] counted while away: {len(during)} requests answered {dict(kinds)}, the slowest in "
+        f"{slowest:.2f} s; messages {dict(messages)}"
     )
     burst_paths = {f"/pathways/{p}/admissions" for p in burst}
     cut = Counter(

@@ -121,7 +121,8 @@ async def test_agreement_moves_the_patient_into_an_integrated_pathway(http, stor
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     assert await _found(
         client,
-        f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" AND Phase = "completed" AND Region = "1082" AND Municipality = "751"',
+        f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
+        'AND Phase = "completed" AND Region = "1082" AND Municipality = "751"',
     )
     # The child outlives the transition (ABANDON).
     assert (
@@ -419,7 +420,8 @@ async def test_back_to_coordinated_closes_the_pathway_with_its_bridging_plan(htt
         assert t["allowed"] == [] and t["pathway_id"] == pathway_id
         assert await _found(
             client,
-            f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" AND Phase = "closure_awaited"',
+            f'WorkflowId = "{wf.workflow_id(tid, "1082")}" AND PathwayKind = "transition" '
+            'AND Phase = "closure_awaited"',
         )
         assert (await cli.get("/transitions?state=closure_awaited")).json()[0]["transition_id"] == tid
 

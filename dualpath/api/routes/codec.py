@@ -154,7 +154,8 @@ async def _break_glass(request: Request, res, staff: Staff, action: str) -> Brea
         raise ApiError(
             403,
             "forbidden",
-            "break-glass decoding is for named support staff (DUALPATH_BREAK_GLASS_SUBJECTS); this subject is not one of them",
+            "break-glass decoding is for named support staff "
+            "(DUALPATH_BREAK_GLASS_SUBJECTS); this subject is not one of them",
         )
     problems = []
     if not reason:

@@ -23,7 +23,8 @@ async def monitoring(
     region: Annotated[
         str | None,
         Query(
-            description="A region code, e.g. 1082. Ops: omit for all regions; region staff: their own region only (the default)"
+            description="A region code, e.g. 1082. Ops: omit for all regions; region staff: their own region only "
+            "(the default)"
         ),
     ] = None,
 ) -> report.MonitoringReport:

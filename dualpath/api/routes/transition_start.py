@@ -45,7 +45,8 @@ class TransitionIn(Input):
     dialogue_consent: DialogueConsent | None = Field(
         default=None,
         description=(
-            "to_integrated: the patient's consent to dialogue between municipality and region; refused or not asked takes the no-consent branch"
+            "to_integrated: the patient's consent to dialogue between municipality and region; "
+            "refused or not asked takes the no-consent branch"
         ),
     )
     psychiatric_contact: PsychiatricContact | None = Field(
@@ -89,7 +90,8 @@ class TransitionIn(Input):
             ]
             if given:
                 raise ValueError(
-                    f"leave out {', '.join(given)}: a move back takes the patient, the municipality and the dialogue consent from the pathway"
+                    f"leave out {', '.join(given)}: a move back takes the patient, the municipality "
+                    "and the dialogue consent from the pathway"
                 )
         return self
 
@@ -134,7 +136,8 @@ async def start_transition(
             start,
             workflow_id=workflow_ids.transition(transition_id, start.region),
             stream_id=workflow_ids.transition_stream(transition_id),
-            summary=f"Transition {start.direction.replace('_', ' ')} ({start.branch}), region {start.region}, municipality {start.municipality}",
+            summary=f"Transition {start.direction.replace('_', ' ')} ({start.branch}), region {start.region}, "
+            f"municipality {start.municipality}",
             what="transition",
             value=transition_id,
         )
@@ -175,7 +178,8 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
             raise ApiError(
                 403,
                 "forbidden",
-                f"municipality {staff.org_code} may report only its own citizens; the patient's municipality is {body.municipality}",
+                f"municipality {staff.org_code} may report only its own citizens; "
+                f"the patient's municipality is {body.municipality}",
             )
         side: Party = "municipality"
     elif staff.role in REGION_ROLES:
@@ -206,7 +210,8 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
         raise ApiError(
             409,
             "refused",
-            f"the patient is in integrated treatment already (pathway {open_pathway}): a move back is direction to_coordinated"
+            f"the patient is in integrated treatment already (pathway {open_pathway}): "
+            "a move back is direction to_coordinated"
             if seen
             else CANNOT_START,
         )

@@ -263,7 +263,8 @@ for _s in (
         wf.TransitionWorkflow.add_task,
         rules.NewTask,
         wf.AddTaskCommand,
-        "A further task on the transition: none addressed to the patient before agreement, none for the municipality without consent.",
+        "A further task on the transition: none addressed to the patient before agreement, none for the "
+        "municipality without consent.",
         status_code=201,
     ),
 ):
