@@ -15,7 +15,6 @@ from pathlib import Path
 
 import asyncpg
 
-from dualpath.eventstore.store import Connection
 from dualpath.infra.errors import SetupError
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import asyncpg
 
-from dualpath.eventstore.store import CHANNEL, RecordedEvent, fetch_all, has_unsettled
+from dualpath.eventstore.store import CHANNEL, Connection, RecordedEvent, fetch_all, has_unsettled
 
 _PROJECTION_LOCK_CLASS = 0x6475_7002  # "dup\2", with hashtext(name)
 
@@ -26,10 +26,13 @@ _SETTLE_MAX_DELAY = 1.0
 
 
 class Projection(Protocol):
-    name: str
-    tables: Sequence[str]
+    # Read-only, so a projection may declare them narrower (`tables` as a tuple, say).
+    @property
+    def name(self) -> str: ...
+    @property
+    def tables(self) -> Sequence[str]: ...
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None: ...
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None: ...
 
 
 async def checkpoint(conn_or_pool, name: str) -> int:

@@ -41,10 +41,14 @@ from typing import Any, TypeAlias
 
 import asyncpg
 import pydantic_core
+from asyncpg.pool import PoolConnectionProxy
 
 from dualpath.contracts.events import AppendResult, NewEvent, RecordedEvent
 
 CHANNEL = "dualpath_events"
+
+# A connection of our own or one lent by a pool (`pool.acquire()` lends a proxy of it).
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 # Advisory lock keys. The bigint one is the positions' critical section; per-stream locks use
 # the two-int form (another key space in pg_locks) with the stream's hash.
