@@ -40,7 +40,7 @@ class WorkingDayCalendar:
             closed.append((month, day))
         self.extra_closed_days: frozenset[tuple[int, int]] = frozenset(closed)
         # English names: they go into English sentences whatever the process locale.
-        self._holidays = holidays.Denmark(language="en_US")
+        self._holidays = holidays.Denmark(language="en_US")  # type: ignore[no-untyped-call]  # holidays' country classes are unannotated
 
     def holiday_name(self, d: date) -> str | None:
         """The public holiday's name on `d`, if it is one."""

@@ -186,7 +186,8 @@ def check_consent(s: CampaignState, side: Side, patient_id: str, state: ConsentS
     p = person(s, patient_id)
     if p.status == "started":
         raise CampaignRefused(
-            f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has started: record consent there"
+            f"the person's {'pathway' if p.decision == 'integrated' else 'coordination'} has started: record consent "
+            "there"
         )
     if p.consent.get(side) == state:
         raise CampaignRefused(f"{SIDE_NAMES[side]}'s consent for this person is {state} already")
@@ -239,7 +240,8 @@ def check_decision(
         raise CampaignRefused(f"the start date {from_date} has passed (today is {today})")
     if decision == "integrated" and from_date < s.group2_opens_on:
         raise CampaignRefused(
-            f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated treatment can start from then"
+            f"target group 2 opens in region {s.region} on {s.group2_opens_on}: integrated treatment can start from "
+            "then"
         )
 
 
@@ -260,7 +262,7 @@ COLUMNS = ("cpr", "psychiatric_contact", "municipal_substance_treatment", "clini
 REQUIRED = ("cpr", "psychiatric_contact", "municipal_substance_treatment")
 MAX_ROWS = 5000
 _YES = {"ja": True, "j": True, "nej": False, "n": False}
-_CONTACT = {
+_CONTACT: dict[str, ListContact] = {
     "current": "current",
     "aktuel": "current",
     "within_last_year": "within_last_year",
@@ -268,7 +270,11 @@ _CONTACT = {
     "inden_for_seneste_år": "within_last_year",
 }
 
-TEMPLATE = "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n010190-1234;current;ja;Ambulatorium Nord\n020285-2345;within_last_year;ja;\n"
+TEMPLATE = (
+    "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit\n"
+    "010190-1234;current;ja;Ambulatorium Nord\n"
+    "020285-2345;within_last_year;ja;\n"
+)
 
 
 class RowError(BaseModel):
@@ -308,7 +314,8 @@ def decode(data: bytes) -> str:
                     row=data[: exc.start].count(b"\n") + 1,
                     column=None,
                     reason=(
-                        f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) from the template"
+                        f"byte {exc.start + 1} is neither UTF-8 nor Windows-1252 text: save the list as CSV (UTF-8) "
+                        "from the template"
                     ),
                 )
             ]
@@ -398,7 +405,8 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
                 RowError(
                     row=n,
                     column="psychiatric_contact",
-                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the last year)"
+                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the "
+                    "last year)"
                     if not cells.get("psychiatric_contact")
                     else f"'{cells['psychiatric_contact']}' is not current or within_last_year",
                 )
@@ -419,7 +427,8 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
                 RowError(
                     row=n,
                     column="municipal_substance_treatment",
-                    reason="nej: target group 2 is in current municipal substance treatment; this person belongs to another group",
+                    reason="nej: target group 2 is in current municipal substance treatment; this person belongs to "
+                    "another group",
                 )
             )
         unit = cells.get("clinic_or_unit") or None
@@ -433,6 +442,7 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
         if row_errors:
             errors += row_errors
             continue
+        assert contact is not None  # a row without it has its error above
         parsed.append(
             ParsedRow(
                 row=n, cpr=number, psychiatric_contact=contact, municipal_substance_treatment=True, clinic_or_unit=unit

@@ -9,6 +9,7 @@ TaskCompleted for the reminders and the coordination tasks on the worklist
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from dualpath.domain.events import DomainEvent
 
@@ -25,7 +26,7 @@ class CampaignOpened(DomainEvent):
 
 class KkrContactsSet(DomainEvent):
     campaign_id: str
-    contacts: list[dict]  # [{"role", "name_or_function", "organisation"}]
+    contacts: list[dict[str, str]]  # [{"role", "name_or_function", "organisation"}]
 
 
 class CampaignListUploaded(DomainEvent):
@@ -35,7 +36,7 @@ class CampaignListUploaded(DomainEvent):
     side: str  # clinic | municipality
     uploaded_on: date
     # [{"patient_id", "row", "psychiatric_contact", "municipal_substance_treatment", "clinic_or_unit"}]
-    people: list[dict]
+    people: list[dict[str, Any]]
     removed: list[str]  # people no longer on either list
 
 

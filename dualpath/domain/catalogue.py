@@ -79,7 +79,8 @@ class Catalogue(BaseModel):
     def phase(self, kind: PathwayKind, number: int) -> Phase:
         if kind not in ("ambulatory", "inpatient"):
             raise ValueError(f"unknown pathway kind {kind!r}: use 'ambulatory' or 'inpatient'")
-        for p in getattr(self, kind):
+        phases: list[Phase] = self.ambulatory if kind == "ambulatory" else self.inpatient
+        for p in phases:
             if p.number == number:
                 return p
         raise ValueError(f"no {kind} phase {number!r} in catalogue {self.version}: phases are 1-4")

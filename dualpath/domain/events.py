@@ -221,7 +221,7 @@ class PatientDischarged(DomainEvent):
     pathway_id: str
     discharged_on: date
     before_non_working_days: bool
-    follow_ups: list[dict]
+    follow_ups: list[dict[str, str]]  # [{"kind", "due"}]
 
 
 class StayEnded(DomainEvent):

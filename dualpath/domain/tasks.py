@@ -6,6 +6,7 @@ task as done, or as not possible with the reason (the patient declined, say).
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import date, timedelta
 from typing import Literal
 
@@ -21,7 +22,8 @@ Outcome = Literal["done", "not_possible"]
 CLOSED_BY_RECORD = {
     "consent_dialogue": "record the consent (POST /pathways/{id}/consents)",
     "network_meeting": "record the network meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
-    "startup_meeting_accompaniment": "record the start-up meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
+    "startup_meeting_accompaniment": "record the start-up meeting as held (POST "
+    "/pathways/{id}/meetings/{meeting_id}/held)",
 }
 
 # Which task a held meeting closes.
@@ -50,7 +52,7 @@ class Task(TaskFacts):
     outcome_note: str | None = None
 
 
-def applicable(activities: list[Activity], facts: set[str] = frozenset()) -> list[Activity]:
+def applicable(activities: list[Activity], facts: Set[str] = frozenset()) -> list[Activity]:
     """The mandatory activities whose condition (if any) is among the facts that hold."""
     return [a for a in activities if a.mandatory and (a.condition is None or a.condition in facts)]
 
@@ -101,5 +103,6 @@ def check_completion(task: Task | None, outcome: Outcome, note: str | None, proc
         raise TaskRefused("closing a task as not possible needs the reason (e.g. the patient declined)")
     if outcome == "done" and task.kind in CLOSED_BY_RECORD:
         raise TaskRefused(
-            f"'{task.kind}' is completed by recording it: {CLOSED_BY_RECORD[task.kind]}; or close it as not_possible with the reason"
+            f"'{task.kind}' is completed by recording it: {CLOSED_BY_RECORD[task.kind]}; or close it as not_possible "
+            "with the reason"
         )

@@ -196,7 +196,7 @@ def current_step(s: Situation) -> Step | None:
     """The step the transition waits for now (it has a due date and an owner)."""
     if s.state in _SETTLED:
         return "who_says_what" if s.settled == "transition" else "completion"
-    return {
+    steps: dict[str, Step] = {
         "reported": "assessment",
         "assessed": "agreement",
         "disagreed": "collaboration_meeting",
@@ -207,7 +207,8 @@ def current_step(s: Situation) -> Step | None:
         "assessed_alone": "patient_talk",
         "patient_talk_held": "completion",
         "closure_awaited": "closure",
-    }.get(s.state)
+    }
+    return steps.get(s.state)
 
 
 def step_owner(step: Step, direction: Direction) -> tuple[Party, str]:
@@ -305,7 +306,8 @@ def check_command(s: Situation, command: Command) -> None:
         raise TransitionRefused(_not_yet(s, what[command]), allowed)
     if command == "record_who_says_what" and s.state in _BEFORE_AGREEMENT:
         raise TransitionRefused(
-            f"who says what to the patient is agreed once the parties agree on the transition; the transition is {s.state}",
+            "who says what to the patient is agreed once the parties agree on the transition; the transition is "
+            f"{s.state}",
             allowed,
         )
     if command in ("call_network_meeting", "record_network_meeting") and s.state in _SETTLED:
@@ -320,7 +322,8 @@ def check_command(s: Situation, command: Command) -> None:
         and s.state in _SETTLED | {"who_says_what_agreed", "network_meeting_called"}
     ):
         raise TransitionRefused(
-            "the transition completes after the network meeting has decided the concrete transition and the joint plan is made or revised",
+            "the transition completes after the network meeting has decided the concrete transition and the joint "
+            "plan is made or revised",
             allowed,
         )
     raise TransitionRefused(f"the transition is {s.state}: {command} is not a step it can take now", allowed)
@@ -510,7 +513,8 @@ def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, c
     _required(m.concrete_transition, "the concrete transition the meeting decided", allowed)
     if m.patient_agrees and m.joint_plan is None:
         raise TransitionRefused(
-            "a joint plan is made or revised at the network meeting (udskrivningsaftale, koordinationsplan or koordinerende indsatsplan): give joint_plan",
+            "a joint plan is made or revised at the network meeting (udskrivningsaftale, koordinationsplan or "
+            "koordinerende indsatsplan): give joint_plan",
             allowed,
         )
     if m.joint_plan is not None:

@@ -8,6 +8,7 @@ the transition id), and JointPlanRecorded for the pathway the joint plan belongs
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from dualpath.domain.events import DomainEvent
 from dualpath.domain.meetings import Participant
@@ -87,7 +88,7 @@ class PsychiatryDecided(DomainEvent):
 
 class WhoSaysWhatAgreed(DomainEvent):
     transition_id: str
-    statements: list[dict]  # [{"party": "region" | "municipality", "says": "..."}]
+    statements: list[dict[str, str]]  # [{"party": "region" | "municipality", "says": "..."}]
 
 
 class TransitionNetworkMeetingCalled(DomainEvent):
@@ -106,7 +107,7 @@ class TransitionNetworkMeetingHeld(DomainEvent):
     relatives_present: bool
     concrete_transition: str
     patient_agrees: bool
-    joint_plan: dict | None  # {"kind", "summary", "agreed_by"}
+    joint_plan: dict[str, Any] | None  # {"kind", "summary", "agreed_by"}
 
 
 class PatientTalkRecorded(DomainEvent):

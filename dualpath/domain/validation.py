@@ -33,7 +33,7 @@ model a workflow decodes.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -100,7 +100,9 @@ def id_problem(value: str) -> str | None:
 Path = tuple[str | int, ...]
 
 
-def problems(value: Any, path: Path = (), *, text=text_problem, dates: bool = True) -> Iterator[tuple[Path, str]]:
+def problems(
+    value: Any, path: Path = (), *, text: Callable[[str], str | None] = text_problem, dates: bool = True
+) -> Iterator[tuple[Path, str]]:
     """Every text and date in `value` (models, lists, tuples, sets, dicts and their keys) that breaks the rules.
 
     `text` judges each string (`text_problem`, or `unstorable` for PostgreSQL's limit alone)."""
@@ -174,8 +176,8 @@ class Input(BaseModel):
         return value
 
 
-def _judged(check):
-    def run(value):
+def _judged(check: Callable[[Any], str | None]) -> AfterValidator:
+    def run(value: Any) -> Any:
         if not _replaying() and (why := check(value)) is not None:
             raise PydanticCustomError("invalid_input", "{reason}", {"reason": why})
         return value

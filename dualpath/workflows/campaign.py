@@ -8,7 +8,9 @@ timers: the reminder when the lists are not shared in time, and each decided sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
@@ -267,7 +269,7 @@ class CampaignWorkflow(kit.Process):
         return self._answer(position)
 
     @staticmethod
-    def _facts(r: ListedRow, p: Person | None, side: Side) -> dict:
+    def _facts(r: ListedRow, p: Person | None, side: Side) -> dict[str, Any]:
         # The clinic knows the psychiatric facts: once the person is on its list, a municipality's row
         # does not overwrite them.
         if p is not None and side == "municipality" and "clinic" in p.rows:
@@ -354,7 +356,7 @@ class CampaignWorkflow(kit.Process):
         p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
         return self._answer(position)
 
-    def _decision_rule(self, cmd: DecideCommand):
+    def _decision_rule(self, cmd: DecideCommand) -> Callable[[], None]:
         return lambda: rules.check_decision(self._s, cmd.patient_id, cmd.decision, cmd.from_date, self._today())
 
     @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id)))
@@ -458,7 +460,8 @@ class CampaignWorkflow(kit.Process):
                         CampaignStartCancelled(
                             campaign_id=s.campaign_id,
                             patient_id=p.patient_id,
-                            reason="the patient already has an active integrated pathway (one at most): none was started",
+                            reason="the patient already has an active integrated pathway (one at most): none was "
+                            "started",
                         )
                     ],
                     Actor.engine(),
@@ -510,7 +513,7 @@ class CampaignWorkflow(kit.Process):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _check(self, rule) -> None:
+    def _check(self, rule: Callable[[], None]) -> None:
         # Only an ApplicationError fails an update; any other exception would fail the task and retry it.
         try:
             rule()

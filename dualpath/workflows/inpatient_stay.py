@@ -9,6 +9,7 @@ the stay when they change.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from temporalio import workflow
@@ -391,7 +392,7 @@ class InpatientStayWorkflow(kit.Process):
     def _opened(self, t: Task) -> TaskOpened:
         return kit.task_opened(t, pathway_id=self._in.pathway_id, stay_id=self._in.stay_id)
 
-    async def _inform_municipality(self, about: str) -> None:
+    async def _inform_municipality(self, about: Literal["admission", "discharge"]) -> None:
         """Advise the municipality of the admission or discharge — only with consent."""
         if not self._in.municipal_substance_treatment:
             return
@@ -446,7 +447,7 @@ class InpatientStayWorkflow(kit.Process):
         if self._status != "admitted":
             raise ApplicationError(f"the patient is not admitted (the stay is {self._status})", type="MoveRefused")
 
-    def _done(self, position: int, **extra) -> StayResult:
+    def _done(self, position: int, **extra: Any) -> StayResult:
         self._changed = True
         self._tasks = self._open_tasks()
         self._publish()

@@ -139,7 +139,7 @@ def refused(err: Exception, type: str = "CommandRefused", details: Any = None) -
 
 def task_opened(task: Task, **where: str | None) -> TaskOpened:
     """The event that puts `task` on a worklist; `where` says whose it is (pathway_id, stay_id, referral_id)."""
-    return TaskOpened(**task.model_dump(include=set(TaskFacts.model_fields)), **where)
+    return TaskOpened.model_validate({**task.model_dump(include=set(TaskFacts.model_fields)), **where})
 
 
 def until_next_due(open_tasks: list[Task]) -> timedelta | None:

@@ -7,11 +7,13 @@ the only writer of the event stream `meeting-<meeting_id>`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -286,7 +288,7 @@ class MeetingWorkflow(kit.Process):
     # -- helpers ------------------------------------------------------------
 
     @staticmethod
-    def _refuse_unless(check) -> None:
+    def _refuse_unless(check: Callable[[], None]) -> None:
         # Only an ApplicationError fails an update; any other exception would
         # fail the workflow task and retry it forever.
         try:
@@ -375,7 +377,7 @@ class MeetingWorkflow(kit.Process):
         )
 
     def _publish(self) -> None:
-        attrs = [
+        attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("meeting"),
             sa.REGION.value_set(self._in.region),
             sa.MUNICIPALITY.value_set(self._in.municipality),

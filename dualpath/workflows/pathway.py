@@ -8,10 +8,11 @@ stream, `pathway-<pathway_id>`.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -670,7 +671,7 @@ class PathwayWorkflow(kit.Process):
     def _publish(self) -> None:
         open_ = self._open_tasks()
         due = min((t.due for t in open_), default=None)
-        attrs = [
+        attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("ambulatory"),
             sa.PHASE.value_set(f"{self.state.phase}" if self.state.status == "active" else "ended"),
             sa.LEVEL_OF_CARE.value_set(str(self.state.level_of_care or "none")),

@@ -9,10 +9,11 @@ of its timers (Copenhagen midnights, computed outside the sandbox).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -149,7 +150,10 @@ class ReferralWorkflow(kit.Process):
 
     async def _await_decision(self) -> None:
         """Wait for the decision, warning and escalating on the §82c deadline."""
-        decided = lambda: self._status in ("accepted", "declined")  # noqa: E731
+
+        def decided() -> bool:
+            return self._status in ("accepted", "declined")
+
         for at, kind in ((self.inp.warn_at, "warn"), (self.inp.deadline_at, "pass")):
             if at is None:
                 continue
@@ -296,7 +300,7 @@ class ReferralWorkflow(kit.Process):
         )
 
     def _publish(self) -> None:
-        attrs = [
+        attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("referral"),
             sa.REFERRAL_STATUS.value_set(self._status),
             sa.MUNICIPALITY.value_set(self.inp.municipality),

@@ -9,13 +9,13 @@ transition completes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -222,7 +222,7 @@ class TransitionWorkflow(kit.Process):
         self._recommends: bool | None = None
         self._patient_agrees: bool | None = None
         self._called_on: date | None = None
-        self._joint_plan: dict | None = None
+        self._joint_plan: dict[str, Any] | None = None
         self._outcome: Outcome | None = None
         self._closure: str | None = None
         self._pathway_id: str | None = input.pathway_id
@@ -272,7 +272,7 @@ class TransitionWorkflow(kit.Process):
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=CLOSURE_POLL,
                 )
-            await self._wait_for_change_or_due(lambda: closure is not None and closure.done())
+            await self._wait_for_change_or_step_due(closure.done if closure is not None else lambda: False)
             if closure is not None and closure.done():
                 await self._pathway_closed(closure.result())
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -452,7 +452,8 @@ class TransitionWorkflow(kit.Process):
     async def complete(self, cmd: CompleteCommand) -> TransitionResult:
         outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self._patient_agrees)
         events: list[DomainEvent] = []
-        pathway_id, closure, state = self._pathway_id, None, "completed"
+        pathway_id, closure = self._pathway_id, None
+        state: State = "completed"
         if outcome == "transition" and self._in.direction == "to_integrated":
             pathway_id, closure = str(workflow.uuid4()), "started"
             await self._start_pathway(pathway_id, cmd.actor)
@@ -467,7 +468,7 @@ class TransitionWorkflow(kit.Process):
                 note=cmd.note,
             )
         )
-        if closure == "started" and self._joint_plan is not None:
+        if closure == "started" and pathway_id is not None and self._joint_plan is not None:
             # The plan made at the network meeting belongs to the pathway that now exists.
             events.append(self._joint_plan_event(pathway_id, self._joint_plan))
         events += [TaskCancelled(task_id=t.task_id, reason="the transition is completed") for t in self._tasks]
@@ -574,7 +575,7 @@ class TransitionWorkflow(kit.Process):
 
     # -- steps, due dates, escalation --------------------------------------------
 
-    async def _wait_for_change_or_due(self, done: Callable[[], bool]) -> None:
+    async def _wait_for_change_or_step_due(self, done: Callable[[], bool]) -> None:
         """Sleep until a command changes something, `done()` holds, or the current step falls overdue."""
         self._changed = False
         seq = self._step_seq
@@ -621,7 +622,7 @@ class TransitionWorkflow(kit.Process):
             )
         )
 
-    async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict]:
+    async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict[str, Any]]:
         """Events closing the current step's task and opening the next one's; the state to apply after."""
         if step == self._step:
             return [], {}
@@ -650,7 +651,7 @@ class TransitionWorkflow(kit.Process):
         ]
         return events, {"step": step, "task": task.task_id, "due": due}
 
-    def _apply_step(self, change: dict) -> None:
+    def _apply_step(self, change: dict[str, Any]) -> None:
         if not change:
             return
         self._step, self._step_task, self._step_due = change["step"], change["task"], change["due"]
@@ -658,7 +659,13 @@ class TransitionWorkflow(kit.Process):
         self._step_seq += 1
 
     async def _advance(
-        self, events: list[DomainEvent], actor: Actor, *, state: State, settled: Any = _KEEP, recommends: Any = _KEEP
+        self,
+        events: Sequence[DomainEvent],
+        actor: Actor,
+        *,
+        state: State,
+        settled: Any = _KEEP,
+        recommends: Any = _KEEP,
     ) -> TransitionResult:
         """Record a step's events with the step change they cause, then move the state."""
         after = self._situation().model_copy(
@@ -708,7 +715,7 @@ class TransitionWorkflow(kit.Process):
         # complete-task route would not find these.
         return kit.task_opened(task, referral_id=self._in.transition_id)
 
-    def _joint_plan_event(self, pathway_id: str, plan: dict) -> JointPlanRecorded:
+    def _joint_plan_event(self, pathway_id: str, plan: dict[str, Any]) -> JointPlanRecorded:
         return JointPlanRecorded(
             meeting_id=stream_id(self._in.transition_id),
             pathway_id=pathway_id,
@@ -743,7 +750,7 @@ class TransitionWorkflow(kit.Process):
 
     def _publish(self) -> None:
         late = self._step_overdue and self._step is not None
-        attrs = [
+        attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("transition"),
             sa.PHASE.value_set(self._state),
             sa.REGION.value_set(self._in.region),
