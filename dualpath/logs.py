@@ -16,7 +16,7 @@ import structlog
 
 def configure(fmt: str = "auto", level: str = "INFO") -> None:
     pretty = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

@@ -4,7 +4,13 @@ They carry process state and pseudonymous ids only — never a CPR number or a
 name (search attributes are not encrypted).
 """
 
-from temporalio.common import SearchAttributeKey
+from typing import Any, TypeAlias
+
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+# What a workflow passes to `workflow.upsert_search_attributes`, a list of these: one key's
+# `value_set(...)` or `value_unset()`, whatever the key's value type.
+Update: TypeAlias = SearchAttributeUpdate[Any]
 
 PATHWAY_KIND = SearchAttributeKey.for_keyword("PathwayKind")
 PHASE = SearchAttributeKey.for_keyword("Phase")
@@ -17,7 +23,7 @@ NEXT_DUE = SearchAttributeKey.for_datetime("NextDue")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 REFERRAL_DEADLINE = SearchAttributeKey.for_datetime("ReferralDeadline")
 
-ALL = [
+ALL: list[SearchAttributeKey[Any]] = [
     PATHWAY_KIND,
     PHASE,
     LEVEL_OF_CARE,

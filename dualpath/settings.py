@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dualpath.domain.transition import DEFAULT_STEP_DUE_DAYS
+
 DEV_JWT_SECRET = "dualpath-development-secret-not-for-production"
 # The development payload key: base64 of b"dualpath-dev-payload-key-NOT-PRD".
 # Anyone with this source can read payloads encrypted with it; production refuses it.
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
         extra="ignore",
         # A validation error must not echo secrets (keys, JWT secret) into logs.
         hide_input_in_errors=True,
+        # `Settings(database_url=…)` by the field's name, besides its environment names (as
+        # pydantic-settings already did; said here so pydantic's mypy plugin accepts the alias).
+        validate_by_name=True,
     )
 
     environment: Literal["development", "production"] = "development"
@@ -88,18 +93,8 @@ class Settings(BaseSettings):
     longer_admission_days: int = Field(default=7, ge=1)
 
     # A cross-sector transition's steps are due this many working days after each starts (seed 002: the
-    # dialogue must not delay the transition); steps left out keep these (dualpath/domain/transition.py).
-    transition_step_due_days: dict[str, int] = {
-        "assessment": 2,
-        "agreement": 5,
-        "collaboration_meeting": 10,
-        "psychiatry_decision": 5,
-        "who_says_what": 3,
-        "network_meeting": 10,
-        "patient_talk": 10,
-        "completion": 5,
-        "closure": 30,
-    }
+    # dialogue must not delay the transition); steps left out keep DEFAULT_STEP_DUE_DAYS.
+    transition_step_due_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_STEP_DUE_DAYS))
 
     # Group-2 phase-in (seed 004): both lists shared at least this many days before the collaboration meeting.
     campaign_share_days_before_meeting: int = Field(default=14, ge=0, le=90)
@@ -189,7 +184,7 @@ class Settings(BaseSettings):
     def working_day_calendar(self):
         from dualpath.domain.calendar import WorkingDayCalendar
 
-        return WorkingDayCalendar(tuple(int(x) for x in d.split("-")) for d in self.extra_closed_days)
+        return WorkingDayCalendar(_month_day(d) for d in self.extra_closed_days)
 
     def phase_in_for(self, region: str):
         from dualpath.domain.referral_rules import DEFAULT_PHASE_IN, PhaseInCalendar
@@ -203,6 +198,14 @@ class Settings(BaseSettings):
     @property
     def temporal_port(self) -> int:
         return int(self.temporal_address.rsplit(":", 1)[1])
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    """ "06-05" as (6, 5); the calendar checks that it is a real day."""
+    match text.split("-"):
+        case [month, day]:
+            return int(month), int(day)
+    raise ValueError(f"extra closed day {text!r} is not MM-DD, e.g. 06-05 for 5 June")
 
 
 @lru_cache
