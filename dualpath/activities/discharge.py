@@ -3,6 +3,8 @@ and its answer lands in history, so a replay never consults a newer table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from temporalio.exceptions import ApplicationError
 
 from dualpath.activities.invalid_data import activity_defn
@@ -11,20 +13,14 @@ from dualpath.domain.calendar import WorkingDayCalendar
 from dualpath.domain.discharge import DischargeAdvice, DischargeSettings, advise
 
 
+@dataclass(frozen=True)
 class DischargeActivities:
-    def __init__(self, calendar: WorkingDayCalendar, settings: DischargeSettings):
-        self._calendar, self._settings = calendar, settings
+    calendar: WorkingDayCalendar
+    settings: DischargeSettings
 
     @activity_defn("discharge_advice", "no discharge advice for that date")  # a date the calendar cannot count from
     async def discharge_advice(self, request: DischargeAdviceRequest) -> DischargeAdvice:
         try:
-            return advise(
-                admitted_on=request.admitted_on,
-                planned_date=request.planned_date,
-                planned=request.planned,
-                in_ambulatory_pathway=request.in_ambulatory_pathway,
-                calendar=self._calendar,
-                settings=self._settings,
-            )
+            return advise(**dict(request), calendar=self.calendar, settings=self.settings)
         except ValueError as exc:  # a date before admission: no retry will fix it
             raise ApplicationError(str(exc), type="CommandRefused", non_retryable=True) from exc

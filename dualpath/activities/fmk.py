@@ -135,28 +135,19 @@ class FmkActivities:
     @activity.defn(name="send_fmk_notice")
     async def send_fmk_notice(self, notice: FmkNotice) -> None:
         info = activity.info()
-        try:
-            await self.notifier.send(notice)
-        except ApplicationError as exc:
-            log.warning(
-                "fmk notice not delivered",
-                idempotency_key=notice.idempotency_key,
-                pathway_id=notice.pathway_id,
-                municipality=notice.municipality,
-                error_type=exc.type,
-                retryable=not exc.non_retryable,
-                attempt=info.attempt,
-                workflow_id=info.workflow_id,
-            )
-            raise
-        log.info(
-            "fmk notice delivered",
+        notice_log = log.bind(
             idempotency_key=notice.idempotency_key,
             pathway_id=notice.pathway_id,
             municipality=notice.municipality,
             attempt=info.attempt,
             workflow_id=info.workflow_id,
         )
+        try:
+            await self.notifier.send(notice)
+        except ApplicationError as exc:
+            notice_log.warning("fmk notice not delivered", error_type=exc.type, retryable=not exc.non_retryable)
+            raise
+        notice_log.info("fmk notice delivered")
 
 
 def _receiver_message(response: httpx.Response) -> str:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -261,6 +262,8 @@ def check_network_meeting(s: CampaignState, patient_id: str) -> None:
 COLUMNS = ("cpr", "psychiatric_contact", "municipal_substance_treatment", "clinic_or_unit")
 REQUIRED = ("cpr", "psychiatric_contact", "municipal_substance_treatment")
 MAX_ROWS = 5000
+T = TypeVar("T")
+
 _YES = {"ja": True, "j": True, "nej": False, "n": False}
 _CONTACT: dict[str, ListContact] = {
     "current": "current",
@@ -320,6 +323,17 @@ def decode(data: bytes) -> str:
                 )
             ]
         ) from None
+
+
+def _coded(
+    cells: dict[str, str], column: str, codes: Mapping[str, T], allowed: str, why_needed: str = ""
+) -> tuple[T | None, str | None]:
+    """A cell that must hold one of `codes` (in any case): its value, or why it is refused."""
+    cell = cells.get(column, "")
+    value = codes.get(cell.lower())
+    if value is not None:
+        return value, None
+    return None, f"'{cell}' is not {allowed}" if cell else f"required: {allowed}{why_needed}"
 
 
 def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
@@ -399,38 +413,22 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
             # Never echo the number back: say what is wrong with its form.
             reason = str(exc).replace(" " + repr(cells.get("cpr", "")), "")
             row_errors.append(RowError(row=n, column="cpr", reason=reason if cells.get("cpr") else "required"))
-        contact = _CONTACT.get(cells.get("psychiatric_contact", "").lower())
-        if contact is None:
-            row_errors.append(
-                RowError(
-                    row=n,
-                    column="psychiatric_contact",
-                    reason="required: current or within_last_year (group 2 has psychiatric contact now or within the "
-                    "last year)"
-                    if not cells.get("psychiatric_contact")
-                    else f"'{cells['psychiatric_contact']}' is not current or within_last_year",
-                )
+        contact, why = _coded(
+            cells,
+            "psychiatric_contact",
+            _CONTACT,
+            "current or within_last_year",
+            " (group 2 has psychiatric contact now or within the last year)",
+        )
+        if why:
+            row_errors.append(RowError(row=n, column="psychiatric_contact", reason=why))
+        treated, why = _coded(cells, "municipal_substance_treatment", _YES, "ja or nej")
+        if treated is False:
+            why = (
+                "nej: target group 2 is in current municipal substance treatment; this person belongs to another group"
             )
-        treated = _YES.get(cells.get("municipal_substance_treatment", "").lower())
-        if treated is None:
-            row_errors.append(
-                RowError(
-                    row=n,
-                    column="municipal_substance_treatment",
-                    reason="required: ja or nej"
-                    if not cells.get("municipal_substance_treatment")
-                    else f"'{cells['municipal_substance_treatment']}' is not ja or nej",
-                )
-            )
-        elif treated is False:
-            row_errors.append(
-                RowError(
-                    row=n,
-                    column="municipal_substance_treatment",
-                    reason="nej: target group 2 is in current municipal substance treatment; this person belongs to "
-                    "another group",
-                )
-            )
+        if why:
+            row_errors.append(RowError(row=n, column="municipal_substance_treatment", reason=why))
         unit = cells.get("clinic_or_unit") or None
         if unit is not None and len(unit) > 200:
             row_errors.append(RowError(row=n, column="clinic_or_unit", reason="at most 200 characters"))

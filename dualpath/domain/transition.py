@@ -31,7 +31,7 @@ workflow's validators and the API refuse with the words below.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,8 +71,8 @@ Step = Literal[
     "completion",
     "closure",
 ]
-Command = Literal[
-    "assess",
+# The steps of the dialogue between the sectors: none of them without the patient's dialogue consent.
+DialogueCommand = Literal[
     "record_agreement",
     "record_disagreement",
     "record_collaboration_meeting",
@@ -80,11 +80,8 @@ Command = Literal[
     "record_who_says_what",
     "call_network_meeting",
     "record_network_meeting",
-    "record_patient_talk",
-    "complete",
-    "add_task",
-    "complete_task",
 ]
+Command = Literal["assess", DialogueCommand, "record_patient_talk", "complete", "add_task", "complete_task"]
 
 SIGN_DESCRIPTIONS: dict[str, str] = {
     "missed_attendance": "missed attendance at municipal substance treatment (manglende fremmøde)",
@@ -285,15 +282,7 @@ def check_command(s: Situation, command: Command) -> None:
         raise TransitionRefused(why, [])
     if command in allowed:
         return
-    if s.branch == "no_consent" and command in (
-        "record_agreement",
-        "record_disagreement",
-        "record_collaboration_meeting",
-        "psychiatry_decides",
-        "record_who_says_what",
-        "call_network_meeting",
-        "record_network_meeting",
-    ):
+    if s.branch == "no_consent" and command in get_args(DialogueCommand):
         raise TransitionRefused(
             f"{command} is a step of the dialogue between the sectors; {NO_CONSENT_SHARING}", allowed
         )

@@ -48,23 +48,16 @@ def assess(
             opens_on=None,
             reasons=[*unmet, *reasons],
         )
-    if not phase_in.is_open(group, received_on):
-        opens_on = phase_in.opens_on(group)
-        return Triage(
-            group=group,
-            region=region,
-            status="held_until_phase_in",
-            opens_on=opens_on,
-            start_deadline=referral_rules.start_deadline(opens_on),
-            reasons=[f"target group {group} opens for referral in region {region} on {opens_on}"],
-        )
+    # Held until its target group opens here: the §82c deadline then counts from the opening.
+    held = not phase_in.is_open(group, received_on)
+    opens_on = phase_in.opens_on(group) if held else None
     return Triage(
         group=group,
         region=region,
-        status="awaiting_visitation",
-        opens_on=None,
-        start_deadline=referral_rules.start_deadline(received_on),
-        reasons=reasons,
+        status="held_until_phase_in" if held else "awaiting_visitation",
+        opens_on=opens_on,
+        start_deadline=referral_rules.start_deadline(opens_on or received_on),
+        reasons=[f"target group {group} opens for referral in region {region} on {opens_on}"] if held else reasons,
     )
 
 

@@ -184,14 +184,8 @@ class CampaignWorkflow(kit.Process):
             async with self._lock:
                 await self._record(
                     [
-                        CampaignOpened(
-                            campaign_id=s.campaign_id,
-                            centre=s.centre,
-                            region=s.region,
-                            municipality=s.municipality,
-                            collaboration_meeting_on=s.meeting_planned_on,
-                            share_by=rules.share_by(s),
-                            share_days=s.share_days,
+                        kit.from_fields(
+                            CampaignOpened, s, collaboration_meeting_on=s.meeting_planned_on, share_by=rules.share_by(s)
                         )
                     ],
                     input.actor,
@@ -283,15 +277,7 @@ class CampaignWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state)))
     async def record_consent(self, cmd: ConsentCommand) -> CampaignResult:
         p = rules.person(self._s, cmd.patient_id)
-        events: list[DomainEvent] = [
-            CampaignConsentRecorded(
-                campaign_id=self._s.campaign_id,
-                patient_id=cmd.patient_id,
-                side=cmd.side,
-                state=cmd.state,
-                form=cmd.form,
-            )
-        ]
+        events: list[DomainEvent] = [kit.from_fields(CampaignConsentRecorded, cmd, campaign_id=self._s.campaign_id)]
         cancel = cmd.state == "refused" and p.status == "scheduled"
         if cancel:
             events.append(
@@ -341,15 +327,7 @@ class CampaignWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(self._decision_rule(cmd)))
     async def decide(self, cmd: DecideCommand) -> CampaignResult:
         position = await self._record(
-            [
-                CampaignPersonDecided(
-                    campaign_id=self._s.campaign_id,
-                    patient_id=cmd.patient_id,
-                    decision=cmd.decision,
-                    from_date=cmd.from_date,
-                )
-            ],
-            cmd.actor,
+            [kit.from_fields(CampaignPersonDecided, cmd, campaign_id=self._s.campaign_id)], cmd.actor
         )
         p = rules.person(self._s, cmd.patient_id)
         p.decision, p.from_date = cmd.decision, cmd.from_date
@@ -362,17 +340,7 @@ class CampaignWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id)))
     async def plan_network_meeting(self, cmd: NetworkMeetingCommand) -> CampaignResult:
         position = await self._record(
-            [
-                CampaignNetworkMeetingPlanned(
-                    campaign_id=self._s.campaign_id,
-                    patient_id=cmd.patient_id,
-                    on=cmd.plan.on,
-                    accompaniment=cmd.plan.accompaniment,
-                    outreach=cmd.plan.outreach,
-                    note=cmd.plan.note,
-                )
-            ],
-            cmd.actor,
+            [kit.from_fields(CampaignNetworkMeetingPlanned, cmd, cmd.plan, campaign_id=self._s.campaign_id)], cmd.actor
         )
         rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
         return self._answer(position)

@@ -142,6 +142,20 @@ def task_opened(task: Task, **where: str | None) -> TaskOpened:
     return TaskOpened.model_validate({**task.model_dump(include=set(TaskFacts.model_fields)), **where})
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_fields(model: type[M], *sources: BaseModel, **given: Any) -> M:
+    """A `model` (an event, a child's input, a view) made of the fields it shares with `sources` (a
+    command, the workflow's input or state; a later source over an earlier); `given` adds the rest or
+    says otherwise."""
+    shared = set(model.model_fields) - set(given)
+    fields: dict[str, Any] = {}
+    for source in sources:
+        fields.update(source.model_dump(include=shared))
+    return model.model_validate({**fields, **given})
+
+
 def until_next_due(open_tasks: list[Task]) -> timedelta | None:
     """How long until the next open task is late (from the Copenhagen midnight after its due date)."""
     dues = [t.due for t in open_tasks if not t.overdue]

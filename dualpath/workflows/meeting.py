@@ -171,22 +171,7 @@ class MeetingWorkflow(kit.Process):
                     result_type=date,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                 )
-            await self._record(
-                [
-                    MeetingCalled(
-                        meeting_id=input.meeting_id,
-                        pathway_id=input.pathway_id,
-                        kind=input.kind,
-                        region=input.region,
-                        municipality=input.municipality,
-                        purpose=input.purpose,
-                        participants=input.participants,
-                        called_on=input.called_on,
-                        hold_by=self._hold_by,
-                    )
-                ],
-                input.actor,
-            )
+            await self._record([kit.from_fields(MeetingCalled, input, hold_by=self._hold_by)], input.actor)
             self._ready = True
             self._publish()
             await self._invite()
@@ -236,26 +221,10 @@ class MeetingWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check_held(cmd))
     async def record_held(self, cmd: RecordHeld) -> MeetingResult:
-        events: list[DomainEvent] = [
-            MeetingHeld(
-                meeting_id=self._in.meeting_id,
-                pathway_id=self._in.pathway_id,
-                kind=self._in.kind,
-                held_on=cmd.held_on,
-                outcome=cmd.outcome,
-                attendees=cmd.attendees,
-            )
-        ]
+        whose = {"meeting_id": self._in.meeting_id, "pathway_id": self._in.pathway_id}
+        events: list[DomainEvent] = [kit.from_fields(MeetingHeld, cmd, kind=self._in.kind, **whose)]
         if cmd.joint_plan is not None:
-            events.append(
-                JointPlanRecorded(
-                    meeting_id=self._in.meeting_id,
-                    pathway_id=self._in.pathway_id,
-                    kind=cmd.joint_plan.kind,
-                    summary=cmd.joint_plan.summary,
-                    agreed_by=cmd.joint_plan.agreed_by,
-                )
-            )
+            events.append(kit.from_fields(JointPlanRecorded, cmd.joint_plan, **whose))
         position = await self._record(events, cmd.actor)
         self._status, self._held = "held", cmd
         self._publish()
@@ -358,14 +327,10 @@ class MeetingWorkflow(kit.Process):
 
     def _view(self) -> MeetingView:
         held = self._held
-        return MeetingView(
-            meeting_id=self._in.meeting_id,
-            pathway_id=self._in.pathway_id,
-            kind=self._in.kind,
+        return kit.from_fields(
+            MeetingView,
+            self._in,
             status=self._status,
-            purpose=self._in.purpose,
-            participants=self._in.participants,
-            called_on=self._in.called_on,
             hold_by=self._hold_by,
             scheduled_at=self._scheduled_at,
             place=self._place,

@@ -402,21 +402,7 @@ class PathwayWorkflow(kit.Process):
         )
         await workflow.start_child_workflow(
             inpatient_stay.InpatientStayWorkflow.run,
-            inpatient_stay.StayInput(
-                stay_id=stay_id,
-                pathway_id=self.state.pathway_id,
-                number=number,
-                region=self.state.region,
-                municipality=self.state.municipality,
-                via=cmd.via,
-                ward=cmd.ward,
-                admitted_on=cmd.admitted_on,
-                in_ambulatory_pathway=cmd.in_ambulatory_pathway,
-                municipal_substance_treatment=self.state.municipal_substance_treatment,
-                consents=self.state.consents,
-                catalogue_version=self.state.catalogue_version,
-                actor=cmd.actor,
-            ),
+            kit.from_fields(inpatient_stay.StayInput, self.state, cmd, stay_id=stay_id, number=number),
             id=child_id,
             # The pathway continues-as-new over the years; its stays must
             # not be terminated when one run hands over to the next.
@@ -478,15 +464,7 @@ class PathwayWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check_consent(cmd))
     async def record_consent(self, cmd: ConsentCommand) -> CommandResult:
-        events: list[DomainEvent] = [
-            ConsentRecorded(
-                pathway_id=self.state.pathway_id,
-                scope=cmd.scope,
-                counterpart=cmd.counterpart,
-                state=cmd.state,
-                form=cmd.form,
-            )
-        ]
+        events: list[DomainEvent] = [kit.from_fields(ConsentRecorded, cmd, pathway_id=self.state.pathway_id)]
         # The task that asked for this consent is answered by recording it.
         asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
         answered = [

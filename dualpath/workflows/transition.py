@@ -237,27 +237,7 @@ class TransitionWorkflow(kit.Process):
     async def run(self, input: TransitionInput) -> TransitionView:
         async with self._lock:
             step_events, step_state = await self._step_change(rules.current_step(self._situation()))
-            await self._record(
-                [
-                    TransitionReported(
-                        transition_id=input.transition_id,
-                        direction=input.direction,
-                        branch=input.branch,
-                        patient_id=input.patient_id,
-                        pathway_id=input.pathway_id,
-                        region=input.region,
-                        municipality=input.municipality,
-                        reported_by=input.reported_by,
-                        signs=list(input.signs),
-                        description=input.description,
-                        dialogue_consent=input.dialogue_consent,
-                        group=input.group,
-                        reported_on=input.reported_on,
-                    ),
-                    *step_events,
-                ],
-                input.actor,
-            )
+            await self._record([kit.from_fields(TransitionReported, input), *step_events], input.actor)
             self._apply_step(step_state)
             self._ready = True
         self._publish()
@@ -288,14 +268,8 @@ class TransitionWorkflow(kit.Process):
     async def assess(self, cmd: AssessCommand) -> TransitionResult:
         dialogue = self._in.branch == "dialogue"
         return await self._advance(
-            [
-                TransitionAssessed(
-                    transition_id=self._in.transition_id,
-                    assessment=cmd.assessment,
-                    recommends_transition=cmd.recommends_transition,
-                    answer_to_municipality=cmd.answer_to_municipality if dialogue else None,
-                )
-            ],
+            # Without the dialogue consent the region answers the municipality nothing.
+            [self._event(TransitionAssessed, cmd, **({} if dialogue else {"answer_to_municipality": None}))],
             cmd.actor,
             state="assessed" if dialogue else "assessed_alone",
             recommends=cmd.recommends_transition,
@@ -304,38 +278,16 @@ class TransitionWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda s: rules.check_agreement(s, cmd)))
     async def record_agreement(self, cmd: AgreementCommand) -> TransitionResult:
         return await self._advance(
-            [TransitionAgreed(transition_id=self._in.transition_id, on=cmd.on, via="assessment", note=cmd.note)],
-            cmd.actor,
-            state="agreed",
-            settled=cmd.on,
+            [self._event(TransitionAgreed, cmd, via="assessment")], cmd.actor, state="agreed", settled=cmd.on
         )
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_disagreement(s, cmd)))
     async def record_disagreement(self, cmd: DisagreementCommand) -> TransitionResult:
-        return await self._advance(
-            [
-                TransitionDisagreed(
-                    transition_id=self._in.transition_id,
-                    region_view=cmd.region_view,
-                    municipality_view=cmd.municipality_view,
-                )
-            ],
-            cmd.actor,
-            state="disagreed",
-        )
+        return await self._advance([self._event(TransitionDisagreed, cmd)], cmd.actor, state="disagreed")
 
     @command(lambda self, cmd: self._check(self._collaboration_rule(cmd)))
     async def record_collaboration_meeting(self, cmd: CollaborationMeetingCommand) -> TransitionResult:
-        events: list[DomainEvent] = [
-            CollaborationMeetingHeld(
-                transition_id=self._in.transition_id,
-                held_on=cmd.held_on,
-                attendees=cmd.attendees,
-                region_view=cmd.region_view,
-                municipality_view=cmd.municipality_view,
-                outcome=cmd.outcome,
-            )
-        ]
+        events: list[DomainEvent] = [self._event(CollaborationMeetingHeld, cmd)]
         if cmd.outcome == "agree":
             events.append(
                 TransitionAgreed(
@@ -353,17 +305,7 @@ class TransitionWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda s: rules.check_decision(s, cmd)))
     async def psychiatry_decides(self, cmd: DecisionCommand) -> TransitionResult:
         return await self._advance(
-            [
-                PsychiatryDecided(
-                    transition_id=self._in.transition_id,
-                    decision=cmd.decision,
-                    reason=cmd.reason,
-                    what_it_would_take=cmd.what_it_would_take,
-                )
-            ],
-            cmd.actor,
-            state="psychiatry_decided",
-            settled=cmd.decision,
+            [self._event(PsychiatryDecided, cmd)], cmd.actor, state="psychiatry_decided", settled=cmd.decision
         )
 
     # -- towards the patient ---------------------------------------------------
@@ -371,29 +313,12 @@ class TransitionWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(lambda s: rules.check_who_says_what(s, cmd)))
     async def record_who_says_what(self, cmd: WhoSaysWhatCommand) -> TransitionResult:
         # Recorded again before the meeting is called: the parties revised it.
-        return await self._advance(
-            [
-                WhoSaysWhatAgreed(
-                    transition_id=self._in.transition_id, statements=[st.model_dump() for st in cmd.statements]
-                )
-            ],
-            cmd.actor,
-            state="who_says_what_agreed",
-        )
+        return await self._advance([self._event(WhoSaysWhatAgreed, cmd)], cmd.actor, state="who_says_what_agreed")
 
     @command(lambda self, cmd: self._check(lambda s: rules.check_call(s, cmd, today=self._today())))
     async def call_network_meeting(self, cmd: CallNetworkMeetingCommand) -> TransitionResult:
         result = await self._advance(
-            [
-                TransitionNetworkMeetingCalled(
-                    transition_id=self._in.transition_id,
-                    called_on=cmd.called_on,
-                    participants=cmd.participants,
-                    relatives_invited=cmd.relatives_invited,
-                )
-            ],
-            cmd.actor,
-            state="network_meeting_called",
+            [self._event(TransitionNetworkMeetingCalled, cmd)], cmd.actor, state="network_meeting_called"
         )
         self._called_on = cmd.called_on  # after the record: a refused call changes nothing
         return result
@@ -401,17 +326,7 @@ class TransitionWorkflow(kit.Process):
     @command(lambda self, cmd: self._check(self._network_meeting_rule(cmd)))
     async def record_network_meeting(self, cmd: NetworkMeetingCommand) -> TransitionResult:
         plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
-        events: list[DomainEvent] = [
-            TransitionNetworkMeetingHeld(
-                transition_id=self._in.transition_id,
-                held_on=cmd.held_on,
-                attendees=cmd.attendees,
-                relatives_present=cmd.relatives_present,
-                concrete_transition=cmd.concrete_transition,
-                patient_agrees=cmd.patient_agrees,
-                joint_plan=plan,
-            )
-        ]
+        events: list[DomainEvent] = [self._event(TransitionNetworkMeetingHeld, cmd, joint_plan=plan)]
         if cmd.joint_plan is not None and self._pathway_id:
             # A move back: the plan is revised on the pathway it belongs to (versioned per kind there).
             events.append(self._joint_plan_event(self._pathway_id, cmd.joint_plan.model_dump(mode="json")))
@@ -426,15 +341,7 @@ class TransitionWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check(self._talk_rule(cmd)))
     async def record_patient_talk(self, cmd: PatientTalkCommand) -> TransitionResult:
-        events = [
-            PatientTalkRecorded(
-                transition_id=self._in.transition_id,
-                held_on=cmd.held_on,
-                summary=cmd.summary,
-                motivational_work=cmd.motivational_work,
-                patient_agrees=cmd.patient_agrees,
-            )
-        ]
+        events = [self._event(PatientTalkRecorded, cmd)]
         if self._in.branch == "no_consent":
             result = await self._advance(events, cmd.actor, state="patient_talk_held")
             self._patient_agrees = cmd.patient_agrees
@@ -683,6 +590,9 @@ class TransitionWorkflow(kit.Process):
 
     # -- helpers -----------------------------------------------------------------
 
+    def _event(self, event: type[kit.M], cmd: BaseModel, **given: Any) -> kit.M:
+        return kit.from_fields(event, cmd, transition_id=self._in.transition_id, **given)
+
     def _situation(self) -> Situation:
         return Situation(
             direction=self._in.direction,
@@ -731,10 +641,9 @@ class TransitionWorkflow(kit.Process):
 
     def _view(self) -> TransitionView:
         s = self._situation()
-        return TransitionView(
-            transition_id=self._in.transition_id,
-            direction=self._in.direction,
-            branch=self._in.branch,
+        return kit.from_fields(
+            TransitionView,
+            self._in,
             state=self._state,
             settled=self._settled,
             outcome=self._outcome,
