@@ -35,11 +35,11 @@ def campaign_share_days() -> int:
     return Settings.model_fields["campaign_share_days_before_meeting"].default
 
 
-def campaign_samples(share_days: int) -> dict[str, object]:
+def campaign_samples(share_days: int) -> dict[str, campaign_rules.CampaignState]:
     """A campaign in each phase, built as the workflow's updates leave it: one state per Phase."""
     C = campaign_rules
     day = date(2026, 1, 5)
-    both = {side: "given" for side in C.SIDES}
+    both: dict[str, campaign_rules.ConsentState] = {side: "given" for side in C.SIDES}
 
     def listed(pid: str, **kw):
         return C.Person(
@@ -65,13 +65,13 @@ def campaign_samples(share_days: int) -> dict[str, object]:
         people=[listed("p"), listed("q")],
     )
     shared = base.model_copy(update={"shared_on": day})
-    held = shared.model_copy(update={"meeting_held_on": C.earliest_meeting(shared)})
+    held_on = C.earliest_meeting(shared)
+    assert held_on is not None, "shared lists give the meeting its earliest day"
+    held = shared.model_copy(update={"meeting_held_on": held_on})
     starting = held.model_copy(
         update={
             "people": [
-                listed(
-                    "p", decision="integrated", from_date=held.meeting_held_on + timedelta(days=7), status="scheduled"
-                ),
+                listed("p", decision="integrated", from_date=held_on + timedelta(days=7), status="scheduled"),
                 listed("q"),
             ]
         }
@@ -85,18 +85,18 @@ def campaign_samples(share_days: int) -> dict[str, object]:
     return samples
 
 
-def _campaign_today(s) -> date:
+def _campaign_today(s: campaign_rules.CampaignState) -> date:
     return (s.meeting_held_on or campaign_rules.earliest_meeting(s) or s.meeting_planned_on) + timedelta(days=1)
 
 
-def campaign_steps(phase: str, s) -> list[tuple[str, str, object]]:
+def campaign_steps(phase: str, s: campaign_rules.CampaignState) -> list[tuple[str, str, campaign_rules.CampaignState]]:
     """The steps the campaign's rules allow in a phase: (command, label, the campaign after it)."""
     C = campaign_rules
     today = _campaign_today(s)
     undecided = next((p for p in s.people if p.decision is None), s.people[0])
     decided = next((p for p in s.people if p.decision in ("integrated", "coordinated")), s.people[0])
     row = C.ListedRow(patient_id="new", row=2, psychiatric_contact="current", municipal_substance_treatment=True)
-    out: list[tuple[str, str, object]] = []
+    out: list[tuple[str, str, campaign_rules.CampaignState]] = []
     for command in CAMPAIGN_COMMANDS:
         if command == "set_kkr_contacts":
             out.append((command, command, s))  # no rule: the KKR list may change at any time
@@ -209,17 +209,12 @@ def build_campaign() -> Process:
         for command, label, after in order:
             nxt = C.phase(after)
             target = campaign_status_id(nxt)
+            # Where this step's message catch goes: the next place on the phase's side of the main row.
+            catch_at = {"col": 2 + 2 * i, "row": sign * j, "detail": (notes[command],)}
             if command == "decide":
                 if decide_gw is None:
-                    catch = b.add(
-                        f"{phase}_decide",
-                        "intermediateCatchEvent",
-                        f"decide ({event_of[command].__name__})",
-                        event="message",
-                        ref=command,
-                        col=2 + 2 * i,
-                        row=sign * j,
-                        detail=(notes[command],),
+                    catch = b.message_catch(
+                        f"{phase}_decide", f"decide ({event_of[command].__name__})", command, **catch_at
                     )
                     b.flow(gw, catch, command)
                     decide_gw = b.add(
@@ -234,16 +229,7 @@ def build_campaign() -> Process:
                 b.flow(decide_gw, target, label, condition=label)
                 continue
             node = f"{phase}_{slug(label)}"
-            catch = b.add(
-                node,
-                "intermediateCatchEvent",
-                f"{label} ({event_of[command].__name__})",
-                event="message",
-                ref=command,
-                col=2 + 2 * i,
-                row=sign * j,
-                detail=(notes[command],),
-            )
+            catch = b.message_catch(node, f"{label} ({event_of[command].__name__})", command, **catch_at)
             guarded = command == "hold_collaboration_meeting"
             b.flow(
                 gw,
@@ -336,13 +322,11 @@ def build_campaign() -> Process:
             detail=(event.__name__,),
         )
         b.add(f"person_{kind}_end", "endEvent", "started", parent=sp, col=6, row=row)
-        refused = b.add(
+        refused = b.message_catch(
             f"person_{kind}_refused",
-            "intermediateCatchEvent",
             "record_consent(refused) før start",
+            "record_consent",
             parent=sp,
-            event="message",
-            ref="record_consent",
             col=4,
             row=row + 0.55,
         )

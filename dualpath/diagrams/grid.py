@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -74,8 +75,8 @@ class _Layouter:
 
     def top(self, node_id: str) -> str:
         n = self.nodes[node_id]
-        while n.attached_to or n.parent:
-            n = self.nodes[n.attached_to or n.parent]
+        while up := n.attached_to or n.parent:
+            n = self.nodes[up]
         return n.id
 
     def run(self) -> Layout:
@@ -156,6 +157,7 @@ class _Layouter:
 
     def place_boundary(self, node_id: str) -> None:
         n = self.nodes[node_id]
+        assert n.attached_to, f"{node_id} is not a boundary event"
         host = self.out.boxes[n.attached_to]
         siblings = [
             m
@@ -228,7 +230,7 @@ def _boundary_route(b: Node, s: Box, t: Box) -> list[Point]:
 
 
 def _hits(pts: list[Point], box: Box) -> bool:
-    for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+    for (x1, y1), (x2, y2) in itertools.pairwise(pts):
         lo_x, hi_x, lo_y, hi_y = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
         if lo_x < box.right + 2 and hi_x > box.x - 2 and lo_y < box.bottom + 2 and hi_y > box.y - 2:
             return True

@@ -73,37 +73,20 @@ def build_meeting() -> Process:
         order = ahead + [c for c in allowed if c not in ahead]
         for j, command in enumerate(order):
             to = _MEETING_COMMAND_STATUS[command]
-            catch = b.add(
+            catch = b.message_catch(
                 f"{status}_{command}",
-                "intermediateCatchEvent",
                 f"{command} ({_MEETING_COMMAND_EVENT[command].__name__})",
+                command,
                 parent=sp,
-                event="message",
                 col=5 + 2 * i,
                 row=sign * j,
-                ref=command,
             )
             needs = not is_allowed(meeting_rules.check_cancel, status, None) if command == "cancel" else False
             b.flow(gw, catch, f"{command} ({REASON})" if needs else command, emphasis=needs)
             b.flow(catch, f"status_{to}" if to in open_ else f"end_{to}")
-    b.add(
-        "overdue",
-        "boundaryEvent",
-        "hold_by passeret",
-        attached_to=sp,
-        event="timer",
-        interrupting=False,
-        timer=("timeDate", "midnight after hold_by (Europe/Copenhagen)"),
-    )
-    b.add(
-        "end_overdue",
-        "endEvent",
-        f"{mev.MeetingOverdue.__name__} (Overdue)",
-        event="escalation",
-        ref=mev.MeetingOverdue.__name__,
-        band=1,
-        col=5,
-    )
+    b.due_timer("overdue", "hold_by passeret", sp, ("timeDate", "midnight after hold_by (Europe/Copenhagen)"))
+    overdue = mev.MeetingOverdue.__name__
+    b.escalation("end_overdue", f"{overdue} (Overdue)", overdue, band=1, col=5)
     b.flow("overdue", "end_overdue")
     gw_out = b.add("gw_outcome", "exclusiveGateway", "Holdt eller aflyst?", col=end_col + 1)
     b.flow(sp, gw_out)

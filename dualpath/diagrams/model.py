@@ -92,6 +92,20 @@ class Builder:
         self.nodes[node_id] = Node(id=node_id, kind=kind, name=name, **kw)
         return node_id
 
+    def due_timer(self, node_id: str, name: str, on: str, timer: tuple[str, str], **kw) -> str:
+        """A non-interrupting timer on task or sub-process `on`: a due date passing leaves the work open."""
+        return self.add(
+            node_id, "boundaryEvent", name, attached_to=on, event="timer", interrupting=False, timer=timer, **kw
+        )
+
+    def escalation(self, node_id: str, name: str, ref: str, **kw) -> str:
+        """An end event escalating `ref`, the event recorded when a due date or deadline passes."""
+        return self.add(node_id, "endEvent", name, event="escalation", ref=ref, **kw)
+
+    def message_catch(self, node_id: str, name: str, ref: str, **kw) -> str:
+        """Waiting for the command (update or signal) `ref`."""
+        return self.add(node_id, "intermediateCatchEvent", name, event="message", ref=ref, **kw)
+
     def flow(self, source: str, target: str, name: str = "", **kw) -> str:
         base = f"flow_{source}_to_{target}"
         flow_id, n = base, 1

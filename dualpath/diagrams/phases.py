@@ -22,9 +22,12 @@ from dualpath.workflows import inpatient_stay, pathway
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
 # tests/docs checks that the workflow agrees).
 DISCHARGE_PHASE = max(inpatient.PHASE_NAMES)
+TASK_OVERDUE = f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)"
 
 
-def _phase_blocks(b: Builder, kind: str, names: dict[int, str], col0: float) -> dict[int, float]:
+def _phase_blocks(
+    b: Builder, kind: catalogue_module.PathwayKind, names: dict[int, str], col0: float
+) -> dict[int, float]:
     """One subProcess per phase holding a userTask per mandatory activity, each with its
     non-interrupting overdue timer. Returns the column of each phase."""
     catalogue = catalogue_module.load_catalogue()
@@ -56,29 +59,17 @@ def _phase_blocks(b: Builder, kind: str, names: dict[int, str], col0: float) -> 
                 row=i - (k - 1) / 2,
                 detail=tuple(detail),
             )
-            boundary = b.add(
+            boundary = b.due_timer(
                 f"{tid}_timer",
-                "boundaryEvent",
                 f"forfalden efter {days_text(a.due_days)}",
+                tid,
+                ("timeDuration", f"P{a.due_days + 1}D"),
                 parent=sid,
-                attached_to=tid,
-                event="timer",
-                interrupting=False,
                 side="right",
-                timer=("timeDuration", f"P{a.due_days + 1}D"),
             )
             b.flow(boundary, overdue)
         if activities:
-            b.add(
-                overdue,
-                "endEvent",
-                f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)",
-                parent=sid,
-                event="escalation",
-                ref=ev.TaskOverdue.__name__,
-                col=col + 1,
-                row=(k - 1) / 2 + 0.5,
-            )
+            b.escalation(overdue, TASK_OVERDUE, ev.TaskOverdue.__name__, parent=sid, col=col + 1, row=(k - 1) / 2 + 0.5)
         col += 3
     return cols
 
@@ -282,29 +273,19 @@ def build_inpatient() -> Process:
     k = len(inpatient.FOLLOW_UP_TITLES)
     for i, (kind, title) in enumerate(inpatient.FOLLOW_UP_TITLES.items()):
         tid = b.add(f"follow_up_{kind}", "userTask", title, parent=fu, col=col + 3, row=i - (k - 1) / 2, detail=(kind,))
-        boundary = b.add(
+        boundary = b.due_timer(
             f"{tid}_timer",
-            "boundaryEvent",
             "forfalden",
+            tid,
+            ("timeDate", "midnight after due (Europe/Copenhagen)"),
             parent=fu,
-            attached_to=tid,
-            event="timer",
-            interrupting=False,
             side="right",
-            timer=("timeDate", "midnight after due (Europe/Copenhagen)"),
         )
         b.flow("follow_up_split", tid)
         b.flow(tid, "follow_up_join")
         b.flow(boundary, "follow_up_overdue")
-    b.add(
-        "follow_up_overdue",
-        "endEvent",
-        f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)",
-        parent=fu,
-        event="escalation",
-        ref=ev.TaskOverdue.__name__,
-        col=col + 4,
-        row=(k - 1) / 2 + 0.5,
+    b.escalation(
+        "follow_up_overdue", TASK_OVERDUE, ev.TaskOverdue.__name__, parent=fu, col=col + 4, row=(k - 1) / 2 + 0.5
     )
     b.flow("follow_up_join", "follow_up_done")
     b.add("stay_end", "endEvent", f"Opholdet afsluttet ({ev.StayEnded.__name__})", col=col + 7)

@@ -71,33 +71,12 @@ def build_referral() -> Process:
     b.flow("gw_assess", "decide", "awaiting_visitation", condition="status == 'awaiting_visitation'")
     b.flow("held", "decide", "frigivet")
     # The deadline boundary is first (leftmost) and its end lowest, so the two routes do not cross.
-    b.add(
-        "deadline",
-        "boundaryEvent",
-        f"§82c-fristen ({days} dage) overskredet",
-        attached_to="decide",
-        event="timer",
-        interrupting=False,
-        timer=("timeDate", timer_field["deadline_at"]),
+    passed = ev.ReferralDeadlinePassed.__name__
+    b.due_timer(
+        "deadline", f"§82c-fristen ({days} dage) overskredet", "decide", ("timeDate", timer_field["deadline_at"])
     )
-    b.add(
-        "warn",
-        "boundaryEvent",
-        f"{WARN_DAYS_BEFORE_DEADLINE} dage før fristen",
-        attached_to="decide",
-        event="timer",
-        interrupting=False,
-        timer=("timeDate", timer_field["warn_at"]),
-    )
-    b.add(
-        "end_deadline",
-        "endEvent",
-        f"{ev.ReferralDeadlinePassed.__name__}: opgave til visitationen (Overdue)",
-        event="escalation",
-        ref=ev.ReferralDeadlinePassed.__name__,
-        col=5,
-        row=2.2,
-    )
+    b.due_timer("warn", f"{WARN_DAYS_BEFORE_DEADLINE} dage før fristen", "decide", ("timeDate", timer_field["warn_at"]))
+    b.escalation("end_deadline", f"{passed}: opgave til visitationen (Overdue)", passed, col=5, row=2.2)
     b.add("end_warned", "endEvent", f"{ev.ReferralDeadlineApproaching.__name__}: advarsel", col=5, row=1.2)
     b.flow("deadline", "end_deadline")
     b.flow("warn", "end_warned")

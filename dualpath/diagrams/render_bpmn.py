@@ -61,6 +61,7 @@ def bpmn(name: str) -> str:
         if n.name:
             attrs["name"] = n.name
         if n.kind == "boundaryEvent":
+            assert n.attached_to, f"boundary event {n.id} is attached to nothing"
             attrs["attachedToRef"] = n.attached_to
             if not n.interrupting:
                 attrs["cancelActivity"] = "false"
@@ -126,4 +127,4 @@ def _ref_name(n: Node) -> str:
 
 
 def _num(v: float) -> str:
-    return str(int(round(v)))
+    return str(round(v))

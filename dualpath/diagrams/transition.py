@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import get_args
+from typing import Literal, TypeAlias, get_args
+
+from pydantic import BaseModel
 
 from dualpath.diagrams.model import Builder, Process, has_member, is_allowed
 from dualpath.domain import events as ev
@@ -26,7 +28,7 @@ def transition_node_id(branch: str, state: str, settled: str | None = None) -> s
     return f"{branch}_{state}" + (f"_{settled}" if settled else "")
 
 
-def _literal(model: type, name: str) -> tuple[str, ...]:
+def _literal(model: type[BaseModel], name: str) -> tuple[str, ...]:
     """The values a Literal field of a command model takes."""
     values = get_args(model.model_fields[name].annotation)
     if not values:
@@ -34,10 +36,22 @@ def _literal(model: type, name: str) -> tuple[str, ...]:
     return values
 
 
-def _transition_next(s, command: str) -> list[tuple[str, object]]:
+# Where a step leads: the next Situation, or the transition's completion.
+Next: TypeAlias = transition_rules.Situation | Literal["complete"]
+Edge: TypeAlias = tuple[transition_rules.Situation, str, str, Next]
+
+
+def _step_of(s: transition_rules.Situation) -> transition_rules.Step:
+    step = transition_rules.current_step(s)
+    if step is None:
+        raise ValueError(f"transition state {s.state!r} waits for no step: the transition diagram needs updating")
+    return step
+
+
+def _transition_next(s: transition_rules.Situation, command: str) -> list[tuple[str, Next]]:
     """What a step leads to, as the workflow's update applies it: (label, next Situation or 'complete')."""
     T = transition_rules
-    same = [(command, s)]
+    same: list[tuple[str, Next]] = [(command, s)]
     at = lambda state, **kw: s.model_copy(update={"state": state, **kw})  # noqa: E731
     if command == "assess":
         return [(command, at("assessed" if s.branch == "dialogue" else "assessed_alone"))]
@@ -46,7 +60,7 @@ def _transition_next(s, command: str) -> list[tuple[str, object]]:
     if command == "record_disagreement":
         return [(command, at("disagreed"))]
     if command == "record_collaboration_meeting":
-        out = []
+        out: list[tuple[str, Next]] = []
         for outcome in _literal(T.CollaborationMeeting, "outcome"):
             if outcome == "agree":
                 out += [
@@ -73,17 +87,20 @@ def _transition_next(s, command: str) -> list[tuple[str, object]]:
     return same
 
 
-def transition_graph(direction: str = "to_integrated"):
+def transition_graph(
+    direction: transition_rules.Direction = "to_integrated",
+) -> tuple[dict[str, list[transition_rules.Situation]], dict[str, list[Edge]], list[str]]:
     """Per branch: the states reached from `reported` and the steps `allowed_commands` allows in each,
     with where each leads. Returns ({branch: [Situation]}, {branch: [(Situation, command, label, next)]},
     the commands allowed in every open state)."""
     T = transition_rules
-    situations: dict[str, list] = {}
-    edges: dict[str, list] = {}
+    situations: dict[str, list[transition_rules.Situation]] = {}
+    edges: dict[str, list[Edge]] = {}
     open_sets = []
     for branch in get_args(T.Branch):
         first = T.Situation(direction=direction, branch=branch, state="reported")
-        seen, queue, out = [first], [first], []
+        seen, queue = [first], [first]
+        out: list[Edge] = []
         while queue:
             s = queue.pop(0)
             allowed = T.allowed_commands(s)
@@ -91,7 +108,7 @@ def transition_graph(direction: str = "to_integrated"):
             for command in allowed:
                 for label, nxt in _transition_next(s, command):
                     out.append((s, command, label, nxt))
-                    if nxt != "complete" and nxt not in seen and nxt.state not in TRANSITION_FINAL_STATES:
+                    if isinstance(nxt, T.Situation) and nxt not in seen and nxt.state not in TRANSITION_FINAL_STATES:
                         seen.append(nxt)
                         queue.append(nxt)
         situations[branch], edges[branch] = seen, out
@@ -135,11 +152,20 @@ def build_transition() -> Process:
             raise ValueError(f"the steps depend on the direction ({direction}): the transition diagram needs updating")
     due_days = T.DEFAULT_STEP_DUE_DAYS
 
-    def owner(step: str) -> str:
+    def owner(step: transition_rules.Step) -> str:
         owners = {d: "/".join(T.step_owner(step, d)) for d in get_args(T.Direction)}
         if len(set(owners.values())) == 1:
             return next(iter(owners.values()))
         return ", ".join(f"{o} ({d})" for d, o in owners.items())
+
+    def step_overdue(tid: str, step: transition_rules.Step, parent: str | None = None, **place: float) -> None:
+        """The step's due timer on its task `tid`, escalating to the overdue end event placed at `place`."""
+        days = due_days[step]
+        when = ("timeDate", f"midnight after {days} working days (Europe/Copenhagen)")
+        timer = b.due_timer(f"{tid}_timer", f"{step} forfalden efter {days} hverdage", tid, when, parent=parent)
+        overdue = tev.TransitionStepOverdue.__name__
+        name = f"{overdue}, {ev.TaskOverdue.__name__} (Overdue)"
+        b.flow(timer, b.escalation(f"{tid}_overdue", name, overdue, parent=parent, **place))
 
     b.add(
         "start",
@@ -155,6 +181,11 @@ def build_transition() -> Process:
         "no_consent": "Uden samtykke: psykiatrien vurderer alene og taler med patienten",
     }
     col0 = 2
+    start_col = col0 + 0.5
+
+    def col_of(d: int) -> float:  # a state's column from its depth
+        return start_col + 1 + 2 * d
+
     last_cols = []
     split = {br: {s.state for s in ss if sum(1 for o in ss if o.state == s.state) > 1} for br, ss in situations.items()}
 
@@ -169,19 +200,17 @@ def build_transition() -> Process:
         depth = {sid(ss[0]): 0}
         for _ in ss:
             for s, _c, _l, nxt in es:
-                if nxt != "complete" and sid(nxt) != sid(s) and nxt.state not in TRANSITION_FINAL_STATES:
+                if isinstance(nxt, T.Situation) and sid(nxt) != sid(s) and nxt.state not in TRANSITION_FINAL_STATES:
                     depth[sid(nxt)] = max(depth.get(sid(nxt), 0), depth[sid(s)] + 1)
         by_depth: dict[int, list] = defaultdict(list)
         for s in ss:
             by_depth[depth[sid(s)]].append(s)
-        start_col = col0 + 0.5
         b.add(f"{branch}_start", "startEvent", "", parent=sp, col=start_col)
         b.flow(f"{branch}_start", sid(ss[0]))
-        col_of = lambda d: start_col + 1 + 2 * d  # noqa: E731
         for d, group in sorted(by_depth.items()):
             for i, s in enumerate(group):
                 row = 1.6 * (i - (len(group) - 1) / 2)
-                step = T.current_step(s)
+                step = _step_of(s)
                 detail = [f"trin {step}: frist {due_days[step]} hverdage · {owner(step)}", f"{T.STEP_TITLES[step]}"]
                 if not T.patient_may_be_involved(s):
                     refused = [c for c in commands if c in T.PATIENT_FACING and not is_allowed(T.check_command, s, c)]
@@ -190,27 +219,7 @@ def build_transition() -> Process:
                         detail.append(f"⛔ {rule}: {', '.join(refused)} afvises")
                 name = s.state + (f" ({s.settled})" if s.state in split[branch] else "")
                 tid = b.add(sid(s), "userTask", name, parent=sp, col=col_of(d), row=row, detail=tuple(detail))
-                timer = b.add(
-                    f"{tid}_timer",
-                    "boundaryEvent",
-                    f"{step} forfalden efter {due_days[step]} hverdage",
-                    parent=sp,
-                    attached_to=tid,
-                    event="timer",
-                    interrupting=False,
-                    timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"),
-                )
-                overdue = b.add(
-                    f"{tid}_overdue",
-                    "endEvent",
-                    f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
-                    parent=sp,
-                    event="escalation",
-                    ref=tev.TransitionStepOverdue.__name__,
-                    col=col_of(d) + 0.6,
-                    row=row + 0.7,
-                )
-                b.flow(timer, overdue)
+                step_overdue(tid, step, parent=sp, col=col_of(d) + 0.6, row=row + 0.7)
         end_col = col_of(max(by_depth) + 1)
         last_cols.append(end_col)
         done = b.add(
@@ -265,7 +274,7 @@ def build_transition() -> Process:
         condition="outcome == 'transition' and direction == 'to_integrated'",
     )
     b.flow("start_pathway", "end_started")
-    step = T.current_step(T.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited"))
+    step = _step_of(T.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited"))
     b.add(
         "closure_awaited",
         "receiveTask",
@@ -277,25 +286,7 @@ def build_transition() -> Process:
             "pathway_ended: det integrerede forløbs end_pathway",
         ),
     )
-    b.add(
-        "closure_awaited_timer",
-        "boundaryEvent",
-        f"{step} forfalden efter {due_days[step]} hverdage",
-        attached_to="closure_awaited",
-        event="timer",
-        interrupting=False,
-        timer=("timeDate", f"midnight after {due_days[step]} working days (Europe/Copenhagen)"),
-    )
-    b.add(
-        "closure_awaited_overdue",
-        "endEvent",
-        f"{tev.TransitionStepOverdue.__name__}, {ev.TaskOverdue.__name__} (Overdue)",
-        event="escalation",
-        ref=tev.TransitionStepOverdue.__name__,
-        col=col + 2,
-        row=1.3,
-    )
-    b.flow("closure_awaited_timer", "closure_awaited_overdue")
+    step_overdue("closure_awaited", step, col=col + 2, row=1.3)
     b.add("end_closed", "endEvent", f"completed ({tev.TransitionPathwayClosed.__name__})", col=col + 3, row=0.3)
     b.flow(
         gw,
