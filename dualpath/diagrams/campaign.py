@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import get_args
 
-from dualpath.diagrams.model import Builder, Process, has_member, is_allowed, slug
+from dualpath.diagrams.model import Builder, Process, has_members, is_allowed, slug
 from dualpath.domain import campaign as campaign_rules
 from dualpath.domain import campaign_events as cev
 from dualpath.workflows import campaign as campaign_wf
@@ -161,9 +161,7 @@ def build_campaign() -> Process:
             "dualpath/workflows/campaign.py: CampaignWorkflow (updates, timers, COORDINATION_TASK_WORKING_DAYS)",
         ),
     )
-    wf = campaign_wf.CampaignWorkflow
-    for command in CAMPAIGN_COMMANDS:
-        has_member(wf, command)
+    has_members(campaign_wf.CampaignWorkflow, CAMPAIGN_COMMANDS)
     samples = campaign_samples(share_days)
     phases = list(get_args(C.Phase))
     event_of = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from dualpath.diagrams.model import REASON, Builder, Process, has_member, is_allowed
+from dualpath.diagrams.model import REASON, Builder, Process, has_members, is_allowed
 from dualpath.domain import meeting_events as mev
 from dualpath.domain import meetings as meeting_rules
 from dualpath.workflows import meeting_messages
@@ -34,13 +34,11 @@ def build_meeting() -> Process:
     )
     from dualpath.workflows import meeting as meeting_wf
 
-    wf = meeting_wf.MeetingWorkflow
     commands = get_args(meeting_rules.Command)
     statuses = get_args(meeting_rules.MeetingStatus)
     if set(commands) != set(_MEETING_COMMAND_STATUS) or not set(_MEETING_COMMAND_STATUS.values()) <= set(statuses):
         raise ValueError("the meeting commands or statuses changed: the meeting diagram needs updating")
-    for command in commands:
-        has_member(wf, command)
+    has_members(meeting_wf.MeetingWorkflow, commands)
     open_ = [s for s in statuses if s in meeting_rules.OPEN]
     closed = [s for s in statuses if s not in meeting_rules.OPEN]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -128,6 +128,12 @@ def has_member(cls: type, member: str) -> str:
     if not hasattr(cls, member):
         raise AttributeError(f"{cls.__name__} has no {member!r}: the diagram builder needs updating")
     return member
+
+
+def has_members(cls: type, members: Iterable[str]) -> None:
+    """Every command the rules know is a handler of the workflow."""
+    for member in members:
+        has_member(cls, member)
 
 
 def days_text(n: int) -> str:

@@ -7,7 +7,7 @@ from typing import Literal, TypeAlias, get_args
 
 from pydantic import BaseModel
 
-from dualpath.diagrams.model import Builder, Process, has_member, is_allowed
+from dualpath.diagrams.model import Builder, Process, has_members, is_allowed
 from dualpath.domain import events as ev
 from dualpath.domain import transition as transition_rules
 from dualpath.domain import transition_events as tev
@@ -135,11 +135,9 @@ def build_transition() -> Process:
             "dualpath/workflows/transition.py: TransitionWorkflow (updates, the state each leads to, completion)",
         ),
     )
-    wf = transition_wf.TransitionWorkflow
     commands = get_args(T.Command)
     states = get_args(T.State)
-    for command in commands:
-        has_member(wf, command)
+    has_members(transition_wf.TransitionWorkflow, commands)
     for state in ("reported", *TRANSITION_FINAL_STATES):
         if state not in states:
             raise ValueError(f"transition State has no {state!r}: the transition diagram needs updating")
