@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -124,7 +125,7 @@ async def test_after_rotation_a_region_encodes_with_its_new_key_and_old_payloads
     assert await rotated.decode([before, after]) == [_payload(), _payload()]
     # Once the old key is dropped, what it sealed cannot be read: the error names the id.
     dropped = {k: v for k, v in rotated_keys.items() if k != "1082.2026-01"}
-    with pytest.raises(PayloadRefused, match="unknown key id '1082.2026-01'"):
+    with pytest.raises(PayloadRefused, match=re.escape("unknown key id '1082.2026-01'")):
         _codec(dropped, {**REGION_KEYS, "1082": "1082.2026-07"}).open(before, W1082)
 
 
@@ -192,7 +193,7 @@ def test_the_codec_refuses_keys_that_do_not_fit():
         EncryptionCodec({"k1": base64.b64encode(os.urandom(16)).decode()}, "k1")
     with pytest.raises(PayloadKeyError, match="'k2' is not among the keys"):
         EncryptionCodec({"k1": _key()}, "k2")
-    with pytest.raises(PayloadKeyError, match="must start with '1084.'"):
+    with pytest.raises(PayloadKeyError, match=re.escape("must start with '1084.'")):
         EncryptionCodec({"n": _key(), "1082.a": _key()}, "n", {"1084": "1082.a"})
     with pytest.raises(PayloadKeyError, match="names a region"):
         EncryptionCodec({"1082.a": _key()}, "1082.a")

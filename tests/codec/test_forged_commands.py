@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -20,6 +19,7 @@ from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError
 
 from dualpath import workflow_ids
+from dualpath.domain import copenhagen
 from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as wf
 from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL
@@ -100,9 +100,8 @@ async def test_a_plaintext_signal_is_dropped_without_failing_the_workflow_task(h
             assert (await c.post(f"/pathways/{pathway_id}/ambulatory/phase", json={"to": to})).status_code == 200
         tasks = (await c.get(f"/pathways/{pathway_id}")).json()["tasks"]
     meeting = next(t for t in tasks if t["kind"] == "network_meeting" and t["state"] == "open")
-    await plain_client.get_workflow_handle(workflow_id).signal(
-        MEETING_HELD_SIGNAL, {"meeting_id": "forged", "kind": "network_meeting", "held_on": date.today().isoformat()}
-    )
+    forged = {"meeting_id": "forged", "kind": "network_meeting", "held_on": copenhagen.today().isoformat()}
+    await plain_client.get_workflow_handle(workflow_id).signal(MEETING_HELD_SIGNAL, forged)
     await _takes_a_normal_command(http, pathway_id)
     async with http.as_("clinician", REGION) as c:
         tasks = (await c.get(f"/pathways/{pathway_id}")).json()["tasks"]

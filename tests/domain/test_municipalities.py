@@ -71,7 +71,7 @@ def test_christianso_is_not_a_municipality():
 
 @pytest.mark.parametrize("bad", ["999", "0101", "1", "", "København"])
 def test_unknown_code_says_what_to_use(bad):
-    with pytest.raises(ValueError, match="use the official three-digit code, e.g. 101 \\(København\\)") as e:
+    with pytest.raises(ValueError, match=r"use the official three-digit code, e.g. 101 \(København\)") as e:
         region_for(bad)
     assert repr(bad) in str(e.value)
 

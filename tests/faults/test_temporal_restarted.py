@@ -139,7 +139,8 @@ async def test_temporal_restarted_on_its_database_file_and_everything_resumes(st
     )
     say(
         f"[Temporal restart] counted: {len(kept)}/{len(still)} quiet workflows with their history whole, "
-        f"{len(timers)}/{len(still)} with the same pending timers ({timer_count} in all) and NextDue, {len(state)}/{len(still)} with the same state (query); {len(busy)} in-flight and "
+        f"{len(timers)}/{len(still)} with the same pending timers ({timer_count} in all) and NextDue, "
+        f"{len(state)}/{len(still)} with the same state (query); {len(busy)} in-flight and "
         f"{len(pathway_ids)} later commands applied; from histories {dict(tally) or 'nothing lost'}; "
         f"duplicates {len(doubled)}; worker pid {worker_pid} → {stack.worker.pid}"
     )

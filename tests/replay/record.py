@@ -30,7 +30,7 @@ async def record(address: str, per_type: int = 2) -> list[Path]:
         old.unlink()
     written = []
     for wf_type, found in by_type.items():
-        for n, (_, wf_id, history) in enumerate(sorted(found, key=lambda x: -x[0])[:per_type]):
+        for _, wf_id, history in sorted(found, key=lambda x: -x[0])[:per_type]:
             path = OUT / f"{wf_type}--{wf_id}.json"
             path.write_text(history.to_json())
             written.append(path)
