@@ -160,7 +160,7 @@ class CampaignWorkflow(kit.Process):
 
     @workflow.init
     def __init__(self, input: CampaignInput) -> None:
-        self._s: CampaignState = input.state or CampaignState(
+        self.state: CampaignState = input.state or CampaignState(
             campaign_id=input.campaign_id,
             centre=input.centre,
             region=input.region,
@@ -171,15 +171,15 @@ class CampaignWorkflow(kit.Process):
             catalogue_version=input.catalogue_version,
         )
         self._in = input
-        super().__init__(stream_id(self._s.campaign_id), versioned=self._s)
+        super().__init__(stream_id(self.state.campaign_id), versioned=self.state)
 
     def _is_ready(self) -> bool:
         # A command may arrive in the first task, before `run` has recorded CampaignOpened.
-        return self._s.opened
+        return self.state.opened
 
     @workflow.run
     async def run(self, input: CampaignInput) -> CampaignView:
-        s = self._s
+        s = self.state
         if not s.opened:
             async with self._lock:
                 await self._record(
@@ -197,7 +197,7 @@ class CampaignWorkflow(kit.Process):
                 await self._fire_due()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._in.model_copy(update={"state": self._s}))
+                workflow.continue_as_new(self._in.model_copy(update={"state": self.state}))
             self._changed = False
             at = self._next_timer()
             if at is not None and at <= workflow.now():
@@ -218,18 +218,18 @@ class CampaignWorkflow(kit.Process):
     @command()
     async def set_kkr_contacts(self, cmd: KkrCommand) -> CampaignResult:
         position = await self._record(
-            [KkrContactsSet(campaign_id=self._s.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])],
+            [KkrContactsSet(campaign_id=self.state.campaign_id, contacts=[c.model_dump() for c in cmd.contacts])],
             cmd.actor,
         )
-        self._s.kkr_contacts = list(cmd.contacts)
+        self.state.kkr_contacts = list(cmd.contacts)
         return self._answer(position)
 
-    @command(lambda self, cmd: self._check(lambda: rules.check_upload(self._s, cmd.side, cmd.rows)))
+    @command(lambda self, cmd: self._check(lambda: rules.check_upload(self.state, cmd.side, cmd.rows)))
     async def upload_list(self, cmd: UploadListCommand) -> CampaignResult:
         new = {r.patient_id: r for r in cmd.rows}
         people: list[Person] = []
         removed: list[str] = []
-        for p in self._s.people:
+        for p in self.state.people:
             rows = {k: v for k, v in p.rows.items() if k != cmd.side}
             if p.patient_id in new:
                 r = new.pop(p.patient_id)
@@ -249,7 +249,7 @@ class CampaignWorkflow(kit.Process):
         position = await self._record(
             [
                 CampaignListUploaded(
-                    campaign_id=self._s.campaign_id,
+                    campaign_id=self.state.campaign_id,
                     side=cmd.side,
                     uploaded_on=self._today(),
                     people=[r.model_dump() for r in cmd.rows],
@@ -258,8 +258,8 @@ class CampaignWorkflow(kit.Process):
             ],
             cmd.actor,
         )
-        self._s.people = people
-        self._s.uploaded[cmd.side] = self._today()
+        self.state.people = people
+        self.state.uploaded[cmd.side] = self._today()
         return self._answer(position)
 
     @staticmethod
@@ -274,15 +274,17 @@ class CampaignWorkflow(kit.Process):
             "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None),
         }
 
-    @command(lambda self, cmd: self._check(lambda: rules.check_consent(self._s, cmd.side, cmd.patient_id, cmd.state)))
+    @command(
+        lambda self, cmd: self._check(lambda: rules.check_consent(self.state, cmd.side, cmd.patient_id, cmd.state))
+    )
     async def record_consent(self, cmd: ConsentCommand) -> CampaignResult:
-        p = rules.person(self._s, cmd.patient_id)
-        events: list[DomainEvent] = [kit.from_fields(CampaignConsentRecorded, cmd, campaign_id=self._s.campaign_id)]
+        p = rules.person(self.state, cmd.patient_id)
+        events: list[DomainEvent] = [kit.from_fields(CampaignConsentRecorded, cmd, campaign_id=self.state.campaign_id)]
         cancel = cmd.state == "refused" and p.status == "scheduled"
         if cancel:
             events.append(
                 CampaignStartCancelled(
-                    campaign_id=self._s.campaign_id,
+                    campaign_id=self.state.campaign_id,
                     patient_id=cmd.patient_id,
                     reason=f"{rules.SIDE_NAMES[cmd.side]} recorded the consent as refused before the start",
                 )
@@ -293,68 +295,69 @@ class CampaignWorkflow(kit.Process):
             p.status = "cancelled"
         return self._answer(position)
 
-    @command(lambda self, cmd: self._check(lambda: rules.check_share(self._s)))
+    @command(lambda self, cmd: self._check(lambda: rules.check_share(self.state)))
     async def share_lists(self, cmd: ShareCommand) -> CampaignResult:
         today = self._today()
         events: list[DomainEvent] = [
             CampaignListsShared(
-                campaign_id=self._s.campaign_id,
+                campaign_id=self.state.campaign_id,
                 shared_on=today,
-                earliest_meeting_on=today + timedelta(days=self._s.share_days),
+                earliest_meeting_on=today + timedelta(days=self.state.share_days),
             )
         ]
         events += [
-            TaskCompleted(task_id=t, outcome="done", note="the lists are shared") for t in self._s.reminder_tasks
+            TaskCompleted(task_id=t, outcome="done", note="the lists are shared") for t in self.state.reminder_tasks
         ]
         position = await self._record(events, cmd.actor)
-        self._s.shared_on, self._s.reminder_tasks = today, []
+        self.state.shared_on, self.state.reminder_tasks = today, []
         return self._answer(position)
 
-    @command(lambda self, cmd: self._check(lambda: rules.check_meeting(self._s, cmd.held_on, self._today())))
+    @command(lambda self, cmd: self._check(lambda: rules.check_meeting(self.state, cmd.held_on, self._today())))
     async def hold_collaboration_meeting(self, cmd: MeetingCommand) -> CampaignResult:
-        not_discussed = [p.patient_id for p in self._s.people if rules.not_discussed_mark(p)]
+        not_discussed = [p.patient_id for p in self.state.people if rules.not_discussed_mark(p)]
         position = await self._record(
             [
                 CampaignMeetingHeld(
-                    campaign_id=self._s.campaign_id, held_on=cmd.held_on, note=cmd.note, not_discussed=not_discussed
+                    campaign_id=self.state.campaign_id, held_on=cmd.held_on, note=cmd.note, not_discussed=not_discussed
                 )
             ],
             cmd.actor,
         )
-        self._s.meeting_held_on = cmd.held_on
+        self.state.meeting_held_on = cmd.held_on
         return self._answer(position)
 
     @command(lambda self, cmd: self._check(self._decision_rule(cmd)))
     async def decide(self, cmd: DecideCommand) -> CampaignResult:
         position = await self._record(
-            [kit.from_fields(CampaignPersonDecided, cmd, campaign_id=self._s.campaign_id)], cmd.actor
+            [kit.from_fields(CampaignPersonDecided, cmd, campaign_id=self.state.campaign_id)], cmd.actor
         )
-        p = rules.person(self._s, cmd.patient_id)
+        p = rules.person(self.state, cmd.patient_id)
         p.decision, p.from_date = cmd.decision, cmd.from_date
         p.status = "not_relevant" if cmd.decision == "not_relevant" else "scheduled"
         return self._answer(position)
 
     def _decision_rule(self, cmd: DecideCommand) -> Callable[[], None]:
-        return lambda: rules.check_decision(self._s, cmd.patient_id, cmd.decision, cmd.from_date, self._today())
+        return lambda: rules.check_decision(self.state, cmd.patient_id, cmd.decision, cmd.from_date, self._today())
 
-    @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self._s, cmd.patient_id)))
+    @command(lambda self, cmd: self._check(lambda: rules.check_network_meeting(self.state, cmd.patient_id)))
     async def plan_network_meeting(self, cmd: NetworkMeetingCommand) -> CampaignResult:
         position = await self._record(
-            [kit.from_fields(CampaignNetworkMeetingPlanned, cmd, cmd.plan, campaign_id=self._s.campaign_id)], cmd.actor
+            [kit.from_fields(CampaignNetworkMeetingPlanned, cmd, cmd.plan, campaign_id=self.state.campaign_id)],
+            cmd.actor,
         )
-        rules.person(self._s, cmd.patient_id).network_meeting = cmd.plan
+        rules.person(self.state, cmd.patient_id).network_meeting = cmd.plan
         return self._answer(position)
 
     # -- timers --------------------------------------------------------------------------
 
     def _reminder_at(self) -> datetime | None:
-        s = self._s
+        s = self.state
         if s.shared_on is not None or s.reminder_sent:
             return None
         return copenhagen.midnight(rules.reminder_on(s))
 
     def _due_starts(self) -> list[Person]:
-        return [p for p in self._s.people if p.status == "scheduled" and p.from_date is not None]
+        return [p for p in self.state.people if p.status == "scheduled" and p.from_date is not None]
 
     def _next_timer(self) -> datetime | None:
         instants = [copenhagen.midnight(p.from_date) for p in self._due_starts() if p.from_date]
@@ -371,7 +374,7 @@ class CampaignWorkflow(kit.Process):
                 await self._start(p)
 
     async def _remind(self) -> None:
-        s = self._s
+        s = self.state
         due = rules.share_by(s)
         tasks = [
             TaskOpened(
@@ -403,7 +406,7 @@ class CampaignWorkflow(kit.Process):
         self._publish()
 
     async def _start(self, p: Person) -> None:
-        s = self._s
+        s = self.state
         assert p.from_date is not None
         if p.decision == "integrated":
             pathway_id = str(workflow.uuid4())
@@ -497,7 +500,7 @@ class CampaignWorkflow(kit.Process):
         return CampaignResult(campaign=self._view(), position=position)
 
     def _view(self) -> CampaignView:
-        s = self._s
+        s = self.state
         return CampaignView(
             campaign_id=s.campaign_id,
             phase=rules.phase(s),
@@ -513,7 +516,7 @@ class CampaignWorkflow(kit.Process):
         )
 
     def _next_due(self) -> date | None:
-        s = self._s
+        s = self.state
         if s.shared_on is None:
             return rules.share_by(s)
         if s.meeting_held_on is None:
@@ -521,7 +524,7 @@ class CampaignWorkflow(kit.Process):
         return min((p.from_date for p in self._due_starts() if p.from_date), default=None)
 
     def _publish(self) -> None:
-        s = self._s
+        s = self.state
         due = self._next_due()
         phase = rules.phase(s)
         workflow.upsert_search_attributes(

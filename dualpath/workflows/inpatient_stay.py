@@ -95,6 +95,17 @@ class StayOpened(BaseModel):
     position: int
 
 
+class StayState(BaseModel):
+    """What the workflow knows beyond its input."""
+
+    consents: list[Consent]  # as the pathway last told them
+    phase: int = 1
+    status: str = "admitted"  # admitted | discharged | ended
+    planned_discharge: DischargeAdvice | None = None
+    opened_at: int | None = None  # the position of the opening events, once recorded
+    informed: set[str] = set()  # what the municipality has been told of (admission, discharge)
+
+
 class StayView(BaseModel):
     stay_id: str
     pathway_id: str
@@ -139,12 +150,7 @@ class InpatientStayWorkflow(kit.Process):
     def __init__(self, input: StayInput) -> None:
         super().__init__(stream_id(input.pathway_id, input.number))
         self._in = input
-        self._consents = list(input.consents)
-        self._phase = 1
-        self._status = "admitted"
-        self._plan: DischargeAdvice | None = None
-        self._opened_at: int | None = None  # the position of the opening events, once recorded
-        self._informed: set[str] = set()
+        self.state = StayState(consents=input.consents)
 
     @workflow.run
     async def run(self, input: StayInput) -> StayView:
@@ -159,15 +165,15 @@ class InpatientStayWorkflow(kit.Process):
                 region=input.region,
                 municipality=input.municipality,
             )
-            self._opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
+            self.state.opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
             self._ready = True
             await self._inform_municipality("admission")
         self._publish()
-        while not (self._status == "discharged" and not self._open_tasks()):
+        while not (self.state.status == "discharged" and not self._open_tasks()):
             await self._wait_for_change_or_due()
         async with self._lock:
             await self._record([StayEnded(stay_id=input.stay_id)], Actor.engine())
-            self._status = "ended"
+            self.state.status = "ended"
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._publish()
         return self._view()
@@ -177,9 +183,9 @@ class InpatientStayWorkflow(kit.Process):
         """Where the stay's opening events (the admission, phase 1's tasks) stand in the event store,
         once recorded: an admission is answered when the read models have reached them, not when
         the stay's row merely exists (its tasks may not be there yet)."""
-        await workflow.wait_condition(lambda: self._opened_at is not None)
-        assert self._opened_at is not None
-        return StayOpened(position=self._opened_at)
+        await workflow.wait_condition(lambda: self.state.opened_at is not None)
+        assert self.state.opened_at is not None
+        return StayOpened(position=self.state.opened_at)
 
     @workflow.query
     def view(self) -> StayView:
@@ -188,13 +194,13 @@ class InpatientStayWorkflow(kit.Process):
     @workflow.signal(name=CONSENTS_CHANGED_SIGNAL)
     async def consents_changed(self, changed: ConsentsChanged) -> None:
         # Takes effect at once, before any await: a withdrawal stops the discharge notice.
-        self._consents = list(changed.consents)
+        self.state.consents = list(changed.consents)
         self._changed = True
         async with self.one_at_a_time():
             decided = next(
                 (
                     c.state
-                    for c in self._consents
+                    for c in self.state.consents
                     if c.scope == "inform_municipal_treatment" and c.counterpart == self._in.municipality
                 ),
                 None,
@@ -206,7 +212,7 @@ class InpatientStayWorkflow(kit.Process):
                 )
                 task.state = "done"
             # With consent given mid-stay the municipality still hears of the admission.
-            if decided == "given" and "admission" not in self._informed:
+            if decided == "given" and "admission" not in self.state.informed:
                 await self._inform_municipality("admission")
             self._done(0)
 
@@ -215,28 +221,23 @@ class InpatientStayWorkflow(kit.Process):
     @command(lambda self, cmd: self._check_move(cmd))
     async def move_phase(self, cmd: MovePhaseCommand) -> StayResult:
         events: list[DomainEvent] = [
-            InpatientPhaseChanged(stay_id=self._in.stay_id, from_phase=self._phase, to_phase=cmd.to, reason=cmd.reason),
+            InpatientPhaseChanged(
+                stay_id=self._in.stay_id, from_phase=self.state.phase, to_phase=cmd.to, reason=cmd.reason
+            ),
             *self._open_phase_tasks(cmd.to),
         ]
         position = await self._record(events, cmd.actor)
-        self._phase = cmd.to
+        self.state.phase = cmd.to
         return self._done(position)
 
     def _check_move(self, cmd: MovePhaseCommand) -> None:
         self._require_admitted()
         try:
-            inpatient.check_move(self._phase, cmd.to, cmd.reason)
+            inpatient.check_move(self.state.phase, cmd.to, cmd.reason)
         except MoveRefused as exc:
-            allowed = [m.model_dump() for m in inpatient.allowed_moves(self._phase)]
+            allowed = [m.model_dump() for m in inpatient.allowed_moves(self.state.phase)]
             raise kit.refused(exc, "MoveRefused", {"allowed": allowed}) from None
-        blocking = [t for t in self._open_tasks() if t.mandatory and t.phase == self._phase]
-        if blocking:
-            raise ApplicationError(
-                f"stay phase {self._phase} has open mandatory tasks: {', '.join(t.kind for t in blocking)}; "
-                "complete each, or close it as not_possible with the reason",
-                {"open_tasks": [t.model_dump(mode="json") for t in blocking]},
-                type="MoveRefused",
-            )
+        self._check_leaving(f"stay phase {self.state.phase}", tasks.blocking(self._open_tasks(), self.state.phase))
 
     # -- discharge ----------------------------------------------------------
 
@@ -257,7 +258,7 @@ class InpatientStayWorkflow(kit.Process):
             ],
             cmd.actor,
         )
-        self._plan = advice
+        self.state.planned_discharge = advice
         return self._done(position, advice=advice)
 
     def _check_plan(self, cmd: PlanDischargeCommand) -> None:
@@ -286,7 +287,7 @@ class InpatientStayWorkflow(kit.Process):
         ]
         position = await self._record(events, cmd.actor)
         self._tasks = follow_ups
-        self._status = "discharged"
+        self.state.status = "discharged"
         await self._inform_municipality("discharge")
         await workflow.get_external_workflow_handle(self._pathway_workflow_id()).signal(
             STAY_DISCHARGED_SIGNAL, StayDischarged(stay_id=self._in.stay_id, discharged_on=cmd.discharged_on)
@@ -295,10 +296,10 @@ class InpatientStayWorkflow(kit.Process):
 
     def _check_discharge(self, cmd: DischargeCommand) -> None:
         self._require_admitted()
-        if self._phase != 4:
+        if self.state.phase != 4:
             raise ApplicationError(
-                f"discharge happens from phase 4 (Udskrivelse og overgang); the stay is in phase {self._phase}",
-                {"allowed": [m.model_dump() for m in inpatient.allowed_moves(self._phase)]},
+                f"discharge happens from phase 4 (Udskrivelse og overgang); the stay is in phase {self.state.phase}",
+                {"allowed": [m.model_dump() for m in inpatient.allowed_moves(self.state.phase)]},
                 type="MoveRefused",
             )
         self._check_date(cmd.discharged_on, "discharge")
@@ -375,28 +376,23 @@ class InpatientStayWorkflow(kit.Process):
         activities = tasks.applicable(
             load_catalogue(self._in.catalogue_version).mandatory("inpatient", phase), self._facts()
         )
-        if consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
+        if consent.is_given(self.state.consents, "inform_municipal_treatment", self._in.municipality):
             activities = [a for a in activities if a.key != "consent_municipal_information"]
-        new = tasks.tasks_for_phase(
-            activities,
-            phase=phase,
-            entered_on=copenhagen.local_date(workflow.now()),
-            region=self._in.region,
-            municipality=self._in.municipality,
-            ids=[str(workflow.uuid4()) for _ in activities],
-            stay_id=self._in.stay_id,
+        return self._enter_phase(
+            phase, activities, region=self._in.region, municipality=self._in.municipality, **self._whose()
         )
-        self._tasks = self._open_tasks() + new
-        return [self._opened(t) for t in new]
+
+    def _whose(self) -> dict[str, str]:
+        return {"pathway_id": self._in.pathway_id, "stay_id": self._in.stay_id}
 
     def _opened(self, t: Task) -> TaskOpened:
-        return kit.task_opened(t, pathway_id=self._in.pathway_id, stay_id=self._in.stay_id)
+        return kit.task_opened(t, **self._whose())
 
     async def _inform_municipality(self, about: Literal["admission", "discharge"]) -> None:
         """Advise the municipality of the admission or discharge — only with consent."""
         if not self._in.municipal_substance_treatment:
             return
-        if not consent.is_given(self._consents, "inform_municipal_treatment", self._in.municipality):
+        if not consent.is_given(self.state.consents, "inform_municipal_treatment", self._in.municipality):
             await self._record(
                 [
                     MunicipalityNotInformed(
@@ -436,7 +432,7 @@ class InpatientStayWorkflow(kit.Process):
         await self._record(
             [MunicipalityInformed(stay_id=self._in.stay_id, about=about, notice_key=key)], Actor.engine()
         )
-        self._informed.add(about)
+        self.state.informed.add(about)
 
     def _pathway_workflow_id(self) -> str:
         """The pathway's workflow, whichever form its id has: the stay is its child."""
@@ -444,8 +440,8 @@ class InpatientStayWorkflow(kit.Process):
         return parent.workflow_id if parent else workflow_ids.legacy("pathway", self._in.pathway_id)
 
     def _require_admitted(self) -> None:
-        if self._status != "admitted":
-            raise ApplicationError(f"the patient is not admitted (the stay is {self._status})", type="MoveRefused")
+        if self.state.status != "admitted":
+            raise ApplicationError(f"the patient is not admitted (the stay is {self.state.status})", type="MoveRefused")
 
     def _done(self, position: int, **extra: Any) -> StayResult:
         self._changed = True
@@ -454,15 +450,14 @@ class InpatientStayWorkflow(kit.Process):
         return StayResult(stay=self._view(), position=position, **extra)
 
     def _view(self) -> StayView:
-        return StayView(
-            stay_id=self._in.stay_id,
-            pathway_id=self._in.pathway_id,
-            status=self._status,
-            phase=self._phase,
-            phase_name=inpatient.PHASE_NAMES[self._phase],
-            allowed_moves=inpatient.allowed_moves(self._phase) if self._status == "admitted" else [],
+        phase, admitted = self.state.phase, self.state.status == "admitted"
+        return kit.from_fields(
+            StayView,
+            self._in,
+            self.state,
+            phase_name=inpatient.PHASE_NAMES[phase],
+            allowed_moves=inpatient.allowed_moves(phase) if admitted else [],
             open_tasks=self._open_tasks(),
-            planned_discharge=self._plan,
         )
 
     def _publish(self) -> None:
@@ -471,7 +466,7 @@ class InpatientStayWorkflow(kit.Process):
         workflow.upsert_search_attributes(
             [
                 sa.PATHWAY_KIND.value_set("inpatient"),
-                sa.PHASE.value_set(str(self._phase) if self._status == "admitted" else self._status),
+                sa.PHASE.value_set(str(self.state.phase) if self.state.status == "admitted" else self.state.status),
                 sa.LEVEL_OF_CARE.value_set("inpatient"),
                 sa.REGION.value_set(self._in.region),
                 sa.MUNICIPALITY.value_set(self._in.municipality),

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.contracts.activities import INVALID_DATA
     from dualpath.contracts.events import AppendEvents, AppendResult, NewEvent
     from dualpath.domain import copenhagen, tasks
+    from dualpath.domain.catalogue import Activity
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened, TaskOverdue
     from dualpath.domain.tasks import Outcome, Task, TaskFacts
     from dualpath.domain.validation import Input
@@ -241,6 +242,34 @@ class Process:
 
     def _task(self, task_id: str) -> Task | None:
         return next((t for t in self._open_tasks() if t.task_id == task_id), None)
+
+    def _enter_phase(
+        self, phase: int, activities: list[Activity], *, region: str, municipality: str, **where: str
+    ) -> list[DomainEvent]:
+        """Open a task per mandatory activity of the phase entered today; their TaskOpened events
+        (`where` says whose: pathway_id, stay_id)."""
+        new = tasks.tasks_for_phase(
+            activities,
+            phase=phase,
+            entered_on=copenhagen.local_date(workflow.now()),
+            region=region,
+            municipality=municipality,
+            ids=[str(workflow.uuid4()) for _ in activities],
+            stay_id=where.get("stay_id"),
+        )
+        self._tasks = self._open_tasks() + new
+        return [task_opened(t, **where) for t in new]
+
+    def _check_leaving(self, phase: str, blocking: list[Task]) -> None:
+        """Refuse leaving `phase` (e.g. "stay phase 2") while its mandatory tasks are open."""
+        if blocking:
+            names = ", ".join(f"{t.kind} ({t.task_id})" for t in blocking)
+            raise ApplicationError(
+                f"{phase} has open mandatory tasks: {names}; complete each, or close it as not_possible with the "
+                "reason, before leaving the phase",
+                {"open_tasks": [t.model_dump(mode="json") for t in blocking]},
+                type="MoveRefused",
+            )
 
     def _check_task(self, cmd: CompleteTaskCommand, process: str) -> None:
         try:

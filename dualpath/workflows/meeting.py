@@ -105,6 +105,18 @@ class CancelMeeting(Input):
     actor: Actor
 
 
+class MeetingState(BaseModel):
+    """What the workflow knows beyond its input."""
+
+    status: MeetingStatus = "called"
+    hold_by: date | None  # worked out by the calendar activity when the caller left it empty
+    scheduled_at: datetime | None = None
+    place: str | None = None
+    held: RecordHeld | None = None
+    cancel_reason: str | None = None
+    overdue: bool = False
+
+
 class MeetingView(BaseModel):
     meeting_id: str
     pathway_id: str
@@ -116,9 +128,9 @@ class MeetingView(BaseModel):
     hold_by: date | None
     scheduled_at: datetime | None
     place: str | None
-    held_on: date | None
-    outcome: str | None
-    attendees: list[Participant]
+    held_on: date | None = None
+    outcome: str | None = None
+    attendees: list[Participant] = []
     cancel_reason: str | None
     overdue: bool
 
@@ -153,48 +165,42 @@ class MeetingWorkflow(kit.Process):
         # State exists before `run` starts, so a validator that runs first can read it.
         super().__init__(stream_id(input.meeting_id))
         self._in = input
-        self._status: MeetingStatus = "called"
-        self._hold_by: date | None = input.hold_by
-        self._scheduled_at: datetime | None = None
-        self._place: str | None = None
-        self._held: RecordHeld | None = None
-        self._cancel_reason: str | None = None
-        self._overdue = False
+        self.state = MeetingState(hold_by=input.hold_by)
 
     @workflow.run
     async def run(self, input: MeetingInput) -> MeetingView:
         async with self._lock:
-            if self._hold_by is None:
-                self._hold_by = await workflow.execute_activity(
+            if self.state.hold_by is None:
+                self.state.hold_by = await workflow.execute_activity(
                     "working_day_deadline",
                     WorkingDayDeadline(start=input.called_on, working_days=input.hold_within_working_days),
                     result_type=date,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                 )
-            await self._record([kit.from_fields(MeetingCalled, input, hold_by=self._hold_by)], input.actor)
+            await self._record([kit.from_fields(MeetingCalled, input, hold_by=self.state.hold_by)], input.actor)
             self._ready = True
             self._publish()
             await self._invite()
 
         # Held on the hold_by day is in time: overdue from the next Copenhagen midnight.
-        overdue_at = copenhagen.midnight(self._hold_by + timedelta(days=1))
+        overdue_at = copenhagen.midnight(self.state.hold_by + timedelta(days=1))
         if not await kit.wait_until(self._is_closed, overdue_at):
             async with self._lock:
                 if not self._is_closed():
                     await self._record(
                         [
                             MeetingOverdue(
-                                meeting_id=input.meeting_id, pathway_id=input.pathway_id, hold_by=self._hold_by
+                                meeting_id=input.meeting_id, pathway_id=input.pathway_id, hold_by=self.state.hold_by
                             )
                         ],
                         Actor.engine(),
                     )
-                    self._overdue = True
+                    self.state.overdue = True
                     self._publish()
             await workflow.wait_condition(self._is_closed)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._held is not None:
-            await self._tell_pathway(self._held.held_on)
+        if self.state.held is not None:
+            await self._tell_pathway(self.state.held.held_on)
         return self._view()
 
     @workflow.query
@@ -203,7 +209,7 @@ class MeetingWorkflow(kit.Process):
 
     # -- schedule -----------------------------------------------------------
 
-    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_schedule(self._status)))
+    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_schedule(self.state.status)))
     async def schedule(self, cmd: ScheduleMeeting) -> MeetingResult:
         position = await self._record(
             [
@@ -213,7 +219,7 @@ class MeetingWorkflow(kit.Process):
             ],
             cmd.actor,
         )
-        self._status, self._scheduled_at, self._place = "scheduled", cmd.at, cmd.place
+        self.state.status, self.state.scheduled_at, self.state.place = "scheduled", cmd.at, cmd.place
         self._publish()
         return MeetingResult(meeting=self._view(), position=position)
 
@@ -226,14 +232,14 @@ class MeetingWorkflow(kit.Process):
         if cmd.joint_plan is not None:
             events.append(kit.from_fields(JointPlanRecorded, cmd.joint_plan, **whose))
         position = await self._record(events, cmd.actor)
-        self._status, self._held = "held", cmd
+        self.state.status, self.state.held = "held", cmd
         self._publish()
         return MeetingResult(meeting=self._view(), position=position)
 
     def _check_held(self, cmd: RecordHeld) -> None:
         self._refuse_unless(
             lambda: rules.check_held(
-                self._status,
+                self.state.status,
                 called_on=self._in.called_on,
                 held_on=cmd.held_on,
                 today=copenhagen.today(workflow.now()),
@@ -244,13 +250,13 @@ class MeetingWorkflow(kit.Process):
 
     # -- cancel -------------------------------------------------------------
 
-    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_cancel(self._status, cmd.reason)))
+    @command(lambda self, cmd: self._refuse_unless(lambda: rules.check_cancel(self.state.status, cmd.reason)))
     async def cancel(self, cmd: CancelMeeting) -> MeetingResult:
         reason = cmd.reason.strip()
         position = await self._record(
             [MeetingCancelled(meeting_id=self._in.meeting_id, pathway_id=self._in.pathway_id, reason=reason)], cmd.actor
         )
-        self._status, self._cancel_reason = "cancelled", reason
+        self.state.status, self.state.cancel_reason = "cancelled", reason
         self._publish()
         return MeetingResult(meeting=self._view(), position=position)
 
@@ -266,7 +272,7 @@ class MeetingWorkflow(kit.Process):
             raise kit.refused(exc, details={"allowed": exc.allowed}) from None
 
     def _is_closed(self) -> bool:
-        return self._status in ("held", "cancelled")
+        return self.state.status in ("held", "cancelled")
 
     async def _invite(self) -> None:
         orgs = list(dict.fromkeys(p.organisation for p in self._in.participants))
@@ -305,7 +311,7 @@ class MeetingWorkflow(kit.Process):
             subject=f"Indkaldelse til {danish} ({kind.replace('_', ' ')})",
             body=(
                 f"You are invited to a {danish} ({kind.replace('_', ' ')}) on pathway {self._in.pathway_id}, "
-                f"called by {self._in.actor.organisation} on {self._in.called_on}, to be held by {self._hold_by}. "
+                f"called by {self._in.actor.organisation} on {self._in.called_on}, to be held by {self.state.hold_by}. "
                 f"Meeting reference: {self._in.meeting_id}."
             ),
             pathway_id=self._in.pathway_id,
@@ -326,31 +332,19 @@ class MeetingWorkflow(kit.Process):
             workflow.logger.warning("pathway not told of held meeting: %s", exc)
 
     def _view(self) -> MeetingView:
-        held = self._held
-        return kit.from_fields(
-            MeetingView,
-            self._in,
-            status=self._status,
-            hold_by=self._hold_by,
-            scheduled_at=self._scheduled_at,
-            place=self._place,
-            held_on=held.held_on if held else None,
-            outcome=held.outcome if held else None,
-            attendees=held.attendees if held else [],
-            cancel_reason=self._cancel_reason,
-            overdue=self._overdue,
-        )
+        held = [self.state.held] if self.state.held else []  # its date, outcome and attendees
+        return kit.from_fields(MeetingView, self._in, self.state, *held)
 
     def _publish(self) -> None:
         attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("meeting"),
             sa.REGION.value_set(self._in.region),
             sa.MUNICIPALITY.value_set(self._in.municipality),
-            sa.OVERDUE.value_set(self._overdue and not self._is_closed()),
+            sa.OVERDUE.value_set(self.state.overdue and not self._is_closed()),
         ]
-        if self._hold_by is not None and not self._is_closed():
+        if self.state.hold_by is not None and not self._is_closed():
             # Due by the end of hold_by, in Copenhagen.
-            attrs.append(sa.NEXT_DUE.value_set(copenhagen.midnight(self._hold_by + timedelta(days=1))))
+            attrs.append(sa.NEXT_DUE.value_set(copenhagen.midnight(self.state.hold_by + timedelta(days=1))))
         else:
             attrs.append(sa.NEXT_DUE.value_unset())
         workflow.upsert_search_attributes(attrs)

@@ -7,6 +7,7 @@ stream, `pathway-<pathway_id>`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -312,21 +313,17 @@ class PathwayWorkflow(kit.Process):
         return self._done(position)
 
     def _check_move(self, cmd: MovePhaseCommand) -> None:
+        self._by_the_phase_rules(lambda: ambulatory.check_move(self.state.phase, cmd.to, cmd.reason))
+        self._check_leaving(f"phase {self.state.phase}", tasks.blocking(self.state.tasks, self.state.phase))
+
+    def _by_the_phase_rules(self, rule: Callable[[], None]) -> None:
+        """Refuse what the phase rules refuse (MoveRefused, with the moves allowed from here)."""
         self._require_active()
         try:
-            ambulatory.check_move(self.state.phase, cmd.to, cmd.reason)
+            rule()
         except MoveRefused as exc:
             allowed = [m.model_dump() for m in ambulatory.allowed_moves(self.state.phase)]
             raise kit.refused(exc, "MoveRefused", {"allowed": allowed}) from None
-        open_ = tasks.blocking(self.state.tasks, self.state.phase)
-        if open_:
-            names = ", ".join(f"{t.kind} ({t.task_id})" for t in open_)
-            raise ApplicationError(
-                f"phase {self.state.phase} has open mandatory tasks: {names}; complete each, or close it as "
-                "not_possible with the reason, before leaving the phase",
-                {"open_tasks": [t.model_dump(mode="json") for t in open_]},
-                type="MoveRefused",
-            )
 
     # -- end_pathway --------------------------------------------------------
 
@@ -356,16 +353,10 @@ class PathwayWorkflow(kit.Process):
         return self._done(position)
 
     def _check_end(self, cmd: EndPathwayCommand) -> None:
-        self._require_active()
-        try:
-            ambulatory.check_end(self.state.phase, cmd.reason_kind, cmd.reason)
-        except MoveRefused as exc:
-            raise kit.refused(exc, "MoveRefused") from None
-        if cmd.reason_kind in ambulatory.PLANNED_ENDS and tasks.blocking(self.state.tasks, 4):
-            names = ", ".join(t.kind for t in tasks.blocking(self.state.tasks, 4))
-            raise ApplicationError(
-                f"a planned closure needs phase 4's mandatory tasks closed first: {names} are open", type="MoveRefused"
-            )
+        self._by_the_phase_rules(lambda: ambulatory.check_end(self.state.phase, cmd.reason_kind, cmd.reason))
+        if cmd.reason_kind in ambulatory.PLANNED_ENDS:  # a planned closure leaves phase 4 done
+            planned = "a planned closure needs phase 4's mandatory tasks closed first: phase 4"
+            self._check_leaving(planned, tasks.blocking(self.state.tasks, 4))
 
     # -- tasks --------------------------------------------------------------
 
@@ -610,16 +601,13 @@ class PathwayWorkflow(kit.Process):
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:
         activities = tasks.applicable(load_catalogue(self.state.catalogue_version).mandatory("ambulatory", phase))
-        new = tasks.tasks_for_phase(
+        return self._enter_phase(
+            phase,
             activities,
-            phase=phase,
-            entered_on=copenhagen.local_date(workflow.now()),
             region=self.state.region,
             municipality=self.state.municipality,
-            ids=[str(workflow.uuid4()) for _ in activities],
+            pathway_id=self.state.pathway_id,
         )
-        self.state.tasks = [t for t in self.state.tasks if t.state == "open"] + new
-        return [kit.task_opened(t, pathway_id=self.state.pathway_id) for t in new]
 
     def _require_active(self) -> None:
         if self.state.status != "active":

@@ -67,6 +67,16 @@ class DecisionCommand(Input):
     actor: Actor
 
 
+class ReferralState(BaseModel):
+    """What the workflow knows beyond its input."""
+
+    status: ReferralStatus
+    pathway_id: str | None = None  # the pathway accepting it started, or the one it joined
+    deadline_warned: bool = False
+    deadline_passed: bool = False
+    escalation_task: str | None = None  # the visitation's task once the §82c deadline passed
+
+
 class ReferralView(BaseModel):
     referral_id: str
     status: ReferralStatus
@@ -104,11 +114,7 @@ class ReferralWorkflow(kit.Process):
     def __init__(self, input: ReferralInput) -> None:
         super().__init__(stream_id(input.referral_id))
         self._in = input
-        self._status: ReferralStatus = input.status
-        self._pathway_id: str | None = None
-        self._warned = False
-        self._passed = False
-        self._escalation_task: str | None = None
+        self.state = ReferralState(status=input.status)
 
     @property
     def inp(self) -> ReferralInput:
@@ -118,16 +124,16 @@ class ReferralWorkflow(kit.Process):
     async def run(self, input: ReferralInput) -> ReferralView:
         events: list[DomainEvent] = [ReferralReceived(**input.model_dump(include=set(ReferralReceived.model_fields)))]
         if input.status == "attached" and input.attach_to_pathway:
-            self._pathway_id = input.attach_to_pathway
+            self.state.pathway_id = input.attach_to_pathway
             events.append(ReferralAttached(referral_id=input.referral_id, pathway_id=input.attach_to_pathway))
         async with self._lock:
             await self._record(events, input.actor)
             self._ready = True
         self._publish()
-        if self._status in ("not_eligible", "attached"):
+        if self.state.status in ("not_eligible", "attached"):
             return self._view()
 
-        if self._status == "held_until_phase_in":
+        if self.state.status == "held_until_phase_in":
             assert input.release_at is not None and input.group is not None
             await self._sleep_until(input.release_at)
             async with self._lock:
@@ -141,7 +147,7 @@ class ReferralWorkflow(kit.Process):
                     ],
                     Actor.engine(),
                 )
-                self._status = "awaiting_visitation"
+                self.state.status = "awaiting_visitation"
             self._publish()
 
         await self._await_decision()
@@ -152,7 +158,7 @@ class ReferralWorkflow(kit.Process):
         """Wait for the decision, warning and escalating on the §82c deadline."""
 
         def decided() -> bool:
-            return self._status in ("accepted", "declined")
+            return self.state.status in ("accepted", "declined")
 
         for at, kind in ((self.inp.warn_at, "warn"), (self.inp.deadline_at, "pass")):
             if at is None:
@@ -168,7 +174,7 @@ class ReferralWorkflow(kit.Process):
                             [ReferralDeadlineApproaching(referral_id=self.inp.referral_id, start_deadline=deadline)],
                             Actor.engine(),
                         )
-                        self._warned = True
+                        self.state.deadline_warned = True
                     else:
                         await self._escalate(deadline)
                 self._publish()
@@ -196,7 +202,7 @@ class ReferralWorkflow(kit.Process):
             ],
             Actor.engine(),
         )
-        self._passed, self._escalation_task = True, task_id
+        self.state.deadline_passed, self.state.escalation_task = True, task_id
 
     @workflow.query
     def view(self) -> ReferralView:
@@ -236,7 +242,7 @@ class ReferralWorkflow(kit.Process):
                 ],
                 cmd.actor,
             )
-            self._status, self._pathway_id = "accepted", pathway_id
+            self.state.status, self.state.pathway_id = "accepted", pathway_id
         else:
             position = await self._record(
                 [
@@ -249,20 +255,20 @@ class ReferralWorkflow(kit.Process):
                 ],
                 cmd.actor,
             )
-            self._status = "declined"
+            self.state.status = "declined"
         self._publish()
         return DecisionResult(referral=self._view(), position=position)
 
     def _check_decision(self, cmd: DecisionCommand) -> None:
-        if self._status == "held_until_phase_in":
+        if self.state.status == "held_until_phase_in":
             raise ApplicationError(
                 f"the referral is held until target group {self.inp.group} opens on "
                 f"{self.inp.opens_on}: it comes to visitation then",
                 type="DecisionRefused",
             )
-        if self._status != "awaiting_visitation":
+        if self.state.status != "awaiting_visitation":
             raise ApplicationError(
-                f"the referral is {self._status}: psychiatry's decision is final and is made once",
+                f"the referral is {self.state.status}: psychiatry's decision is final and is made once",
                 type="DecisionRefused",
             )
         if cmd.accept and cmd.setting == "inpatient":
@@ -277,9 +283,9 @@ class ReferralWorkflow(kit.Process):
     # -- helpers ------------------------------------------------------------
 
     def _close_escalation(self, decision: str) -> list[DomainEvent]:
-        if self._escalation_task is None:
+        if self.state.escalation_task is None:
             return []
-        return [TaskCompleted(task_id=self._escalation_task, outcome="done", note=f"referral {decision}")]
+        return [TaskCompleted(task_id=self.state.escalation_task, outcome="done", note=f"referral {decision}")]
 
     async def _sleep_until(self, at: datetime) -> None:
         delay = at - workflow.now()
@@ -287,24 +293,14 @@ class ReferralWorkflow(kit.Process):
             await workflow.sleep(delay)
 
     def _view(self) -> ReferralView:
-        return ReferralView(
-            referral_id=self.inp.referral_id,
-            status=self._status,
-            group=self.inp.group,
-            region=self.inp.region,
-            start_deadline=self.inp.start_deadline,
-            opens_on=self.inp.opens_on,
-            pathway_id=self._pathway_id,
-            deadline_warned=self._warned,
-            deadline_passed=self._passed,
-        )
+        return kit.from_fields(ReferralView, self._in, self.state)
 
     def _publish(self) -> None:
         attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("referral"),
-            sa.REFERRAL_STATUS.value_set(self._status),
+            sa.REFERRAL_STATUS.value_set(self.state.status),
             sa.MUNICIPALITY.value_set(self.inp.municipality),
-            sa.OVERDUE.value_set(self._passed and self._status == "awaiting_visitation"),
+            sa.OVERDUE.value_set(self.state.deadline_passed and self.state.status == "awaiting_visitation"),
         ]
         if self.inp.region:
             attrs.append(sa.REGION.value_set(self.inp.region))

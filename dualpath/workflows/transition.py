@@ -148,6 +148,25 @@ class AddTaskCommand(NewTask):
     actor: Actor
 
 
+class TransitionState(BaseModel):
+    """What the workflow knows beyond its input."""
+
+    state: State = "reported"
+    settled: Outcome | None = None  # what the parties agreed, or psychiatry decided
+    recommends_transition: bool | None = None  # the region's assessment
+    patient_agrees: bool | None = None
+    called_on: date | None = None  # the network meeting's
+    joint_plan: dict[str, Any] | None = None  # made at the network meeting
+    outcome: Outcome | None = None
+    closure: str | None = None
+    pathway_id: str | None  # the integrated pathway: the one moved back from, or the one started
+    current_step: Step | None = None
+    step_task: str | None = None
+    step_due: date | None = None
+    overdue: bool = False  # the current step is late
+    step_seq: int = 0  # steps taken: an escalation timer knows whether its step is still current
+
+
 class TransitionView(BaseModel):
     transition_id: str
     direction: Direction
@@ -217,21 +236,8 @@ class TransitionWorkflow(kit.Process):
         # State exists before `run` starts, so a validator that runs first can read it.
         super().__init__(stream_id(input.transition_id))
         self._in = input
-        self._state: State = "reported"
-        self._settled: Outcome | None = None
-        self._recommends: bool | None = None
-        self._patient_agrees: bool | None = None
-        self._called_on: date | None = None
-        self._joint_plan: dict[str, Any] | None = None
-        self._outcome: Outcome | None = None
-        self._closure: str | None = None
-        self._pathway_id: str | None = input.pathway_id
-        self._step: Step | None = None
-        self._step_task: str | None = None
-        self._step_due: date | None = None
-        self._step_overdue = False
-        self._step_seq = 0
-        # self._tasks: the open tasks staff added.
+        self.state = TransitionState(pathway_id=input.pathway_id)
+        # self._tasks: the open tasks staff added (a step's own task is in the state).
 
     @workflow.run
     async def run(self, input: TransitionInput) -> TransitionView:
@@ -243,11 +249,11 @@ class TransitionWorkflow(kit.Process):
         self._publish()
 
         closure: workflow.ActivityHandle[PathwayEndedInfo] | None = None
-        while self._state != "completed":
-            if self._state == "closure_awaited" and closure is None and self._pathway_id:
+        while self.state.state != "completed":
+            if self.state.state == "closure_awaited" and closure is None and self.state.pathway_id:
                 closure = workflow.start_activity(
                     "pathway_ended",
-                    PathwayEndedQuery(pathway_id=self._pathway_id),
+                    PathwayEndedQuery(pathway_id=self.state.pathway_id),
                     result_type=PathwayEndedInfo,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=CLOSURE_POLL,
@@ -320,35 +326,35 @@ class TransitionWorkflow(kit.Process):
         result = await self._advance(
             [self._event(TransitionNetworkMeetingCalled, cmd)], cmd.actor, state="network_meeting_called"
         )
-        self._called_on = cmd.called_on  # after the record: a refused call changes nothing
+        self.state.called_on = cmd.called_on  # after the record: a refused call changes nothing
         return result
 
     @command(lambda self, cmd: self._check(self._network_meeting_rule(cmd)))
     async def record_network_meeting(self, cmd: NetworkMeetingCommand) -> TransitionResult:
         plan = cmd.joint_plan.model_dump(mode="json") if cmd.joint_plan else None
         events: list[DomainEvent] = [self._event(TransitionNetworkMeetingHeld, cmd, joint_plan=plan)]
-        if cmd.joint_plan is not None and self._pathway_id:
+        if cmd.joint_plan is not None and self.state.pathway_id:
             # A move back: the plan is revised on the pathway it belongs to (versioned per kind there).
-            events.append(self._joint_plan_event(self._pathway_id, cmd.joint_plan.model_dump(mode="json")))
+            events.append(self._joint_plan_event(self.state.pathway_id, cmd.joint_plan.model_dump(mode="json")))
         result = await self._advance(events, cmd.actor, state="network_meeting_held")
-        self._patient_agrees, self._joint_plan = cmd.patient_agrees, plan
-        if self._pathway_id and cmd.patient_agrees:
+        self.state.patient_agrees, self.state.joint_plan = cmd.patient_agrees, plan
+        if self.state.pathway_id and cmd.patient_agrees:
             await self._tell_pathway(cmd.held_on)
         return result
 
     def _network_meeting_rule(self, cmd: NetworkMeetingCommand) -> Callable[[Situation], None]:
-        return lambda s: rules.check_network_meeting(s, cmd, today=self._today(), called_on=self._called_on)
+        return lambda s: rules.check_network_meeting(s, cmd, today=self._today(), called_on=self.state.called_on)
 
     @command(lambda self, cmd: self._check(self._talk_rule(cmd)))
     async def record_patient_talk(self, cmd: PatientTalkCommand) -> TransitionResult:
         events = [self._event(PatientTalkRecorded, cmd)]
         if self._in.branch == "no_consent":
             result = await self._advance(events, cmd.actor, state="patient_talk_held")
-            self._patient_agrees = cmd.patient_agrees
+            self.state.patient_agrees = cmd.patient_agrees
             return result
         # With consent, the talk is the parties' shared motivational work after agreement: on the record,
         # the network meeting still decides.
-        return await self._advance(events, cmd.actor, state=self._state)
+        return await self._advance(events, cmd.actor, state=self.state.state)
 
     def _talk_rule(self, cmd: PatientTalkCommand) -> Callable[[Situation], None]:
         return lambda s: rules.check_patient_talk(s, cmd, today=self._today(), reported_on=self._in.reported_on)
@@ -357,9 +363,9 @@ class TransitionWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check(rules.check_complete))
     async def complete(self, cmd: CompleteCommand) -> TransitionResult:
-        outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self._patient_agrees)
+        outcome = rules.outcome_at_completion(self._situation(), patient_agrees=self.state.patient_agrees)
         events: list[DomainEvent] = []
-        pathway_id, closure = self._pathway_id, None
+        pathway_id, closure = self.state.pathway_id, None
         state: State = "completed"
         if outcome == "transition" and self._in.direction == "to_integrated":
             pathway_id, closure = str(workflow.uuid4()), "started"
@@ -375,15 +381,15 @@ class TransitionWorkflow(kit.Process):
                 note=cmd.note,
             )
         )
-        if closure == "started" and pathway_id is not None and self._joint_plan is not None:
+        if closure == "started" and pathway_id is not None and self.state.joint_plan is not None:
             # The plan made at the network meeting belongs to the pathway that now exists.
-            events.append(self._joint_plan_event(pathway_id, self._joint_plan))
+            events.append(self._joint_plan_event(pathway_id, self.state.joint_plan))
         events += [TaskCancelled(task_id=t.task_id, reason="the transition is completed") for t in self._tasks]
         result = await self._advance(events, cmd.actor, state=state)
         self._tasks = []
-        self._outcome, self._closure = outcome, closure
+        self.state.outcome, self.state.closure = outcome, closure
         if outcome == "transition":
-            self._pathway_id = pathway_id
+            self.state.pathway_id = pathway_id
         self._publish()
         result.transition = self._view()
         return result
@@ -424,15 +430,15 @@ class TransitionWorkflow(kit.Process):
                 Actor.engine(),
                 state="completed",
             )
-            self._closure = "done"
+            self.state.closure = "done"
             self._publish()
 
     async def _tell_pathway(self, held_on: date) -> None:
         """The network meeting of a move back is the pathway's phase-4 netværksmøde: tell the pathway."""
         handle = workflow.get_external_workflow_handle(
             self._in.pathway_workflow_id
-            if self._pathway_id == self._in.pathway_id and self._in.pathway_workflow_id
-            else pathway.workflow_id(self._pathway_id or "", None)
+            if self.state.pathway_id == self._in.pathway_id and self._in.pathway_workflow_id
+            else pathway.workflow_id(self.state.pathway_id or "", None)
         )
         try:
             await handle.signal(
@@ -471,9 +477,9 @@ class TransitionWorkflow(kit.Process):
 
     def _check_task_completion(self, cmd: CompleteTaskCommand) -> None:
         self._check(lambda s: rules.check_command(s, "complete_task"))
-        if cmd.task_id == self._step_task and self._step is not None:
+        if cmd.task_id == self.state.step_task and self.state.current_step is not None:
             raise ApplicationError(
-                f"the task of the step '{self._step}' closes when the step is recorded (allowed now: "
+                f"the task of the step '{self.state.current_step}' closes when the step is recorded (allowed now: "
                 f"{', '.join(self._allowed())})",
                 {"allowed": self._allowed()},
                 type="CommandRefused",
@@ -485,39 +491,44 @@ class TransitionWorkflow(kit.Process):
     async def _wait_for_change_or_step_due(self, done: Callable[[], bool]) -> None:
         """Sleep until a command changes something, `done()` holds, or the current step falls overdue."""
         self._changed = False
-        seq = self._step_seq
+        seq = self.state.step_seq
         at = self._overdue_at()
         now = workflow.now()
         if at is None or at > now:
             try:
                 await workflow.wait_condition(
-                    lambda: self._changed or done() or self._state == "completed", timeout=(at - now) if at else None
+                    lambda: self._changed or done() or self.state.state == "completed",
+                    timeout=(at - now) if at else None,
                 )
                 return
             except TimeoutError:
                 pass
         async with self._lock:
             # A command may have moved the step on while the timer fired.
-            if self._step_seq == seq and self._step is not None and not self._step_overdue:
+            if self.state.step_seq == seq and self.state.current_step is not None and not self.state.overdue:
                 await self._escalate()
 
     async def _escalate(self) -> None:
-        assert self._step is not None and self._step_due is not None and self._step_task is not None
+        assert (
+            self.state.current_step is not None and self.state.step_due is not None and self.state.step_task is not None
+        )
         await self._record(
             [
-                TransitionStepOverdue(transition_id=self._in.transition_id, step=self._step, due=self._step_due),
-                TaskOverdue(task_id=self._step_task, due=self._step_due),
+                TransitionStepOverdue(
+                    transition_id=self._in.transition_id, step=self.state.current_step, due=self.state.step_due
+                ),
+                TaskOverdue(task_id=self.state.step_task, due=self.state.step_due),
             ],
             Actor.engine(),
         )
-        self._step_overdue = True
+        self.state.overdue = True
         self._publish()
 
     def _overdue_at(self) -> datetime | None:
         # Taken on its due date is in time: late from the next Copenhagen midnight.
-        if self._step is None or self._step_overdue or self._step_due is None:
+        if self.state.current_step is None or self.state.overdue or self.state.step_due is None:
             return None
-        return copenhagen.midnight(self._step_due + timedelta(days=1))
+        return copenhagen.midnight(self.state.step_due + timedelta(days=1))
 
     async def _due_in(self, working_days: int) -> date:
         return await refusing(
@@ -531,11 +542,13 @@ class TransitionWorkflow(kit.Process):
 
     async def _step_change(self, step: Step | None) -> tuple[list[DomainEvent], dict[str, Any]]:
         """Events closing the current step's task and opening the next one's; the state to apply after."""
-        if step == self._step:
+        if step == self.state.current_step:
             return [], {}
         events: list[DomainEvent] = []
-        if self._step_task is not None:
-            events.append(TaskCompleted(task_id=self._step_task, outcome="done", note=f"{self._step} recorded"))
+        if self.state.step_task is not None:
+            events.append(
+                TaskCompleted(task_id=self.state.step_task, outcome="done", note=f"{self.state.current_step} recorded")
+            )
         if step is None:
             return events, {"step": None, "task": None, "due": None}
         due = await self._due_in(rules.step_due_days(self._in.due_days)[step])
@@ -561,9 +574,13 @@ class TransitionWorkflow(kit.Process):
     def _apply_step(self, change: dict[str, Any]) -> None:
         if not change:
             return
-        self._step, self._step_task, self._step_due = change["step"], change["task"], change["due"]
-        self._step_overdue = False
-        self._step_seq += 1
+        self.state.current_step, self.state.step_task, self.state.step_due = (
+            change["step"],
+            change["task"],
+            change["due"],
+        )
+        self.state.overdue = False
+        self.state.step_seq += 1
 
     async def _advance(
         self,
@@ -584,7 +601,11 @@ class TransitionWorkflow(kit.Process):
         )
         step_events, step_state = await self._step_change(rules.current_step(after))
         position = await self._record([*events, *step_events], actor)
-        self._state, self._settled, self._recommends = after.state, after.settled, after.recommends_transition
+        self.state.state, self.state.settled, self.state.recommends_transition = (
+            after.state,
+            after.settled,
+            after.recommends_transition,
+        )
         self._apply_step(step_state)
         return self._answer(position)
 
@@ -594,13 +615,7 @@ class TransitionWorkflow(kit.Process):
         return kit.from_fields(event, cmd, transition_id=self._in.transition_id, **given)
 
     def _situation(self) -> Situation:
-        return Situation(
-            direction=self._in.direction,
-            branch=self._in.branch,
-            state=self._state,
-            settled=self._settled,
-            recommends_transition=self._recommends,
-        )
+        return kit.from_fields(Situation, self._in, self.state)
 
     def _check(self, rule: Callable[[Situation], None]) -> None:
         # Only an ApplicationError fails an update; any other exception would
@@ -644,29 +659,22 @@ class TransitionWorkflow(kit.Process):
         return kit.from_fields(
             TransitionView,
             self._in,
-            state=self._state,
-            settled=self._settled,
-            outcome=self._outcome,
-            current_step=self._step,
-            step_due=self._step_due,
-            overdue=self._step_overdue,
-            pathway_id=self._pathway_id,
-            closure=self._closure,
+            self.state,
             patient_may_be_involved=rules.patient_may_be_involved(s),
             allowed=rules.allowed_commands(s),
             open_tasks=list(self._tasks),
         )
 
     def _publish(self) -> None:
-        late = self._step_overdue and self._step is not None
+        late = self.state.overdue and self.state.current_step is not None
         attrs: list[SearchAttributeUpdate[Any]] = [
             sa.PATHWAY_KIND.value_set("transition"),
-            sa.PHASE.value_set(self._state),
+            sa.PHASE.value_set(self.state.state),
             sa.REGION.value_set(self._in.region),
             sa.MUNICIPALITY.value_set(self._in.municipality),
             sa.OVERDUE.value_set(late),
-            sa.NEXT_DUE.value_set(copenhagen.midnight(self._step_due + timedelta(days=1)))
-            if self._step_due is not None
+            sa.NEXT_DUE.value_set(copenhagen.midnight(self.state.step_due + timedelta(days=1)))
+            if self.state.step_due is not None
             else sa.NEXT_DUE.value_unset(),
         ]
         if self._in.group:
@@ -674,11 +682,11 @@ class TransitionWorkflow(kit.Process):
         workflow.upsert_search_attributes(attrs)
         # What the Temporal UI shows on the workflow's page: process state only, nothing clinical.
         step = (
-            f"next step: {self._step}, due {self._step_due}{' — OVERDUE' if late else ''}"
-            if self._step
-            else f"outcome: {self._outcome or '-'}"
+            f"next step: {self.state.current_step}, due {self.state.step_due}{' — OVERDUE' if late else ''}"
+            if self.state.current_step
+            else f"outcome: {self.state.outcome or '-'}"
         )
         workflow.set_current_details(
-            f"**{self._state}** ({self._in.direction}, {self._in.branch}); {step}; "
+            f"**{self.state.state}** ({self._in.direction}, {self._in.branch}); {step}; "
             f"allowed: {', '.join(self._allowed()) or 'nothing'}"
         )
