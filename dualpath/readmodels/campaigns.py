@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from dualpath import workflow_ids
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import campaign_events as ev
+from dualpath.eventstore.store import Connection
 from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
@@ -34,7 +35,7 @@ _PersonChange: TypeAlias = (
 _MOVES_THE_PHASE = (ev.CampaignListsShared, ev.CampaignMeetingHeld, ev.CampaignStartCancelled, ev.CampaignPersonDecided)
 
 
-async def _phase(conn: asyncpg.Connection, campaign_id: str) -> None:
+async def _phase(conn: Connection, campaign_id: str) -> None:
     await conn.execute(
         """UPDATE rm_campaigns c SET phase = CASE
                WHEN shared_on IS NULL THEN 'collecting_lists'
@@ -47,7 +48,7 @@ async def _phase(conn: asyncpg.Connection, campaign_id: str) -> None:
     )
 
 
-async def _list_uploaded(conn: asyncpg.Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
+async def _list_uploaded(conn: Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
     row_col = "clinic_row" if e.side == "clinic" else "municipality_row"
     await conn.execute(f"UPDATE rm_campaign_people SET {row_col} = NULL WHERE campaign_id = $1", e.campaign_id)
     # The clinic's row carries the psychiatric facts; a municipality's row fills them in only for
@@ -90,7 +91,7 @@ class CampaignsProjection(
     stream_prefix=streams_of(workflow_ids.campaign_stream),
 ):
     @on(ev.CampaignOpened)
-    async def opened(self, conn: asyncpg.Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
+    async def opened(self, conn: Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_campaigns (campaign_id, centre, region, municipality, collaboration_meeting_on,
                    share_by, share_days, phase, opened_at, updated_at)
@@ -107,12 +108,12 @@ class CampaignsProjection(
         )
 
     @on(ev.CampaignListUploaded)
-    async def list_uploaded(self, conn: asyncpg.Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
+    async def list_uploaded(self, conn: Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:
         await _list_uploaded(conn, e, at)
         await _CAMPAIGNS.update(conn, e.campaign_id, at, **{f"{e.side}_list_on": e.uploaded_on})
 
     @on(_CampaignChange)
-    async def campaign_changed(self, conn: asyncpg.Connection, e: _CampaignChange, at: RecordedEvent) -> None:
+    async def campaign_changed(self, conn: Connection, e: _CampaignChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.KkrContactsSet():
@@ -128,7 +129,7 @@ class CampaignsProjection(
             await _phase(conn, e.campaign_id)
 
     @on(_PersonChange)
-    async def person_changed(self, conn: asyncpg.Connection, e: _PersonChange, at: RecordedEvent) -> None:
+    async def person_changed(self, conn: Connection, e: _PersonChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.CampaignConsentRecorded():

@@ -12,6 +12,8 @@ from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import meeting_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED
 from dualpath.domain.meetings import Participant
+from dualpath.eventstore.store import Connection
+from dualpath.readmodels.pathways import ON_THE_PATHWAY
 from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
@@ -24,24 +26,14 @@ _MeetingChange: TypeAlias = ev.MeetingScheduled | ev.MeetingHeld | ev.MeetingCan
 
 class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_joint_plans")):
     @on(ev.MeetingCalled)
-    async def called(self, conn: asyncpg.Connection, e: ev.MeetingCalled, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_meetings (meeting_id, pathway_id, kind, status, purpose, called_on, hold_by,
-                   participants, updated_at)
-               VALUES ($1,$2,$3,'called',$4,$5,$6,$7::jsonb,$8)
-               ON CONFLICT (meeting_id) DO NOTHING""",
-            e.meeting_id,
-            e.pathway_id,
-            e.kind,
-            e.purpose,
-            e.called_on,
-            e.hold_by,
-            to_jsonb(e.participants),
-            at.recorded_at,
+    async def called(self, conn: Connection, e: ev.MeetingCalled, at: RecordedEvent) -> None:
+        participants = to_jsonb(e.participants)
+        await _MEETINGS.insert(
+            conn, e, ON_THE_PATHWAY, status="called", participants=participants, updated_at=at.recorded_at
         )
 
     @on(ev.JointPlanRecorded)
-    async def joint_plan(self, conn: asyncpg.Connection, e: ev.JointPlanRecorded, at: RecordedEvent) -> None:
+    async def joint_plan(self, conn: Connection, e: ev.JointPlanRecorded, at: RecordedEvent) -> None:
         # Numbered here, in event order, inside the projection's own transaction:
         # live and rebuilt read models give every plan the same version.
         await conn.execute(
@@ -59,7 +51,7 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
         )
 
     @on(_MeetingChange)
-    async def changed(self, conn: asyncpg.Connection, e: _MeetingChange, at: RecordedEvent) -> None:
+    async def changed(self, conn: Connection, e: _MeetingChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.MeetingScheduled():

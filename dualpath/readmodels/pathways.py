@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import asyncpg
-
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import events as ev
+from dualpath.eventstore.store import Connection
 from dualpath.readmodels.projection import ReadModel, Table, on, to_jsonb
 
-_REFERRALS = Table("rm_referrals", "referral_id")
-_PATHWAYS = Table("rm_pathways", "pathway_id")
+_REFERRALS = Table("rm_referrals", "referral_id", columns={"group": "target_group"})
+_PATHWAYS = Table("rm_pathways", "pathway_id", columns={"group": "target_group"})
 # What changes a referral's or a pathway's row once it is there.
 _ReferralChange: TypeAlias = (
     ev.ReferralReleased
@@ -24,33 +23,18 @@ _ReferralChange: TypeAlias = (
     | ev.ReferralAttached
     | ev.ReferralDeclined
 )
+# What an event about something on a pathway (a stay, a meeting) carries that only the pathway's row keeps.
+ON_THE_PATHWAY = ("region", "municipality")
 _PathwayChange: TypeAlias = ev.PhaseChanged | ev.LevelOfCareChanged | ev.PathwayEnded
 
 
 class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm_pathways")):
     @on(ev.ReferralReceived)
-    async def received(self, conn: asyncpg.Connection, e: ev.ReferralReceived, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_referrals (referral_id, patient_id, source, municipality, region, target_group,
-                   status, received_on, start_deadline, opens_on, reasons, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12)
-               ON CONFLICT (referral_id) DO NOTHING""",
-            e.referral_id,
-            e.patient_id,
-            e.source,
-            e.municipality,
-            e.region,
-            e.group,
-            e.status,
-            e.received_on,
-            e.start_deadline,
-            e.opens_on,
-            to_jsonb(e.reasons),
-            at.recorded_at,
-        )
+    async def received(self, conn: Connection, e: ev.ReferralReceived, at: RecordedEvent) -> None:
+        await _REFERRALS.insert(conn, e, reasons=to_jsonb(e.reasons), updated_at=at.recorded_at)
 
     @on(_ReferralChange)
-    async def referral_changed(self, conn: asyncpg.Connection, e: _ReferralChange, at: RecordedEvent) -> None:
+    async def referral_changed(self, conn: Connection, e: _ReferralChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.ReferralReleased():
@@ -68,26 +52,13 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
         await _REFERRALS.update(conn, e.referral_id, at, **changes)
 
     @on(ev.PathwayStarted)
-    async def started(self, conn: asyncpg.Connection, e: ev.PathwayStarted, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_pathways (pathway_id, referral_id, patient_id, target_group, region, municipality,
-                   kind, phase, level_of_care, status, started_at, updated_at, catalogue_version)
-               VALUES ($1,$2,$3,$4,$5,$6,'ambulatory',$7,$8,'active',$9,$9,$10)
-               ON CONFLICT (pathway_id) DO NOTHING""",
-            e.pathway_id,
-            e.referral_id,
-            e.patient_id,
-            e.group,
-            e.region,
-            e.municipality,
-            e.phase,
-            e.level_of_care,
-            at.recorded_at,
-            e.catalogue_version,
+    async def started(self, conn: Connection, e: ev.PathwayStarted, at: RecordedEvent) -> None:
+        await _PATHWAYS.insert(
+            conn, e, kind="ambulatory", status="active", started_at=at.recorded_at, updated_at=at.recorded_at
         )
 
     @on(_PathwayChange)
-    async def pathway_changed(self, conn: asyncpg.Connection, e: _PathwayChange, at: RecordedEvent) -> None:
+    async def pathway_changed(self, conn: Connection, e: _PathwayChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.PhaseChanged():

@@ -13,19 +13,21 @@ batch fails and is tried again), rather than writing a row from half an event.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from types import UnionType
 from typing import Any, TypeAlias, TypeVar, get_args
 
 import asyncpg
 import pydantic_core
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain.events import DomainEvent
+from dualpath.eventstore.store import Connection
 
-Handler: TypeAlias = Callable[[Any, asyncpg.Connection, Any, RecordedEvent], Awaitable[None]]
+Handler: TypeAlias = Callable[[Any, Connection, Any, RecordedEvent], Awaitable[None]]
 H = TypeVar("H", bound=Handler)
+Row = TypeVar("Row", bound=BaseModel)
 
 _HANDLES = "__read_model_handles__"
 
@@ -74,7 +76,7 @@ class ReadModel:
                     handlers[event_type.type_name()] = (event_type, attribute)
         cls._handlers = handlers
 
-    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
         found = self._handlers.get(event.type)
         if found is None:
             return
@@ -86,14 +88,27 @@ class ReadModel:
 
 class Table:
     """A read model's table whose rows change by their key, stamped with the event's time where the
-    table keeps `updated_at`."""
+    table keeps `updated_at`; `columns` names the column of an event field whose name differs."""
 
-    def __init__(self, name: str, *key: str, stamped: bool = True) -> None:
+    def __init__(self, name: str, *key: str, stamped: bool = True, columns: Mapping[str, str] | None = None) -> None:
         self.name, self.key, self.stamped = name, key, stamped
+        self.columns = dict(columns or {})
+
+    async def insert(
+        self, conn: Connection, event: BaseModel, exclude: Collection[str] = (), /, **columns: object
+    ) -> None:
+        """INSERT the row an event opens: its fields (but `exclude`) in their columns, then `columns`
+        (a jsonb column as `to_jsonb` text, a value the event does not carry); nothing when a row with
+        its key is there already (the event was applied before)."""
+        row = {self.columns.get(field, field): value for field, value in event if field not in exclude}
+        row.update(columns)
+        values = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+        conflict = f"ON CONFLICT ({', '.join(self.key)}) DO NOTHING"
+        await conn.execute(f"INSERT INTO {self.name} ({', '.join(row)}) VALUES ({values}) {conflict}", *row.values())
 
     async def update(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         key: object,
         at: RecordedEvent,
         sql: str = "",
@@ -117,6 +132,17 @@ class Table:
             sets.append(f"{column} = ${len(params)}")
         where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(self.key, start=1))
         await conn.execute(f"UPDATE {self.name} SET {', '.join(sets)} WHERE {where}", *params)
+
+
+async def fetch_one(pool: asyncpg.Pool, model: type[Row], sql: str, *args: object) -> Row | None:
+    """The one row `sql` selects, as `model`, or None."""
+    row = await pool.fetchrow(sql, *args)
+    return model(**dict(row)) if row else None
+
+
+async def fetch_rows(pool: asyncpg.Pool, model: type[Row], sql: str, *args: object) -> list[Row]:
+    """The rows `sql` selects, as `model`s."""
+    return [model(**dict(r)) for r in await pool.fetch(sql, *args)]
 
 
 def to_jsonb(value: Any) -> str:

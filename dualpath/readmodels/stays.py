@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import events as ev
 from dualpath.domain.disclosure import CLINICAL
+from dualpath.eventstore.store import Connection
+from dualpath.readmodels.pathways import ON_THE_PATHWAY
 from dualpath.readmodels.projection import ReadModel, Table, on
 
 # -- the writer ---------------------------------------------------------------------
@@ -23,21 +25,11 @@ _StayChange: TypeAlias = ev.InpatientPhaseChanged | ev.DischargePlanned | ev.Pat
 
 class StaysProjection(ReadModel, name="stays", tables=("rm_stays",)):
     @on(ev.AdmissionStarted)
-    async def admitted(self, conn: asyncpg.Connection, e: ev.AdmissionStarted, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_stays (stay_id, pathway_id, number, via, ward, phase, status, admitted_on, updated_at)
-               VALUES ($1,$2,$3,$4,$5,1,'admitted',$6,$7) ON CONFLICT (stay_id) DO NOTHING""",
-            e.stay_id,
-            e.pathway_id,
-            e.number,
-            e.via,
-            e.ward,
-            e.admitted_on,
-            at.recorded_at,
-        )
+    async def admitted(self, conn: Connection, e: ev.AdmissionStarted, at: RecordedEvent) -> None:
+        await _STAYS.insert(conn, e, ON_THE_PATHWAY, phase=1, status="admitted", updated_at=at.recorded_at)
 
     @on(_StayChange)
-    async def changed(self, conn: asyncpg.Connection, e: _StayChange, at: RecordedEvent) -> None:
+    async def changed(self, conn: Connection, e: _StayChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.InpatientPhaseChanged():

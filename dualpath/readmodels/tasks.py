@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import asyncpg
-
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import events as ev
+from dualpath.eventstore.store import Connection
 from dualpath.readmodels.projection import ReadModel, Table, on, to_jsonb
 
 # A task's row keeps when it opened and closed, not when it last changed.
@@ -21,28 +20,11 @@ _TaskChange: TypeAlias = ev.TaskCompleted | ev.TaskCancelled | ev.TaskOverdue
 
 class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents")):
     @on(ev.TaskOpened)
-    async def opened(self, conn: asyncpg.Connection, e: ev.TaskOpened, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_tasks (task_id, pathway_id, referral_id, kind, title, phase, owner_role, owner_org,
-                   due, mandatory, state, opened_at, stay_id)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'open',$11,$12)
-               ON CONFLICT (task_id) DO NOTHING""",
-            e.task_id,
-            e.pathway_id,
-            e.referral_id,
-            e.kind,
-            e.title,
-            e.phase,
-            e.owner_role,
-            e.owner_org,
-            e.due,
-            e.mandatory,
-            at.recorded_at,
-            e.stay_id,
-        )
+    async def opened(self, conn: Connection, e: ev.TaskOpened, at: RecordedEvent) -> None:
+        await _TASKS.insert(conn, e, state="open", opened_at=at.recorded_at)
 
     @on(ev.ConsentRecorded)
-    async def consent(self, conn: asyncpg.Connection, e: ev.ConsentRecorded, at: RecordedEvent) -> None:
+    async def consent(self, conn: Connection, e: ev.ConsentRecorded, at: RecordedEvent) -> None:
         await conn.execute(
             """INSERT INTO rm_consents (pathway_id, scope, counterpart, state, form, recorded_by, recorded_at)
                VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)
@@ -59,7 +41,7 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
         )
 
     @on(_TaskChange)
-    async def changed(self, conn: asyncpg.Connection, e: _TaskChange, at: RecordedEvent) -> None:
+    async def changed(self, conn: Connection, e: _TaskChange, at: RecordedEvent) -> None:
         changes: dict[str, object]
         match e:
             case ev.TaskCompleted():

@@ -13,13 +13,14 @@ from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import transition_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
 from dualpath.domain.events import DomainEvent
+from dualpath.eventstore.store import Connection
 from dualpath.readmodels import queries
 from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
 
-_TRANSITIONS = Table("rm_transitions", "transition_id")
+_TRANSITIONS = Table("rm_transitions", "transition_id", columns={"group": "target_group"})
 
 
 def _shown(e: DomainEvent, at: RecordedEvent, *keys: str) -> str:
@@ -86,35 +87,18 @@ class TransitionsProjection(
     ReadModel, name="transitions", tables=("rm_transitions",), stream_prefix=streams_of(workflow_ids.transition_stream)
 ):
     @on(ev.TransitionReported)
-    async def reported(self, conn: asyncpg.Connection, e: ev.TransitionReported, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_transitions (transition_id, patient_id, direction, branch, dialogue_consent, region,
-                   municipality, reported_by, signs, description, target_group, reported_on, state, pathway_id,
-                   reported_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11,$12,'reported',$13,$14,$14)
-               ON CONFLICT (transition_id) DO NOTHING""",
-            e.transition_id,
-            e.patient_id,
-            e.direction,
-            e.branch,
-            e.dialogue_consent,
-            e.region,
-            e.municipality,
-            e.reported_by,
-            to_jsonb(e.signs),
-            e.description,
-            e.group,
-            e.reported_on,
-            e.pathway_id,
-            at.recorded_at,
+    async def reported(self, conn: Connection, e: ev.TransitionReported, at: RecordedEvent) -> None:
+        signs = to_jsonb(e.signs)
+        await _TRANSITIONS.insert(
+            conn, e, signs=signs, state="reported", reported_at=at.recorded_at, updated_at=at.recorded_at
         )
 
     @on(_PlainChange)
-    async def changed(self, conn: asyncpg.Connection, e: _PlainChange, at: RecordedEvent) -> None:
+    async def changed(self, conn: Connection, e: _PlainChange, at: RecordedEvent) -> None:
         await _TRANSITIONS.update(conn, e.transition_id, at, **_plain_changes(e, at))
 
     @on(ev.TransitionAssessed)
-    async def assessed(self, conn: asyncpg.Connection, e: ev.TransitionAssessed, at: RecordedEvent) -> None:
+    async def assessed(self, conn: Connection, e: ev.TransitionAssessed, at: RecordedEvent) -> None:
         await _TRANSITIONS.update(
             conn,
             e.transition_id,
@@ -126,7 +110,7 @@ class TransitionsProjection(
 
     @on(ev.TransitionNetworkMeetingHeld)
     async def network_meeting_held(
-        self, conn: asyncpg.Connection, e: ev.TransitionNetworkMeetingHeld, at: RecordedEvent
+        self, conn: Connection, e: ev.TransitionNetworkMeetingHeld, at: RecordedEvent
     ) -> None:
         held = e.model_dump(
             mode="json",
@@ -149,7 +133,7 @@ class TransitionsProjection(
         )
 
     @on(ev.PatientTalkRecorded)
-    async def patient_talk(self, conn: asyncpg.Connection, e: ev.PatientTalkRecorded, at: RecordedEvent) -> None:
+    async def patient_talk(self, conn: Connection, e: ev.PatientTalkRecorded, at: RecordedEvent) -> None:
         await _TRANSITIONS.update(
             conn,
             e.transition_id,
@@ -160,7 +144,7 @@ class TransitionsProjection(
         )
 
     @on(ev.TransitionCompleted)
-    async def completed(self, conn: asyncpg.Connection, e: ev.TransitionCompleted, at: RecordedEvent) -> None:
+    async def completed(self, conn: Connection, e: ev.TransitionCompleted, at: RecordedEvent) -> None:
         if e.closure == "awaited":
             # The closure step (TransitionStepStarted) follows in the same append.
             await _TRANSITIONS.update(
