@@ -15,6 +15,7 @@ basis the access rests on.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 import asyncpg
 
@@ -81,6 +82,31 @@ async def look(
     await record(pool, staff, pathway_id=pathway_id, object_kind=kind, object_id=object_id, denied=not visible)
     if not visible:
         raise not_found(kind)
+
+
+class _OfAPathway(Protocol):
+    @property
+    def pathway_id(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=_OfAPathway)
+
+
+async def seen(pool: asyncpg.Pool, staff: Staff, kind: str, object_id: str, row: R | None, visible: bool) -> R:
+    """The object's read-model `row` for a caller who may see it (`visible`), with the look written to the
+    access log under the row's pathway; else 404, as if it did not exist."""
+    pathway_id = row.pathway_id if row is not None else None
+    await look(pool, staff, kind=kind, object_id=object_id, visible=visible, pathway_id=pathway_id)
+    assert row is not None
+    return row
+
+
+def list_limits(staff: Staff) -> tuple[str | None, str | None]:
+    """What a caller's lists are limited to, as (region, municipality): region staff's to their region,
+    municipality staff's to their municipality; ops' to neither (they read process state everywhere)."""
+    region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
+    municipality = staff.org_code if staff.role == Role.municipality else None
+    return region, municipality
 
 
 async def record_list(pool: asyncpg.Pool, staff: Staff) -> None:

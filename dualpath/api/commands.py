@@ -20,8 +20,10 @@ the caller gets 503 saying what is true rather than a connection held open.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -45,8 +47,18 @@ REFUSALS = {"MoveRefused", "DecisionRefused", "CommandRefused"}
 INVALID = {"InvalidData", "ValidationError"}
 
 
+C = TypeVar("C", bound=BaseModel)
+
+
 def actor(staff: Staff) -> Actor:
     return Actor(subject=staff.subject, role=staff.role.value, organisation=staff.org)
+
+
+def make(command: type[C], staff: Staff, body: BaseModel | None = None, **fields: Any) -> C:
+    """The workflow's command from the request: the body's fields (`fields` added or put in their
+    place, e.g. a date defaulted to today) and the caller as its actor."""
+    sent = body.model_dump() if body is not None else {}
+    return command(**{**sent, **fields}, actor=actor(staff))
 
 
 def _update_id(handle: WorkflowHandle, update_fn: Any) -> str | None:
@@ -161,33 +173,37 @@ def _not_recorded(subject: str) -> ApiError:
     )
 
 
+# The processes a route starts, by kind: the workflow id and the event stream of the object they keep.
+Started = Literal["referral", "meeting", "transition", "campaign"]
+_IDS: dict[str, tuple[Callable[[str, str | None], str], Callable[[str], str]]] = {
+    "referral": (workflow_ids.referral, workflow_ids.referral_stream),
+    "meeting": (workflow_ids.meeting, workflow_ids.meeting_stream),
+    "transition": (workflow_ids.transition, workflow_ids.transition_stream),
+    "campaign": (workflow_ids.campaign, workflow_ids.campaign_stream),
+}
+
+
 async def start(
-    res: Resources,
-    run_fn: Any,
-    start_input: Any,
-    *,
-    workflow_id: str,
-    stream_id: str,
-    summary: str,
-    what: str,
-    value: str,
+    res: Resources, run_fn: Any, start_input: Any, kind: Started, object_id: str, region: str | None, summary: str
 ) -> None:
-    """Start a new process (a referral, a transition, a meeting, a campaign) and wait until the read
-    models have reached its opening events. Its id follows from the Idempotency-Key where there is one,
-    so a repeat (or a race of the same key) starts nothing and answers what the first one recorded."""
+    """Start a new process (a referral, a transition, a meeting, a campaign) keeping the object `object_id`
+    of `region`, and wait until the read models have reached its opening events. Its id follows from the
+    Idempotency-Key where there is one, so a repeat (or a race of the same key) starts nothing and answers
+    what the first one recorded."""
+    workflow_id, stream_id = _IDS[kind]
     await idempotency.claim(res.pool)
     try:
         await res.temporal.start_workflow(
             run_fn,
             start_input,
-            id=workflow_id,
+            id=workflow_id(object_id, region),
             task_queue=res.settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=summary,
         )
     except WorkflowAlreadyStartedError:
         pass  # the same key raced itself, or the first answer was lost
-    await until_recorded(res, stream_id, what, value)
+    await until_recorded(res, stream_id(object_id), kind, object_id)
 
 
 async def until_recorded(res: Resources, stream_id: str, what: str, value: str) -> None:

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from dualpath.api import access, auth, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.errors import ApiError
+from dualpath.api.errors import ApiError, invalid_token
 from dualpath.eventstore import EventStore, ProjectionRunner
 from dualpath.settings import Settings
 
@@ -46,12 +46,7 @@ async def _current_staff(
     try:
         staff = auth.verify(_resources(request).settings, credentials.credentials)
     except auth.InvalidToken as exc:
-        raise ApiError(
-            401,
-            "invalid_token",
-            f"the bearer token was refused: {exc}",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+        raise invalid_token(exc) from None
     request.state.staff = staff
     disclosure.current_staff.set(staff)
     route = getattr(request.scope.get("route"), "path", request.url.path)
@@ -72,6 +67,10 @@ async def _current_staff(
 
 CurrentStaff = Annotated[Staff, Depends(_current_staff)]
 Res = Annotated[Resources, Depends(_resources)]
+
+# A list's page: at most `limit` rows, from row `offset`.
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def require(*roles: Role):

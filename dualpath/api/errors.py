@@ -58,6 +58,16 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no {what} with that id")
 
 
+def invalid_token(exc: Exception) -> ApiError:
+    """401 for a bearer token that `auth.verify` refused, saying why."""
+    return ApiError(
+        401,
+        "invalid_token",
+        f"the bearer token was refused: {exc}",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
 def unavailable(message: str) -> ApiError:
     return ApiError(503, "unavailable", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

@@ -29,15 +29,26 @@ import re
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 import asyncpg
+from fastapi import Header
 
 from dualpath.api.errors import ApiError
 
 NAMESPACE = uuid.UUID("0b7a3f7e-2a55-4f0e-9d0c-6a0f6c1d2e11")
 KEY_MAX = 200
 _KEY_FORM = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces (as the IETF draft's examples)
+
+# The header as a route that starts a process declares it (for the API's description: `bind` reads it).
+Key = Annotated[
+    str | None,
+    Header(
+        max_length=KEY_MAX,
+        description="Send the same key again (a retry after a timeout) to get the first answer; nothing is done twice",
+    ),
+]
 
 
 @dataclass

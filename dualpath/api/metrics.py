@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from dualpath.api import auth
-from dualpath.api.errors import ApiError
+from dualpath.api.errors import ApiError, invalid_token
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("dualpath_api_requests_total", "Requests answered", ["method", "route", "status"], registry=REGISTRY)
@@ -65,12 +65,7 @@ def _may_scrape(settings, authorization: str) -> None:
     try:
         staff = auth.verify(settings, token)
     except auth.InvalidToken as exc:
-        raise ApiError(
-            401,
-            "invalid_token",
-            f"the bearer token was refused: {exc}",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+        raise invalid_token(exc) from None
     if staff.role != auth.Role.ops:
         raise ApiError(
             403, "forbidden", f"role {staff.role.value} may not read the metrics", allowed=[auth.Role.ops.value]

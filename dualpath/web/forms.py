@@ -7,17 +7,21 @@ with the field's Danish name, so the form comes back with the input kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from fastapi import Request
+from fastapi.responses import Response
 from pydantic import ValidationError
 
+from dualpath.api import idempotency
+from dualpath.api.auth import Staff
 from dualpath.api.errors import ApiError
 from dualpath.domain.meetings import Participant
-from dualpath.web.session import Form
+from dualpath.web.session import Form, read_form
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 T = TypeVar("T")
@@ -131,6 +135,58 @@ class Refusal:
                 fields.append({"field": name, "reason": msg})
             return cls(status=422, message="; ".join(f"{f['field']}: {f['reason']}" for f in fields), fields=fields)
         return cls(status=422, message=str(exc))
+
+
+async def submit(
+    request: Request,
+    staff: Staff,
+    action: Callable[[Form], Awaitable[T]],
+    answer: Callable[[T], Awaitable[Response]],
+    refused: Callable[[Form, Refusal], Awaitable[Response]],
+) -> Response:
+    """Run a posted form (CSRF checked) as `staff` under the form's idempotency key: `action` sends its
+    command, `answer` is the page after it; refused, `refused` draws the form again with the reasons."""
+    form = await read_form(request)
+    token = idempotency.bind_form(staff, request.url.path, form.pairs)
+    try:
+        outcome = await action(form)
+    except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
+        return await refused(form, Refusal.of(exc))
+    finally:
+        idempotency.current.reset(token)
+    return await answer(outcome)
+
+
+# How a field is read from what was typed: `reader(form, name)`.
+Reader = Callable[[Form, str], Any]
+
+
+def read(form: Form, fields: Mapping[str, Reader]) -> dict[str, Any]:
+    """A body's fields, each read by its reader."""
+    return {name: reader(form, name) for name, reader in fields.items()}
+
+
+def text(form: Form, name: str) -> str:
+    return form.get(name)
+
+
+def stripped(form: Form, name: str) -> str:
+    return form.get(name).strip()
+
+
+def optional(form: Form, name: str) -> str | None:
+    """Text, or None when left empty."""
+    return form.optional(name)
+
+
+def ticked(form: Form, name: str) -> bool:
+    """A checkbox whose value is 'ja'."""
+    return form.get(name) == "ja"
+
+
+def people(form: Form, name: str) -> list[dict[str, str | None]]:
+    """Participants, one a line (see `participants`)."""
+    return participants(form.get(name))
 
 
 def _typed(form: Form, name: str, read: Callable[[str], T], problem: str) -> T | None:

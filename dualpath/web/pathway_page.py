@@ -9,13 +9,15 @@ The forms themselves are in pathway_forms, meeting_forms and stay_forms.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_type_hints
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
-from dualpath.api import disclosure, idempotency
+from dualpath.api import disclosure
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
@@ -23,9 +25,9 @@ from dualpath.api.routes import admissions, consents, meetings, pathways, tasks
 from dualpath.domain import inpatient
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
-from dualpath.web.forms import NOTICES, Refusal, participant_lines
+from dualpath.web.forms import NOTICES, Reader, Refusal, participant_lines, read, submit
 from dualpath.web.render import PageRoute, not_found, page
-from dualpath.web.session import Form, PageStaff, read_form
+from dualpath.web.session import Form, PageStaff
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -108,24 +110,12 @@ async def act_on_pathway(
     answer: Callable[[Outcome], Awaitable[Response]],
 ) -> Response:
     """Run one of the page's forms: `action` gives the command, `answer` the page after it succeeded."""
-    form = await read_form(request)
-    token = idempotency.bind_form(staff, request.url.path, form.pairs)
-    try:
-        outcome = await action(form)
-    except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
-        refusal = Refusal.of(exc)
-        return await draw(
-            request,
-            staff,
-            res,
-            pathway_id,
-            status=refusal.status,
-            forms={form_name: form.values()},
-            refusals={form_name: refusal},
-        )
-    finally:
-        idempotency.current.reset(token)
-    return await answer(outcome)
+
+    async def refused(form: Form, refusal: Refusal) -> Response:
+        shown = {"forms": {form_name: form.values()}, "refusals": {form_name: refusal}}
+        return await draw(request, staff, res, pathway_id, status=refusal.status, **shown)
+
+    return await submit(request, staff, action, answer, refused)
 
 
 async def pathway_form(
@@ -144,3 +134,36 @@ async def pathway_form(
         return RedirectResponse(f"/forloeb/{pathway_id}?besked={notice}#{anchor}", status_code=303)
 
     return await act_on_pathway(request, staff, res, pathway_id, form_name, action, back)
+
+
+@dataclass(frozen=True)
+class CommandForm:
+    """A form of the pathway page that sends one API command: where it posts, below the pathway's
+    address (with the ids the route takes, e.g. `/opgaver/{task_id}`); the route, whose body is read
+    field by field from what was typed; the form's name on the page (with those ids); and where it
+    comes back to, as the notice and the section (`"opgave#opgaver"`)."""
+
+    path: str
+    route: Callable[..., Awaitable[Any]]
+    fields: Mapping[str, Reader]
+    name: str
+    back: str
+
+    async def post(self, request: Request, staff: PageStaff, res: Res) -> Response:
+        ids: dict[str, str] = dict(request.path_params)
+        body_model: type[BaseModel] = get_type_hints(self.route)["body"]
+
+        async def act(form: Form) -> None:
+            await call(self.route, staff, res, **ids, body=body_model.model_validate(read(form, self.fields)))
+
+        notice, _, anchor = self.back.partition("#")
+        name = self.name.format(**ids)
+        return await pathway_form(request, staff, res, ids["pathway_id"], name, act, notice, anchor)
+
+
+def command_forms(*forms: CommandForm) -> APIRouter:
+    """A router with these forms of the pathway page, each at its path."""
+    forms_router = APIRouter(include_in_schema=False, route_class=PageRoute)
+    for f in forms:
+        forms_router.add_api_route(f"/forloeb/{{pathway_id}}{f.path}", f.post, methods=["POST"], name=f.route.__name__)
+    return forms_router

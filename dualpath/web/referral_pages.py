@@ -14,7 +14,7 @@ from dualpath.api.errors import ApiError
 from dualpath.api.routes import referrals
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.web.calls import call, permitted
-from dualpath.web.forms import NOTICES, Refusal, a_date, yes_or_no
+from dualpath.web.forms import NOTICES, Refusal, a_date, submit, yes_or_no
 from dualpath.web.render import PageRoute, not_found, page
 from dualpath.web.session import Form, PageStaff, read_form
 
@@ -114,29 +114,21 @@ async def referral_page(referral_id: str, request: Request, staff: PageStaff, re
 
 @router.post("/henvisninger/{referral_id}/visitation")
 async def decide(referral_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
-    form = await read_form(request)
-    token = idempotency.bind_form(staff, request.url.path, form.pairs)
-    try:
+    async def act(form: Form) -> referrals.ReferralOut:
         accept = {"accept": True, "decline": False}.get(form.get("decision"))
         body = referrals.DecisionIn.model_validate(
             dict(accept=accept, setting=form.get("setting") or "ambulatory", reason=form.optional("reason"))
         )
-        out = await call(referrals.decide, staff, res, referral_id=referral_id, body=body)
-    except (ValueError, ApiError) as exc:  # ValueError includes the body models' ValidationError
-        refusal = Refusal.of(exc)
-        return await _draw(
-            request,
-            staff,
-            res,
-            referral_id,
-            status=refusal.status,
-            notice=None,
-            values=form.values(),
-            refusal=refusal,
-            canonical=f"/henvisninger/{referral_id}",
-        )
-    finally:
-        idempotency.current.reset(token)
-    if out.pathway_id and out.status == "accepted":
-        return RedirectResponse(f"/forloeb/{out.pathway_id}?besked=accepteret", status_code=303)
-    return RedirectResponse(f"/henvisninger/{referral_id}?besked=afvist", status_code=303)
+        out: referrals.ReferralOut = await call(referrals.decide, staff, res, referral_id=referral_id, body=body)
+        return out
+
+    async def answer(out: referrals.ReferralOut) -> Response:
+        if out.pathway_id and out.status == "accepted":
+            return RedirectResponse(f"/forloeb/{out.pathway_id}?besked=accepteret", status_code=303)
+        return RedirectResponse(f"/henvisninger/{referral_id}?besked=afvist", status_code=303)
+
+    async def refused(form: Form, refusal: Refusal) -> Response:
+        shown = {"values": form.values(), "refusal": refusal, "canonical": f"/henvisninger/{referral_id}"}
+        return await _draw(request, staff, res, referral_id, status=refusal.status, notice=None, **shown)
+
+    return await submit(request, staff, act, answer, refused)

@@ -129,13 +129,18 @@ class Form:
         return {k: v for k, v in self.pairs if k not in ("csrf",)}
 
 
+def _from_another_site(request: Request) -> bool:
+    """Whether a POST says it comes from another site (its Origin, or the browser's Sec-Fetch-Site)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        return True
+    return request.headers.get("sec-fetch-site") == "cross-site"
+
+
 async def read_form(request: Request) -> Form:
     """The posted form, after the CSRF checks. Parsed here (urlencoded only) rather than
     with python-multipart: the pages post nothing else."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise FormRefused(403, "Formularen kom fra en anden side og blev afvist.")
-    if request.headers.get("sec-fetch-site") == "cross-site":
+    if _from_another_site(request):
         raise FormRefused(403, "Formularen kom fra en anden side og blev afvist.")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
@@ -189,44 +194,38 @@ async def sign_in(request: Request, res: Res) -> Response:
             title="Ikke tilgængelig",
             message="Udviklings-login findes ikke i produktion: log ind via organisationens login (OIDC).",
         )
-    origin = request.headers.get("origin")
-    if (origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host")) or request.headers.get(
-        "sec-fetch-site"
-    ) == "cross-site":
+    if _from_another_site(request):
         return page(request, "error.html", status=403, title="Afvist", message="Log ind skal ske fra denne side.")
     body = await request.body()
     form = Form(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True))
     choice = form.get("role")
     picked = next(((r, o) for r, o in DEV_ROLES if f"{r.value}|{o}" == choice), None)
     if picked is None:
-        return page(
-            request,
-            "sign_in.html",
-            status=422,
-            title="Log ind",
-            dev=True,
-            roles=DEV_ROLES,
-            next_path=_safe_next(form.get("next")),
-            error="Vælg en af rollerne.",
-        )
+        return _pick_again(request, form, "Vælg en af rollerne.")
     role, org = picked
     subject = (form.get("subject").strip() or f"dev-{role.value}")[:100]
     try:
         token = auth.issue_dev_token(res.settings, role=role, org=org, subject=subject, ttl_seconds=TOKEN_TTL_SECONDS)
     except ValueError:  # the name typed is not printable text
-        return page(
-            request,
-            "sign_in.html",
-            status=422,
-            title="Log ind",
-            dev=True,
-            roles=DEV_ROLES,
-            next_path=_safe_next(form.get("next")),
-            error="Navnet må kun indeholde synlige tegn.",
-        )
+        return _pick_again(request, form, "Navnet må kun indeholde synlige tegn.")
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     _set_cookie(response, request, res.settings, token)
     return response
+
+
+def _pick_again(request: Request, form: Form, error: str) -> Response:
+    """The development sign-in once more (422), saying what was wrong with the choice."""
+    next_path = _safe_next(form.get("next"))
+    return page(
+        request,
+        "sign_in.html",
+        status=422,
+        title="Log ind",
+        dev=True,
+        roles=DEV_ROLES,
+        next_path=next_path,
+        error=error,
+    )
 
 
 def _token_hash(token: str) -> str:

@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from dualpath.api.deps import Res
 from dualpath.api.routes import admissions
 from dualpath.web.calls import call
-from dualpath.web.forms import a_choice, a_date
-from dualpath.web.pathway_page import act_on_pathway, draw, pathway_form
-from dualpath.web.render import PageRoute
+from dualpath.web.forms import a_choice, a_date, optional, stripped, text, ticked
+from dualpath.web.pathway_page import CommandForm, act_on_pathway, command_forms, draw
 from dualpath.web.session import Form, PageStaff
 
-router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+def _in_ambulatory_pathway(form: Form, name: str) -> bool:
+    return form.get(name, "ja") != "nej"  # the default choice is yes
 
 
-@router.post("/forloeb/{pathway_id}/indlaeggelser")
-async def admit(pathway_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
-    async def act(form: Form) -> None:
-        body = admissions.AdmitIn.model_validate(
-            dict(
-                via=form.get("via"),
-                ward=form.get("ward").strip(),
-                admitted_on=a_date(form, "admitted_on"),
-                in_ambulatory_pathway=form.get("in_ambulatory_pathway", "ja") != "nej",
-            )
-        )
-        await call(admissions.admit, staff, res, pathway_id=pathway_id, body=body)
+# Each form's fields, by the body's field names.
+ADMITTED = {"via": text, "ward": stripped, "admitted_on": a_date, "in_ambulatory_pathway": _in_ambulatory_pathway}
+MOVED = {"to": a_choice, "reason": optional}
+DISCHARGED = {"discharged_on": a_date, "acute_team_weekend": ticked}
+STAY = "/indlaeggelser/{stay_id}"
 
-    return await pathway_form(request, staff, res, pathway_id, "admit", act, "indlagt", "indlaeggelser")
-
-
-@router.post("/forloeb/{pathway_id}/indlaeggelser/{stay_id}/fase")
-async def stay_phase(pathway_id: str, stay_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
-    async def act(form: Form) -> None:
-        body = admissions.StayMoveIn.model_validate(dict(to=a_choice(form, "to"), reason=form.optional("reason")))
-        await call(admissions.move_phase, staff, res, pathway_id=pathway_id, stay_id=stay_id, body=body)
-
-    return await pathway_form(
-        request, staff, res, pathway_id, f"stayphase-{stay_id}", act, "indlaeggelsesfase", "indlaeggelser"
-    )
+router = command_forms(
+    CommandForm("/indlaeggelser", admissions.admit, ADMITTED, "admit", "indlagt#indlaeggelser"),
+    CommandForm(f"{STAY}/fase", admissions.move_phase, MOVED, "stayphase-{stay_id}", "indlaeggelsesfase#indlaeggelser"),
+    CommandForm(
+        f"{STAY}/udskrivelse", admissions.discharge, DISCHARGED, "discharge-{stay_id}", "udskrevet#indlaeggelser"
+    ),
+)
 
 
 @router.post("/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelsesplan")
@@ -75,16 +64,3 @@ async def plan_discharge(pathway_id: str, stay_id: str, request: Request, staff:
 async def plan_discharge_reload(pathway_id: str, stay_id: str) -> Response:
     # A reload of the advice page (without JavaScript the address bar shows the form's action).
     return RedirectResponse(f"/forloeb/{pathway_id}#indlaeggelser", status_code=303)
-
-
-@router.post("/forloeb/{pathway_id}/indlaeggelser/{stay_id}/udskrivelse")
-async def discharge(pathway_id: str, stay_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
-    async def act(form: Form) -> None:
-        body = admissions.DischargeIn.model_validate(
-            dict(discharged_on=a_date(form, "discharged_on"), acute_team_weekend=form.get("acute_team_weekend") == "ja")
-        )
-        await call(admissions.discharge, staff, res, pathway_id=pathway_id, stay_id=stay_id, body=body)
-
-    return await pathway_form(
-        request, staff, res, pathway_id, f"discharge-{stay_id}", act, "udskrevet", "indlaeggelser"
-    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from dualpath.api.auth import Role, issue_dev_token
 from dualpath.api.disclosure import answers_through_policy, api_routes
 from dualpath.api.main import create_app
+from dualpath.domain import copenhagen
 from dualpath.web.session import COOKIE, DEV_ROLES
 from tests.api.helpers import accepted_pathway, referral
 from tests.transitions.support import assessment
@@ -109,13 +110,13 @@ async def world(http):
         meeting_id = r.json()["meeting_id"]
         r = await cli.post(
             f"/pathways/{pathway_id}/meetings/{meeting_id}/schedule",
-            json={"at": f"{date.today() + timedelta(days=2)}T10:00:00+01:00", "place": "SHARED-place the clinic"},
+            json={"at": f"{copenhagen.today() + timedelta(days=2)}T10:00:00+01:00", "place": "SHARED-place the clinic"},
         )
         assert r.status_code == 200, r.text
         r = await cli.post(
             f"/pathways/{pathway_id}/meetings/{meeting_id}/held",
             json={
-                "held_on": str(date.today()),
+                "held_on": str(copenhagen.today()),
                 "outcome": "CLIN-outcome she wants to stop using",
                 "joint_plan": {
                     "kind": "koordinationsplan",
@@ -156,7 +157,7 @@ async def world(http):
             json={
                 "centre": "Psykiatrien Aarhus",
                 "municipality": "751",
-                "collaboration_meeting_on": str(date.today() + timedelta(days=30)),
+                "collaboration_meeting_on": str(copenhagen.today() + timedelta(days=30)),
             },
         )
         assert r.status_code == 201, r.text

@@ -20,6 +20,7 @@ from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as pathway_wf
+from dualpath.workflows.kit import MovePhaseCommand
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
 StayId = Annotated[Id, Path(description="The stay's id")]
@@ -68,25 +69,11 @@ async def _command(res, staff: Staff, pathway_id: str, stay_id: str, update_fn: 
 @router.post("", status_code=201, response_model=StayOut)
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
     pathway = await visible_pathway(res, staff, pathway_id)
-    result = await commands.run(
-        res,
-        pathway_wf.workflow_id(pathway_id, pathway.region),
-        pathway_wf.PathwayWorkflow.admit,
-        pathway_wf.AdmitCommand(
-            via=body.via,
-            ward=body.ward,
-            admitted_on=body.admitted_on or copenhagen.today(),
-            in_ambulatory_pathway=body.in_ambulatory_pathway,
-            actor=commands.actor(staff),
-        ),
-    )
-    await commands.until_opened(
-        res,
-        res.temporal.get_workflow_handle(result.stay_workflow_id),
-        stay_wf.InpatientStayWorkflow.opened,
-        "admission",
-        result.stay_id,
-    )
+    cmd = commands.make(pathway_wf.AdmitCommand, staff, body, admitted_on=body.admitted_on or copenhagen.today())
+    workflow_id = pathway_wf.workflow_id(pathway_id, pathway.region)
+    result = await commands.run(res, workflow_id, pathway_wf.PathwayWorkflow.admit, cmd)
+    stay = res.temporal.get_workflow_handle(result.stay_workflow_id)
+    await commands.until_opened(res, stay, stay_wf.InpatientStayWorkflow.opened, "admission", result.stay_id)
     return await _now(res, result.stay_id)
 
 
@@ -105,14 +92,8 @@ class StayMoveIn(Input):
 async def move_phase(
     pathway_id: PathwayId, stay_id: StayId, body: StayMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> StayOut:
-    await _command(
-        res,
-        staff,
-        pathway_id,
-        stay_id,
-        stay_wf.InpatientStayWorkflow.move_phase,
-        stay_wf.MovePhaseCommand(to=body.to, reason=body.reason, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(MovePhaseCommand, staff, body)
+    await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.move_phase, cmd)
     return await _now(res, stay_id)
 
 
@@ -164,16 +145,8 @@ def _plan_out(advice: DischargeAdvice, keep_reason: str | None) -> DischargePlan
 async def plan_discharge(
     pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> DischargePlanOut:
-    result = await _command(
-        res,
-        staff,
-        pathway_id,
-        stay_id,
-        stay_wf.InpatientStayWorkflow.plan_discharge,
-        stay_wf.PlanDischargeCommand(
-            planned_date=body.planned_date, keep_reason=body.keep_reason, actor=commands.actor(staff)
-        ),
-    )
+    cmd = commands.make(stay_wf.PlanDischargeCommand, staff, body)
+    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.plan_discharge, cmd)
     return _plan_out(result.advice, body.keep_reason)
 
 
@@ -194,14 +167,6 @@ class DischargeOut(BaseModel):
 async def discharge(
     pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> DischargeOut:
-    result = await _command(
-        res,
-        staff,
-        pathway_id,
-        stay_id,
-        stay_wf.InpatientStayWorkflow.discharge,
-        stay_wf.DischargeCommand(
-            discharged_on=body.discharged_on, acute_team_weekend=body.acute_team_weekend, actor=commands.actor(staff)
-        ),
-    )
+    cmd = commands.make(stay_wf.DischargeCommand, staff, body)
+    result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.discharge, cmd)
     return DischargeOut(stay=await _now(res, stay_id), followups=result.follow_ups)

@@ -22,14 +22,15 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import Header, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Res
+from dualpath.api.deps import CurrentStaff, Offset, Res
+from dualpath.api.disclosure import REGION_ROLES
 from dualpath.api.errors import ApiError, ErrorBody
 from dualpath.domain import campaign as rules
 from dualpath.domain import copenhagen, municipalities
@@ -44,7 +45,6 @@ router = disclosure.Router(prefix="/campaigns", tags=["campaigns"])
 
 CampaignId = Annotated[Id, Path(description="The campaign's id")]
 PatientId = Annotated[Id, Path(description="The person's pseudonymous id (as listed by GET /campaigns/{id})")]
-REGION_ROLES = (Role.clinician, Role.visitation)
 
 
 def _side(staff: Staff) -> Side:
@@ -211,18 +211,7 @@ async def _out(res, staff: Staff, campaign_id: str, row: rm.CampaignRow | None =
 
 @router.post("", status_code=201, response_model=CampaignOut)
 async def open_campaign(
-    body: CampaignIn,
-    staff: CurrentStaff,
-    res: Res,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description=(
-                "Send the same key again (a retry after a timeout) to get the first answer; nothing is opened twice"
-            ),
-        ),
-    ] = None,
+    body: CampaignIn, staff: CurrentStaff, res: Res, idempotency_key: idempotency.Key = None
 ) -> CampaignOut:
     """A phase-in campaign for target group 2, per psychiatric centre and municipality: opened by the region."""
     assert body.region
@@ -253,16 +242,8 @@ async def open_campaign(
         catalogue_version=CURRENT_VERSION,
         actor=commands.actor(staff),
     )
-    await commands.start(
-        res,
-        wf.CampaignWorkflow.run,
-        start,
-        workflow_id=workflow_ids.campaign(campaign_id, body.region),
-        stream_id=workflow_ids.campaign_stream(campaign_id),
-        summary=f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}",
-        what="campaign",
-        value=campaign_id,
-    )
+    summary = f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}"
+    await commands.start(res, wf.CampaignWorkflow.run, start, "campaign", campaign_id, body.region, summary)
     return await _now(res, staff, campaign_id)
 
 
@@ -272,16 +253,12 @@ async def list_campaigns(
     res: Res,
     phase: rules.Phase | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
 ) -> list[CampaignOut]:
     await access.record_list(res.pool, staff)
+    region, municipality = access.list_limits(staff)
     rows = await rm.campaigns(
-        res.pool,
-        region=staff.org_code if staff.role in REGION_ROLES else None,
-        municipality=staff.org_code if staff.role == Role.municipality else None,
-        phase=phase,
-        limit=limit,
-        offset=offset,
+        res.pool, region=region, municipality=municipality, phase=phase, limit=limit, offset=offset
     )
     return [await _out(res, staff, r.campaign_id, r) for r in rows]
 
@@ -333,13 +310,8 @@ class KkrIn(Input):
 
 @router.put("/{campaign_id}/kkr-contacts", response_model=CampaignOut)
 async def set_kkr_contacts(campaign_id: CampaignId, body: KkrIn, staff: CurrentStaff, res: Res):
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.set_kkr_contacts,
-        wf.KkrCommand(contacts=body.contacts, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.KkrCommand, staff, body)
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.set_kkr_contacts, cmd)
 
 
 @router.put(
@@ -383,14 +355,8 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
         )
         for r in parsed
     ]
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.upload_list,
-        wf.UploadListCommand(side=side, rows=rows, actor=commands.actor(staff)),
-        row,
-    )
+    cmd = commands.make(wf.UploadListCommand, staff, side=side, rows=rows)
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.upload_list, cmd, row)
 
 
 class ConsentIn(Input):
@@ -403,22 +369,15 @@ async def record_consent(
     campaign_id: CampaignId, patient_id: PatientId, body: ConsentIn, staff: CurrentStaff, res: Res
 ):
     """Your side's record of the person's consent to the case being discussed with the other side."""
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.record_consent,
-        wf.ConsentCommand(
-            patient_id=patient_id, side=_side(staff), state=body.state, form=body.form, actor=commands.actor(staff)
-        ),
-    )
+    cmd = commands.make(wf.ConsentCommand, staff, body, patient_id=patient_id, side=_side(staff))
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.record_consent, cmd)
 
 
 @router.post("/{campaign_id}/share", response_model=CampaignOut)
 async def share_lists(campaign_id: CampaignId, staff: CurrentStaff, res: Res):
     """Both lists are shared today: the collaboration meeting may be held `share_days` (14) days later."""
     return await _command(
-        res, staff, campaign_id, wf.CampaignWorkflow.share_lists, wf.ShareCommand(actor=commands.actor(staff))
+        res, staff, campaign_id, wf.CampaignWorkflow.share_lists, commands.make(wf.ShareCommand, staff)
     )
 
 
@@ -433,13 +392,8 @@ async def hold_collaboration_meeting(
 ):
     """The bilateral collaboration meeting was held: refused earlier than `share_days` after sharing."""
     body = body or MeetingIn()
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.hold_collaboration_meeting,
-        wf.MeetingCommand(held_on=body.held_on or copenhagen.today(), note=body.note, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.MeetingCommand, staff, body, held_on=body.held_on or copenhagen.today())
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.hold_collaboration_meeting, cmd)
 
 
 class DecisionIn(Input):
@@ -461,16 +415,8 @@ async def decide(campaign_id: CampaignId, patient_id: PatientId, body: DecisionI
         )
     if body.decision == "integrated" and (open_ := await queries.active_pathway_for(res.pool, patient_id)):
         raise ApiError(409, "refused", f"the person is in integrated treatment already (pathway {open_})")
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.decide,
-        wf.DecideCommand(
-            patient_id=patient_id, decision=body.decision, from_date=body.from_date, actor=commands.actor(staff)
-        ),
-        row,
-    )
+    cmd = commands.make(wf.DecideCommand, staff, body, patient_id=patient_id)
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.decide, cmd, row)
 
 
 class NetworkMeetingPlanIn(Input, rules.NetworkMeetingPlan):
@@ -482,10 +428,5 @@ async def plan_network_meeting(
     campaign_id: CampaignId, patient_id: PatientId, body: NetworkMeetingPlanIn, staff: CurrentStaff, res: Res
 ):
     """An individual network meeting, with accompaniment (følgeskab) and outreach (udgående behandling)."""
-    return await _command(
-        res,
-        staff,
-        campaign_id,
-        wf.CampaignWorkflow.plan_network_meeting,
-        wf.NetworkMeetingCommand(patient_id=patient_id, plan=body, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.NetworkMeetingCommand, staff, patient_id=patient_id, plan=body)
+    return await _command(res, staff, campaign_id, wf.CampaignWorkflow.plan_network_meeting, cmd)

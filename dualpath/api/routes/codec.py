@@ -62,8 +62,9 @@ from temporalio.api.common.v1 import Payloads
 
 from dualpath import workflow_ids
 from dualpath.api.access import LEGAL_BASIS
-from dualpath.api.auth import Role, Staff
+from dualpath.api.auth import Staff
 from dualpath.api.deps import CurrentStaff, Res
+from dualpath.api.disclosure import REGION_ROLES
 from dualpath.api.errors import ApiError
 from dualpath.codec import EncryptionCodec, PayloadDecryptionError, PayloadKeyError, label
 
@@ -75,7 +76,6 @@ PREFIX = "/codec/"
 REASON_HEADER = "x-break-glass-reason"
 WORKFLOW_HEADER = "x-workflow-id"
 CORS_HEADERS = ["authorization", "content-type", "x-namespace", REASON_HEADER, WORKFLOW_HEADER]
-REGION_ROLES = (Role.clinician, Role.visitation)
 REASON_MAX = 1000
 BREAK_GLASS_BASIS = "break-glass: named support staff, stated reason"
 

@@ -81,30 +81,20 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
     # unique — follows from the key: a repeat calls no second meeting.
     meeting_id = idempotency.derived_id(f"meeting|{pathway_id}") or str(uuid.uuid4())
     # hold_by comes from the calendar activity inside the workflow.
-    await commands.start(
-        res,
-        wf.MeetingWorkflow.run,
-        wf.MeetingInput(
-            meeting_id=meeting_id,
-            pathway_id=pathway_id,
-            kind=body.kind,
-            region=pathway.region,
-            municipality=pathway.municipality,
-            purpose=body.purpose,
-            participants=body.participants,
-            called_on=body.called_on or copenhagen.today(),
-            actor=commands.actor(staff),
-            hold_within_working_days=res.settings.meeting_within_working_days,
-            pathway_workflow_id=await workflow_ids.resolve(
-                res.temporal, workflow_ids.pathway(pathway_id, pathway.region)
-            ),
-        ),
-        workflow_id=workflow_ids.meeting(meeting_id, pathway.region),
-        stream_id=workflow_ids.meeting_stream(meeting_id),
-        summary=f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}",
-        what="meeting",
-        value=meeting_id,
+    start = commands.make(
+        wf.MeetingInput,
+        staff,
+        body,
+        meeting_id=meeting_id,
+        pathway_id=pathway_id,
+        region=pathway.region,
+        municipality=pathway.municipality,
+        called_on=body.called_on or copenhagen.today(),
+        hold_within_working_days=res.settings.meeting_within_working_days,
+        pathway_workflow_id=await workflow_ids.resolve(res.temporal, workflow_ids.pathway(pathway_id, pathway.region)),
     )
+    summary = f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}"
+    await commands.start(res, wf.MeetingWorkflow.run, start, "meeting", meeting_id, pathway.region, summary)
     return await _now(res, meeting_id)
 
 
@@ -123,15 +113,8 @@ class ScheduleIn(Input):
 async def schedule(
     pathway_id: PathwayId, meeting_id: MeetingId, body: ScheduleIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    return await _command(
-        res,
-        staff,
-        pathway_id,
-        meeting_id,
-        "scheduled",
-        wf.MeetingWorkflow.schedule,
-        wf.ScheduleMeeting(at=body.at, place=body.place, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.ScheduleMeeting, staff, body)
+    return await _command(res, staff, pathway_id, meeting_id, "scheduled", wf.MeetingWorkflow.schedule, cmd)
 
 
 class HeldIn(Input):
@@ -145,21 +128,8 @@ class HeldIn(Input):
 async def record_held(
     pathway_id: PathwayId, meeting_id: MeetingId, body: HeldIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    return await _command(
-        res,
-        staff,
-        pathway_id,
-        meeting_id,
-        "recorded as held",
-        wf.MeetingWorkflow.record_held,
-        wf.RecordHeld(
-            held_on=body.held_on,
-            outcome=body.outcome,
-            attendees=body.attendees,
-            joint_plan=body.joint_plan,
-            actor=commands.actor(staff),
-        ),
-    )
+    cmd = commands.make(wf.RecordHeld, staff, body)
+    return await _command(res, staff, pathway_id, meeting_id, "recorded as held", wf.MeetingWorkflow.record_held, cmd)
 
 
 class CancelIn(Input):
@@ -170,15 +140,8 @@ class CancelIn(Input):
 async def cancel(
     pathway_id: PathwayId, meeting_id: MeetingId, body: CancelIn, staff: CurrentStaff, res: Res
 ) -> MeetingOut:
-    return await _command(
-        res,
-        staff,
-        pathway_id,
-        meeting_id,
-        "cancelled",
-        wf.MeetingWorkflow.cancel,
-        wf.CancelMeeting(reason=body.reason or "", actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.CancelMeeting, staff, reason=body.reason or "")
+    return await _command(res, staff, pathway_id, meeting_id, "cancelled", wf.MeetingWorkflow.cancel, cmd)
 
 
 async def _command(

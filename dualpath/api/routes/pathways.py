@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
 from dualpath.domain import ambulatory
 from dualpath.domain.ambulatory import AllowedMove, EndReason
 from dualpath.domain.catalogue import Phase, load_catalogue
@@ -19,6 +19,7 @@ from dualpath.domain.disclosure import CLINICAL
 from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
+from dualpath.workflows.kit import MovePhaseCommand
 
 router = disclosure.Router(prefix="/pathways", tags=["pathways"])
 
@@ -59,16 +60,7 @@ async def visible_pathway(res, staff: Staff, pathway_id: str) -> queries.Pathway
     """The pathway if the caller may see it (else 404), with the look written to the access log."""
     row = await queries.pathway(res.pool, pathway_id)
     visible = row is not None and await access.may_see(res.pool, staff, pathway_id=pathway_id, region=row.region)
-    await access.look(
-        res.pool,
-        staff,
-        kind="pathway",
-        object_id=pathway_id,
-        visible=visible,
-        pathway_id=pathway_id if row is not None else None,
-    )
-    assert row is not None
-    return row
+    return await access.seen(res.pool, staff, "pathway", pathway_id, row, visible)
 
 
 def _summary(row: queries.PathwayRow) -> dict[str, Any]:
@@ -114,12 +106,11 @@ async def list_pathways(
     res: Res,
     status: Literal["active", "ended"] | None = None,
     phase: Annotated[int | None, Query(ge=1, le=4)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[PathwaySummary]:
     await access.record_list(res.pool, staff)
-    region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
-    shared_with = staff.org_code if staff.role == Role.municipality else None
+    region, shared_with = access.list_limits(staff)
     rows = await queries.pathways(
         res.pool, region=region, shared_with=shared_with, status=status, phase=phase, limit=limit, offset=offset
     )
@@ -135,23 +126,13 @@ async def get_pathway(pathway_id: PathwayId, staff: CurrentStaff, res: Res) -> P
 async def move_phase(
     pathway_id: PathwayId, body: PhaseMoveIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    return await command(
-        res,
-        staff,
-        pathway_id,
-        wf.PathwayWorkflow.move_phase,
-        wf.MovePhaseCommand(**body.model_dump(), actor=commands.actor(staff)),
-    )
+    cmd = commands.make(MovePhaseCommand, staff, body)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.move_phase, cmd)
 
 
 @router.post("/{pathway_id}/end", response_model=PathwayOut)
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    return await command(
-        res,
-        staff,
-        pathway_id,
-        wf.PathwayWorkflow.end_pathway,
-        wf.EndPathwayCommand(**body.model_dump(), actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.EndPathwayCommand, staff, body)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway, cmd)

@@ -6,13 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Header, Path, Query
+from fastapi import Path
 from pydantic import BaseModel, Field, field_validator
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.deps import CurrentStaff, Limit, Res, require
 from dualpath.api.errors import ApiError
 from dualpath.domain import copenhagen, cpr, municipalities
 from dualpath.domain import triage as triage_rules
@@ -65,18 +65,7 @@ REFERRERS = (Role.clinician, Role.visitation, Role.municipality)
 
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
 async def refer(
-    body: ReferralIn,
-    res: Res,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description=(
-                "Send the same key again (a retry after a timeout) to get the first answer; nothing is created twice"
-            ),
-        ),
-    ] = None,
-    staff: Staff = require(*REFERRERS),
+    body: ReferralIn, res: Res, idempotency_key: idempotency.Key = None, staff: Staff = require(*REFERRERS)
 ) -> ReferralOut:
     # With a key, the referral id — and so the workflow id, which Temporal
     # keeps unique — follows from the key: a repeat cannot start a second one.
@@ -128,28 +117,21 @@ async def _start(
     open_pathway: str | None,
 ) -> None:
     """The referral's process: it keeps the deadline, and waits for visitation's decision."""
-    await commands.start(
-        res,
-        wf.ReferralWorkflow.run,
-        wf.ReferralInput(
-            referral_id=referral_id,
-            patient_id=patient_id,
-            source=body.source,
-            municipality=body.municipality,
-            received_on=received_on,
-            **triage.model_dump(),
-            **triage_rules.timers(triage).model_dump(),
-            catalogue_version=CURRENT_VERSION,
-            attach_to_pathway=open_pathway,
-            municipal_substance_treatment=body.facts.municipal_substance_treatment,
-            actor=commands.actor(staff),
-        ),
-        workflow_id=workflow_ids.referral(referral_id, triage.region),
-        stream_id=workflow_ids.referral_stream(referral_id),
-        summary=f"Referral, target group {triage.group or '-'}, region {triage.region}",
-        what="referral",
-        value=referral_id,
+    start = wf.ReferralInput(
+        referral_id=referral_id,
+        patient_id=patient_id,
+        source=body.source,
+        municipality=body.municipality,
+        received_on=received_on,
+        **triage.model_dump(),
+        **triage_rules.timers(triage).model_dump(),
+        catalogue_version=CURRENT_VERSION,
+        attach_to_pathway=open_pathway,
+        municipal_substance_treatment=body.facts.municipal_substance_treatment,
+        actor=commands.actor(staff),
     )
+    summary = f"Referral, target group {triage.group or '-'}, region {triage.region}"
+    await commands.start(res, wf.ReferralWorkflow.run, start, "referral", referral_id, triage.region, summary)
 
 
 # What visitation has still to decide: the referrals its worklist shows.
@@ -158,10 +140,7 @@ UNDECIDED: tuple[wf.ReferralStatus, ...] = ("awaiting_visitation", "held_until_p
 
 @router.get("", response_model=list[queries.ReferralRow])
 async def list_referrals(
-    res: Res,
-    staff: Staff = require(Role.visitation),
-    status: wf.ReferralStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    res: Res, staff: Staff = require(Role.visitation), status: wf.ReferralStatus | None = None, limit: Limit = 100
 ) -> list[queries.ReferralRow]:
     """The caller's region's referrals still to be decided (or those of one `status`), the nearest start
     deadline first. Visitation's list: it decides them, and sees every referral of its own region."""
@@ -180,16 +159,7 @@ async def _as_seen_by(res, staff: Staff, answer: ReferralOut, assessed: Referral
 
 
 def _out(row: queries.ReferralRow) -> ReferralOut:
-    return ReferralOut(
-        referral_id=row.referral_id,
-        group=row.group,
-        region=row.region,
-        status=row.status,
-        start_deadline=row.start_deadline,
-        opens_on=row.opens_on,
-        pathway_id=row.pathway_id,
-        reasons=row.reasons,
-    )
+    return ReferralOut.model_validate(row.model_dump(include=set(ReferralOut.model_fields)))
 
 
 class DecisionIn(Input):
@@ -209,12 +179,8 @@ async def decide(
     if row.status not in UNDECIDED:
         # Its process has finished; answer as the workflow's validator would.
         raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is made once")
-    result = await commands.run(
-        res,
-        workflow_ids.referral(referral_id, row.region),
-        wf.ReferralWorkflow.decide,
-        wf.DecisionCommand(accept=body.accept, setting=body.setting, reason=body.reason, actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.DecisionCommand, staff, body)
+    result = await commands.run(res, workflow_ids.referral(referral_id, row.region), wf.ReferralWorkflow.decide, cmd)
     if pathway_id := result.referral.pathway_id:
         # The pathway is a process of its own, started by the decision: the answer names it once
         # the read models have its opening (its phase-1 tasks with it).
@@ -238,13 +204,4 @@ async def _visible_referral(res, staff: Staff, referral_id: str) -> queries.Refe
         and staff.role != Role.municipality
         and await access.may_see(res.pool, staff, pathway_id=row.pathway_id, region=row.region)
     )
-    await access.look(
-        res.pool,
-        staff,
-        kind="referral",
-        object_id=referral_id,
-        visible=visible,
-        pathway_id=row.pathway_id if row is not None else None,
-    )
-    assert row is not None
-    return row
+    return await access.seen(res.pool, staff, "referral", referral_id, row, visible)

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Path, Query
+from fastapi import Path
 from pydantic import Field
 
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
 from dualpath.api.routes.pathways import PathwayId, PathwayOut, answer, visible_pathway
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as wf
+from dualpath.workflows.kit import CompleteTaskCommand
 
 router = disclosure.Router(tags=["tasks"])
 
 
 @router.get("/worklist", response_model=list[queries.TaskRow])
 async def worklist(
-    staff: CurrentStaff,
-    res: Res,
-    kind: Line | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    staff: CurrentStaff, res: Res, kind: Line | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> list[queries.TaskRow]:
     """The caller's organisation's open tasks for the caller's role, due soonest first."""
     await access.record_list(res.pool, staff)
@@ -46,24 +43,14 @@ async def complete_task(
     staff: Staff = require(Role.clinician),
 ) -> PathwayOut:
     row = await visible_pathway(res, staff, pathway_id)
+    cmd = commands.make(CompleteTaskCommand, staff, body, task_id=task_id)
     task = await queries.task(res.pool, task_id)
     if task is not None and task.stay_id and task.pathway_id == pathway_id:
         # A stay's task belongs to the stay's own process.
         stay = await stays.stay(res.pool, task.stay_id)
         assert stay is not None
-        await commands.run(
-            res,
-            stay_wf.workflow_id(pathway_id, stay.number, row.region),
-            stay_wf.InpatientStayWorkflow.complete_task,
-            stay_wf.CompleteTaskCommand(
-                task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)
-            ),
-        )
+        stay_id = stay_wf.workflow_id(pathway_id, stay.number, row.region)
+        await commands.run(res, stay_id, stay_wf.InpatientStayWorkflow.complete_task, cmd)
     else:
-        await commands.run(
-            res,
-            wf.workflow_id(pathway_id, row.region),
-            wf.PathwayWorkflow.complete_task,
-            wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
-        )
+        await commands.run(res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.complete_task, cmd)
     return await answer(res, row)

@@ -9,9 +9,7 @@ visibility rule are in routes/transitions.py.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import Header
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from dualpath import workflow_ids
@@ -110,18 +108,7 @@ class TransitionCreated(BaseModel):
 
 @router.post("", status_code=201, response_model=TransitionCreated)
 async def start_transition(
-    body: TransitionIn,
-    staff: CurrentStaff,
-    res: Res,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description=(
-                "Send the same key again (a retry after a timeout) to get the first answer; nothing is started twice"
-            ),
-        ),
-    ] = None,
+    body: TransitionIn, staff: CurrentStaff, res: Res, idempotency_key: idempotency.Key = None
 ) -> TransitionCreated:
     keyed_id = idempotency.derived_id("transition")
     transition_id = keyed_id or str(uuid.uuid4())
@@ -130,17 +117,11 @@ async def start_transition(
         start = await (_to_integrated if body.direction == "to_integrated" else _to_coordinated)(
             res, staff, body, transition_id
         )
-        await commands.start(
-            res,
-            wf.TransitionWorkflow.run,
-            start,
-            workflow_id=workflow_ids.transition(transition_id, start.region),
-            stream_id=workflow_ids.transition_stream(transition_id),
-            summary=f"Transition {start.direction.replace('_', ' ')} ({start.branch}), region {start.region}, "
-            f"municipality {start.municipality}",
-            what="transition",
-            value=transition_id,
+        summary = (
+            f"Transition {start.direction.replace('_', ' ')} ({start.branch}), region {start.region}, "
+            f"municipality {start.municipality}"
         )
+        await commands.start(res, wf.TransitionWorkflow.run, start, "transition", transition_id, start.region, summary)
     row = await rm.transition(res.pool, transition_id)
     assert row is not None
     return _created(row, staff)
@@ -153,14 +134,7 @@ def _created(row: rm.TransitionRow, staff: Staff) -> TransitionCreated:
             "without the patient's consent to dialogue between the sectors psychiatry assesses alone and owns "
             "the talk with the patient; nothing more is shared with the municipality"
         )
-    return TransitionCreated(
-        transition_id=row.transition_id,
-        direction=row.direction,
-        branch=row.branch,
-        state=row.state,
-        pathway_id=row.pathway_id,
-        note=note,
-    )
+    return TransitionCreated(**row.model_dump(include=set(TransitionCreated.model_fields)), note=note)
 
 
 def _due_days(res) -> dict[str, int]:

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Res
+from dualpath.api.deps import CurrentStaff, Limit, Offset, Res
+from dualpath.api.disclosure import REGION_ROLES
 from dualpath.api.errors import ApiError
 from dualpath.api.routes.pathways import HistoryEntry, history
 from dualpath.domain import copenhagen
@@ -40,11 +41,11 @@ from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
 from dualpath.workflows import transition as wf
+from dualpath.workflows.kit import CompleteTaskCommand
 
 router = disclosure.Router(prefix="/transitions", tags=["transitions"])
 
 TransitionId = Annotated[Id, Path(description="The transition's id")]
-REGION_ROLES = (Role.clinician, Role.visitation)
 
 
 class TransitionSummary(rm.TransitionRow):
@@ -97,16 +98,7 @@ async def _visible(res, staff: Staff, transition_id: str) -> rm.TransitionRow:
     """The transition if the caller may see it (else 404), with the look written to the access log."""
     row = await rm.transition(res.pool, transition_id)
     visible = row is not None and await may_see(res, staff, row)
-    await access.look(
-        res.pool,
-        staff,
-        kind="transition",
-        object_id=transition_id,
-        visible=visible,
-        pathway_id=row.pathway_id if row is not None else None,
-    )
-    assert row is not None
-    return row
+    return await access.seen(res.pool, staff, "transition", transition_id, row, visible)
 
 
 async def _answer(res, seen: rm.TransitionRow) -> TransitionOut:
@@ -129,12 +121,11 @@ async def list_transitions(
     res: Res,
     state: rules.State | None = None,
     direction: Direction | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[TransitionSummary]:
     await access.record_list(res.pool, staff)
-    region = staff.org_code if staff.role in REGION_ROLES else None
-    municipality = staff.org_code if staff.role == Role.municipality else None
+    region, municipality = access.list_limits(staff)
     rows = await rm.transitions(
         res.pool, region=region, municipality=municipality, state=state, direction=direction, limit=limit, offset=offset
     )
@@ -194,9 +185,7 @@ class _Step:
 
 def _route(step: _Step) -> None:
     async def take_step(transition_id, body, staff, res):  # annotated below, from the step
-        return await _step(
-            res, staff, transition_id, step.update_fn, step.command(**body.model_dump(), actor=commands.actor(staff))
-        )
+        return await _step(res, staff, transition_id, step.update_fn, commands.make(step.command, staff, body))
 
     take_step.__annotations__ = {
         "transition_id": TransitionId,
@@ -280,32 +269,16 @@ class CallIn(Input):
 @router.post("/{transition_id}/network-meeting", response_model=TransitionOut)
 async def call_network_meeting(transition_id: TransitionId, body: CallIn, staff: CurrentStaff, res: Res):
     """Call the netværksmøde with the patient: refused before the parties agree."""
-    return await _step(
-        res,
-        staff,
-        transition_id,
-        wf.TransitionWorkflow.call_network_meeting,
-        wf.CallNetworkMeetingCommand(
-            called_on=body.called_on or copenhagen.today(),
-            participants=body.participants,
-            relatives_invited=body.relatives_invited,
-            actor=commands.actor(staff),
-        ),
-    )
+    cmd = commands.make(wf.CallNetworkMeetingCommand, staff, body, called_on=body.called_on or copenhagen.today())
+    return await _step(res, staff, transition_id, wf.TransitionWorkflow.call_network_meeting, cmd)
 
 
 @router.post("/{transition_id}/complete", response_model=TransitionOut)
 async def complete(transition_id: TransitionId, staff: CurrentStaff, res: Res, body: rules.Completion | None = None):
     """Carry out the decision: to integrated, the ambulatory pathway starts; back to coordinated, the integrated
     pathway is to close with its bridging plan (the transition completes when it has ended)."""
-    body = body or rules.Completion()
-    return await _step(
-        res,
-        staff,
-        transition_id,
-        wf.TransitionWorkflow.complete,
-        wf.CompleteCommand(**body.model_dump(), actor=commands.actor(staff)),
-    )
+    cmd = commands.make(wf.CompleteCommand, staff, body or rules.Completion())
+    return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete, cmd)
 
 
 class CompleteTaskIn(Input):
@@ -322,11 +295,5 @@ async def complete_task(
         task = await queries.task(res.pool, task_id)
         if task is not None and task.referral_id == transition_id and task.owner_org != staff.org:
             raise ApiError(403, "forbidden", f"the task belongs to {task.owner_org}")
-    return await _step(
-        res,
-        staff,
-        transition_id,
-        wf.TransitionWorkflow.complete_task,
-        wf.CompleteTaskCommand(task_id=task_id, outcome=body.outcome, note=body.note, actor=commands.actor(staff)),
-        row,
-    )
+    cmd = commands.make(CompleteTaskCommand, staff, body, task_id=task_id)
+    return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete_task, cmd, row)
