@@ -39,6 +39,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dualpath.activities.notifications import record_locally
 from dualpath.contracts.activities import FmkNotice
 
 log = structlog.get_logger("dualpath.activities")
@@ -64,14 +65,7 @@ class LocalRecorder:
     pool: asyncpg.Pool
 
     async def send(self, notice: FmkNotice) -> None:
-        await self.pool.execute(
-            """INSERT INTO fmk_notices (idempotency_key, pathway_id, municipality, changed_at)
-               VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING""",
-            notice.idempotency_key,
-            notice.pathway_id,
-            notice.municipality,
-            notice.changed_at,
-        )
+        await record_locally(self.pool, "fmk_notices", notice)
 
 
 class HttpFmkNotifier:

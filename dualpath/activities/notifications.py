@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
+from pydantic import BaseModel
 
 from dualpath.activities.invalid_data import activity_defn
 from dualpath.contracts.activities import Notice
@@ -22,23 +23,25 @@ class Notifier(Protocol):
     async def send(self, notice: Notice) -> None: ...
 
 
+async def record_locally(pool: asyncpg.Pool, table: str, notice: BaseModel) -> None:
+    """Keep `notice` in `table` (a column per field) instead of sending it: the development default.
+    The same idempotency key again is the same notice, kept once."""
+    fields = notice.model_dump()
+    columns = ", ".join(fields)
+    values = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    await pool.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (idempotency_key) DO NOTHING", *fields.values()
+    )
+
+
 @dataclass(frozen=True)
 class LocalRecorder:
-    """Development default: records notices in PostgreSQL instead of sending them."""
+    """Development default: records notices in PostgreSQL table `notifications` instead of sending them."""
 
     pool: asyncpg.Pool
 
     async def send(self, notice: Notice) -> None:
-        await self.pool.execute(
-            """INSERT INTO notifications (idempotency_key, channel, recipient_org, subject, body, pathway_id)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING""",
-            notice.idempotency_key,
-            notice.channel,
-            notice.recipient_org,
-            notice.subject,
-            notice.body,
-            notice.pathway_id,
-        )
+        await record_locally(self.pool, "notifications", notice)
 
 
 @dataclass(frozen=True)

@@ -160,15 +160,9 @@ class CampaignWorkflow(kit.Process):
 
     @workflow.init
     def __init__(self, input: CampaignInput) -> None:
-        self.state: CampaignState = input.state or CampaignState(
-            campaign_id=input.campaign_id,
-            centre=input.centre,
-            region=input.region,
-            municipality=input.municipality,
-            meeting_planned_on=input.collaboration_meeting_on,
-            share_days=input.share_days,
-            group2_opens_on=input.group2_opens_on,
-            catalogue_version=input.catalogue_version,
+        # A new campaign's state starts from its input; a continued one carries its own.
+        self.state: CampaignState = input.state or kit.from_fields(
+            CampaignState, input, meeting_planned_on=input.collaboration_meeting_on
         )
         self._in = input
         super().__init__(stream_id(self.state.campaign_id), versioned=self.state)

@@ -155,16 +155,7 @@ class InpatientStayWorkflow(kit.Process):
     @workflow.run
     async def run(self, input: StayInput) -> StayView:
         async with self._lock:
-            started = AdmissionStarted(
-                stay_id=input.stay_id,
-                pathway_id=input.pathway_id,
-                number=input.number,
-                via=input.via,
-                ward=input.ward,
-                admitted_on=input.admitted_on,
-                region=input.region,
-                municipality=input.municipality,
-            )
+            started = kit.from_fields(AdmissionStarted, input)
             self.state.opened_at = await self._record([started, *self._open_phase_tasks(1)], input.actor)
             self._ready = True
             await self._inform_municipality("admission")
