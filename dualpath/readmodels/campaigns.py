@@ -12,7 +12,7 @@ from dualpath import workflow_ids
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import campaign_events as ev
 from dualpath.eventstore.store import Connection
-from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Rows, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -197,40 +197,24 @@ class PersonRow(BaseModel):
     network_meeting: Annotated[dict[str, Any] | None, FROM_JSON]
 
 
-_COLUMNS = """campaign_id, centre, region, municipality, collaboration_meeting_on, share_by, share_days, phase,
-    kkr_contacts, clinic_list_on, municipality_list_on, shared_on, earliest_meeting_on, meeting_held_on,
-    reminder_sent_on, opened_at, updated_at"""
+_CAMPAIGN_ROWS = Rows(CampaignRow, "rm_campaigns")
+_PERSON_ROWS = Rows(PersonRow, "rm_campaign_people")
 
 
 async def campaign(pool: asyncpg.Pool, campaign_id: str) -> CampaignRow | None:
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM rm_campaigns WHERE campaign_id = $1", campaign_id)
-    return CampaignRow(**dict(row)) if row else None
+    return await _CAMPAIGN_ROWS.one(pool, "campaign_id = $1", campaign_id)
 
 
 async def campaigns(
     pool: asyncpg.Pool, *, region: str | None, municipality: str | None, phase: str | None, limit: int, offset: int
 ) -> list[CampaignRow]:
-    rows = await pool.fetch(
-        f"""SELECT {_COLUMNS} FROM rm_campaigns
-            WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR municipality = $2)
+    rest = """WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR municipality = $2)
               AND ($3::text IS NULL OR phase = $3)
-            ORDER BY collaboration_meeting_on, campaign_id LIMIT $4 OFFSET $5""",
-        region,
-        municipality,
-        phase,
-        limit,
-        offset,
-    )
-    return [CampaignRow(**dict(r)) for r in rows]
+            ORDER BY collaboration_meeting_on, campaign_id LIMIT $4 OFFSET $5"""
+    return await _CAMPAIGN_ROWS.all(pool, rest, region, municipality, phase, limit, offset)
 
 
 async def people(pool: asyncpg.Pool, campaign_id: str) -> list[PersonRow]:
-    rows = await pool.fetch(
-        """SELECT patient_id, clinic_row, municipality_row, psychiatric_contact, municipal_substance_treatment,
-                  clinic_or_unit, consent_clinic, consent_municipality, decision, from_date, status, pathway_id,
-                  started_on, network_meeting
-           FROM rm_campaign_people WHERE campaign_id = $1
-           ORDER BY coalesce(clinic_row, 1000000), coalesce(municipality_row, 1000000), patient_id""",
-        campaign_id,
-    )
-    return [PersonRow(**dict(r)) for r in rows]
+    rest = """WHERE campaign_id = $1
+              ORDER BY coalesce(clinic_row, 1000000), coalesce(municipality_row, 1000000), patient_id"""
+    return await _PERSON_ROWS.all(pool, rest, campaign_id)

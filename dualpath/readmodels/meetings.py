@@ -14,7 +14,7 @@ from dualpath.domain.disclosure import CLINICAL, SHARED
 from dualpath.domain.meetings import Participant
 from dualpath.eventstore.store import Connection
 from dualpath.readmodels.pathways import ON_THE_PATHWAY
-from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, to_jsonb
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Rows, Table, on, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -108,29 +108,19 @@ class JointPlanRow(BaseModel):
     recorded_at: datetime
 
 
-_MEETING_COLUMNS = """meeting_id, pathway_id, kind, status, purpose, participants, called_on, hold_by,
-    scheduled_at, place, held_on, outcome, attendees, cancel_reason, overdue, updated_at"""
+_MEETING_ROWS = Rows(MeetingRow, "rm_meetings")
+_JOINT_PLAN_ROWS = Rows(JointPlanRow, "rm_joint_plans")
 
 
 async def meeting(pool: asyncpg.Pool, meeting_id: str) -> MeetingRow | None:
-    row = await pool.fetchrow(f"SELECT {_MEETING_COLUMNS} FROM rm_meetings WHERE meeting_id = $1", meeting_id)
-    return MeetingRow(**dict(row)) if row else None
+    return await _MEETING_ROWS.one(pool, "meeting_id = $1", meeting_id)
 
 
 async def meetings(pool: asyncpg.Pool, pathway_id: str) -> list[MeetingRow]:
-    rows = await pool.fetch(
-        f"""SELECT {_MEETING_COLUMNS} FROM rm_meetings WHERE pathway_id = $1
-            ORDER BY called_on DESC, updated_at DESC, meeting_id""",
-        pathway_id,
-    )
-    return [MeetingRow(**dict(r)) for r in rows]
+    rest = "WHERE pathway_id = $1 ORDER BY called_on DESC, updated_at DESC, meeting_id"
+    return await _MEETING_ROWS.all(pool, rest, pathway_id)
 
 
 async def joint_plans(pool: asyncpg.Pool, pathway_id: str, kind: str | None = None) -> list[JointPlanRow]:
-    rows = await pool.fetch(
-        """SELECT pathway_id, kind, version, meeting_id, summary, agreed_by, recorded_at FROM rm_joint_plans
-           WHERE pathway_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY position DESC""",
-        pathway_id,
-        kind,
-    )
-    return [JointPlanRow(**dict(r)) for r in rows]
+    rest = "WHERE pathway_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY position DESC"
+    return await _JOINT_PLAN_ROWS.all(pool, rest, pathway_id, kind)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from types import UnionType
-from typing import Any, TypeAlias, TypeVar, get_args
+from typing import Any, Generic, TypeAlias, TypeVar, get_args
 
 import asyncpg
 import pydantic_core
@@ -134,15 +134,23 @@ class Table:
         await conn.execute(f"UPDATE {self.name} SET {', '.join(sets)} WHERE {where}", *params)
 
 
-async def fetch_one(pool: asyncpg.Pool, model: type[Row], sql: str, *args: object) -> Row | None:
-    """The one row `sql` selects, as `model`, or None."""
-    row = await pool.fetchrow(sql, *args)
-    return model(**dict(row)) if row else None
+class Rows(Generic[Row]):
+    """How readers read a table: as `model`, each field from the column of its name or the one
+    `columns` gives (the model declares what is selected, once)."""
 
+    def __init__(self, model: type[Row], table: str, columns: Mapping[str, str] | None = None) -> None:
+        renamed = columns or {}
+        selected = ", ".join(f'{renamed[f]} AS "{f}"' if f in renamed else f for f in model.model_fields)
+        self.model, self.select = model, f"SELECT {selected} FROM {table}"
 
-async def fetch_rows(pool: asyncpg.Pool, model: type[Row], sql: str, *args: object) -> list[Row]:
-    """The rows `sql` selects, as `model`s."""
-    return [model(**dict(r)) for r in await pool.fetch(sql, *args)]
+    async def one(self, pool: asyncpg.Pool, where: str, *args: object) -> Row | None:
+        """The row `where` picks, or None."""
+        row = await pool.fetchrow(f"{self.select} WHERE {where}", *args)
+        return self.model(**dict(row)) if row else None
+
+    async def all(self, pool: asyncpg.Pool, rest: str, *args: object) -> list[Row]:
+        """The rows of the query that `rest` (a table alias, WHERE, ORDER BY, LIMIT…) completes."""
+        return [self.model(**dict(r)) for r in await pool.fetch(f"{self.select} {rest}", *args)]
 
 
 def to_jsonb(value: Any) -> str:

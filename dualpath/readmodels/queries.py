@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
 from dualpath.domain.events import ReferralFacts
-from dualpath.readmodels.projection import FROM_JSON
+from dualpath.readmodels.projection import FROM_JSON, Rows
 
 
 async def register_patient(pool: asyncpg.Pool, cpr: str) -> str:
@@ -54,25 +54,18 @@ class ReferralRow(ReferralFacts):
     deadline_passed: bool
 
 
-_REFERRAL_COLUMNS = """referral_id, source, municipality, region, target_group AS "group", status, received_on,
-    start_deadline, opens_on, reasons, pathway_id, deadline_warned, deadline_passed"""
+_REFERRALS = Rows(ReferralRow, "rm_referrals", {"group": "target_group"})
 
 
 async def referral(pool: asyncpg.Pool, referral_id: str) -> ReferralRow | None:
-    row = await pool.fetchrow(f"SELECT {_REFERRAL_COLUMNS} FROM rm_referrals WHERE referral_id = $1", referral_id)
-    return ReferralRow(**dict(row)) if row else None
+    return await _REFERRALS.one(pool, "referral_id = $1", referral_id)
 
 
 async def referrals(pool: asyncpg.Pool, *, region: str, statuses: list[str], limit: int) -> list[ReferralRow]:
     """A region's referrals in `statuses`, the nearest start deadline first (held ones have theirs too)."""
-    rows = await pool.fetch(
-        f"""SELECT {_REFERRAL_COLUMNS} FROM rm_referrals WHERE region = $1 AND status = ANY($2::text[])
-            ORDER BY start_deadline NULLS LAST, received_on, referral_id LIMIT $3""",
-        region,
-        statuses,
-        limit,
-    )
-    return [ReferralRow(**dict(r)) for r in rows]
+    rest = """WHERE region = $1 AND status = ANY($2::text[])
+              ORDER BY start_deadline NULLS LAST, received_on, referral_id LIMIT $3"""
+    return await _REFERRALS.all(pool, rest, region, statuses, limit)
 
 
 class PathwayRow(BaseModel):
@@ -92,13 +85,11 @@ class PathwayRow(BaseModel):
     catalogue_version: str
 
 
-_PATHWAY_COLUMNS = """pathway_id, referral_id, target_group AS "group", region, municipality, kind, phase,
-    level_of_care, status, started_at, ended_at, end_reason, updated_at, catalogue_version"""
+_PATHWAYS = Rows(PathwayRow, "rm_pathways", {"group": "target_group"})
 
 
 async def pathway(pool: asyncpg.Pool, pathway_id: str) -> PathwayRow | None:
-    row = await pool.fetchrow(f"SELECT {_PATHWAY_COLUMNS} FROM rm_pathways WHERE pathway_id = $1", pathway_id)
-    return PathwayRow(**dict(row)) if row else None
+    return await _PATHWAYS.one(pool, "pathway_id = $1", pathway_id)
 
 
 async def pathways(
@@ -113,22 +104,13 @@ async def pathways(
 ) -> list[PathwayRow]:
     """Pathways by region, or (`shared_with` a municipality code) those whose dialogue consent
     with that municipality is given."""
-    rows = await pool.fetch(
-        f"""SELECT {_PATHWAY_COLUMNS} FROM rm_pathways p
-            WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR status = $2)
+    rest = """p WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR status = $2)
               AND ($3::int IS NULL OR phase = $3)
               AND ($6::text IS NULL OR EXISTS (
                   SELECT 1 FROM rm_consents c WHERE c.pathway_id = p.pathway_id AND c.scope = 'dialogue'
                     AND c.counterpart = $6 AND c.state = 'given'))
-            ORDER BY started_at DESC, pathway_id LIMIT $4 OFFSET $5""",
-        region,
-        status,
-        phase,
-        limit,
-        offset,
-        shared_with,
-    )
-    return [PathwayRow(**dict(r)) for r in rows]
+            ORDER BY started_at DESC, pathway_id LIMIT $4 OFFSET $5"""
+    return await _PATHWAYS.all(pool, rest, region, status, phase, limit, offset, shared_with)
 
 
 class TaskRow(BaseModel):
@@ -153,8 +135,7 @@ class TaskRow(BaseModel):
     closed_at: datetime | None
 
 
-_TASK_COLUMNS = """task_id, pathway_id, referral_id, stay_id, kind, title, phase, owner_role, owner_org, due, mandatory,
-    state, overdue, note, opened_at, closed_at"""
+TASKS = Rows(TaskRow, "rm_tasks")
 
 
 _DIALOGUE_GIVEN = """EXISTS (SELECT 1 FROM rm_consents c WHERE c.pathway_id = {pathway} AND c.scope = 'dialogue'
@@ -169,9 +150,7 @@ async def worklist(
     # consent to dialogue with them is given; a transition reported with that consent; their
     # campaign. Withdrawn consent takes the tasks off the list at once.
     municipality = org.partition(":")[2] if role == "municipality" else None
-    rows = await pool.fetch(
-        f"""SELECT {_TASK_COLUMNS} FROM rm_tasks t
-            WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
+    rest = f"""t WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
               AND ($6::text IS NULL
                    OR (t.pathway_id IS NOT NULL AND {_DIALOGUE_GIVEN.format(pathway="t.pathway_id")})
                    OR (t.pathway_id IS NULL AND EXISTS (
@@ -180,22 +159,12 @@ async def worklist(
                             AND (tr.direction = 'to_integrated' OR {_DIALOGUE_GIVEN.format(pathway="tr.pathway_id")})))
                    OR (t.pathway_id IS NULL AND EXISTS (
                          SELECT 1 FROM rm_campaigns cp WHERE cp.campaign_id = t.referral_id AND cp.municipality = $6)))
-            ORDER BY due, task_id LIMIT $4 OFFSET $5""",
-        org,
-        role,
-        kind,
-        limit,
-        offset,
-        municipality,
-    )
-    return [TaskRow(**dict(r)) for r in rows]
+            ORDER BY due, task_id LIMIT $4 OFFSET $5"""
+    return await TASKS.all(pool, rest, org, role, kind, limit, offset, municipality)
 
 
 async def pathway_tasks(pool: asyncpg.Pool, pathway_id: str) -> list[TaskRow]:
-    rows = await pool.fetch(
-        f"SELECT {_TASK_COLUMNS} FROM rm_tasks WHERE pathway_id = $1 ORDER BY opened_at, due, task_id", pathway_id
-    )
-    return [TaskRow(**dict(r)) for r in rows]
+    return await TASKS.all(pool, "WHERE pathway_id = $1 ORDER BY opened_at, due, task_id", pathway_id)
 
 
 class ConsentRow(BaseModel):
@@ -207,18 +176,15 @@ class ConsentRow(BaseModel):
     recorded_at: datetime
 
 
+_CONSENTS = Rows(ConsentRow, "rm_consents")
+
+
 async def pathway_consents(pool: asyncpg.Pool, pathway_id: str) -> list[ConsentRow]:
-    rows = await pool.fetch(
-        """SELECT scope, counterpart, state, form, recorded_by, recorded_at FROM rm_consents
-           WHERE pathway_id = $1 ORDER BY scope, counterpart""",
-        pathway_id,
-    )
-    return [ConsentRow(**dict(r)) for r in rows]
+    return await _CONSENTS.all(pool, "WHERE pathway_id = $1 ORDER BY scope, counterpart", pathway_id)
 
 
 async def task(pool: asyncpg.Pool, task_id: str) -> TaskRow | None:
-    row = await pool.fetchrow(f"SELECT {_TASK_COLUMNS} FROM rm_tasks WHERE task_id = $1", task_id)
-    return TaskRow(**dict(row)) if row else None
+    return await TASKS.one(pool, "task_id = $1", task_id)
 
 
 class AccessRow(BaseModel):
@@ -235,14 +201,11 @@ class AccessRow(BaseModel):
     reason: str | None = None
 
 
+_ACCESS_LOG = Rows(AccessRow, "access_log")
+
+
 async def access_log(pool: asyncpg.Pool, *, pathway_id: str | None, subject: str | None, limit: int) -> list[AccessRow]:
-    rows = await pool.fetch(
-        """SELECT at, subject, role, organisation, action, pathway_id, legal_basis, object_kind, object_id,
-                  outcome, reason FROM access_log
-           WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2)
-           ORDER BY id DESC LIMIT $3""",
-        pathway_id,
-        subject,
-        limit,
+    rest = (
+        "WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2) ORDER BY id DESC LIMIT $3"
     )
-    return [AccessRow(**dict(r)) for r in rows]
+    return await _ACCESS_LOG.all(pool, rest, pathway_id, subject, limit)

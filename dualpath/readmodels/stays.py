@@ -13,7 +13,7 @@ from dualpath.domain import events as ev
 from dualpath.domain.disclosure import CLINICAL
 from dualpath.eventstore.store import Connection
 from dualpath.readmodels.pathways import ON_THE_PATHWAY
-from dualpath.readmodels.projection import ReadModel, Table, on
+from dualpath.readmodels.projection import ReadModel, Rows, Table, on
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -65,15 +65,12 @@ class StayRow(BaseModel):
     updated_at: datetime
 
 
-_COLUMNS = """stay_id, pathway_id, number, via, ward, phase, status, admitted_on, planned_discharge, discharged_on,
-    before_non_working_days, updated_at"""
+_ROWS = Rows(StayRow, "rm_stays")
 
 
 async def stay(pool: asyncpg.Pool, stay_id: str) -> StayRow | None:
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM rm_stays WHERE stay_id = $1", stay_id)
-    return StayRow(**dict(row)) if row else None
+    return await _ROWS.one(pool, "stay_id = $1", stay_id)
 
 
 async def stays(pool: asyncpg.Pool, pathway_id: str) -> list[StayRow]:
-    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM rm_stays WHERE pathway_id = $1 ORDER BY number", pathway_id)
-    return [StayRow(**dict(r)) for r in rows]
+    return await _ROWS.all(pool, "WHERE pathway_id = $1 ORDER BY number", pathway_id)

@@ -15,7 +15,7 @@ from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
 from dualpath.domain.events import DomainEvent
 from dualpath.eventstore.store import Connection
 from dualpath.readmodels import queries
-from dualpath.readmodels.projection import FROM_JSON, ReadModel, Table, on, streams_of, to_jsonb
+from dualpath.readmodels.projection import FROM_JSON, ReadModel, Rows, Table, on, streams_of, to_jsonb
 
 # -- the writer ---------------------------------------------------------------------
 
@@ -203,15 +203,11 @@ class TransitionRow(BaseModel):
     updated_at: datetime
 
 
-_COLUMNS = """transition_id, direction, branch, dialogue_consent, region, municipality, reported_by, signs,
-    description, target_group AS "group", reported_on, state, settled, outcome, current_step, step_due, overdue,
-    pathway_id, closure, assessment, agreement, disagreement, collaboration_meeting, decision, who_says_what,
-    network_meeting, patient_talks, reported_at, completed_at, updated_at"""
+_ROWS = Rows(TransitionRow, "rm_transitions", {"group": "target_group"})
 
 
 async def transition(pool: asyncpg.Pool, transition_id: str) -> TransitionRow | None:
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM rm_transitions WHERE transition_id = $1", transition_id)
-    return TransitionRow(**dict(row)) if row else None
+    return await _ROWS.one(pool, "transition_id = $1", transition_id)
 
 
 async def transitions(
@@ -226,23 +222,14 @@ async def transitions(
 ) -> list[TransitionRow]:
     """`municipality` set: only that municipality's transitions with dialogue consent (nothing else is shared);
     on a move back, only while the pathway's dialogue consent with it is given."""
-    rows = await pool.fetch(
-        f"""SELECT {_COLUMNS} FROM rm_transitions t
-            WHERE ($1::text IS NULL OR region = $1)
+    rest = """t WHERE ($1::text IS NULL OR region = $1)
               AND ($2::text IS NULL OR (municipality = $2 AND branch = 'dialogue' AND (
                    direction = 'to_integrated' OR EXISTS (
                        SELECT 1 FROM rm_consents c WHERE c.pathway_id = t.pathway_id AND c.scope = 'dialogue'
                        AND c.counterpart = $2 AND c.state = 'given'))))
               AND ($3::text IS NULL OR state = $3) AND ($4::text IS NULL OR direction = $4)
-            ORDER BY reported_at DESC, transition_id LIMIT $5 OFFSET $6""",
-        region,
-        municipality,
-        state,
-        direction,
-        limit,
-        offset,
-    )
-    return [TransitionRow(**dict(r)) for r in rows]
+            ORDER BY reported_at DESC, transition_id LIMIT $5 OFFSET $6"""
+    return await _ROWS.all(pool, rest, region, municipality, state, direction, limit, offset)
 
 
 async def open_transition_for(pool: asyncpg.Pool, *, patient_id: str) -> str | None:
@@ -254,13 +241,7 @@ async def open_transition_for(pool: asyncpg.Pool, *, patient_id: str) -> str | N
 
 async def tasks(pool: asyncpg.Pool, transition_id: str) -> list[queries.TaskRow]:
     """The transition's worklist tasks (they carry the transition id as `referral_id`)."""
-    rows = await pool.fetch(
-        """SELECT task_id, pathway_id, referral_id, stay_id, kind, title, phase, owner_role, owner_org, due,
-                  mandatory, state, overdue, note, opened_at, closed_at
-           FROM rm_tasks WHERE referral_id = $1 ORDER BY opened_at, due, task_id""",
-        transition_id,
-    )
-    return [queries.TaskRow(**dict(r)) for r in rows]
+    return await queries.TASKS.all(pool, "WHERE referral_id = $1 ORDER BY opened_at, due, task_id", transition_id)
 
 
 async def pathway_patient(pool: asyncpg.Pool, pathway_id: str) -> str | None:
