@@ -410,9 +410,8 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
         try:
             number = cpr_rules.validate_cpr(number, today=today)
         except ValueError as exc:
-            # Never echo the number back: say what is wrong with its form.
-            reason = str(exc).replace(" " + repr(cells.get("cpr", "")), "")
-            row_errors.append(RowError(row=n, column="cpr", reason=reason if cells.get("cpr") else "required"))
+            # The message says what is wrong with the number's form, never the number.
+            row_errors.append(RowError(row=n, column="cpr", reason=str(exc) if cells.get("cpr") else "required"))
         contact, why = _coded(
             cells,
             "psychiatric_contact",

@@ -28,7 +28,8 @@ def _parse(value: str) -> tuple[str, date]:
         raise ValueError(f"CPR number must be text, got {type(value).__name__}; {_ALLOWED}")
     match = _FORM.fullmatch(value)
     if match is None:
-        raise ValueError(f"CPR number {value!r} is not in a valid form; {_ALLOWED}")
+        # The number itself is never echoed: the message may reach a log or another screen.
+        raise ValueError(f"CPR number is not in a valid form; {_ALLOWED}")
     digits = match.group(1) + match.group(2)
     dd, mm, yy = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
     year = _century(int(digits[6]), yy) + yy
@@ -36,7 +37,7 @@ def _parse(value: str) -> tuple[str, date]:
         born = date(year, mm, dd)
     except ValueError:
         raise ValueError(
-            f"CPR number {value!r}: the first six digits (DDMMYY) must be a real date; "
+            "CPR number: the first six digits (DDMMYY) must be a real date; "
             f"day {dd:02d}, month {mm:02d} does not exist in {year}"
         ) from None
     return digits, born
