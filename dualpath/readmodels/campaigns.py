@@ -92,20 +92,8 @@ class CampaignsProjection(
 ):
     @on(ev.CampaignOpened)
     async def opened(self, conn: Connection, e: ev.CampaignOpened, at: RecordedEvent) -> None:
-        await conn.execute(
-            """INSERT INTO rm_campaigns (campaign_id, centre, region, municipality, collaboration_meeting_on,
-                   share_by, share_days, phase, opened_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,'collecting_lists',$8,$8)
-               ON CONFLICT (campaign_id) DO NOTHING""",
-            e.campaign_id,
-            e.centre,
-            e.region,
-            e.municipality,
-            e.collaboration_meeting_on,
-            e.share_by,
-            e.share_days,
-            at.recorded_at,
-        )
+        phase = "collecting_lists"
+        await _CAMPAIGNS.insert(conn, e, phase=phase, opened_at=at.recorded_at, updated_at=at.recorded_at)
 
     @on(ev.CampaignListUploaded)
     async def list_uploaded(self, conn: Connection, e: ev.CampaignListUploaded, at: RecordedEvent) -> None:

@@ -51,23 +51,18 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
         )
 
     @on(_MeetingChange)
-    async def changed(self, conn: Connection, e: _MeetingChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
+    @_MEETINGS.changes
+    def changed(e: _MeetingChange, at: RecordedEvent) -> dict[str, object]:
         match e:
             case ev.MeetingScheduled():
-                changes = {"status": "scheduled", "scheduled_at": e.at, "place": e.place}
+                return {"status": "scheduled", "scheduled_at": e.at, "place": e.place}
             case ev.MeetingHeld():
-                changes = {
-                    "status": "held",
-                    "held_on": e.held_on,
-                    "outcome": e.outcome,
-                    "attendees": to_jsonb(e.attendees),
-                }
+                attendees = to_jsonb(e.attendees)
+                return {"status": "held", "held_on": e.held_on, "outcome": e.outcome, "attendees": attendees}
             case ev.MeetingCancelled():
-                changes = {"status": "cancelled", "cancel_reason": e.reason}
+                return {"status": "cancelled", "cancel_reason": e.reason}
             case ev.MeetingOverdue():
-                changes = {"overdue": True}
-        await _MEETINGS.update(conn, e.meeting_id, at, **changes)
+                return {"overdue": True}
 
 
 # -- the reader ---------------------------------------------------------------------

@@ -34,22 +34,21 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
         await _REFERRALS.insert(conn, e, reasons=to_jsonb(e.reasons), updated_at=at.recorded_at)
 
     @on(_ReferralChange)
-    async def referral_changed(self, conn: Connection, e: _ReferralChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
+    @_REFERRALS.changes
+    def referral_changed(e: _ReferralChange, at: RecordedEvent) -> dict[str, object]:
         match e:
             case ev.ReferralReleased():
-                changes = {"status": "awaiting_visitation"}
+                return {"status": "awaiting_visitation"}
             case ev.ReferralDeadlineApproaching():
-                changes = {"deadline_warned": True}
+                return {"deadline_warned": True}
             case ev.ReferralDeadlinePassed():
-                changes = {"deadline_passed": True}
+                return {"deadline_passed": True}
             case ev.ReferralAccepted():
-                changes = {"status": "accepted", "pathway_id": e.pathway_id}
+                return {"status": "accepted", "pathway_id": e.pathway_id}
             case ev.ReferralAttached():
-                changes = {"status": "attached", "pathway_id": e.pathway_id}
+                return {"status": "attached", "pathway_id": e.pathway_id}
             case ev.ReferralDeclined():
-                changes = {"status": "declined"}
-        await _REFERRALS.update(conn, e.referral_id, at, **changes)
+                return {"status": "declined"}
 
     @on(ev.PathwayStarted)
     async def started(self, conn: Connection, e: ev.PathwayStarted, at: RecordedEvent) -> None:
@@ -58,13 +57,12 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
         )
 
     @on(_PathwayChange)
-    async def pathway_changed(self, conn: Connection, e: _PathwayChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
+    @_PATHWAYS.changes
+    def pathway_changed(e: _PathwayChange, at: RecordedEvent) -> dict[str, object]:
         match e:
             case ev.PhaseChanged():
-                changes = {"phase": e.to_phase}
+                return {"phase": e.to_phase}
             case ev.LevelOfCareChanged():
-                changes = {"level_of_care": e.to_level}
+                return {"level_of_care": e.to_level}
             case ev.PathwayEnded():
-                changes = {"status": "ended", "ended_at": at.recorded_at, "end_reason": e.reason_kind}
-        await _PATHWAYS.update(conn, e.pathway_id, at, **changes)
+                return {"status": "ended", "ended_at": at.recorded_at, "end_reason": e.reason_kind}

@@ -106,6 +106,16 @@ class Table:
         conflict = f"ON CONFLICT ({', '.join(self.key)}) DO NOTHING"
         await conn.execute(f"INSERT INTO {self.name} ({', '.join(row)}) VALUES ({values}) {conflict}", *row.values())
 
+    def changes(self, of: Callable[[Any, RecordedEvent], Mapping[str, object]]) -> Handler:
+        """A handler that UPDATEs the row of the event's key (the event names it as the table does)
+        with the columns `of(event, recorded)` gives."""
+
+        async def handler(_model: object, conn: Connection, e: Any, at: RecordedEvent) -> None:
+            key = tuple(getattr(e, column) for column in self.key)
+            await self.update(conn, key if len(key) > 1 else key[0], at, **of(e, at))
+
+        return handler
+
     async def update(
         self,
         conn: Connection,

@@ -29,22 +29,17 @@ class StaysProjection(ReadModel, name="stays", tables=("rm_stays",)):
         await _STAYS.insert(conn, e, ON_THE_PATHWAY, phase=1, status="admitted", updated_at=at.recorded_at)
 
     @on(_StayChange)
-    async def changed(self, conn: Connection, e: _StayChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
+    @_STAYS.changes
+    def changed(e: _StayChange, at: RecordedEvent) -> dict[str, object]:
         match e:
             case ev.InpatientPhaseChanged():
-                changes = {"phase": e.to_phase}
+                return {"phase": e.to_phase}
             case ev.DischargePlanned():
-                changes = {"planned_discharge": e.planned_date}
+                return {"planned_discharge": e.planned_date}
             case ev.PatientDischarged():
-                changes = {
-                    "status": "discharged",
-                    "discharged_on": e.discharged_on,
-                    "before_non_working_days": e.before_non_working_days,
-                }
+                return {"status": "discharged", **e.model_dump(include={"discharged_on", "before_non_working_days"})}
             case ev.StayEnded():
-                changes = {"status": "ended"}
-        await _STAYS.update(conn, e.stay_id, at, **changes)
+                return {"status": "ended"}
 
 
 # -- the reader ---------------------------------------------------------------------

@@ -41,13 +41,12 @@ class TasksProjection(ReadModel, name="tasks", tables=("rm_tasks", "rm_consents"
         )
 
     @on(_TaskChange)
-    async def changed(self, conn: Connection, e: _TaskChange, at: RecordedEvent) -> None:
-        changes: dict[str, object]
+    @_TASKS.changes
+    def changed(e: _TaskChange, at: RecordedEvent) -> dict[str, object]:
         match e:
             case ev.TaskCompleted():
-                changes = {"state": e.outcome, "note": e.note, "closed_at": at.recorded_at}
+                return {"state": e.outcome, "note": e.note, "closed_at": at.recorded_at}
             case ev.TaskCancelled():
-                changes = {"state": "cancelled", "note": e.reason, "closed_at": at.recorded_at}
+                return {"state": "cancelled", "note": e.reason, "closed_at": at.recorded_at}
             case ev.TaskOverdue():
-                changes = {"overdue": True}
-        await _TASKS.update(conn, e.task_id, at, **changes)
+                return {"overdue": True}

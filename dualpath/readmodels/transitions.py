@@ -93,55 +93,32 @@ class TransitionsProjection(
             conn, e, signs=signs, state="reported", reported_at=at.recorded_at, updated_at=at.recorded_at
         )
 
-    @on(_PlainChange)
-    async def changed(self, conn: Connection, e: _PlainChange, at: RecordedEvent) -> None:
-        await _TRANSITIONS.update(conn, e.transition_id, at, **_plain_changes(e, at))
+    changed = on(_PlainChange)(_TRANSITIONS.changes(_plain_changes))
 
     @on(ev.TransitionAssessed)
     async def assessed(self, conn: Connection, e: ev.TransitionAssessed, at: RecordedEvent) -> None:
-        await _TRANSITIONS.update(
-            conn,
-            e.transition_id,
-            at,
-            "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END",
-            (),
-            assessment=_shown(e, at, "assessment", "recommends_transition", "answer_to_municipality"),
-        )
+        state = "state = CASE WHEN branch = 'dialogue' THEN 'assessed' ELSE 'assessed_alone' END"
+        assessment = _shown(e, at, "assessment", "recommends_transition", "answer_to_municipality")
+        await _TRANSITIONS.update(conn, e.transition_id, at, state, (), assessment=assessment)
 
     @on(ev.TransitionNetworkMeetingHeld)
     async def network_meeting_held(
         self, conn: Connection, e: ev.TransitionNetworkMeetingHeld, at: RecordedEvent
     ) -> None:
-        held = e.model_dump(
-            mode="json",
-            include={
-                "held_on",
-                "attendees",
-                "relatives_present",
-                "concrete_transition",
-                "patient_agrees",
-                "joint_plan",
-            },
+        held = to_jsonb(
+            {**e.model_dump(mode="json", exclude={"transition_id"}), "held_recorded_by": at.metadata.get("actor")}
         )
-        await _TRANSITIONS.update(
-            conn,
-            e.transition_id,
-            at,
-            "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb",
-            [to_jsonb({**held, "held_recorded_by": at.metadata.get("actor")})],
-            state="network_meeting_held",
-        )
+        merge = "network_meeting = coalesce(network_meeting, '{}'::jsonb) || $3::jsonb"
+        await _TRANSITIONS.update(conn, e.transition_id, at, merge, [held], state="network_meeting_held")
 
     @on(ev.PatientTalkRecorded)
     async def patient_talk(self, conn: Connection, e: ev.PatientTalkRecorded, at: RecordedEvent) -> None:
-        await _TRANSITIONS.update(
-            conn,
-            e.transition_id,
-            at,
+        talk = _shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")
+        append = (
             "patient_talks = patient_talks || jsonb_build_array($3::jsonb), "
-            "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END",
-            [_shown(e, at, "held_on", "summary", "motivational_work", "patient_agrees")],
+            "state = CASE WHEN branch = 'no_consent' THEN 'patient_talk_held' ELSE state END"
         )
+        await _TRANSITIONS.update(conn, e.transition_id, at, append, [talk])
 
     @on(ev.TransitionCompleted)
     async def completed(self, conn: Connection, e: ev.TransitionCompleted, at: RecordedEvent) -> None:
