@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
+from dualpath.eventstore.store import Connection
 from dualpath.infra.errors import SetupError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -56,7 +57,7 @@ def _discover(directory: Path) -> list[_Migration]:
 
 
 @asynccontextmanager
-async def _connection(conn_or_pool) -> AsyncIterator[asyncpg.Connection]:
+async def _connection(conn_or_pool: Connection | asyncpg.Pool) -> AsyncIterator[Connection]:
     if isinstance(conn_or_pool, asyncpg.Pool):
         async with conn_or_pool.acquire() as conn:
             yield conn
