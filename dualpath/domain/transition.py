@@ -443,7 +443,11 @@ def check_agreement(s: Situation, a: Agreement) -> None:
 
 def check_disagreement(s: Situation, d: Disagreement) -> None:
     check_command(s, "record_disagreement")
-    allowed = allowed_commands(s)
+    _both_views(d, allowed_commands(s))
+
+
+def _both_views(d: Disagreement | CollaborationMeeting, allowed: list[str]) -> None:
+    """The disagreement is on the record with each side's view."""
     _required(d.region_view, "the region's view", allowed)
     _required(d.municipality_view, "the municipality's view", allowed)
 
@@ -452,8 +456,7 @@ def check_collaboration_meeting(s: Situation, m: CollaborationMeeting, *, today:
     check_command(s, "record_collaboration_meeting")
     allowed = allowed_commands(s)
     _held(m.held_on, today, reported_on, "collaboration meeting", allowed)
-    _required(m.region_view, "the region's view", allowed)
-    _required(m.municipality_view, "the municipality's view", allowed)
+    _both_views(m, allowed)
     if any(p.role.strip().lower() in _PATIENT_ROLES for p in m.attendees):
         raise TransitionRefused(
             "a collaboration meeting (samarbejdsmøde) is held without the patient and relatives: the patient is "

@@ -405,15 +405,12 @@ class CampaignWorkflow(kit.Process):
         if p.decision == "integrated":
             pathway_id = str(workflow.uuid4())
             started = await pathway.start_as_child(
-                pathway.PathwayState(
-                    pathway_id=pathway_id,
-                    # The campaign stands where a referral would: the pathway's origin.
-                    referral_id=s.campaign_id,
-                    patient_id=p.patient_id,
+                pathway.new_state(
+                    pathway_id,
+                    s.campaign_id,
+                    s,
+                    p,
                     group=2,
-                    region=s.region,
-                    municipality=s.municipality,
-                    catalogue_version=s.catalogue_version,
                     municipal_substance_treatment=p.municipal_substance_treatment,
                 ),
                 Actor.engine(),

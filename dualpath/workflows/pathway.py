@@ -106,6 +106,17 @@ class PathwayState(PathwayFacts):
     stays: int = 0
 
 
+def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
+    """A new pathway's state: the id of what started it (a referral, or the transition or campaign that
+    stands where one would) and the patient's facts (patient_id, group, region, municipality,
+    catalogue_version) as `facts` hold them; `given` adds the rest or says otherwise."""
+    known = set(PathwayFacts.model_fields) - {"pathway_id", "referral_id"} - set(given)
+    fields: dict[str, Any] = {}
+    for source in facts:
+        fields.update(source.model_dump(include=known))
+    return PathwayState(pathway_id=pathway_id, referral_id=origin, **fields, **given)
+
+
 class PathwayInput(BaseModel):
     # Not an `Input`: it carries the workflow's own state across continue-as-new (judged when it came in).
     state: PathwayState

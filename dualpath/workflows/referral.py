@@ -213,14 +213,11 @@ class ReferralWorkflow(kit.Process):
         if cmd.accept:
             pathway_id = str(workflow.uuid4())
             started = await pathway.start_as_child(
-                pathway.PathwayState(
-                    pathway_id=pathway_id,
-                    referral_id=self.inp.referral_id,
-                    patient_id=self.inp.patient_id,
-                    group=self.inp.group,
+                pathway.new_state(
+                    pathway_id,
+                    self.inp.referral_id,
+                    self.inp,
                     region=self.inp.region or "",
-                    municipality=self.inp.municipality,
-                    catalogue_version=self.inp.catalogue_version,
                     municipal_substance_treatment=self.inp.municipal_substance_treatment,
                 ),
                 cmd.actor,

@@ -396,18 +396,8 @@ class TransitionWorkflow(kit.Process):
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
         started = await pathway.start_as_child(
-            pathway.PathwayState(
-                pathway_id=pathway_id,
-                # The transition stands where a referral would: the pathway's origin.
-                referral_id=self._in.transition_id,
-                patient_id=self._in.patient_id,
-                group=self._in.group,
-                region=self._in.region,
-                municipality=self._in.municipality,
-                catalogue_version=self._in.catalogue_version,
-                # Coordinated treatment: the patient is in municipal substance treatment.
-                municipal_substance_treatment=True,
-            ),
+            # From coordinated treatment: the patient is in municipal substance treatment.
+            pathway.new_state(pathway_id, self._in.transition_id, self._in, municipal_substance_treatment=True),
             actor,
             "Ambulatory pathway (ambulant forløb), after a transition from coordinated treatment",
         )
