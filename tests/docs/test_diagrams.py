@@ -275,7 +275,8 @@ def test_the_ambulatory_ends_come_from_the_end_rules():
 def test_the_inpatient_stay_discharges_from_the_phase_the_workflow_allows():
     allowed = []
     for number in inpatient.PHASE_NAMES:
-        stand_in = SimpleNamespace(_phase=number, _require_admitted=lambda: None, _check_date=lambda d, what: None)
+        state = SimpleNamespace(phase=number)
+        stand_in = SimpleNamespace(state=state, _require_admitted=lambda: None, _check_date=lambda d, what: None)
         try:
             InpatientStayWorkflow._check_discharge(stand_in, SimpleNamespace(discharged_on=date(2026, 4, 1)))
             allowed.append(number)
