@@ -49,9 +49,8 @@ with workflow.unsafe.imports_passed_through():
         KkrContactsSet,
     )
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
-    from dualpath.domain.validation import Input
     from dualpath.workflows import kit, pathway
-    from dualpath.workflows.kit import command
+    from dualpath.workflows.kit import StaffCommand, command
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The municipality's task when coordinated treatment starts: due this many working days after the start.
@@ -78,46 +77,40 @@ class CampaignInput(BaseModel):
     state: CampaignState | None = None
 
 
-class KkrCommand(Input):
+class KkrCommand(StaffCommand):
     contacts: list[KkrContact]
-    actor: Actor
 
 
-class UploadListCommand(Input):
+class UploadListCommand(StaffCommand):
     side: Side
     rows: list[ListedRow]
-    actor: Actor
 
 
-class ConsentCommand(Input):
+class ConsentCommand(StaffCommand):
     patient_id: str
     side: Side
     state: ConsentState
     form: ConsentForm
-    actor: Actor
 
 
-class ShareCommand(Input):
-    actor: Actor
+class ShareCommand(StaffCommand):
+    """Who gives it is all it says."""
 
 
-class MeetingCommand(Input):
+class MeetingCommand(StaffCommand):
     held_on: date
     note: str | None = None
-    actor: Actor
 
 
-class DecideCommand(Input):
+class DecideCommand(StaffCommand):
     patient_id: str
     decision: DecisionKind
     from_date: date | None = None
-    actor: Actor
 
 
-class NetworkMeetingCommand(Input):
+class NetworkMeetingCommand(StaffCommand):
     patient_id: str
     plan: NetworkMeetingPlan
-    actor: Actor
 
 
 class CampaignView(BaseModel):

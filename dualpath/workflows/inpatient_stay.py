@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.tasks import Task
     from dualpath.domain.validation import Input
     from dualpath.workflows import kit
-    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, StaffCommand, command, refusing
 
 STAY_DISCHARGED_SIGNAL = "stay_discharged"
 CONSENTS_CHANGED_SIGNAL = "consents_changed"
@@ -69,17 +69,15 @@ class StayInput(Input):
     actor: Actor
 
 
-class PlanDischargeCommand(Input):
+class PlanDischargeCommand(StaffCommand):
     planned_date: date
     keep_reason: str | None = None
-    actor: Actor
 
 
-class DischargeCommand(Input):
+class DischargeCommand(StaffCommand):
     discharged_on: date
     # Staff judged follow-up by the acute team over the coming non-working days necessary.
     acute_team_weekend: bool = False
-    actor: Actor
 
 
 class ConsentsChanged(BaseModel):

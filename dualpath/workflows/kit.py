@@ -66,17 +66,21 @@ R = TypeVar("R")
 # a command sent straight to Temporal is refused like one sent through the API.
 
 
-class MovePhaseCommand(Input):
-    to: int
-    reason: str | None = None
+class StaffCommand(Input):
+    """A command from a member of staff: what they want done, and who they are (recorded with its events)."""
+
     actor: Actor
 
 
-class CompleteTaskCommand(Input):
+class MovePhaseCommand(StaffCommand):
+    to: int
+    reason: str | None = None
+
+
+class CompleteTaskCommand(StaffCommand):
     task_id: str
     outcome: Outcome
     note: str | None = None
-    actor: Actor
 
 
 # -- recording --------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.validation import Input
     from dualpath.workflows import kit
-    from dualpath.workflows.kit import command
+    from dualpath.workflows.kit import StaffCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 __all__ = [
@@ -86,23 +86,20 @@ class MeetingInput(Input):
     actor: Actor
 
 
-class ScheduleMeeting(Input):
+class ScheduleMeeting(StaffCommand):
     at: AwareDatetime
     place: str = Field(max_length=500)
-    actor: Actor
 
 
-class RecordHeld(Input):
+class RecordHeld(StaffCommand):
     held_on: date
     outcome: str
     attendees: list[Participant] = []
     joint_plan: JointPlanInput | None = None
-    actor: Actor
 
 
-class CancelMeeting(Input):
+class CancelMeeting(StaffCommand):
     reason: str  # required, and refused when blank
-    actor: Actor
 
 
 class MeetingState(BaseModel):

@@ -43,9 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.medication import MedicationChange
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
     from dualpath.domain.tasks import Task
-    from dualpath.domain.validation import Input
     from dualpath.workflows import inpatient_stay, kit
-    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, StaffCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 
@@ -123,27 +122,24 @@ class PathwayInput(BaseModel):
     actor: Actor
 
 
-class EndPathwayCommand(Input):
+class EndPathwayCommand(StaffCommand):
     reason_kind: EndReason
     reason: str | None = None
-    actor: Actor
 
 
-class ConsentCommand(Input):
+class ConsentCommand(StaffCommand):
     scope: ConsentScope
     counterpart: str
     state: ConsentState
     form: ConsentForm
-    actor: Actor
 
 
-class AdmitCommand(Input):
+class AdmitCommand(StaffCommand):
     via: inpatient.Via
     ward: str
     admitted_on: date
     # False: referred to, but not yet attached to, an ambulatory clinic.
     in_ambulatory_pathway: bool = True
-    actor: Actor
 
 
 class AdmitResult(BaseModel):

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.validation import Input
     from dualpath.workflows import kit, pathway
-    from dualpath.workflows.kit import command
+    from dualpath.workflows.kit import StaffCommand, command
 
 ReferralStatus = Literal[
     "awaiting_visitation", "held_until_phase_in", "not_eligible", "accepted", "declined", "attached"
@@ -60,11 +60,10 @@ class ReferralInput(Input, ReferralFacts):
     actor: Actor
 
 
-class DecisionCommand(Input):
+class DecisionCommand(StaffCommand):
     accept: bool
     setting: Literal["ambulatory", "inpatient"] = "ambulatory"
     reason: str | None = None
-    actor: Actor
 
 
 class ReferralState(BaseModel):
