@@ -145,11 +145,11 @@ async def latency_phase(api, client, stack, n_actions: int, concurrency: int, pa
         f"(first {WARMUP_BLOCKS * 4} of each are warm-up)"
     )
     for i, (pathway_id, handle) in enumerate(zip(pathway_ids, handles)):
-
-        async def dualpath_block():
+        # Bound to this block's pathway and workflow (called within the iteration).
+        async def dualpath_block(pathway_id=pathway_id):
             return await scenarios.phase_one_actions(api, pathway_id, pause)
 
-        async def baseline_block():
+        async def baseline_block(handle=handle):
             out = []
             for _ in range(4):
                 await asyncio.sleep(pause)

@@ -35,10 +35,10 @@ def ratio(a: float, b: float) -> float:
 def table(rows: list[Sequence[str]], header: Sequence[str]) -> str:
     cols = list(zip(*([header] + [list(map(str, r)) for r in rows])))
     widths = [max(len(c) for c in col) for col in cols]
-    line = lambda r: "  ".join(
-        str(c).ljust(w) if i == 0 else str(c).rjust(w)
-        for i, (c, w) in enumerate(zip(r, widths))
-    )
+
+    def line(r: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     out = [line(header), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     return "\n".join(out)
