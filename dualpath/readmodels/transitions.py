@@ -13,6 +13,7 @@ from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import transition_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED, shared_except
 from dualpath.domain.events import DomainEvent
+from dualpath.domain.transition import DialogueConsent
 from dualpath.eventstore.store import Connection
 from dualpath.readmodels import queries
 from dualpath.readmodels.projection import FROM_JSON, ReadModel, Rows, Table, on, streams_of, to_jsonb
@@ -225,7 +226,7 @@ async def pathway_patient(pool: asyncpg.Pool, pathway_id: str) -> str | None:
     return await pool.fetchval("SELECT patient_id FROM rm_pathways WHERE pathway_id = $1", pathway_id)
 
 
-async def dialogue_consent(pool: asyncpg.Pool, pathway_id: str, municipality: str) -> str:
+async def dialogue_consent(pool: asyncpg.Pool, pathway_id: str, municipality: str) -> DialogueConsent:
     """The pathway's dialogue consent towards its municipality: given | refused (or withdrawn) | not_asked."""
     state = await pool.fetchval(
         "SELECT state FROM rm_consents WHERE pathway_id = $1 AND scope = 'dialogue' AND counterpart = $2",
