@@ -17,7 +17,7 @@ from dualpath.diagrams.model import (
 from dualpath.domain import ambulatory, inpatient
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
-from dualpath.workflows import inpatient_stay, pathway
+from dualpath.workflows import inpatient_stay, pathway, pathway_messages
 
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
 # tests/docs checks that the workflow agrees).
@@ -122,7 +122,7 @@ def build_ambulatory() -> Process:
         ),
     )
     wf = pathway.PathwayWorkflow
-    first = pathway.PathwayState.model_fields["phase"].default
+    first = pathway_messages.PathwayState.model_fields["phase"].default
     b.add(
         "start",
         "startEvent",

@@ -8,23 +8,23 @@ stream, `pathway-<pathway_id>`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
-    from dualpath.contracts.activities import FmkNotice, PathwayClaim
-    from dualpath.domain import ambulatory, consent, copenhagen, inpatient, medication, tasks, validation
-    from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare, MoveRefused
+    from dualpath.contracts.activities import PathwayClaim
+    from dualpath.domain import ambulatory, consent, copenhagen, medication, tasks
+    from dualpath.domain.ambulatory import LevelOfCare, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
-    from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
+    from dualpath.domain.consent import Consent
     from dualpath.domain.events import (
         Actor,
         AdmissionRecorded,
@@ -38,14 +38,28 @@ with workflow.unsafe.imports_passed_through():
         StayDischargeRecorded,
         TaskCancelled,
         TaskCompleted,
-        TaskOpened,
     )
-    from dualpath.domain.medication import MedicationChange
-    from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
     from dualpath.domain.tasks import Task
     from dualpath.workflows import inpatient_stay, kit
-    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, StaffCommand, command
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.pathway_medication import MedicationCommands
+    from dualpath.workflows.pathway_messages import (
+        AdmitCommand,
+        AdmitResult,
+        CommandResult,
+        ConsentCommand,
+        EndPathwayCommand,
+        PathwayInput,
+        PathwayState,
+        PathwayView,
+    )
+
+    # The medication messages and the pathway's new state are taken from here too.
+    from dualpath.workflows.pathway_messages import MedicationCommand as MedicationCommand
+    from dualpath.workflows.pathway_messages import MedicationResult as MedicationResult
+    from dualpath.workflows.pathway_messages import NoticeOutcome as NoticeOutcome
+    from dualpath.workflows.pathway_messages import new_state as new_state
 
 
 # `pathway-<region>-<pathway_id>` (without a region, the legacy `pathway-<pathway_id>`); stream `pathway-<id>`.
@@ -89,122 +103,9 @@ async def start_as_child(state: PathwayState, actor: Actor, summary: str) -> boo
     return True
 
 
-class PathwayState(PathwayFacts):
-    """Everything the workflow knows; carried whole across continue-as-new."""
-
-    phase: int = 1
-    level_of_care: LevelOfCare | None = LevelOfCare.integrated_unstable
-    status: str = "active"  # active | ended
-    version: int = 0  # events in the stream so far
-    started: bool = False
-    tasks: list[Task] = Field(default_factory=list)
-    consents: list[Consent] = Field(default_factory=list)
-    municipal_substance_treatment: bool = False
-    active_stay: str | None = None  # the stay id while the patient is admitted
-    active_stay_workflow_id: str | None = None  # its workflow's id (None: admitted under the legacy id)
-    stays: int = 0
-
-
-def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
-    """A new pathway's state: the id of what started it (a referral, or the transition or campaign that
-    stands where one would) and the patient's facts (patient_id, group, region, municipality,
-    catalogue_version) as `facts` hold them; `given` adds the rest or says otherwise."""
-    known = set(PathwayFacts.model_fields) - {"pathway_id", "referral_id"} - set(given)
-    fields: dict[str, Any] = {}
-    for source in facts:
-        fields.update(source.model_dump(include=known))
-    return PathwayState(pathway_id=pathway_id, referral_id=origin, **fields, **given)
-
-
-class PathwayInput(BaseModel):
-    # Not an `Input`: it carries the workflow's own state across continue-as-new (judged when it came in).
-    state: PathwayState
-    actor: Actor
-
-
-class EndPathwayCommand(StaffCommand):
-    reason_kind: EndReason
-    reason: str | None = None
-
-
-class ConsentCommand(StaffCommand):
-    scope: ConsentScope
-    counterpart: str
-    state: ConsentState
-    form: ConsentForm
-
-
-class AdmitCommand(StaffCommand):
-    via: inpatient.Via
-    ward: str
-    admitted_on: date
-    # False: referred to, but not yet attached to, an ambulatory clinic.
-    in_ambulatory_pathway: bool = True
-
-
-class AdmitResult(BaseModel):
-    stay_id: str
-    stay_workflow_id: str
-    position: int
-
-
-class MedicationCommand(MedicationChange):
-    """A prescription started, changed or stopped (spec §4 "Medication")."""
-
-    actor: Actor
-
-
-class PathwayView(BaseModel):
-    pathway_id: str
-    status: str
-    phase: int
-    phase_name: str
-    level_of_care: LevelOfCare | None
-    allowed_moves: list[AllowedMove]
-    open_tasks: list[Task]
-    consents: list[Consent]
-
-
-class CommandResult(BaseModel):
-    """What an update answers: the new state, and the event-store position the
-    read models must reach before a reader sees this change."""
-
-    pathway: PathwayView
-    position: int
-
-
-class NoticeOutcome(BaseModel):
-    """Whether the municipality was advised that FMK changed, and why not."""
-
-    sent: bool
-    reason: str
-    idempotency_key: str | None = None
-
-
-class MedicationResult(BaseModel):
-    change_id: str
-    notice: NoticeOutcome
-    pathway: PathwayView
-    position: int
-
-
-# The FMK notice: one attempt is bounded by the notifier's own HTTP timeout
-# (DUALPATH_FMK_NOTICE_TIMEOUT, below this); a receiver that is away is tried
-# again with backoff up to a minute, a bounded number of times, after which
-# the clinician gets a task. A 4xx answer is not retried (non-retryable error).
-FMK_NOTICE_TIMEOUT = timedelta(seconds=30)
-FMK_NOTICE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=10,
-)
-_REASON_LIMIT = 500
-
-
 # A payload that no longer decodes must fail the workflow loudly, not retry forever.
 @workflow.defn(name="PathwayWorkflow", failure_exception_types=[ValidationError])
-class PathwayWorkflow(kit.Process):
+class PathwayWorkflow(MedicationCommands):
     """The ambulatory pathway, phases 1–4 (spec §3), with its staff tasks and consents.
 
     Entering a phase opens a task per mandatory activity of the catalogue version
@@ -221,14 +122,8 @@ class PathwayWorkflow(kit.Process):
       a dialogue consent closes the consent task; an admitted patient's stay is told at once
     - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
       (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
-    - `record_medication_change(MedicationCommand) -> MedicationResult`: records the change
-      (MedicationChangeRecorded: the drug stays in the event store), then advises the municipal
-      practitioners that FMK changed (activity `send_fmk_notice`, nothing clinical) only while
-      consent `inform_municipal_treatment` is given for the pathway's own municipality, and
-      never for a private-marked prescription: FmkNoticeSent, else FmkNoticeWithheld with the
-      reason. Withheld for want of consent opens a `seek_consent_inform_municipality` task (one
-      at a time); a notice that finally fails opens a `fmk_notice_failed` task. Neither task is
-      mandatory: they never block a phase move
+    - `record_medication_change(MedicationCommand) -> MedicationResult`: the change, and the FMK
+      notice to the municipality where consent allows it (workflows/pathway_medication.py)
     Signals:
     - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils
     - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns
@@ -244,11 +139,7 @@ class PathwayWorkflow(kit.Process):
     @workflow.init
     def __init__(self, input: PathwayInput) -> None:
         super().__init__(stream_id(input.state.pathway_id), versioned=input.state)
-        self._state: PathwayState = input.state
-
-    @property
-    def state(self) -> PathwayState:
-        return self._state
+        self.state = input.state
 
     # The tasks live in the state carried across continue-as-new.
     @property
@@ -499,110 +390,6 @@ class PathwayWorkflow(kit.Process):
             consent.check_change(current, cmd.state)
         except consent.ConsentRefused as exc:
             raise kit.refused(exc) from None
-
-    # -- medication ---------------------------------------------------------
-
-    @command(lambda self, cmd: self._require_active())
-    async def record_medication_change(self, cmd: MedicationCommand) -> MedicationResult:
-        change_id = str(workflow.uuid4())
-        recorded = MedicationChangeRecorded(
-            change_id=change_id,
-            pathway_id=self.state.pathway_id,
-            action=cmd.action,
-            drug=cmd.drug,
-            changed_at=cmd.changed_at,
-            private=cmd.private,
-        )
-        # Decided on the consents as they stand now: a withdrawal recorded
-        # before this command has taken effect already.
-        decision = medication.notice_decision(self.state.consents, self.state.municipality, cmd.private)
-        if not decision.send:
-            events: list[DomainEvent] = [
-                recorded,
-                FmkNoticeWithheld(change_id=change_id, pathway_id=self.state.pathway_id, reason=decision.reason),
-            ]
-            if decision.seek_consent and not any(t.kind == medication.SEEK_CONSENT_TASK for t in self._open_tasks()):
-                events.append(
-                    self._medication_task(
-                        medication.SEEK_CONSENT_TASK, medication.SEEK_CONSENT_TITLE, medication.SEEK_CONSENT_DUE_DAYS
-                    )
-                )
-            position = await self._record(events, cmd.actor)
-            notice = NoticeOutcome(sent=False, reason=decision.reason)
-        else:
-            # The key is drawn before the activity: the same on every attempt and on replay.
-            key = str(workflow.uuid4())
-            # The change is recorded first: whatever becomes of the notice, it is never lost.
-            await self._record([recorded], cmd.actor)
-            failure = await self._send_fmk_notice(key, cmd)
-            if failure is None:
-                position = await self._record(
-                    [
-                        FmkNoticeSent(
-                            change_id=change_id,
-                            pathway_id=self.state.pathway_id,
-                            municipality=self.state.municipality,
-                            idempotency_key=key,
-                        )
-                    ],
-                    Actor.engine(),
-                )
-                notice = NoticeOutcome(sent=True, reason=decision.reason, idempotency_key=key)
-            else:
-                position = await self._record(
-                    [
-                        FmkNoticeWithheld(
-                            change_id=change_id, pathway_id=self.state.pathway_id, reason=failure, idempotency_key=key
-                        ),
-                        self._medication_task(
-                            medication.NOTICE_FAILED_TASK,
-                            medication.NOTICE_FAILED_TITLE,
-                            medication.NOTICE_FAILED_DUE_DAYS,
-                        ),
-                    ],
-                    Actor.engine(),
-                )
-                notice = NoticeOutcome(sent=False, reason=failure, idempotency_key=key)
-        done = self._done(position)
-        return MedicationResult(change_id=change_id, notice=notice, pathway=done.pathway, position=done.position)
-
-    async def _send_fmk_notice(self, key: str, cmd: MedicationCommand) -> str | None:
-        """Advise the municipality that FMK changed (nothing clinical); None when delivered, else why not."""
-        try:
-            notice = FmkNotice(
-                idempotency_key=key,
-                pathway_id=self.state.pathway_id,
-                municipality=self.state.municipality,
-                changed_at=cmd.changed_at,
-            )
-        except ValidationError as exc:
-            # Raised here it would fail the whole workflow (failure_exception_types).
-            return f"FMK notice not sent: it could not be built ({exc.error_count()} invalid fields)"
-        try:
-            await workflow.execute_activity(
-                "send_fmk_notice", notice, start_to_close_timeout=FMK_NOTICE_TIMEOUT, retry_policy=FMK_NOTICE_RETRY
-            )
-        except ActivityError as err:
-            cause = err.cause
-            why = getattr(cause, "message", None) or str(cause or err) or type(cause).__name__
-            reason = validation.printable(f"FMK notice not delivered: {why}")  # the receiver's words, storable
-            return reason if len(reason) <= _REASON_LIMIT else reason[: _REASON_LIMIT - 1] + "…"
-        return None
-
-    def _medication_task(self, kind: str, title: str, due_days: int) -> TaskOpened:
-        """A clinician's task on the region's worklist; not mandatory, so it never blocks a phase move."""
-        task = Task(
-            task_id=str(workflow.uuid4()),
-            kind=kind,
-            title=title,
-            phase=None,
-            owner_role="clinician",
-            owner_org=f"region:{self.state.region}",
-            due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days),
-            mandatory=False,
-        )
-        self.state.tasks.append(task)
-        return kit.task_opened(task, pathway_id=self.state.pathway_id)
 
     # -- helpers ------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as pathway_wf
+from dualpath.workflows import pathway_messages
 from dualpath.workflows.kit import MovePhaseCommand
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}/admissions", tags=["admissions"])
@@ -69,7 +70,7 @@ async def _command(res, staff: Staff, pathway_id: str, stay_id: str, update_fn: 
 @router.post("", status_code=201, response_model=StayOut)
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
     pathway = await visible_pathway(res, staff, pathway_id)
-    cmd = commands.make(pathway_wf.AdmitCommand, staff, body, admitted_on=body.admitted_on or copenhagen.today())
+    cmd = commands.make(pathway_messages.AdmitCommand, staff, body, admitted_on=body.admitted_on or copenhagen.today())
     workflow_id = pathway_wf.workflow_id(pathway_id, pathway.region)
     result = await commands.run(res, workflow_id, pathway_wf.PathwayWorkflow.admit, cmd)
     stay = res.temporal.get_workflow_handle(result.stay_workflow_id)

@@ -13,6 +13,7 @@ from dualpath.domain import municipalities
 from dualpath.domain.consent import ConsentForm, ConsentScope, ConsentState
 from dualpath.domain.validation import Input
 from dualpath.workflows import pathway as wf
+from dualpath.workflows import pathway_messages as messages
 
 router = disclosure.Router(tags=["consents"])
 
@@ -38,5 +39,5 @@ async def record_consent(
         staff,
         pathway_id,
         wf.PathwayWorkflow.record_consent,
-        wf.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)),
+        messages.ConsentCommand(**body.model_dump(), actor=commands.actor(staff)),
     )

@@ -19,6 +19,7 @@ from dualpath.domain.disclosure import CLINICAL
 from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
+from dualpath.workflows import pathway_messages as messages
 from dualpath.workflows.kit import MovePhaseCommand
 
 router = disclosure.Router(prefix="/pathways", tags=["pathways"])
@@ -134,5 +135,5 @@ async def move_phase(
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
-    cmd = commands.make(wf.EndPathwayCommand, staff, body)
+    cmd = commands.make(messages.EndPathwayCommand, staff, body)
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway, cmd)

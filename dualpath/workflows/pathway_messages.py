@@ -1,0 +1,117 @@
+"""What the ambulatory pathway's workflow takes and answers: its state (carried across continue-as-new),
+its input, its staff commands and its views. Pure models: the API builds the commands, tests read the views.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dualpath.domain import inpatient
+from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
+from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
+from dualpath.domain.events import Actor, PathwayFacts
+from dualpath.domain.medication import MedicationChange
+from dualpath.domain.tasks import Task
+from dualpath.workflows.kit import StaffCommand
+
+
+class PathwayState(PathwayFacts):
+    """Everything the workflow knows; carried whole across continue-as-new."""
+
+    phase: int = 1
+    level_of_care: LevelOfCare | None = LevelOfCare.integrated_unstable
+    status: str = "active"  # active | ended
+    version: int = 0  # events in the stream so far
+    started: bool = False
+    tasks: list[Task] = Field(default_factory=list)
+    consents: list[Consent] = Field(default_factory=list)
+    municipal_substance_treatment: bool = False
+    active_stay: str | None = None  # the stay id while the patient is admitted
+    active_stay_workflow_id: str | None = None  # its workflow's id (None: admitted under the legacy id)
+    stays: int = 0
+
+
+def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
+    """A new pathway's state: the id of what started it (a referral, or the transition or campaign that
+    stands where one would) and the patient's facts (patient_id, group, region, municipality,
+    catalogue_version) as `facts` hold them; `given` adds the rest or says otherwise."""
+    known = set(PathwayFacts.model_fields) - {"pathway_id", "referral_id"} - set(given)
+    fields: dict[str, Any] = {}
+    for source in facts:
+        fields.update(source.model_dump(include=known))
+    return PathwayState(pathway_id=pathway_id, referral_id=origin, **fields, **given)
+
+
+class PathwayInput(BaseModel):
+    # Not an `Input`: it carries the workflow's own state across continue-as-new (judged when it came in).
+    state: PathwayState
+    actor: Actor
+
+
+class EndPathwayCommand(StaffCommand):
+    reason_kind: EndReason
+    reason: str | None = None
+
+
+class ConsentCommand(StaffCommand):
+    scope: ConsentScope
+    counterpart: str
+    state: ConsentState
+    form: ConsentForm
+
+
+class AdmitCommand(StaffCommand):
+    via: inpatient.Via
+    ward: str
+    admitted_on: date
+    # False: referred to, but not yet attached to, an ambulatory clinic.
+    in_ambulatory_pathway: bool = True
+
+
+class AdmitResult(BaseModel):
+    stay_id: str
+    stay_workflow_id: str
+    position: int
+
+
+class MedicationCommand(MedicationChange):
+    """A prescription started, changed or stopped (spec §4 "Medication")."""
+
+    actor: Actor
+
+
+class PathwayView(BaseModel):
+    pathway_id: str
+    status: str
+    phase: int
+    phase_name: str
+    level_of_care: LevelOfCare | None
+    allowed_moves: list[AllowedMove]
+    open_tasks: list[Task]
+    consents: list[Consent]
+
+
+class CommandResult(BaseModel):
+    """What an update answers: the new state, and the event-store position the
+    read models must reach before a reader sees this change."""
+
+    pathway: PathwayView
+    position: int
+
+
+class NoticeOutcome(BaseModel):
+    """Whether the municipality was advised that FMK changed, and why not."""
+
+    sent: bool
+    reason: str
+    idempotency_key: str | None = None
+
+
+class MedicationResult(BaseModel):
+    change_id: str
+    notice: NoticeOutcome
+    pathway: PathwayView
+    position: int
