@@ -28,6 +28,7 @@ from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
 from dualpath.workflows import transition as wf
+from dualpath.workflows import transition_messages as messages
 
 router = disclosure.Router(prefix="/transitions", tags=["transitions"])
 
@@ -144,7 +145,7 @@ def _due_days(res) -> dict[str, int]:
         raise ApiError(503, "misconfigured", f"DUALPATH_TRANSITION_STEP_DUE_DAYS: {exc}") from None
 
 
-async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: str) -> wf.TransitionInput:
+async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: str) -> messages.TransitionInput:
     assert body.municipality and body.cpr and body.dialogue_consent
     region = municipalities.region_for(body.municipality)
     if staff.role == Role.municipality:
@@ -190,7 +191,7 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
             else CANNOT_START,
         )
     await _refuse_second(res, staff, patient_id)
-    return wf.TransitionInput(
+    return messages.TransitionInput(
         transition_id=transition_id,
         direction="to_integrated",
         branch=rules.branch_for(body.dialogue_consent),
@@ -209,7 +210,7 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
     )
 
 
-async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: str) -> wf.TransitionInput:
+async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: str) -> messages.TransitionInput:
     assert body.pathway_id
     pathway = await visible_pathway(res, staff, body.pathway_id)
     if staff.role != Role.clinician:
@@ -225,7 +226,7 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
     assert patient_id is not None
     await _refuse_second(res, staff, patient_id)
     consent = await rm.dialogue_consent(res.pool, body.pathway_id, pathway.municipality)
-    return wf.TransitionInput(
+    return messages.TransitionInput(
         transition_id=transition_id,
         direction="to_coordinated",
         branch=rules.branch_for(consent),

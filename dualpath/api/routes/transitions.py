@@ -41,6 +41,7 @@ from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
 from dualpath.workflows import transition as wf
+from dualpath.workflows import transition_messages as messages
 from dualpath.workflows.kit import CompleteTaskCommand
 
 router = disclosure.Router(prefix="/transitions", tags=["transitions"])
@@ -204,54 +205,56 @@ for _s in (
         "/{transition_id}/assessment",
         wf.TransitionWorkflow.assess,
         rules.Assessment,
-        wf.AssessCommand,
+        messages.AssessCommand,
         "The region's immediate assessment (visitation right) and its answer to the municipality.",
     ),
-    _Step("/{transition_id}/agreement", wf.TransitionWorkflow.record_agreement, rules.Agreement, wf.AgreementCommand),
+    _Step(
+        "/{transition_id}/agreement", wf.TransitionWorkflow.record_agreement, rules.Agreement, messages.AgreementCommand
+    ),
     _Step(
         "/{transition_id}/disagreement",
         wf.TransitionWorkflow.record_disagreement,
         rules.Disagreement,
-        wf.DisagreementCommand,
+        messages.DisagreementCommand,
     ),
     _Step(
         "/{transition_id}/collaboration-meeting",
         wf.TransitionWorkflow.record_collaboration_meeting,
         rules.CollaborationMeeting,
-        wf.CollaborationMeetingCommand,
+        messages.CollaborationMeetingCommand,
         "The samarbejdsmøde, without the patient: both views heard; agree, or still disagree.",
     ),
     _Step(
         "/{transition_id}/psychiatry-decision",
         wf.TransitionWorkflow.psychiatry_decides,
         rules.PsychiatryDecision,
-        wf.DecisionCommand,
+        messages.DecisionCommand,
     ),
     _Step(
         "/{transition_id}/who-says-what",
         wf.TransitionWorkflow.record_who_says_what,
         rules.WhoSaysWhat,
-        wf.WhoSaysWhatCommand,
+        messages.WhoSaysWhatCommand,
     ),
     _Step(
         "/{transition_id}/network-meeting/held",
         wf.TransitionWorkflow.record_network_meeting,
         rules.NetworkMeetingHeld,
-        wf.NetworkMeetingCommand,
+        messages.NetworkMeetingCommand,
         "The network meeting decided the concrete transition; the joint plan made or revised.",
     ),
     _Step(
         "/{transition_id}/patient-talk",
         wf.TransitionWorkflow.record_patient_talk,
         rules.PatientTalk,
-        wf.PatientTalkCommand,
+        messages.PatientTalkCommand,
         "Psychiatry's talk with the patient, including the motivational work.",
     ),
     _Step(
         "/{transition_id}/tasks",
         wf.TransitionWorkflow.add_task,
         rules.NewTask,
-        wf.AddTaskCommand,
+        messages.AddTaskCommand,
         "A further task on the transition: none addressed to the patient before agreement, none for the "
         "municipality without consent.",
         status_code=201,
@@ -269,7 +272,7 @@ class CallIn(Input):
 @router.post("/{transition_id}/network-meeting", response_model=TransitionOut)
 async def call_network_meeting(transition_id: TransitionId, body: CallIn, staff: CurrentStaff, res: Res):
     """Call the netværksmøde with the patient: refused before the parties agree."""
-    cmd = commands.make(wf.CallNetworkMeetingCommand, staff, body, called_on=body.called_on or copenhagen.today())
+    cmd = commands.make(messages.CallNetworkMeetingCommand, staff, body, called_on=body.called_on or copenhagen.today())
     return await _step(res, staff, transition_id, wf.TransitionWorkflow.call_network_meeting, cmd)
 
 
@@ -277,7 +280,7 @@ async def call_network_meeting(transition_id: TransitionId, body: CallIn, staff:
 async def complete(transition_id: TransitionId, staff: CurrentStaff, res: Res, body: rules.Completion | None = None):
     """Carry out the decision: to integrated, the ambulatory pathway starts; back to coordinated, the integrated
     pathway is to close with its bridging plan (the transition completes when it has ended)."""
-    cmd = commands.make(wf.CompleteCommand, staff, body or rules.Completion())
+    cmd = commands.make(messages.CompleteCommand, staff, body or rules.Completion())
     return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete, cmd)
 
 
