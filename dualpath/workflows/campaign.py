@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -20,20 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
     from dualpath.contracts.activities import WorkingDayDeadline
     from dualpath.domain import campaign as rules
-    from dualpath.domain import copenhagen
-    from dualpath.domain.campaign import (
-        CampaignRefused,
-        CampaignState,
-        ConsentForm,
-        ConsentState,
-        DecisionKind,
-        KkrContact,
-        ListedRow,
-        NetworkMeetingPlan,
-        Person,
-        Phase,
-        Side,
-    )
+    from dualpath.domain import campaign_lists, copenhagen
+    from dualpath.domain.campaign import CampaignRefused, CampaignState, Person
     from dualpath.domain.campaign_events import (
         CampaignConsentRecorded,
         CampaignListsShared,
@@ -50,7 +37,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened
     from dualpath.workflows import kit, pathway
-    from dualpath.workflows.kit import StaffCommand, command
+    from dualpath.workflows.campaign_messages import (
+        CampaignInput,
+        CampaignResult,
+        CampaignView,
+        ConsentCommand,
+        DecideCommand,
+        KkrCommand,
+        MeetingCommand,
+        NetworkMeetingCommand,
+        ShareCommand,
+        UploadListCommand,
+    )
+    from dualpath.workflows.kit import command
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The municipality's task when coordinated treatment starts: due this many working days after the start.
@@ -59,79 +58,6 @@ COORDINATION_TASK_WORKING_DAYS = 5
 
 # `campaign-<region>-<campaign_id>` (without a region, `campaign-<campaign_id>`); stream `campaign-<id>`.
 workflow_id, stream_id = workflow_ids.campaign, workflow_ids.campaign_stream
-
-
-class CampaignInput(BaseModel):
-    # Not an `Input`: it carries the campaign's state across continue-as-new (its own fields were judged
-    # as CampaignIn when the campaign was opened).
-    campaign_id: str
-    centre: str
-    region: str
-    municipality: str
-    collaboration_meeting_on: date
-    share_days: int
-    group2_opens_on: date
-    catalogue_version: str
-    actor: Actor
-    # Set on continue-as-new: the state carried over.
-    state: CampaignState | None = None
-
-
-class KkrCommand(StaffCommand):
-    contacts: list[KkrContact]
-
-
-class UploadListCommand(StaffCommand):
-    side: Side
-    rows: list[ListedRow]
-
-
-class ConsentCommand(StaffCommand):
-    patient_id: str
-    side: Side
-    state: ConsentState
-    form: ConsentForm
-
-
-class ShareCommand(StaffCommand):
-    """Who gives it is all it says."""
-
-
-class MeetingCommand(StaffCommand):
-    held_on: date
-    note: str | None = None
-
-
-class DecideCommand(StaffCommand):
-    patient_id: str
-    decision: DecisionKind
-    from_date: date | None = None
-
-
-class NetworkMeetingCommand(StaffCommand):
-    patient_id: str
-    plan: NetworkMeetingPlan
-
-
-class CampaignView(BaseModel):
-    campaign_id: str
-    phase: Phase
-    share_by: date
-    shared_on: date | None
-    earliest_meeting_on: date | None
-    meeting_planned_on: date
-    meeting_held_on: date | None
-    reminder_sent: bool
-    lists: dict[str, int]  # side → people on it
-    people: list[Person]
-    timetable: list[Person]
-
-
-class CampaignResult(BaseModel):
-    """An update's answer, with the event-store position read models must reach."""
-
-    campaign: CampaignView
-    position: int
 
 
 @workflow.defn(name="CampaignWorkflow", failure_exception_types=[ValidationError])
@@ -213,26 +139,7 @@ class CampaignWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check(lambda: rules.check_upload(self.state, cmd.side, cmd.rows)))
     async def upload_list(self, cmd: UploadListCommand) -> CampaignResult:
-        new = {r.patient_id: r for r in cmd.rows}
-        people: list[Person] = []
-        removed: list[str] = []
-        for p in self.state.people:
-            rows = {k: v for k, v in p.rows.items() if k != cmd.side}
-            if p.patient_id in new:
-                r = new.pop(p.patient_id)
-                rows[cmd.side] = r.row
-                p = p.model_copy(update={"rows": rows, **self._facts(r, p, cmd.side)})
-            elif not rows:
-                removed.append(p.patient_id)
-                continue
-            else:
-                p = p.model_copy(update={"rows": rows})
-            people.append(p)
-        people += [
-            Person(patient_id=r.patient_id, rows={cmd.side: r.row}, **self._facts(r, None, cmd.side))
-            for r in cmd.rows
-            if r.patient_id in new
-        ]
+        people, removed = campaign_lists.merge_list(self.state.people, cmd.side, cmd.rows)
         position = await self._record(
             [
                 CampaignListUploaded(
@@ -248,18 +155,6 @@ class CampaignWorkflow(kit.Process):
         self.state.people = people
         self.state.uploaded[cmd.side] = self._today()
         return self._answer(position)
-
-    @staticmethod
-    def _facts(r: ListedRow, p: Person | None, side: Side) -> dict[str, Any]:
-        # The clinic knows the psychiatric facts: once the person is on its list, a municipality's row
-        # does not overwrite them.
-        if p is not None and side == "municipality" and "clinic" in p.rows:
-            return {}
-        return {
-            "psychiatric_contact": r.psychiatric_contact,
-            "municipal_substance_treatment": r.municipal_substance_treatment,
-            "clinic_or_unit": r.clinic_or_unit or (p.clinic_or_unit if p else None),
-        }
 
     @command(
         lambda self, cmd: self._check(lambda: rules.check_consent(self.state, cmd.side, cmd.patient_id, cmd.state))

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from dualpath.domain import campaign as rules
+from dualpath.domain import campaign_lists
 
 HEADER = "cpr;psychiatric_contact;municipal_substance_treatment;clinic_or_unit"
 
@@ -35,12 +36,12 @@ def _person(pid="p1", **consent) -> rules.Person:
 
 def test_a_good_list_parses_with_semicolons_or_commas_and_a_bom():
     text = f"\ufeff{HEADER}\n010190-1234;current;ja;Ambulatorium Nord\n\n020285-2345;within_last_year;JA;\n"
-    rows = rules.parse_list(text)
+    rows = campaign_lists.parse_list(text)
     assert [(r.row, r.cpr, r.psychiatric_contact, r.clinic_or_unit) for r in rows] == [
         (2, "0101901234", "current", "Ambulatorium Nord"),
         (4, "0202852345", "within_last_year", None),
     ]
-    commas = rules.parse_list("CPR,municipal_substance_treatment,psychiatric_contact\n0101901234,ja,aktuel\n")
+    commas = campaign_lists.parse_list("CPR,municipal_substance_treatment,psychiatric_contact\n0101901234,ja,aktuel\n")
     assert commas[0].cpr == "0101901234" and commas[0].psychiatric_contact == "current"
 
 
@@ -49,8 +50,8 @@ def test_every_bad_row_is_named_with_its_column_and_nothing_is_returned():
         f"{HEADER}\n0101901234;current;ja;\n3201901234;current;ja;\n0202852345;sometimes;nej;\n"
         "0101901234;current;ja;\n0303801234;current;\n"
     )
-    with pytest.raises(rules.ListInvalid) as caught:
-        rules.parse_list(text)
+    with pytest.raises(campaign_lists.ListInvalid) as caught:
+        campaign_lists.parse_list(text)
     found = {(e.row, e.column) for e in caught.value.errors}
     assert found == {
         (3, "cpr"),
@@ -66,19 +67,19 @@ def test_every_bad_row_is_named_with_its_column_and_nothing_is_returned():
 
 
 def test_unknown_or_missing_columns_are_refused_so_names_are_not_uploaded():
-    with pytest.raises(rules.ListInvalid) as caught:
-        rules.parse_list("cpr;name;psychiatric_contact\n0101901234;Jens Hansen;current\n")
+    with pytest.raises(campaign_lists.ListInvalid) as caught:
+        campaign_lists.parse_list("cpr;name;psychiatric_contact\n0101901234;Jens Hansen;current\n")
     found = {(e.row, e.column) for e in caught.value.errors}
     assert found == {(1, "name"), (1, "municipal_substance_treatment")}
-    with pytest.raises(rules.ListInvalid):
-        rules.parse_list("")
-    with pytest.raises(rules.ListInvalid):
-        rules.parse_list(HEADER + "\n")
+    with pytest.raises(campaign_lists.ListInvalid):
+        campaign_lists.parse_list("")
+    with pytest.raises(campaign_lists.ListInvalid):
+        campaign_lists.parse_list(HEADER + "\n")
 
 
 def test_windows_1252_from_excel_is_read():
-    assert rules.decode("cpr;enhed\nØst".encode("cp1252")).endswith("Øst")
-    assert rules.decode("\ufeffØst".encode("utf-8")) == "Øst"
+    assert campaign_lists.decode("cpr;enhed\nØst".encode("cp1252")).endswith("Øst")
+    assert campaign_lists.decode("\ufeffØst".encode("utf-8")) == "Øst"
 
 
 def test_the_meeting_may_be_held_only_share_days_after_sharing():

@@ -33,13 +33,14 @@ from dualpath.api.deps import CurrentStaff, Offset, Res
 from dualpath.api.disclosure import REGION_ROLES
 from dualpath.api.errors import ApiError, ErrorBody
 from dualpath.domain import campaign as rules
-from dualpath.domain import copenhagen, municipalities
+from dualpath.domain import campaign_lists, copenhagen, municipalities
 from dualpath.domain.campaign import ConsentForm, ConsentState, DecisionKind, KkrContact, Side
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import campaigns as rm
 from dualpath.readmodels import queries
 from dualpath.workflows import campaign as wf
+from dualpath.workflows import campaign_messages
 
 router = disclosure.Router(prefix="/campaigns", tags=["campaigns"])
 
@@ -231,7 +232,7 @@ async def open_campaign(
     if keyed_id and await rm.campaign(res.pool, campaign_id):
         return await _out(res, staff, campaign_id)  # a repeat: the first answer, looked at like any read
     await access.record(res.pool, staff, pathway_id=None, object_kind="campaign", object_id=campaign_id)
-    start = wf.CampaignInput(
+    start = campaign_messages.CampaignInput(
         campaign_id=campaign_id,
         centre=body.centre.strip(),
         region=body.region,
@@ -271,7 +272,7 @@ async def list_campaigns(
 async def template(staff: CurrentStaff) -> Response:
     """The list template (docs/campaign-template.md): semicolon-separated, one row per person."""
     return Response(
-        rules.TEMPLATE,
+        campaign_lists.TEMPLATE,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="gruppe2-liste.csv"'},
     )
@@ -310,7 +311,7 @@ class KkrIn(Input):
 
 @router.put("/{campaign_id}/kkr-contacts", response_model=CampaignOut)
 async def set_kkr_contacts(campaign_id: CampaignId, body: KkrIn, staff: CurrentStaff, res: Res):
-    cmd = commands.make(wf.KkrCommand, staff, body)
+    cmd = commands.make(campaign_messages.KkrCommand, staff, body)
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.set_kkr_contacts, cmd)
 
 
@@ -336,8 +337,8 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
     if len(data) > 2_000_000:
         raise ApiError(413, "too_large", "a list of at most 2 MB")
     try:
-        parsed = rules.parse_list(rules.decode(data), today=copenhagen.today())
-    except rules.ListInvalid as exc:
+        parsed = campaign_lists.parse_list(campaign_lists.decode(data), today=copenhagen.today())
+    except campaign_lists.ListInvalid as exc:
         fields = [e.model_dump() for e in exc.errors]
         summary = "; ".join(
             f"row {e.row}" + (f", column {e.column}" if e.column else "") + f": {e.reason}" for e in exc.errors[:20]
@@ -355,7 +356,7 @@ async def upload_list(campaign_id: CampaignId, side: Side, request: Request, sta
         )
         for r in parsed
     ]
-    cmd = commands.make(wf.UploadListCommand, staff, side=side, rows=rows)
+    cmd = commands.make(campaign_messages.UploadListCommand, staff, side=side, rows=rows)
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.upload_list, cmd, row)
 
 
@@ -369,7 +370,7 @@ async def record_consent(
     campaign_id: CampaignId, patient_id: PatientId, body: ConsentIn, staff: CurrentStaff, res: Res
 ):
     """Your side's record of the person's consent to the case being discussed with the other side."""
-    cmd = commands.make(wf.ConsentCommand, staff, body, patient_id=patient_id, side=_side(staff))
+    cmd = commands.make(campaign_messages.ConsentCommand, staff, body, patient_id=patient_id, side=_side(staff))
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.record_consent, cmd)
 
 
@@ -377,7 +378,7 @@ async def record_consent(
 async def share_lists(campaign_id: CampaignId, staff: CurrentStaff, res: Res):
     """Both lists are shared today: the collaboration meeting may be held `share_days` (14) days later."""
     return await _command(
-        res, staff, campaign_id, wf.CampaignWorkflow.share_lists, commands.make(wf.ShareCommand, staff)
+        res, staff, campaign_id, wf.CampaignWorkflow.share_lists, commands.make(campaign_messages.ShareCommand, staff)
     )
 
 
@@ -392,7 +393,7 @@ async def hold_collaboration_meeting(
 ):
     """The bilateral collaboration meeting was held: refused earlier than `share_days` after sharing."""
     body = body or MeetingIn()
-    cmd = commands.make(wf.MeetingCommand, staff, body, held_on=body.held_on or copenhagen.today())
+    cmd = commands.make(campaign_messages.MeetingCommand, staff, body, held_on=body.held_on or copenhagen.today())
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.hold_collaboration_meeting, cmd)
 
 
@@ -415,7 +416,7 @@ async def decide(campaign_id: CampaignId, patient_id: PatientId, body: DecisionI
         )
     if body.decision == "integrated" and (open_ := await queries.active_pathway_for(res.pool, patient_id)):
         raise ApiError(409, "refused", f"the person is in integrated treatment already (pathway {open_})")
-    cmd = commands.make(wf.DecideCommand, staff, body, patient_id=patient_id)
+    cmd = commands.make(campaign_messages.DecideCommand, staff, body, patient_id=patient_id)
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.decide, cmd, row)
 
 
@@ -428,5 +429,5 @@ async def plan_network_meeting(
     campaign_id: CampaignId, patient_id: PatientId, body: NetworkMeetingPlanIn, staff: CurrentStaff, res: Res
 ):
     """An individual network meeting, with accompaniment (følgeskab) and outreach (udgående behandling)."""
-    cmd = commands.make(wf.NetworkMeetingCommand, staff, patient_id=patient_id, plan=body)
+    cmd = commands.make(campaign_messages.NetworkMeetingCommand, staff, patient_id=patient_id, plan=body)
     return await _command(res, staff, campaign_id, wf.CampaignWorkflow.plan_network_meeting, cmd)
