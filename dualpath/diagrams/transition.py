@@ -11,6 +11,7 @@ from dualpath.diagrams.model import Builder, Process, has_members, is_allowed
 from dualpath.domain import events as ev
 from dualpath.domain import transition as transition_rules
 from dualpath.domain import transition_events as tev
+from dualpath.domain import transition_records as records
 from dualpath.workflows import pathway
 from dualpath.workflows import transition as transition_wf
 
@@ -50,29 +51,29 @@ def _step_of(s: transition_rules.Situation) -> transition_rules.Step:
 
 def _transition_next(s: transition_rules.Situation, command: str) -> list[tuple[str, Next]]:
     """What a step leads to, as the workflow's update applies it: (label, next Situation or 'complete')."""
-    T = transition_rules
     same: list[tuple[str, Next]] = [(command, s)]
     at = lambda state, **kw: s.model_copy(update={"state": state, **kw})  # noqa: E731
     if command == "assess":
         return [(command, at("assessed" if s.branch == "dialogue" else "assessed_alone"))]
     if command == "record_agreement":
-        return [(f"{command}(on={on})", at("agreed", settled=on)) for on in _literal(T.Agreement, "on")]
+        return [(f"{command}(on={on})", at("agreed", settled=on)) for on in _literal(records.Agreement, "on")]
     if command == "record_disagreement":
         return [(command, at("disagreed"))]
     if command == "record_collaboration_meeting":
         out: list[tuple[str, Next]] = []
-        for outcome in _literal(T.CollaborationMeeting, "outcome"):
+        for outcome in _literal(records.CollaborationMeeting, "outcome"):
             if outcome == "agree":
                 out += [
                     (f"{command}({outcome}, {on})", at("agreed", settled=on))
-                    for on in _literal(T.CollaborationMeeting, "agreed_on")
+                    for on in _literal(records.CollaborationMeeting, "agreed_on")
                 ]
             else:
                 out.append((f"{command}({outcome})", at("collaboration_meeting_held")))
         return out
     if command == "psychiatry_decides":
         return [
-            (f"{command}({d})", at("psychiatry_decided", settled=d)) for d in _literal(T.PsychiatryDecision, "decision")
+            (f"{command}({d})", at("psychiatry_decided", settled=d))
+            for d in _literal(records.PsychiatryDecision, "decision")
         ]
     if command == "record_who_says_what":
         return [(command, at("who_says_what_agreed"))]
@@ -251,7 +252,7 @@ def build_transition() -> Process:
     gw = b.add("gw_outcome", "exclusiveGateway", "Udfald (outcome_at_completion)", col=col)
     for branch in get_args(T.Branch):
         b.flow(branch, gw)
-    outcomes = get_args(T.Outcome)
+    outcomes = get_args(records.Outcome)
     if set(outcomes) != {"transition", "no_transition"}:
         raise ValueError("the transition outcomes changed: the transition diagram needs updating")
     pw = pathway.PathwayWorkflow.__name__

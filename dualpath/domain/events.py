@@ -36,7 +36,7 @@ class DomainEvent(BaseModel):
         return cls.__name__
 
 
-class ReferralFacts(BaseModel):
+class ReferralRecord(BaseModel):
     """A referral as it came in and was assessed: the event records it, the workflow starts from it and
     the read model shows it (without the patient, whom the event and the workflow name)."""
 
@@ -52,7 +52,7 @@ class ReferralFacts(BaseModel):
     reasons: list[str]
 
 
-class ReferralReceived(DomainEvent, ReferralFacts):
+class ReferralReceived(DomainEvent, ReferralRecord):
     patient_id: str
 
 

@@ -33,17 +33,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from dualpath.domain.meetings import JointPlanInput, Participant
-from dualpath.domain.referral_rules import EligibilityCriteria, PsychiatricContact, ReferralFacts, derive_group
-from dualpath.domain.validation import Input, Line
+from dualpath.domain import transition_records as records
+from dualpath.domain.transition_records import Outcome, Party
 
 Direction = Literal["to_integrated", "to_coordinated"]
 Branch = Literal["dialogue", "no_consent"]
-Party = Literal["region", "municipality"]
 DialogueConsent = Literal["given", "refused", "not_asked"]
-Outcome = Literal["transition", "no_transition"]
 Sign = Literal["missed_attendance", "no_progress_towards_goal", "crisis", "other"]
 State = Literal[
     "reported",
@@ -153,27 +150,6 @@ def step_due_days(configured: dict[str, int] | None = None) -> dict[str, int]:
 def branch_for(consent: DialogueConsent) -> Branch:
     """Only a given consent opens the dialogue between the sectors; refused or not asked is the no-consent branch."""
     return "dialogue" if consent == "given" else "no_consent"
-
-
-def target_group(psychiatric_contact: PsychiatricContact | None) -> int | None:
-    """The target group of a patient in coordinated treatment (so in municipal substance treatment).
-
-    The worsening that starts a transition is what puts the patient in the target
-    group (principle 1), and psychiatry's assessment is the visitation: the
-    criteria count as met; the group follows from the psychiatric contact.
-    """
-    if psychiatric_contact is None:
-        return None
-    group, _ = derive_group(
-        ReferralFacts(psychiatric_contact=psychiatric_contact, municipal_substance_treatment=True),
-        EligibilityCriteria(
-            mental_illness="moderate",
-            substance_problem=True,
-            reduced_functioning=True,
-            parallel_treatment_insufficient=True,
-        ),
-    )
-    return group
 
 
 class Situation(BaseModel):
@@ -330,102 +306,10 @@ def _held(held_on: date, today: date, after: date | None, what: str, allowed: li
         raise TransitionRefused(f"the {what} cannot have been held on {held_on}, before {after}", allowed)
 
 
-# -- what staff send (the workflow adds who sent it; text and dates judged: domain/validation.py) --
-
-
-class Assessment(Input):
-    """The region's immediate assessment (umiddelbar vurdering) under its visitation right."""
-
-    assessment: str = Field(max_length=10_000)
-    recommends_transition: bool
-    answer_to_municipality: str | None = Field(
-        default=None,
-        max_length=10_000,
-        description=("The answer to the municipality: required with dialogue consent, refused without it"),
-    )
-
-
-class Agreement(Input):
-    on: Outcome = "transition"
-    note: str | None = Field(default=None, max_length=10_000)
-
-
-class Disagreement(Input):
-    region_view: str = Field(max_length=10_000)
-    municipality_view: str = Field(max_length=10_000)
-
-
-class CollaborationMeeting(Input):
-    """The samarbejdsmøde, without the patient: both views are heard."""
-
-    held_on: date
-    attendees: list[Participant] = Field(min_length=1)
-    region_view: str = Field(max_length=10_000)
-    municipality_view: str = Field(max_length=10_000)
-    outcome: Literal["agree", "still_disagree"]
-    agreed_on: Outcome = "transition"
-
-
-class PsychiatryDecision(Input):
-    decision: Outcome
-    reason: str = Field(max_length=10_000)
-    what_it_would_take: str | None = Field(
-        default=None,
-        max_length=10_000,
-        description=(
-            "What it would take for the patient to enter the integrated pathway; required when deciding against it"
-        ),
-    )
-
-
-class Statement(Input):
-    party: Party
-    says: str = Field(max_length=4_000)
-
-
-class WhoSaysWhat(Input):
-    """Before the network meeting: who says what to the patient (both parties motivate)."""
-
-    statements: list[Statement] = Field(min_length=1)
-
-
-class NetworkMeetingCall(Input):
-    called_on: date
-    participants: list[Participant] = Field(min_length=1)
-    relatives_invited: bool = False
-
-
-class NetworkMeetingHeld(Input):
-    held_on: date
-    attendees: list[Participant] = Field(min_length=1)
-    relatives_present: bool = False
-    concrete_transition: str = Field(max_length=10_000, description="What the meeting decided, concretely")
-    patient_agrees: bool = True
-    joint_plan: JointPlanInput | None = None
-
-
-class PatientTalk(Input):
-    held_on: date
-    summary: str = Field(max_length=10_000)
-    motivational_work: str = Field(max_length=10_000)
-    patient_agrees: bool
-
-
-class Completion(Input):
-    note: str | None = Field(default=None, max_length=4_000)
-
-
-class NewTask(Input):
-    title: Line = Field(max_length=500)
-    owner: Party = "region"
-    involves_patient: bool = Field(description="True for a task addressed to (or done with) the patient")
-    due_in_working_days: int = Field(default=5, ge=0, le=60)
-
-
 _PATIENT_ROLES = {"patient", "relative", "relatives", "pårørende", "patient's relative"}
 
 
-def check_assessment(s: Situation, a: Assessment) -> None:
+def check_assessment(s: Situation, a: records.Assessment) -> None:
     check_command(s, "assess")
     allowed = allowed_commands(s)
     _required(a.assessment, "the assessment", allowed)
@@ -437,22 +321,24 @@ def check_assessment(s: Situation, a: Assessment) -> None:
         )
 
 
-def check_agreement(s: Situation, a: Agreement) -> None:
+def check_agreement(s: Situation, a: records.Agreement) -> None:
     check_command(s, "record_agreement")
 
 
-def check_disagreement(s: Situation, d: Disagreement) -> None:
+def check_disagreement(s: Situation, d: records.Disagreement) -> None:
     check_command(s, "record_disagreement")
     _both_views(d, allowed_commands(s))
 
 
-def _both_views(d: Disagreement | CollaborationMeeting, allowed: list[str]) -> None:
+def _both_views(d: records.Disagreement | records.CollaborationMeeting, allowed: list[str]) -> None:
     """The disagreement is on the record with each side's view."""
     _required(d.region_view, "the region's view", allowed)
     _required(d.municipality_view, "the municipality's view", allowed)
 
 
-def check_collaboration_meeting(s: Situation, m: CollaborationMeeting, *, today: date, reported_on: date) -> None:
+def check_collaboration_meeting(
+    s: Situation, m: records.CollaborationMeeting, *, today: date, reported_on: date
+) -> None:
     check_command(s, "record_collaboration_meeting")
     allowed = allowed_commands(s)
     _held(m.held_on, today, reported_on, "collaboration meeting", allowed)
@@ -465,7 +351,7 @@ def check_collaboration_meeting(s: Situation, m: CollaborationMeeting, *, today:
         )
 
 
-def check_decision(s: Situation, d: PsychiatryDecision) -> None:
+def check_decision(s: Situation, d: records.PsychiatryDecision) -> None:
     check_command(s, "psychiatry_decides")
     allowed = allowed_commands(s)
     _required(d.reason, "the reason for psychiatry's decision", allowed)
@@ -477,7 +363,7 @@ def check_decision(s: Situation, d: PsychiatryDecision) -> None:
         )
 
 
-def check_who_says_what(s: Situation, w: WhoSaysWhat) -> None:
+def check_who_says_what(s: Situation, w: records.WhoSaysWhat) -> None:
     check_command(s, "record_who_says_what")
     allowed = allowed_commands(s)
     for st in w.statements:
@@ -490,7 +376,7 @@ def check_who_says_what(s: Situation, w: WhoSaysWhat) -> None:
         )
 
 
-def check_call(s: Situation, c: NetworkMeetingCall, *, today: date) -> None:
+def check_call(s: Situation, c: records.NetworkMeetingCall, *, today: date) -> None:
     check_command(s, "call_network_meeting")
     if c.called_on > today:
         raise TransitionRefused(
@@ -498,7 +384,7 @@ def check_call(s: Situation, c: NetworkMeetingCall, *, today: date) -> None:
         )
 
 
-def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, called_on: date | None) -> None:
+def check_network_meeting(s: Situation, m: records.NetworkMeetingHeld, *, today: date, called_on: date | None) -> None:
     check_command(s, "record_network_meeting")
     allowed = allowed_commands(s)
     _held(m.held_on, today, called_on, "network meeting", allowed)
@@ -515,7 +401,7 @@ def check_network_meeting(s: Situation, m: NetworkMeetingHeld, *, today: date, c
             raise TransitionRefused(f"the {m.joint_plan.kind} needs who agreed to it (agreed_by)", allowed)
 
 
-def check_patient_talk(s: Situation, t: PatientTalk, *, today: date, reported_on: date) -> None:
+def check_patient_talk(s: Situation, t: records.PatientTalk, *, today: date, reported_on: date) -> None:
     check_command(s, "record_patient_talk")
     allowed = allowed_commands(s)
     _held(t.held_on, today, reported_on, "talk with the patient", allowed)
@@ -527,7 +413,7 @@ def check_complete(s: Situation) -> None:
     check_command(s, "complete")
 
 
-def check_new_task(s: Situation, t: NewTask) -> None:
+def check_new_task(s: Situation, t: records.NewTask) -> None:
     check_command(s, "add_task")
     allowed = allowed_commands(s)
     _required(t.title, "the task's title", allowed)

@@ -16,7 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from dualpath.domain import copenhagen, referral_rules
-from dualpath.domain.referral_rules import EligibilityCriteria, PhaseInCalendar, ReferralFacts
+from dualpath.domain.referral_rules import (
+    EligibilityCriteria,
+    PhaseInCalendar,
+    PsychiatricContact,
+    ReferralFacts,
+    derive_group,
+)
 
 # What triage can make of a referral; the decision (accepted, declined) is visitation's, later.
 Assessed = Literal["awaiting_visitation", "held_until_phase_in", "not_eligible", "attached"]
@@ -99,3 +105,24 @@ def timers(triage: Triage) -> Timers:
         ),
         deadline_at=copenhagen.midnight(deadline + timedelta(days=1)) if deadline else None,
     )
+
+
+def transition_target_group(psychiatric_contact: PsychiatricContact | None) -> int | None:
+    """The target group of a patient moving from coordinated treatment (so in municipal substance treatment).
+
+    The worsening that starts a transition is what puts the patient in the target
+    group (principle 1), and psychiatry's assessment is the visitation: the
+    criteria count as met; the group follows from the psychiatric contact.
+    """
+    if psychiatric_contact is None:
+        return None
+    group, _ = derive_group(
+        ReferralFacts(psychiatric_contact=psychiatric_contact, municipal_substance_treatment=True),
+        EligibilityCriteria(
+            mental_illness="moderate",
+            substance_problem=True,
+            reduced_functioning=True,
+            parallel_treatment_insufficient=True,
+        ),
+    )
+    return group

@@ -11,7 +11,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
-from dualpath.domain.events import ReferralFacts
+from dualpath.domain.events import ReferralRecord
 from dualpath.readmodels.projection import FROM_JSON, Rows
 
 
@@ -47,7 +47,7 @@ async def wait_for_row(pool: asyncpg.Pool, table: str, key: str, value: str, tim
     return False
 
 
-class ReferralRow(ReferralFacts):
+class ReferralRow(ReferralRecord):
     reasons: Annotated[list[str], CLINICAL, FROM_JSON]
     pathway_id: str | None
     deadline_warned: bool

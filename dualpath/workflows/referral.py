@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
         ReferralDeadlineApproaching,
         ReferralDeadlinePassed,
         ReferralDeclined,
-        ReferralFacts,
         ReferralReceived,
+        ReferralRecord,
         ReferralReleased,
         TaskCompleted,
         TaskOpened,
@@ -47,7 +47,7 @@ ReferralStatus = Literal[
 workflow_id, stream_id = workflow_ids.referral, workflow_ids.referral_stream
 
 
-class ReferralInput(Input, ReferralFacts):
+class ReferralInput(Input, ReferralRecord):
     patient_id: str
     status: ReferralStatus
     catalogue_version: str

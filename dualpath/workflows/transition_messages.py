@@ -9,17 +9,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dualpath.domain import transition as rules
+from dualpath.domain import transition_records as records
 from dualpath.domain.events import Actor
 from dualpath.domain.tasks import Task
-from dualpath.domain.transition import (
+from dualpath.domain.transition import Branch, DialogueConsent, Direction, Sign, State, Step
+from dualpath.domain.transition_records import (
     Agreement,
     Assessment,
-    Branch,
     CollaborationMeeting,
     Completion,
-    DialogueConsent,
-    Direction,
     NetworkMeetingCall,
     NetworkMeetingHeld,
     NewTask,
@@ -27,9 +25,6 @@ from dualpath.domain.transition import (
     Party,
     PatientTalk,
     PsychiatryDecision,
-    Sign,
-    State,
-    Step,
     WhoSaysWhat,
 )
 from dualpath.domain.validation import Input
@@ -65,7 +60,7 @@ class AgreementCommand(Agreement):
     actor: Actor
 
 
-class DisagreementCommand(rules.Disagreement):
+class DisagreementCommand(records.Disagreement):
     actor: Actor
 
 

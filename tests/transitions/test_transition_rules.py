@@ -5,6 +5,8 @@ from datetime import date
 import pytest
 
 from dualpath.domain import transition as rules
+from dualpath.domain import transition_records as records
+from dualpath.domain import triage
 from dualpath.domain.transition import Situation, TransitionRefused
 from dualpath.settings import Settings
 
@@ -22,7 +24,7 @@ def test_nothing_reaches_the_patient_before_the_parties_agree(state, command):
         rules.check_command(_s(state), command)
     assert not rules.patient_may_be_involved(_s(state))
     with pytest.raises(TransitionRefused, match="not involved before the parties agree"):
-        rules.check_new_task(_s(state), rules.NewTask(title="tell the patient", involves_patient=True))
+        rules.check_new_task(_s(state), records.NewTask(title="tell the patient", involves_patient=True))
 
 
 def test_after_agreement_who_says_what_comes_before_the_network_meeting():
@@ -35,7 +37,7 @@ def test_after_agreement_who_says_what_comes_before_the_network_meeting():
     with pytest.raises(TransitionRefused, match="call the network meeting"):
         rules.check_command(_s("who_says_what_agreed", settled="transition"), "record_network_meeting")
     with pytest.raises(TransitionRefused, match="both parties"):
-        rules.check_who_says_what(agreed, rules.WhoSaysWhat(statements=[{"party": "region", "says": "x"}]))
+        rules.check_who_says_what(agreed, records.WhoSaysWhat(statements=[{"party": "region", "says": "x"}]))
 
 
 def test_psychiatrys_decision_for_a_transition_lets_the_flow_go_on_to_the_network_meeting():
@@ -53,7 +55,7 @@ def test_agreeing_on_no_transition_goes_straight_to_completion():
 
 def test_without_consent_nothing_goes_to_the_municipality():
     reported = _s("reported", branch="no_consent")
-    answer = rules.Assessment(assessment="worse", recommends_transition=True, answer_to_municipality="yes")
+    answer = records.Assessment(assessment="worse", recommends_transition=True, answer_to_municipality="yes")
     with pytest.raises(TransitionRefused, match="nothing is shared with the municipality"):
         rules.check_assessment(reported, answer)
     rules.check_assessment(reported, answer.model_copy(update={"answer_to_municipality": None}))
@@ -62,7 +64,7 @@ def test_without_consent_nothing_goes_to_the_municipality():
         with pytest.raises(TransitionRefused, match="nothing is shared with the municipality"):
             rules.check_command(alone, command)
     with pytest.raises(TransitionRefused, match="nothing is shared with the municipality"):
-        rules.check_new_task(alone, rules.NewTask(title="x", owner="municipality", involves_patient=False))
+        rules.check_new_task(alone, records.NewTask(title="x", owner="municipality", involves_patient=False))
     assert rules.current_step(alone) == "patient_talk" and rules.step_owner("patient_talk", "to_integrated") == (
         "region",
         "clinician",
@@ -74,21 +76,21 @@ def test_without_consent_nothing_goes_to_the_municipality():
 
 def test_with_consent_the_region_must_answer_the_municipality():
     with pytest.raises(TransitionRefused, match="answer to the municipality"):
-        rules.check_assessment(_s("reported"), rules.Assessment(assessment="worse", recommends_transition=True))
+        rules.check_assessment(_s("reported"), records.Assessment(assessment="worse", recommends_transition=True))
 
 
 def test_psychiatry_deciding_against_says_what_it_would_take():
     s = _s("collaboration_meeting_held")
     with pytest.raises(TransitionRefused, match="what it would take"):
-        rules.check_decision(s, rules.PsychiatryDecision(decision="no_transition", reason="not chaotic enough"))
-    rules.check_decision(s, rules.PsychiatryDecision(decision="no_transition", reason="r", what_it_would_take="w"))
+        rules.check_decision(s, records.PsychiatryDecision(decision="no_transition", reason="not chaotic enough"))
+    rules.check_decision(s, records.PsychiatryDecision(decision="no_transition", reason="r", what_it_would_take="w"))
     # Psychiatry decides only after a collaboration meeting that did not agree.
     with pytest.raises(TransitionRefused, match="not a step it can take now"):
-        rules.check_decision(_s("disagreed"), rules.PsychiatryDecision(decision="transition", reason="r"))
+        rules.check_decision(_s("disagreed"), records.PsychiatryDecision(decision="transition", reason="r"))
 
 
 def test_a_collaboration_meeting_is_held_without_the_patient():
-    m = rules.CollaborationMeeting(
+    m = records.CollaborationMeeting(
         held_on=TODAY,
         attendees=[{"role": "patient", "organisation": "patient"}],
         region_view="a",
@@ -125,7 +127,7 @@ def test_due_days_are_settings_over_the_defaults():
 
 
 def test_the_target_group_follows_the_psychiatric_contact():
-    assert rules.target_group("current") == 2
-    assert rules.target_group("within_last_year") == 2
-    assert rules.target_group("none") == 3
-    assert rules.target_group(None) is None
+    assert triage.transition_target_group("current") == 2
+    assert triage.transition_target_group("within_last_year") == 2
+    assert triage.transition_target_group("none") == 3
+    assert triage.transition_target_group(None) is None

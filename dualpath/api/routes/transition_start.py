@@ -19,11 +19,12 @@ from dualpath.api.deps import CurrentStaff, Res
 from dualpath.api.errors import ApiError
 from dualpath.api.routes.pathways import visible_pathway
 from dualpath.api.routes.transitions import REGION_ROLES, may_see
-from dualpath.domain import copenhagen, cpr, municipalities
+from dualpath.domain import copenhagen, cpr, municipalities, triage
 from dualpath.domain import transition as rules
 from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import PsychiatricContact
-from dualpath.domain.transition import DialogueConsent, Direction, Party, Sign
+from dualpath.domain.transition import DialogueConsent, Direction, Sign
+from dualpath.domain.transition_records import Party
 from dualpath.domain.validation import Id, Input
 from dualpath.readmodels import queries
 from dualpath.readmodels import transitions as rm
@@ -202,7 +203,7 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
         signs=body.signs,
         description=body.description,
         dialogue_consent=body.dialogue_consent,
-        group=rules.target_group(body.psychiatric_contact),
+        group=triage.transition_target_group(body.psychiatric_contact),
         catalogue_version=CURRENT_VERSION,
         reported_on=copenhagen.today(),
         due_days=_due_days(res),

@@ -34,6 +34,7 @@ from dualpath.api.errors import ApiError
 from dualpath.api.routes.pathways import HistoryEntry, history
 from dualpath.domain import copenhagen
 from dualpath.domain import transition as rules
+from dualpath.domain import transition_records as records
 from dualpath.domain.meetings import Participant
 from dualpath.domain.tasks import Outcome as TaskOutcome
 from dualpath.domain.transition import Direction, TransitionRefused
@@ -204,56 +205,59 @@ for _s in (
     _Step(
         "/{transition_id}/assessment",
         wf.TransitionWorkflow.assess,
-        rules.Assessment,
+        records.Assessment,
         messages.AssessCommand,
         "The region's immediate assessment (visitation right) and its answer to the municipality.",
     ),
     _Step(
-        "/{transition_id}/agreement", wf.TransitionWorkflow.record_agreement, rules.Agreement, messages.AgreementCommand
+        "/{transition_id}/agreement",
+        wf.TransitionWorkflow.record_agreement,
+        records.Agreement,
+        messages.AgreementCommand,
     ),
     _Step(
         "/{transition_id}/disagreement",
         wf.TransitionWorkflow.record_disagreement,
-        rules.Disagreement,
+        records.Disagreement,
         messages.DisagreementCommand,
     ),
     _Step(
         "/{transition_id}/collaboration-meeting",
         wf.TransitionWorkflow.record_collaboration_meeting,
-        rules.CollaborationMeeting,
+        records.CollaborationMeeting,
         messages.CollaborationMeetingCommand,
         "The samarbejdsmøde, without the patient: both views heard; agree, or still disagree.",
     ),
     _Step(
         "/{transition_id}/psychiatry-decision",
         wf.TransitionWorkflow.psychiatry_decides,
-        rules.PsychiatryDecision,
+        records.PsychiatryDecision,
         messages.DecisionCommand,
     ),
     _Step(
         "/{transition_id}/who-says-what",
         wf.TransitionWorkflow.record_who_says_what,
-        rules.WhoSaysWhat,
+        records.WhoSaysWhat,
         messages.WhoSaysWhatCommand,
     ),
     _Step(
         "/{transition_id}/network-meeting/held",
         wf.TransitionWorkflow.record_network_meeting,
-        rules.NetworkMeetingHeld,
+        records.NetworkMeetingHeld,
         messages.NetworkMeetingCommand,
         "The network meeting decided the concrete transition; the joint plan made or revised.",
     ),
     _Step(
         "/{transition_id}/patient-talk",
         wf.TransitionWorkflow.record_patient_talk,
-        rules.PatientTalk,
+        records.PatientTalk,
         messages.PatientTalkCommand,
         "Psychiatry's talk with the patient, including the motivational work.",
     ),
     _Step(
         "/{transition_id}/tasks",
         wf.TransitionWorkflow.add_task,
-        rules.NewTask,
+        records.NewTask,
         messages.AddTaskCommand,
         "A further task on the transition: none addressed to the patient before agreement, none for the "
         "municipality without consent.",
@@ -277,10 +281,10 @@ async def call_network_meeting(transition_id: TransitionId, body: CallIn, staff:
 
 
 @router.post("/{transition_id}/complete", response_model=TransitionOut)
-async def complete(transition_id: TransitionId, staff: CurrentStaff, res: Res, body: rules.Completion | None = None):
+async def complete(transition_id: TransitionId, staff: CurrentStaff, res: Res, body: records.Completion | None = None):
     """Carry out the decision: to integrated, the ambulatory pathway starts; back to coordinated, the integrated
     pathway is to close with its bridging plan (the transition completes when it has ended)."""
-    cmd = commands.make(messages.CompleteCommand, staff, body or rules.Completion())
+    cmd = commands.make(messages.CompleteCommand, staff, body or records.Completion())
     return await _step(res, staff, transition_id, wf.TransitionWorkflow.complete, cmd)
 
 
