@@ -18,6 +18,7 @@ from dualpath.domain import ambulatory, inpatient
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
 from dualpath.workflows import inpatient_stay, pathway, pathway_messages
+from dualpath.workflows import inpatient_stay_messages as stay_messages
 
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
 # tests/docs checks that the workflow agrees).
@@ -253,9 +254,9 @@ def build_inpatient() -> Process:
     b.add(
         "discharged",
         "intermediateThrowEvent",
-        f"Udskrevet ({ev.PatientDischarged.__name__}); {inpatient_stay.STAY_DISCHARGED_SIGNAL} til forløbet",
+        f"Udskrevet ({ev.PatientDischarged.__name__}); {stay_messages.STAY_DISCHARGED_SIGNAL} til forløbet",
         event="signal",
-        ref=inpatient_stay.STAY_DISCHARGED_SIGNAL,
+        ref=stay_messages.STAY_DISCHARGED_SIGNAL,
         col=col,
     )
     for number in sorted(inpatient.PHASE_NAMES):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -21,9 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
     from dualpath.contracts.activities import DischargeAdviceRequest, Notice
     from dualpath.domain import consent, copenhagen, inpatient, tasks, validation
-    from dualpath.domain.ambulatory import AllowedMove, MoveRefused
+    from dualpath.domain.ambulatory import MoveRefused
     from dualpath.domain.catalogue import load_catalogue
-    from dualpath.domain.consent import Consent
     from dualpath.domain.discharge import DischargeAdvice
     from dualpath.domain.events import (
         Actor,
@@ -39,87 +38,28 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.tasks import Task
-    from dualpath.domain.validation import Input
     from dualpath.workflows import kit
-    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, StaffCommand, command, refusing
+    from dualpath.workflows.inpatient_stay_messages import (
+        CONSENTS_CHANGED_SIGNAL,
+        STAY_DISCHARGED_SIGNAL,
+        ConsentsChanged,
+        DischargeCommand,
+        PlanDischargeCommand,
+        StayDischarged,
+        StayInput,
+        StayOpened,
+        StayResult,
+        StayState,
+        StayView,
+    )
+    from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
 
-STAY_DISCHARGED_SIGNAL = "stay_discharged"
-CONSENTS_CHANGED_SIGNAL = "consents_changed"
 CALENDAR_TIMEOUT = timedelta(seconds=30)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
 # `stay-<region>-<pathway_id>-<n>` (without a region, the legacy `stay-<pathway_id>-<n>`); stream `stay-<id>-<n>`.
 workflow_id, stream_id = workflow_ids.stay, workflow_ids.stay_stream
-
-
-class StayInput(Input):
-    stay_id: str
-    pathway_id: str
-    number: int
-    region: str
-    municipality: str
-    via: inpatient.Via
-    ward: str
-    admitted_on: date
-    in_ambulatory_pathway: bool
-    municipal_substance_treatment: bool
-    consents: list[Consent]
-    catalogue_version: str
-    actor: Actor
-
-
-class PlanDischargeCommand(StaffCommand):
-    planned_date: date
-    keep_reason: str | None = None
-
-
-class DischargeCommand(StaffCommand):
-    discharged_on: date
-    # Staff judged follow-up by the acute team over the coming non-working days necessary.
-    acute_team_weekend: bool = False
-
-
-class ConsentsChanged(BaseModel):
-    consents: list[Consent]
-
-
-class StayDischarged(BaseModel):
-    stay_id: str
-    discharged_on: date
-
-
-class StayOpened(BaseModel):
-    position: int
-
-
-class StayState(BaseModel):
-    """What the workflow knows beyond its input."""
-
-    consents: list[Consent]  # as the pathway last told them
-    phase: int = 1
-    status: str = "admitted"  # admitted | discharged | ended
-    planned_discharge: DischargeAdvice | None = None
-    opened_at: int | None = None  # the position of the opening events, once recorded
-    informed: set[str] = set()  # what the municipality has been told of (admission, discharge)
-
-
-class StayView(BaseModel):
-    stay_id: str
-    pathway_id: str
-    status: str  # admitted | discharged | ended
-    phase: int
-    phase_name: str
-    allowed_moves: list[AllowedMove]
-    open_tasks: list[Task]
-    planned_discharge: DischargeAdvice | None
-
-
-class StayResult(BaseModel):
-    stay: StayView
-    position: int
-    advice: DischargeAdvice | None = None
-    follow_ups: list[Task] = Field(default_factory=list)
 
 
 @workflow.defn(name="InpatientStayWorkflow", failure_exception_types=[ValidationError])

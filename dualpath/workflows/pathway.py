@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows import inpatient_stay, kit
+    from dualpath.workflows import inpatient_stay_messages as stay_messages
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
     from dualpath.workflows.pathway_medication import MedicationCommands
@@ -291,7 +292,7 @@ class PathwayWorkflow(MedicationCommands):
         )
         await workflow.start_child_workflow(
             inpatient_stay.InpatientStayWorkflow.run,
-            kit.from_fields(inpatient_stay.StayInput, self.state, cmd, stay_id=stay_id, number=number),
+            kit.from_fields(stay_messages.StayInput, self.state, cmd, stay_id=stay_id, number=number),
             id=child_id,
             # The pathway continues-as-new over the years; its stays must
             # not be terminated when one run hands over to the next.
@@ -325,8 +326,8 @@ class PathwayWorkflow(MedicationCommands):
                 type="CommandRefused",
             )
 
-    @workflow.signal(name=inpatient_stay.STAY_DISCHARGED_SIGNAL)
-    async def stay_discharged(self, done: inpatient_stay.StayDischarged) -> None:
+    @workflow.signal(name=stay_messages.STAY_DISCHARGED_SIGNAL)
+    async def stay_discharged(self, done: stay_messages.StayDischarged) -> None:
         async with self.one_at_a_time():
             if self.state.active_stay != done.stay_id:
                 return
@@ -376,9 +377,7 @@ class PathwayWorkflow(MedicationCommands):
             await workflow.get_external_workflow_handle(
                 self.state.active_stay_workflow_id
                 or inpatient_stay.workflow_id(self.state.pathway_id, self.state.stays, None)
-            ).signal(
-                inpatient_stay.CONSENTS_CHANGED_SIGNAL, inpatient_stay.ConsentsChanged(consents=self.state.consents)
-            )
+            ).signal(stay_messages.CONSENTS_CHANGED_SIGNAL, stay_messages.ConsentsChanged(consents=self.state.consents))
         return self._done(position)
 
     def _check_consent(self, cmd: ConsentCommand) -> None:

@@ -19,6 +19,7 @@ from dualpath.domain.tasks import Task
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
 from dualpath.workflows import inpatient_stay as stay_wf
+from dualpath.workflows import inpatient_stay_messages as stay_messages
 from dualpath.workflows import pathway as pathway_wf
 from dualpath.workflows import pathway_messages
 from dualpath.workflows.kit import MovePhaseCommand
@@ -146,7 +147,7 @@ def _plan_out(advice: DischargeAdvice, keep_reason: str | None) -> DischargePlan
 async def plan_discharge(
     pathway_id: PathwayId, stay_id: StayId, body: DischargePlanIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> DischargePlanOut:
-    cmd = commands.make(stay_wf.PlanDischargeCommand, staff, body)
+    cmd = commands.make(stay_messages.PlanDischargeCommand, staff, body)
     result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.plan_discharge, cmd)
     return _plan_out(result.advice, body.keep_reason)
 
@@ -168,6 +169,6 @@ class DischargeOut(BaseModel):
 async def discharge(
     pathway_id: PathwayId, stay_id: StayId, body: DischargeIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> DischargeOut:
-    cmd = commands.make(stay_wf.DischargeCommand, staff, body)
+    cmd = commands.make(stay_messages.DischargeCommand, staff, body)
     result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.discharge, cmd)
     return DischargeOut(stay=await _now(res, stay_id), followups=result.follow_ups)

@@ -1,0 +1,91 @@
+"""What the inpatient stay's workflow takes and answers: its input, its staff commands, the signals it
+exchanges with its pathway, its state and its view. Pure models: the API and the pathway build them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from dualpath.domain import inpatient
+from dualpath.domain.ambulatory import AllowedMove
+from dualpath.domain.consent import Consent
+from dualpath.domain.discharge import DischargeAdvice
+from dualpath.domain.events import Actor
+from dualpath.domain.tasks import Task
+from dualpath.domain.validation import Input
+from dualpath.workflows.kit import StaffCommand
+
+# Signals between the stay and its pathway.
+STAY_DISCHARGED_SIGNAL = "stay_discharged"
+CONSENTS_CHANGED_SIGNAL = "consents_changed"
+
+
+class StayInput(Input):
+    stay_id: str
+    pathway_id: str
+    number: int
+    region: str
+    municipality: str
+    via: inpatient.Via
+    ward: str
+    admitted_on: date
+    in_ambulatory_pathway: bool
+    municipal_substance_treatment: bool
+    consents: list[Consent]
+    catalogue_version: str
+    actor: Actor
+
+
+class PlanDischargeCommand(StaffCommand):
+    planned_date: date
+    keep_reason: str | None = None
+
+
+class DischargeCommand(StaffCommand):
+    discharged_on: date
+    # Staff judged follow-up by the acute team over the coming non-working days necessary.
+    acute_team_weekend: bool = False
+
+
+class ConsentsChanged(BaseModel):
+    consents: list[Consent]
+
+
+class StayDischarged(BaseModel):
+    stay_id: str
+    discharged_on: date
+
+
+class StayOpened(BaseModel):
+    position: int
+
+
+class StayState(BaseModel):
+    """What the workflow knows beyond its input."""
+
+    consents: list[Consent]  # as the pathway last told them
+    phase: int = 1
+    status: str = "admitted"  # admitted | discharged | ended
+    planned_discharge: DischargeAdvice | None = None
+    opened_at: int | None = None  # the position of the opening events, once recorded
+    informed: set[str] = set()  # what the municipality has been told of (admission, discharge)
+
+
+class StayView(BaseModel):
+    stay_id: str
+    pathway_id: str
+    status: str  # admitted | discharged | ended
+    phase: int
+    phase_name: str
+    allowed_moves: list[AllowedMove]
+    open_tasks: list[Task]
+    planned_discharge: DischargeAdvice | None
+
+
+class StayResult(BaseModel):
+    stay: StayView
+    position: int
+    advice: DischargeAdvice | None = None
+    follow_ups: list[Task] = Field(default_factory=list)
