@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -40,6 +41,12 @@ from dualpath.settings import Settings, get_settings
 log = structlog.get_logger("dualpath.api")
 
 
+# The OpenAPI document's title; its version is the installed package's (pyproject.toml).
+TITLE = "dualpath staff API"
+DESCRIPTION = "Integrated dual-diagnosis treatment pathways (integreret dobbeltdiagnosebehandling)."
+VERSION = importlib.metadata.version("dualpath")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -72,14 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await feeding
             await pool.close()
 
+    # No CDN scripts on the pages' origin: /docs only in development, from vendored files (web.docs).
     app = FastAPI(
-        title="dualpath staff API",
-        description="Integrated dual-diagnosis treatment pathways (integreret dobbeltdiagnosebehandling).",
-        version="0.1.0",
-        lifespan=lifespan,
-        # No CDN scripts on the pages' origin: /docs only in development, from vendored files (web.docs).
-        docs_url=None,
-        redoc_url=None,
+        title=TITLE, description=DESCRIPTION, version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     errors.install(app)
     # Text and dates are judged by the request models themselves (domain/validation.py), whatever

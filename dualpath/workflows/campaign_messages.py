@@ -61,11 +61,15 @@ class ShareCommand(StaffCommand):
 
 
 class MeetingCommand(StaffCommand):
+    """The collaboration meeting (samarbejdsmøde) held, with a note that holds no patient data."""
+
     held_on: date
     note: str | None = None
 
 
 class DecideCommand(StaffCommand):
+    """What the meeting decided for one person (integrated, coordinated, not relevant), and from when."""
+
     patient_id: str
     decision: DecisionKind
     from_date: date | None = None

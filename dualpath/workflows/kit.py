@@ -73,11 +73,15 @@ class StaffCommand(Input):
 
 
 class MovePhaseCommand(StaffCommand):
+    """A move to another phase (of the pathway or the stay); the rules say when it needs its reason."""
+
     to: int
     reason: str | None = None
 
 
 class CompleteTaskCommand(StaffCommand):
+    """A task closed by staff: done, or not possible with the reason (the patient declined, say)."""
+
     task_id: str
     outcome: Outcome
     note: str | None = None
