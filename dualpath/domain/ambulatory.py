@@ -64,6 +64,28 @@ class MoveRefused(ValueError):
     """A move outside the table, or one missing what it needs; says what is allowed."""
 
 
+# The patient's needs steer the level (seeds 001, 003): a clinician may decide between integrated treatment in
+# a stable and an unstable state while the pathway runs. Inpatient comes with an admission and goes with the
+# discharge; coordinated and primary care follow the pathway's end.
+DECIDABLE_LEVELS = (LevelOfCare.integrated_stable, LevelOfCare.integrated_unstable)
+
+
+def check_level_decision(current: LevelOfCare | None, to: LevelOfCare, reason: str | None, *, admitted: bool) -> None:
+    """Whether a clinician may set the level of care to `to` now, with that reason."""
+    choices = " or ".join(level.value for level in DECIDABLE_LEVELS)
+    if admitted:
+        raise MoveRefused("the patient is admitted: the level is inpatient until the discharge")
+    if to not in DECIDABLE_LEVELS:
+        raise MoveRefused(
+            f"the level of care decided during the pathway is {choices}; inpatient comes with an admission, "
+            "coordinated and primary care with the pathway's end"
+        )
+    if to == current:
+        raise MoveRefused(f"the level of care is {to.value} already")
+    if not (reason and reason.strip()):
+        raise MoveRefused("deciding the level of care needs the reason: what in the patient's needs calls for it")
+
+
 def check_move(current: int, to: int, reason: str | None) -> None:
     allowed = ALLOWED_MOVES[current]
     if to not in allowed:

@@ -120,6 +120,8 @@ class LevelOfCareChanged(DomainEvent):
     from_level: str | None
     to_level: str | None
     reason: str
+    # A clinician's decision on the patient's needs; False: derived from a phase move, admission, discharge or end.
+    decided: bool = False
 
 
 class PathwayEnded(DomainEvent):

@@ -29,6 +29,7 @@ T = TypeVar("T")
 # What a successful form says on the page it returns to (only these: nothing typed is echoed).
 NOTICES = {
     "fase": "Forløbet er flyttet til den nye fase.",
+    "niveau": "Behandlingsniveauet er besluttet og begrundet.",
     "afsluttet": "Forløbet er afsluttet.",
     "samtykke": "Samtykket er registreret.",
     "opgave": "Opgaven er lukket.",

@@ -1,4 +1,4 @@
-"""The pathway's own forms: move its phase, end it, record a consent, close a task."""
+"""The pathway's own forms: move its phase, decide its level of care, end it, record a consent, close a task."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ TASK = {"outcome": text, "note": optional}
 
 router = command_forms(
     CommandForm("/fase", pathways.move_phase, {"to": a_choice, "reason": optional}, "phase", "fase#fase"),
+    CommandForm("/niveau", pathways.decide_level_of_care, {"level": text, "reason": stripped}, "level", "niveau#fase"),
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),
     CommandForm("/opgaver/{task_id}", tasks.complete_task, TASK, "task-{task_id}", "opgave#opgaver"),

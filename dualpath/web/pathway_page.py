@@ -40,6 +40,7 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
     return {
         "move": active and permitted(pathways.move_phase, staff),
         "end": active and permitted(pathways.end_pathway, staff),
+        "level": active and permitted(pathways.decide_level_of_care, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,

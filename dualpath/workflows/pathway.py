@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         ConsentCommand,
         EndPathwayCommand,
+        LevelOfCareCommand,
         PathwayInput,
         PathwayState,
         PathwayView,
@@ -121,6 +122,8 @@ class PathwayWorkflow(MedicationCommands):
     - `complete_task(CompleteTaskCommand) -> CommandResult`
     - `record_consent(ConsentCommand) -> CommandResult`: given, refused or withdrawn;
       a dialogue consent closes the consent task; an admitted patient's stay is told at once
+    - `decide_level_of_care(LevelOfCareCommand) -> CommandResult`: a clinician sets the level (integrated,
+      stable or unstable) on the patient's needs, with the reason (LevelOfCareChanged, decided)
     - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
       (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
     - `record_medication_change(MedicationCommand) -> MedicationResult`: the change, and the FMK
@@ -256,6 +259,31 @@ class PathwayWorkflow(MedicationCommands):
         if cmd.reason_kind in ambulatory.PLANNED_ENDS:  # a planned closure leaves phase 4 done
             planned = "a planned closure needs phase 4's mandatory tasks closed first: phase 4"
             self._check_leaving(planned, tasks.blocking(self.state.tasks, 4))
+
+    # -- level of care --------------------------------------------------------
+
+    @command(lambda self, cmd: self._check_level(cmd))
+    async def decide_level_of_care(self, cmd: LevelOfCareCommand) -> CommandResult:
+        changed = LevelOfCareChanged(
+            pathway_id=self.state.pathway_id,
+            from_level=self.state.level_of_care,
+            to_level=cmd.level,
+            reason=cmd.reason.strip(),
+            decided=True,
+        )
+        position = await self._record([changed], cmd.actor)
+        self.state.level_of_care = cmd.level
+        return self._done(position)
+
+    def _check_level(self, cmd: LevelOfCareCommand) -> None:
+        self._require_active()
+        admitted = self.state.active_stay is not None
+        try:
+            ambulatory.check_level_decision(self.state.level_of_care, cmd.level, cmd.reason, admitted=admitted)
+        except MoveRefused as exc:
+            raise kit.refused(
+                exc, details={"allowed": [level.value for level in ambulatory.DECIDABLE_LEVELS]}
+            ) from None
 
     # -- tasks --------------------------------------------------------------
 

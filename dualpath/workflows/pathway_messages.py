@@ -63,6 +63,13 @@ class ConsentCommand(StaffCommand):
     form: ConsentForm
 
 
+class LevelOfCareCommand(StaffCommand):
+    """A clinician's decision on the level of care (integrated, stable or unstable), with the reason."""
+
+    level: LevelOfCare
+    reason: str
+
+
 class AdmitCommand(StaffCommand):
     via: inpatient.Via
     ward: str

@@ -252,3 +252,26 @@ async def test_static_files_and_security_headers(api):
         assert page.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         assert html.escape("Log ind") in page.text
+
+
+async def test_a_clinician_decides_the_level_of_care_on_the_page_and_a_refusal_says_why(api, http):
+    pathway_id = await accepted_pathway(http)
+    async with signed_in(api, "clinician", REGION) as c, http.as_("clinician", REGION) as a:
+        page = await c.get(f"/forloeb/{pathway_id}")
+        assert 'id="form-level"' in page.text and "Beslut behandlingsniveau" in text(page)
+        token = await csrf(c, f"/forloeb/{pathway_id}")
+        refused = await c.post(
+            f"/forloeb/{pathway_id}/niveau",
+            data={"csrf": token, "idem": "l1", "level": "integrated_stable", "reason": " "},
+        )
+        assert refused.status_code == 409 and "needs the reason" in text(refused)
+        r = await c.post(
+            f"/forloeb/{pathway_id}/niveau",
+            data={"csrf": token, "idem": "l2", "level": "integrated_stable", "reason": "stabil i tre uger"},
+        )
+        assert r.status_code == 303, r.text
+        assert "Behandlingsniveauet er besluttet og begrundet." in text(await c.get(r.headers["location"]))
+        p = (await a.get(f"/pathways/{pathway_id}")).json()
+    assert p["level_of_care"] == "integrated_stable"
+    decided = [h for h in p["history"] if h["type"] == "LevelOfCareChanged"][-1]
+    assert decided["data"]["decided"] and decided["by"]["role"] == "clinician"

@@ -13,7 +13,7 @@ from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
 from dualpath.domain import ambulatory
-from dualpath.domain.ambulatory import AllowedMove, EndReason
+from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.domain.disclosure import CLINICAL
 from dualpath.domain.validation import Id, Input
@@ -50,6 +50,11 @@ class PathwayOut(PathwaySummary):
 class PhaseMoveIn(Input):
     to: int = Field(ge=1, le=4, description="The phase to move to (1 Opstart … 4 Overgang/afslutning)")
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class LevelOfCareIn(Input):
+    level: LevelOfCare = Field(description="integrated_stable or integrated_unstable")
+    reason: str = Field(max_length=2000, description="What in the patient's needs calls for it")
 
 
 class EndIn(Input):
@@ -129,6 +134,16 @@ async def move_phase(
 ) -> PathwayOut:
     cmd = commands.make(MovePhaseCommand, staff, body)
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.move_phase, cmd)
+
+
+@router.post("/{pathway_id}/level-of-care", response_model=PathwayOut)
+async def decide_level_of_care(
+    pathway_id: PathwayId, body: LevelOfCareIn, res: Res, staff: Staff = require(Role.clinician)
+) -> PathwayOut:
+    """A clinician decides the level of care on the patient's needs (seeds 001, 003), with the reason; a phase
+    move, an admission, a discharge and the end still set it as before."""
+    cmd = commands.make(messages.LevelOfCareCommand, staff, body)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.decide_level_of_care, cmd)
 
 
 @router.post("/{pathway_id}/end", response_model=PathwayOut)
