@@ -73,6 +73,7 @@ workflow_id, stream_id = workflow_ids.pathway, workflow_ids.pathway_stream
 # histories recorded before it replay as they ran.
 ONE_ACTIVE_PATHWAY = "one-active-pathway-per-patient"
 CLAIM_TIMEOUT = timedelta(seconds=10)
+CONSENT_TASK_OWN_MUNICIPALITY = "consent-task-own-municipality"
 CLAIM_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
@@ -385,12 +386,14 @@ class PathwayWorkflow(MedicationCommands):
         events: list[DomainEvent] = [kit.from_fields(ConsentRecorded, cmd, pathway_id=self.state.pathway_id)]
         # The task that asked for this consent is answered by recording it.
         asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
+        # Only the pathway's own municipality answers its consent tasks (before the patch, a dialogue
+        # consent towards any municipality did: recorded histories replay as they ran).
+        own = cmd.counterpart == self.state.municipality
+        answers = own or (cmd.scope == "dialogue" and not workflow.patched(CONSENT_TASK_OWN_MUNICIPALITY))
         answered = [
             t
             for t in self._open_tasks()
-            if t.kind == asked_by[cmd.scope]
-            and cmd.state in ("given", "refused")
-            and (cmd.scope == "dialogue" or cmd.counterpart == self.state.municipality)
+            if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused") and answers
         ]
         events += [
             TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})") for t in answered
