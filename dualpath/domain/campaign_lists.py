@@ -104,108 +104,89 @@ def parse_list(text: str, *, today: date | None = None) -> list[ParsedRow]:
     lines = text.lstrip("\ufeff").splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise ListInvalid(
-            [
-                RowError(
-                    row=1,
-                    column=None,
-                    reason=f"the file is empty: expected a header line {';'.join(COLUMNS)} and one row per person",
-                )
-            ]
-        )
+        expected = f"expected a header line {';'.join(COLUMNS)} and one row per person"
+        raise ListInvalid([RowError(row=1, column=None, reason=f"the file is empty: {expected}")])
     delimiter = ";" if ";" in lines[first] else ","
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    rows = list(reader)
-    header = [h.strip().lower() for h in rows[first]]
-    errors: list[RowError] = []
-    for i, h in enumerate(header):
-        if h not in COLUMNS:
-            errors.append(
-                RowError(
-                    row=first + 1,
-                    column=h or f"column {i + 1}",
-                    reason=f"unknown column; the template's columns are {', '.join(COLUMNS)}",
-                )
-            )
-        elif header.index(h) != i:
-            errors.append(RowError(row=first + 1, column=h, reason="the column appears twice"))
-    for h in REQUIRED:
-        if h not in header:
-            errors.append(RowError(row=first + 1, column=h, reason="required column missing"))
-    if errors:
-        raise ListInvalid(errors)
-    parsed: list[ParsedRow] = []
-    seen: dict[str, int] = {}
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    header = _header(rows[first], first + 1)
     body = [(n, r) for n, r in enumerate(rows[first + 1 :], start=first + 2) if any(c.strip() for c in r)]
     if not body:
         raise ListInvalid([RowError(row=first + 1, column=None, reason="the list has no rows after the header")])
     if len(body) > MAX_ROWS:
-        raise ListInvalid(
-            [RowError(row=first + 1, column=None, reason=f"{len(body)} rows: at most {MAX_ROWS} in one list")]
-        )
+        too_many = f"{len(body)} rows: at most {MAX_ROWS} in one list"
+        raise ListInvalid([RowError(row=first + 1, column=None, reason=too_many)])
+    errors: list[RowError] = []
+    parsed: list[ParsedRow] = []
+    seen: dict[str, int] = {}  # a CPR number → the row it was first on
     for n, r in body:
         if len(r) != len(header):
-            errors.append(
-                RowError(
-                    row=n,
-                    column=None,
-                    reason=f"{len(r)} fields, the header has {len(header)} (separator '{delimiter}')",
-                )
-            )
+            fields = f"{len(r)} fields, the header has {len(header)} (separator '{delimiter}')"
+            errors.append(RowError(row=n, column=None, reason=fields))
             continue
-        cells = {h: c.strip() for h, c in zip(header, r)}
-        # Text the engine cannot take (NUL, an unpaired surrogate, a control character): named, never echoed.
-        unreadable = [
-            RowError(row=n, column=h, reason=why)
-            for h, c in cells.items()
-            if (why := validation.text_problem(c, line=True)) is not None
-        ]
-        if unreadable:
-            errors += unreadable
-            continue
-        row_errors: list[RowError] = []
-        number = cells.get("cpr", "")
-        try:
-            number = cpr_rules.validate_cpr(number, today=today)
-        except ValueError as exc:
-            # The message says what is wrong with the number's form, never the number.
-            row_errors.append(RowError(row=n, column="cpr", reason=str(exc) if cells.get("cpr") else "required"))
-        contact, why = _coded(
-            cells,
-            "psychiatric_contact",
-            _CONTACT,
-            "current or within_last_year",
-            " (group 2 has psychiatric contact now or within the last year)",
-        )
-        if why:
-            row_errors.append(RowError(row=n, column="psychiatric_contact", reason=why))
-        treated, why = _coded(cells, "municipal_substance_treatment", _YES, "ja or nej")
-        if treated is False:
-            why = (
-                "nej: target group 2 is in current municipal substance treatment; this person belongs to another group"
-            )
-        if why:
-            row_errors.append(RowError(row=n, column="municipal_substance_treatment", reason=why))
-        unit = cells.get("clinic_or_unit") or None
-        if unit is not None and len(unit) > 200:
-            row_errors.append(RowError(row=n, column="clinic_or_unit", reason="at most 200 characters"))
-        if not row_errors:
-            if number in seen:
-                row_errors.append(RowError(row=n, column="cpr", reason=f"the same person as row {seen[number]}"))
-            else:
-                seen[number] = n
-        if row_errors:
-            errors += row_errors
-            continue
-        assert contact is not None  # a row without it has its error above
-        parsed.append(
-            ParsedRow(
-                row=n, cpr=number, psychiatric_contact=contact, municipal_substance_treatment=True, clinic_or_unit=unit
-            )
-        )
+        row, row_errors = _row(n, {h: c.strip() for h, c in zip(header, r)}, today, seen)
+        errors += row_errors
+        if row is not None:
+            parsed.append(row)
     if errors:
         raise ListInvalid(errors)
     return parsed
+
+
+def _header(cells: list[str], n: int) -> list[str]:
+    """The header's column names (lower case), or ListInvalid for unknown, repeated or missing columns."""
+    header = [h.strip().lower() for h in cells]
+    errors: list[RowError] = []
+    for i, h in enumerate(header):
+        if h not in COLUMNS:
+            unknown = f"unknown column; the template's columns are {', '.join(COLUMNS)}"
+            errors.append(RowError(row=n, column=h or f"column {i + 1}", reason=unknown))
+        elif header.index(h) != i:
+            errors.append(RowError(row=n, column=h, reason="the column appears twice"))
+    errors += [RowError(row=n, column=h, reason="required column missing") for h in REQUIRED if h not in header]
+    if errors:
+        raise ListInvalid(errors)
+    return header
+
+
+def _row(
+    n: int, cells: dict[str, str], today: date | None, seen: dict[str, int]
+) -> tuple[ParsedRow | None, list[RowError]]:
+    """Row `n` read, or what is wrong with it (every problem at once)."""
+    # Text the engine cannot take (NUL, an unpaired surrogate, a control character): named, never echoed.
+    unreadable = [
+        RowError(row=n, column=h, reason=why)
+        for h, c in cells.items()
+        if (why := validation.text_problem(c, line=True)) is not None
+    ]
+    if unreadable:
+        return None, unreadable
+    errors: list[RowError] = []
+    number = cells.get("cpr", "")
+    try:
+        number = cpr_rules.validate_cpr(number, today=today)
+    except ValueError as exc:
+        # The message says what is wrong with the number's form, never the number.
+        errors.append(RowError(row=n, column="cpr", reason=str(exc) if cells.get("cpr") else "required"))
+    needed = " (group 2 has psychiatric contact now or within the last year)"
+    contact, why = _coded(cells, "psychiatric_contact", _CONTACT, "current or within_last_year", needed)
+    if why:
+        errors.append(RowError(row=n, column="psychiatric_contact", reason=why))
+    treated, why = _coded(cells, "municipal_substance_treatment", _YES, "ja or nej")
+    if treated is False:
+        why = "nej: target group 2 is in current municipal substance treatment; this person belongs to another group"
+    if why:
+        errors.append(RowError(row=n, column="municipal_substance_treatment", reason=why))
+    unit = cells.get("clinic_or_unit") or None
+    if unit is not None and len(unit) > 200:
+        errors.append(RowError(row=n, column="clinic_or_unit", reason="at most 200 characters"))
+    if not errors and number in seen:
+        errors.append(RowError(row=n, column="cpr", reason=f"the same person as row {seen[number]}"))
+    if errors or contact is None:
+        return None, errors
+    seen[number] = n
+    return ParsedRow(
+        row=n, cpr=number, psychiatric_contact=contact, municipal_substance_treatment=True, clinic_or_unit=unit
+    ), []
 
 
 def merge_list(people: list[Person], side: Side, rows: list[ListedRow]) -> tuple[list[Person], list[str]]:
