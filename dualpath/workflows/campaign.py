@@ -288,78 +288,61 @@ class CampaignWorkflow(kit.Process):
         self._publish()
 
     async def _start(self, p: Person) -> None:
-        s = self.state
+        """A decided start on its date: the integrated pathway, or coordinated treatment's municipal task."""
         assert p.from_date is not None
         if p.decision == "integrated":
-            pathway_id = str(workflow.uuid4())
-            started = await pathway.start_as_child(
-                pathway.new_state(
-                    pathway_id,
-                    s.campaign_id,
-                    s,
-                    p,
-                    group=2,
-                    municipal_substance_treatment=p.municipal_substance_treatment,
-                ),
-                Actor.engine(),
-                "Ambulatory pathway (ambulant forløb), group 2 phase-in campaign",
-            )
-            if not started:
-                await self._record(
-                    [
-                        CampaignStartCancelled(
-                            campaign_id=s.campaign_id,
-                            patient_id=p.patient_id,
-                            reason="the patient already has an active integrated pathway (one at most): none was "
-                            "started",
-                        )
-                    ],
-                    Actor.engine(),
-                )
+            if not await self._start_pathway(p, p.from_date):
                 p.status = "cancelled"
                 self._publish()
                 return
-            await self._record(
-                [
-                    CampaignPathwayStarted(
-                        campaign_id=s.campaign_id,
-                        patient_id=p.patient_id,
-                        pathway_id=pathway_id,
-                        started_on=p.from_date,
-                    )
-                ],
-                Actor.engine(),
-            )
-            p.pathway_id = pathway_id
         else:
-            due = await workflow.execute_activity(
-                "working_day_deadline",
-                WorkingDayDeadline(start=p.from_date, working_days=COORDINATION_TASK_WORKING_DAYS),
-                result_type=date,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-            )
-            task = TaskOpened(
-                task_id=str(workflow.uuid4()),
-                referral_id=s.campaign_id,
-                kind="campaign_coordination_start",
-                title=f"Koordineret behandling starter {p.from_date} (gruppe 2, kampagne {s.centre})",
-                phase=None,
-                owner_role="municipality",
-                owner_org=f"municipality:{s.municipality}",
-                due=due,
-                mandatory=True,
-            )
-            await self._record(
-                [
-                    CoordinationStarted(
-                        campaign_id=s.campaign_id, patient_id=p.patient_id, started_on=p.from_date, task_id=task.task_id
-                    ),
-                    task,
-                ],
-                Actor.engine(),
-            )
+            await self._start_coordination(p, p.from_date)
         p.status, p.started_on = "started", p.from_date
         self._publish()
+
+    async def _start_pathway(self, p: Person, on: date) -> bool:
+        """The person's integrated pathway, started; False (and the start cancelled) when they have one."""
+        s, pathway_id = self.state, str(workflow.uuid4())
+        state = pathway.new_state(
+            pathway_id, s.campaign_id, s, p, group=2, municipal_substance_treatment=p.municipal_substance_treatment
+        )
+        summary = "Ambulatory pathway (ambulant forløb), group 2 phase-in campaign"
+        if not await pathway.start_as_child(state, Actor.engine(), summary):
+            why = "the patient already has an active integrated pathway (one at most): none was started"
+            cancelled = CampaignStartCancelled(campaign_id=s.campaign_id, patient_id=p.patient_id, reason=why)
+            await self._record([cancelled], Actor.engine())
+            return False
+        started = CampaignPathwayStarted(
+            campaign_id=s.campaign_id, patient_id=p.patient_id, pathway_id=pathway_id, started_on=on
+        )
+        await self._record([started], Actor.engine())
+        p.pathway_id = pathway_id
+        return True
+
+    async def _start_coordination(self, p: Person, on: date) -> None:
+        """Coordinated treatment starts: a task for the municipality, due a few working days after."""
+        s = self.state
+        due = await workflow.execute_activity(
+            "working_day_deadline",
+            WorkingDayDeadline(start=on, working_days=COORDINATION_TASK_WORKING_DAYS),
+            result_type=date,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        task = TaskOpened(
+            task_id=str(workflow.uuid4()),
+            referral_id=s.campaign_id,
+            kind="campaign_coordination_start",
+            title=f"Koordineret behandling starter {on} (gruppe 2, kampagne {s.centre})",
+            phase=None,
+            owner_role="municipality",
+            owner_org=f"municipality:{s.municipality}",
+            due=due,
+            mandatory=True,
+        )
+        started = CoordinationStarted(
+            campaign_id=s.campaign_id, patient_id=p.patient_id, started_on=on, task_id=task.task_id
+        )
+        await self._record([started, task], Actor.engine())
 
     # -- helpers -------------------------------------------------------------------------
 
