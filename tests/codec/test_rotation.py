@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 
 from temporalio.client import Client
 
@@ -17,6 +16,7 @@ from dualpath.codec import KEY_ID
 from dualpath.domain.events import Actor
 from dualpath.worker import build_worker
 from dualpath.workflows import pathway as wf
+from tests.pathways import pathway_input
 
 # The session's replay test (tests/replay) has the default keys only, so it leaves out this queue's
 # workflows by name. (Deleting the workflow instead waited on the server's visibility, which lags
@@ -43,18 +43,7 @@ async def test_a_pathway_goes_on_across_a_rotation_of_its_regions_key(settings, 
             "payload_key_ids": {**settings.payload_key_ids, "1082": "1082.2026-07"},
         }
     )
-    inp = wf.PathwayInput(
-        state=wf.PathwayState(
-            pathway_id=str(uuid.uuid4()),
-            referral_id="r",
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality="751",
-            catalogue_version="v1",
-        ),
-        actor=ACTOR,
-    )
+    inp = pathway_input(ACTOR)
     workflow_id = wf.workflow_id(inp.state.pathway_id, "1082")
 
     old = await _client(before)

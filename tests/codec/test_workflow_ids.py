@@ -12,6 +12,7 @@ from dualpath.codec import KEY_ID, WORKFLOW_ID
 from dualpath.domain.events import Actor
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
+from tests.pathways import pathway_input
 from tests.poll import eventually
 
 from ..api.helpers import accepted_pathway
@@ -33,18 +34,7 @@ async def test_a_legacy_pathway_is_still_addressed_by_the_api_and_its_new_stay_g
     its payloads stay under the national key, and a stay it starts now is `stay-1082-…`."""
     pathway_id = str(uuid.uuid4())
     legacy = workflow_ids.legacy("pathway", pathway_id)
-    inp = wf.PathwayInput(
-        state=wf.PathwayState(
-            pathway_id=pathway_id,
-            referral_id=str(uuid.uuid4()),
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality="751",
-            catalogue_version="v1",
-        ),
-        actor=Actor(subject="t", role="clinician", organisation=REGION),
-    )
+    inp = pathway_input(actor=Actor(subject="t", role="clinician", organisation=REGION), pathway_id=pathway_id)
     handle = await client.start_workflow(wf.PathwayWorkflow.run, inp, id=legacy, task_queue=settings.task_queue)
     assert await queries.wait_for_row(pool, "rm_pathways", "pathway_id", pathway_id, timeout=30)
 

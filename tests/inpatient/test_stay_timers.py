@@ -14,6 +14,7 @@ from dualpath.domain.events import Actor
 from dualpath.settings import Settings
 from dualpath.workflows import inpatient_stay as stay_wf
 from dualpath.workflows import pathway as pathway_wf
+from tests.pathways import pathway_input
 
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 
@@ -21,18 +22,7 @@ ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_up(time_env, store, pool):
     queue = f"t-{uuid.uuid4()}"
     calendar = Settings(_env_file=None).working_day_calendar()
-    inp = pathway_wf.PathwayInput(
-        state=pathway_wf.PathwayState(
-            pathway_id=str(uuid.uuid4()),
-            referral_id="r",
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality="751",
-            catalogue_version="v1",
-        ),
-        actor=ACTOR,
-    )
+    inp = pathway_input(ACTOR)
     async with Worker(
         time_env.client,
         task_queue=queue,

@@ -18,6 +18,7 @@ from dualpath.domain import medication
 from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as wf
 from tests.fmk.receiver import Receiver, serve
+from tests.pathways import pathway_input
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -48,18 +49,7 @@ async def receiver():
 async def _pathway(client, store, receiver: Receiver):
     """A running pathway on a worker of its own, with consent to inform the municipality given."""
     queue = f"med-{uuid.uuid4()}"
-    inp = wf.PathwayInput(
-        state=wf.PathwayState(
-            pathway_id=str(uuid.uuid4()),
-            referral_id="r",
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality=MUNICIPALITY,
-            catalogue_version="v1",
-        ),
-        actor=ACTOR,
-    )
+    inp = pathway_input(ACTOR, municipality=MUNICIPALITY)
     async with Worker(
         client,
         task_queue=queue,

@@ -30,6 +30,7 @@ from dualpath.domain.discharge import DischargeSettings
 from dualpath.domain.events import Actor
 from dualpath.eventstore import AppendResult, NewEvent
 from dualpath.workflows import pathway as wf
+from tests.pathways import pathway_input
 
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 ACTOR_JSON = ACTOR.model_dump()
@@ -38,18 +39,7 @@ CEILING = 120  # seconds; a refused command answers at once, one that retries fo
 
 
 def _input() -> wf.PathwayInput:
-    return wf.PathwayInput(
-        state=wf.PathwayState(
-            pathway_id=str(uuid.uuid4()),
-            referral_id=str(uuid.uuid4()),
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality="751",
-            catalogue_version="v1",
-        ),
-        actor=ACTOR,
-    )
+    return pathway_input(ACTOR)
 
 
 async def _update(handle, name: str, arg):

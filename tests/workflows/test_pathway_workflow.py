@@ -10,23 +10,13 @@ from temporalio.worker import Worker
 from dualpath.activities.events import EventActivities
 from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as wf
+from tests.pathways import pathway_input
 
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
 
 
 def _input() -> wf.PathwayInput:
-    return wf.PathwayInput(
-        state=wf.PathwayState(
-            pathway_id=str(uuid.uuid4()),
-            referral_id="r",
-            patient_id=str(uuid.uuid4()),
-            group=2,
-            region="1082",
-            municipality="751",
-            catalogue_version="v1",
-        ),
-        actor=ACTOR,
-    )
+    return pathway_input(ACTOR)
 
 
 async def test_an_open_task_past_its_due_date_is_escalated(time_env, store):
