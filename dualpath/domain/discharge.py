@@ -94,6 +94,20 @@ class DischargeAdvice(BaseModel):
     follow_ups: list[FollowUp]
 
 
+class DischargeRefused(ValueError):
+    """A discharge date the seeds advise against, kept without the reason."""
+
+
+def check_reason(advice: DischargeAdvice, reason: str | None) -> None:
+    """A discharge before non-working days (a Friday, the day before a holiday) is avoided (seeds 003, 004): one
+    that happens all the same is recorded with the reason. (A plan for such a date stays advice, with its
+    proposal of an earlier day and the reason if staff keep it.)"""
+    if not advice.before_non_working_day or (reason and reason.strip()):
+        return
+    warning = advice.warning or f"{advice.planned_date} is advised against"
+    raise DischargeRefused(f"{warning} {advice.planned_date} is kept only with the reason why, which is recorded")
+
+
 def advise(
     *,
     admitted_on: date,

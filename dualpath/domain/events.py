@@ -224,6 +224,8 @@ class PatientDischarged(DomainEvent):
     discharged_on: date
     before_non_working_days: bool
     follow_ups: list[dict[str, str]]  # [{"kind", "due"}]
+    # Why the patient went home before non-working days all the same (None before the rule, or when not needed).
+    reason_before_non_working_days: str | None = None
 
 
 class StayEnded(DomainEvent):

@@ -20,7 +20,7 @@ def _in_ambulatory_pathway(form: Form, name: str) -> bool:
 # Each form's fields, by the body's field names.
 ADMITTED = {"via": text, "ward": stripped, "admitted_on": a_date, "in_ambulatory_pathway": _in_ambulatory_pathway}
 MOVED = {"to": a_choice, "reason": optional}
-DISCHARGED = {"discharged_on": a_date, "acute_team_weekend": ticked}
+DISCHARGED = {"discharged_on": a_date, "acute_team_weekend": ticked, "reason": optional}
 STAY = "/indlaeggelser/{stay_id}"
 
 router = command_forms(

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
     from dualpath.contracts.activities import DischargeAdviceRequest, Notice
     from dualpath.domain import consent, copenhagen, inpatient, tasks, validation
+    from dualpath.domain import discharge as discharge_rules
     from dualpath.domain.ambulatory import MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.discharge import DischargeAdvice
@@ -55,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
 
 CALENDAR_TIMEOUT = timedelta(seconds=30)
+# A discharge date advised against needs its reason (issue #18 item 2).
+DISCHARGE_REASON = "discharge-before-days-off-needs-reason"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
@@ -198,6 +201,7 @@ class InpatientStayWorkflow(kit.Process):
     async def discharge(self, cmd: DischargeCommand) -> StayResult:
         advice = await self._advice(cmd.discharged_on)
         before = advice.before_non_working_day
+        self._check_reason(advice, cmd.reason)
         follow_ups = self._follow_ups(advice, cmd)
         events: list[DomainEvent] = [
             PatientDischarged(
@@ -206,6 +210,7 @@ class InpatientStayWorkflow(kit.Process):
                 discharged_on=cmd.discharged_on,
                 before_non_working_days=before,
                 follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups],
+                reason_before_non_working_days=cmd.reason.strip() if before and cmd.reason else None,
             ),
             *[self._opened(t) for t in follow_ups],
         ]
@@ -232,6 +237,14 @@ class InpatientStayWorkflow(kit.Process):
                 type="MoveRefused",
             )
         self._check_date(cmd.discharged_on, "discharge")
+
+    def _check_reason(self, advice: DischargeAdvice, reason: str | None) -> None:
+        """Refuse a date advised against without its reason (behind a patch: recorded stays replay as they ran)."""
+        try:
+            discharge_rules.check_reason(advice, reason)
+        except discharge_rules.DischargeRefused as exc:
+            if workflow.patched(DISCHARGE_REASON):
+                raise kit.refused(exc) from None  # its message names the nearest earlier working day
 
     def _check_date(self, d: date, what: str) -> None:
         if d < self._in.admitted_on:

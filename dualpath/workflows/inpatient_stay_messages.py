@@ -45,6 +45,8 @@ class PlanDischargeCommand(StaffCommand):
 
 class DischargeCommand(StaffCommand):
     discharged_on: date
+    # Why the patient goes home before non-working days all the same (required then, recorded).
+    reason: str | None = None
     # Staff judged follow-up by the acute team over the coming non-working days necessary.
     acute_team_weekend: bool = False
 

@@ -91,8 +91,12 @@ async def test_discharge_rules_refusals_and_follow_ups(http, store):
         await _to_phase_4(c, pathway_id, stay["stay_id"])
         r = await c.post(f"{base}/discharge", json={"discharged_on": "2026-10-30"})
         assert r.status_code == 409 and "before the admission" in r.json()["message"]
-        # Friday 13 November 2026: the weekend follows.
-        r = await c.post(f"{base}/discharge", json={"discharged_on": "2026-11-13", "acute_team_weekend": True})
+        # Friday 13 November 2026: the weekend follows. Such a discharge is avoided: kept only with the reason.
+        friday = {"discharged_on": "2026-11-13", "acute_team_weekend": True}
+        r = await c.post(f"{base}/discharge", json=friday)
+        assert r.status_code == 409 and "kept only with the reason" in r.json()["message"], r.text
+        assert "Thursday 12 November 2026" in r.json()["message"]  # the proposal of an earlier day stays
+        r = await c.post(f"{base}/discharge", json={**friday, "reason": "the patient insists; family home all weekend"})
         assert r.status_code == 200, r.text
         follow_ups = {(t["kind"], t["due"]) for t in r.json()["followups"]}
         assert follow_ups == {
@@ -110,6 +114,11 @@ async def test_discharge_rules_refusals_and_follow_ups(http, store):
         assert (await _pathway(c, pathway_id))["level_of_care"] == "integrated_unstable"
         worklist = (await c.get("/worklist", params={"kind": "home_visit", "limit": 500})).json()
         assert [t["due"] for t in worklist if t["pathway_id"] == pathway_id] == ["2026-11-16"]
+    [discharged] = [
+        e for e in await store.read_stream(stay_wf.stream_id(pathway_id, 1)) if e.type == "PatientDischarged"
+    ]
+    assert discharged.data["before_non_working_days"] is True
+    assert discharged.data["reason_before_non_working_days"] == "the patient insists; family home all weekend"
 
 
 async def test_a_christmas_discharge_and_a_short_stay(http):

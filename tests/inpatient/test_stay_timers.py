@@ -55,7 +55,8 @@ async def test_an_overdue_home_visit_escalates_and_the_stay_ends_when_followed_u
                 stay_wf.InpatientStayWorkflow.move_phase, stay_wf.MovePhaseCommand(to=to, actor=ACTOR)
             )
         result = await stay.execute_update(
-            stay_wf.InpatientStayWorkflow.discharge, stay_wf.DischargeCommand(discharged_on=today, actor=ACTOR)
+            stay_wf.InpatientStayWorkflow.discharge,
+            stay_wf.DischargeCommand(discharged_on=today, reason="in case today comes before days off", actor=ACTOR),
         )
         visit = next(t for t in result.follow_ups if t.kind == "home_visit")
         assert calendar.is_working_day(visit.due) and visit.due > today

@@ -158,6 +158,11 @@ class DischargeIn(Input):
         default=False,
         description=("Staff judged follow-up by the acute team over the coming non-working days necessary"),
     )
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why the patient goes home before non-working days all the same: required then, and recorded",
+    )
 
 
 class DischargeOut(BaseModel):
