@@ -34,7 +34,10 @@ async def _caught_up(pool) -> None:
     last = await pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
     for _ in range(400):
         if (
-            await pool.fetchval("SELECT min(position) FROM projection_checkpoints WHERE name = ANY($1::text[])", names)
+            # No checkpoint yet (a session's first test): not caught up.
+            await pool.fetchval(
+                "SELECT coalesce(min(position), -1) FROM projection_checkpoints WHERE name = ANY($1::text[])", names
+            )
             >= last
         ):
             return
@@ -339,3 +342,35 @@ async def test_the_cli_draws_the_phase_in_as_a_png(pg_url, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     length, kind, width, height = struct.unpack(">I4sII", data[8:24])
     assert (length, kind) == (13, b"IHDR") and (width, height) == (1000, 550)
+
+
+def _phase_in_total(report: dict, region: str, group: int) -> int:
+    [series] = [s for s in report["phase_in"] if s["region"] == region and s["group"] == group]
+    return series["months"][-1]["cumulative"] if series["months"] else 0
+
+
+async def test_a_pathway_started_by_a_transition_counts_in_the_phase_in(http):
+    from tests.transitions.support import (
+        MUNICIPALITY,
+        assessment,
+        network_meeting_and_complete,
+        start,
+        step,
+        to_integrated,
+    )
+
+    async with (
+        http.as_("municipality", MUNICIPALITY) as mun,
+        http.as_("visitation", "region:1082") as vis,
+        http.as_("clinician", "region:1082") as cli,
+    ):
+        before = (await cli.get("/reports/monitoring")).json()
+        tid = (await start(mun, to_integrated()))["transition_id"]
+        await step(vis, tid, "assessment", assessment())
+        await step(mun, tid, "agreement", {"on": "transition"})
+        done = await network_meeting_and_complete(cli, cli, tid)
+        assert done["closure"] == "started" and done["pathway_id"]
+        after = (await cli.get("/reports/monitoring")).json()
+    assert _phase_in_total(after, "1082", 2) == _phase_in_total(before, "1082", 2) + 1
+    # Not an accepted referral: the §82c figures do not move.
+    assert after["process"] == before["process"]

@@ -252,3 +252,22 @@ def test_the_text_table_shows_the_figures_and_the_target_sources():
     ]
     assert "started <= 14 days" in text and "3/3 (100.0%)" in text
     assert "seed 000 (Region Midtjylland" in text
+
+
+def test_pathways_started_by_a_transition_or_a_campaign_count_in_the_phase_in_but_not_in_the_82c_figures():
+    accepted = [
+        {"region": "1082", "grp": 2, "start_deadline": date(2026, 4, 14), "accepted_at": _at("2026-03-02T09:00")}
+    ]
+    others = [
+        {"region": "1082", "grp": 2, "started_at": _at("2026-03-10T09:00")},  # a transition's pathway
+        {"region": "1082", "grp": 2, "started_at": _at("2026-04-01T08:00")},  # a campaign's
+        {"region": "1082", "grp": None, "started_at": _at("2026-04-01T08:00")},  # no group: not in a series
+    ]
+    rep = _report(accepted=accepted, other_starts=others)
+    series = {(s.region, s.group): s for s in rep.phase_in}
+    assert [(m.month, m.accepted, m.cumulative) for m in series[("1082", 2)].months] == [
+        ("2026-03", 2, 2),
+        ("2026-04", 1, 3),
+    ]
+    without = _report(accepted=accepted)
+    assert rep.process == without.process  # the §82c figures are the referrals' own

@@ -67,6 +67,7 @@ def assemble(
     discharges: Iterable[Row],
     home_visits: Iterable[Row],
     meetings: Iterable[Row],
+    other_starts: Iterable[Row] = (),
     targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
     stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS,
 ) -> MonitoringReport:
@@ -80,7 +81,7 @@ def assemble(
         _figures(r, g, refs.get((r, g), ReferralCounts()), paths.get((r, g), _empty_pathways()), target_for)
         for r, g in sorted(keys, key=_order)
     ]
-    starts = _Starts.of(accepted)
+    starts = _Starts.of(accepted, other_starts)
     process = _Process(starts, awaiting_past, discharges, home_visits, meetings, as_of)
     per_region = [process.figures(r, [r]) for r in regions]
     return MonitoringReport(
@@ -191,8 +192,13 @@ class _Starts:
     started: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, accepted: Iterable[Row]) -> _Starts:
+    def of(cls, accepted: Iterable[Row], other_starts: Iterable[Row] = ()) -> _Starts:
+        """`accepted`: referrals accepted (the §82c figures are theirs); `other_starts`: pathways started by a
+        transition or a campaign, which count in the phase-in too."""
         starts = cls()
+        for row in other_starts:
+            if row["grp"] is not None:
+                starts.per_month[(row["region"], row["grp"])][month(copenhagen.local_date(row["started_at"]))] += 1
         for row in accepted:
             on = copenhagen.local_date(row["accepted_at"])
             if row["grp"] is not None:

@@ -48,6 +48,14 @@ CROSS JOIN LATERAL (
 ) e
 WHERE r.status = 'accepted' AND ($1::text IS NULL OR r.region = $1)"""
 
+# Pathways started without a referral (by a transition from coordinated treatment, or a group-2 campaign:
+# their origin id is not a referral's). They count in the phase-in beside the accepted referrals.
+Q_OTHER_STARTS = """
+SELECT p.region, p.target_group AS grp, p.started_at
+FROM rm_pathways p
+WHERE NOT EXISTS (SELECT 1 FROM rm_referrals r WHERE r.referral_id = p.referral_id)
+  AND ($1::text IS NULL OR p.region = $1)"""
+
 Q_DISCHARGES = """
 SELECT p.region, count(*)::int AS discharged,
        count(*) FILTER (WHERE s.before_non_working_days)::int AS before_non_working_days
@@ -86,6 +94,7 @@ async def monitoring_report(
             referrals = await conn.fetch(Q_REFERRALS, region, as_of)
             pathways = await conn.fetch(Q_PATHWAYS, region)
             accepted = await conn.fetch(Q_ACCEPTED, region)
+            other_starts = await conn.fetch(Q_OTHER_STARTS, region)
             discharges = await conn.fetch(Q_DISCHARGES, region)
             home_visits = await conn.fetch(Q_HOME_VISITS, region)
             meetings = await conn.fetch(Q_MEETINGS, region, as_of)
@@ -96,6 +105,7 @@ async def monitoring_report(
         referrals=referrals,
         pathways=pathways,
         accepted=accepted,
+        other_starts=other_starts,
         discharges=discharges,
         home_visits=home_visits,
         meetings=meetings,
