@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from dualpath.devstack import api_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -92,20 +94,7 @@ class Stack:
             env["BENCH_PROFILE_DIR"] = str(self.data)
         else:
             worker = [py, "-m", "dualpath.worker"]
-            api = [
-                py,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "dualpath.api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ]
+            api = api_command("127.0.0.1", api_port)
         self.procs["worker"] = self._spawn("worker", worker, env)
         self.procs["api"] = self._spawn("api", api, env)
         self.procs["baseline-worker"] = self._spawn(

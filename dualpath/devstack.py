@@ -38,6 +38,25 @@ async def _prepare_database(settings: Settings) -> str:
     return dsn
 
 
+def api_command(host: str, port: int) -> list[str]:
+    """The staff API as a process of its own (uvicorn on the app factory); the API logs each request itself
+    (structlog), so uvicorn need only warn."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "dualpath.api.main:app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 def _child(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     # A session of its own, so Ctrl-C reaches only us and we stop the
     # children in order (API first, Temporal last).
@@ -87,21 +106,7 @@ def run(settings: Settings) -> int:
         env = {**os.environ, "DATABASE_URL": dsn}
         commands = {
             "worker": [sys.executable, "-m", "dualpath.worker"],
-            "API": [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "dualpath.api.main:app",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-                "--no-access-log",
-                # The API logs each request itself (structlog); uvicorn need only warn.
-                "--log-level",
-                "warning",
-            ],
+            "API": api_command(settings.api_host, settings.api_port),
         }
         for name, args in commands.items():
             children.append((name, _child(args, env)))

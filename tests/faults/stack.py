@@ -33,6 +33,7 @@ import asyncpg
 import httpx
 
 from dualpath.api.auth import Role, issue_dev_token
+from dualpath.devstack import api_command
 from dualpath.eventstore import migrate
 from dualpath.infra import temporal_server
 from dualpath.infra.ports import free_port, port_is_free
@@ -340,22 +341,7 @@ class Stack:
         self.api_runs += 1
         log = open(self.root / f"api-{self.api_runs}.log", "ab")
         self.api = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "dualpath.api.main:app",
-                "--host",
-                HOST,
-                "--port",
-                str(self.api_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "15",
-            ],
+            [*api_command(HOST, self.api_port), "--timeout-graceful-shutdown", "15"],
             env=self.env,
             cwd=self.root,
             stdout=log,
