@@ -37,38 +37,21 @@ async def answers(request: Callable[[], Awaitable[httpx.Response]], what: str) -
     await _answered(request, _done_or_refused, what)
 
 
-async def pathway_takes_a_command(c: httpx.AsyncClient, pathway_id: str, municipality: str = "751") -> None:
+def _legal_command(c: httpx.AsyncClient, pathway_id: str, municipality: str) -> Callable[[], Awaitable[httpx.Response]]:
     """A consent (inform municipal treatment: refused) is always a legal command on an active pathway."""
-    await _answered(
-        lambda: c.post(
-            f"/pathways/{pathway_id}/consents",
-            json={
-                "scope": "inform_municipal_treatment",
-                "counterpart": municipality,
-                "state": "refused",
-                "form": "oral",
-            },
-        ),
-        _done,
-        f"pathway {pathway_id}",
-    )
+    body = {"scope": "inform_municipal_treatment", "counterpart": municipality, "state": "refused", "form": "oral"}
+    return lambda: c.post(f"/pathways/{pathway_id}/consents", json=body)
+
+
+async def pathway_takes_a_command(c: httpx.AsyncClient, pathway_id: str, municipality: str = "751") -> None:
+    """The pathway takes a legal command (`_legal_command`) and answers it."""
+    await _answered(_legal_command(c, pathway_id, municipality), _done, f"pathway {pathway_id}")
 
 
 async def pathway_answers(c: httpx.AsyncClient, pathway_id: str, municipality: str = "751") -> None:
     """As `pathway_takes_a_command`, where the pathway may have ended meanwhile (the fuzzer ends some):
     the engine's own refusal (409) is an answer too; only a wait (503) or an error is not."""
-    await answers(
-        lambda: c.post(
-            f"/pathways/{pathway_id}/consents",
-            json={
-                "scope": "inform_municipal_treatment",
-                "counterpart": municipality,
-                "state": "refused",
-                "form": "oral",
-            },
-        ),
-        f"pathway {pathway_id}",
-    )
+    await answers(_legal_command(c, pathway_id, municipality), f"pathway {pathway_id}")
 
 
 async def stay_takes_a_command(c: httpx.AsyncClient, pathway_id: str, stay_id: str) -> None:
