@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain import copenhagen, tasks
     from dualpath.domain.catalogue import Activity
     from dualpath.domain.events import Actor, DomainEvent, TaskCompleted, TaskOpened, TaskOverdue
-    from dualpath.domain.tasks import Outcome, Task, TaskFacts
+    from dualpath.domain.tasks import Outcome, Task
     from dualpath.domain.validation import Input
 
 # An append takes milliseconds; a short limit means a worker that died mid-append
@@ -148,7 +148,7 @@ def refused(err: Exception, type: str = "CommandRefused", details: Any = None) -
 
 def task_opened(task: Task, **where: str | None) -> TaskOpened:
     """The event that puts `task` on a worklist; `where` says whose it is (pathway_id, stay_id, referral_id)."""
-    return TaskOpened.model_validate({**task.model_dump(include=set(TaskFacts.model_fields)), **where})
+    return from_fields(TaskOpened, task, **where)
 
 
 M = TypeVar("M", bound=BaseModel)
