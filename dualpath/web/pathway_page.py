@@ -22,7 +22,7 @@ from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
 from dualpath.api.routes import admissions, consents, meetings, pathways, tasks
-from dualpath.domain import inpatient
+from dualpath.domain import ambulatory, inpatient
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
 from dualpath.web.forms import NOTICES, Reader, Refusal, participant_lines, read, submit
@@ -76,6 +76,8 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         diagram=diagram.ambulatory_svg(p.phase if active else None),
         admitted=admitted,
         stay_moves={s.stay_id: inpatient.allowed_moves(s.phase) for s in admitted},
+        # The levels a clinician decides between (the rule's own list: domain/ambulatory.py).
+        decidable_levels=[level.value for level in ambulatory.DECIDABLE_LEVELS],
         participant_lines=participant_lines,
         plan_advice={},
         canonical=f"/forloeb/{pathway_id}",
