@@ -62,6 +62,11 @@ async def test_a_level_decision_is_refused_with_what_is_allowed(http):
         assert after["level_of_care"] == "inpatient"
         assert not [h for h in after["history"] if h["type"] == "LevelOfCareChanged" and h["data"]["decided"]]
 
-    async with http.as_("municipality", "municipality:751") as m:
-        r = await m.post(LEVEL.format(pathway_id), json={"level": "integrated_stable", "reason": "x"})
-    assert r.status_code == 403, r.text
+    body = {"level": "integrated_stable", "reason": "x"}
+    async with http.as_("municipality", "municipality:751") as m, http.as_("ops", "ops:national") as ops:
+        assert (await m.post(LEVEL.format(pathway_id), json=body)).status_code == 403
+        assert (await ops.post(LEVEL.format(pathway_id), json=body)).status_code == 403
+    # Another region's clinician does not find the pathway at all.
+    async with http.as_("clinician", "region:1084") as other:
+        r = await other.post(LEVEL.format(pathway_id), json=body)
+    assert r.status_code == 404, r.text
