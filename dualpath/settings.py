@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dualpath.domain.transition import DEFAULT_STEP_DUE_DAYS
@@ -23,6 +23,30 @@ DEV_JWT_SECRET = "dualpath-development-secret-not-for-production"
 # Anyone with this source can read payloads encrypted with it; production refuses it.
 DEV_PAYLOAD_KEY_ID = "development"
 DEV_PAYLOAD_KEY = "ZHVhbHBhdGgtZGV2LXBheWxvYWQta2V5LU5PVC1QUkQ="
+
+
+class RegionSettings(BaseModel):
+    """The spec's [settings] a region may set for itself (DUALPATH_REGION_SETTINGS); unset, the national value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    meeting_within_working_days: int | None = Field(default=None, ge=1, le=30)
+    longer_admission_days: int | None = Field(default=None, ge=1)
+    extra_closed_days: list[str] | None = None
+    transition_step_due_days: dict[str, int] | None = None
+    catalogue_version: str | None = None
+
+
+class Regional(BaseModel):
+    """The settings in force in one region: its own, else the national ones (`Settings.for_region`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting_within_working_days: int
+    longer_admission_days: int
+    extra_closed_days: tuple[str, ...]
+    transition_step_due_days: dict[str, int]
+    catalogue_version: str
 
 
 class Settings(BaseSettings):
@@ -96,6 +120,13 @@ class Settings(BaseSettings):
     # dialogue must not delay the transition); steps left out keep DEFAULT_STEP_DUE_DAYS.
     transition_step_due_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_STEP_DUE_DAYS))
 
+    # The catalogue version new pathways follow (dualpath/domain/data/catalogue_<version>.json).
+    catalogue_version: str = "v1"
+
+    # Per region, any of the five settings above, e.g. {"1084": {"longer_admission_days": 10,
+    # "extra_closed_days": ["06-05"]}}; what a region leaves out is the national value.
+    region_settings: dict[str, RegionSettings] = {}
+
     # Group-2 phase-in (seed 004): both lists shared at least this many days before the collaboration meeting.
     campaign_share_days_before_meeting: int = Field(default=14, ge=0, le=90)
 
@@ -121,6 +152,39 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _region_settings_usable(self) -> Settings:
+        from dualpath.domain.catalogue import load_catalogue
+        from dualpath.domain.transition import step_due_days
+        from dualpath.workflow_ids import REGIONS
+
+        unknown = sorted(set(self.region_settings) - set(REGIONS))
+        if unknown:
+            raise ValueError(
+                f"DUALPATH_REGION_SETTINGS names unknown region codes {', '.join(unknown)}; known: {', '.join(REGIONS)}"
+            )
+        for region in (None, *self.region_settings):
+            r = self.for_region(region)
+            where = f"region {region}" if region else "the national settings"
+            try:
+                load_catalogue(r.catalogue_version)
+                step_due_days(r.transition_step_due_days)
+                self.working_day_calendar(region)  # each extra closed day a real MM-DD
+            except (ValueError, KeyError, FileNotFoundError) as exc:
+                raise ValueError(f"{where}: {exc}") from None
+        return self
+
+    def for_region(self, region: str | None) -> Regional:
+        """The settings in force in `region` (None: the national ones)."""
+        own = self.region_settings.get(region or "", RegionSettings())
+        return Regional(
+            meeting_within_working_days=own.meeting_within_working_days or self.meeting_within_working_days,
+            longer_admission_days=own.longer_admission_days or self.longer_admission_days,
+            extra_closed_days=tuple(self.extra_closed_days if own.extra_closed_days is None else own.extra_closed_days),
+            transition_step_due_days={**self.transition_step_due_days, **(own.transition_step_due_days or {})},
+            catalogue_version=own.catalogue_version or self.catalogue_version,
+        )
 
     @model_validator(mode="after")
     def _payload_keys_usable(self) -> Settings:
@@ -181,10 +245,11 @@ class Settings(BaseSettings):
                 regions.setdefault(region, dev_id)
         return keys, self.payload_key_id, regions
 
-    def working_day_calendar(self):
+    def working_day_calendar(self, region: str | None = None):
+        """Working days in `region` (its own extra closed days, else the national ones)."""
         from dualpath.domain.calendar import WorkingDayCalendar
 
-        return WorkingDayCalendar(_month_day(d) for d in self.extra_closed_days)
+        return WorkingDayCalendar(_month_day(d) for d in self.for_region(region).extra_closed_days)
 
     def phase_in_for(self, region: str):
         from dualpath.domain.referral_rules import DEFAULT_PHASE_IN, PhaseInCalendar

@@ -15,6 +15,7 @@ from dualpath import logs, temporal_client
 from dualpath.activities.discharge import DischargeActivities
 from dualpath.activities.events import EventActivities
 from dualpath.activities.fmk import FmkActivities, build_notifier
+from dualpath.activities.joint_plans import JointPlanActivities
 from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
 from dualpath.activities.pathway_claims import PathwayClaims
@@ -42,17 +43,24 @@ WORKFLOWS = [
 ]
 
 
+def _discharge_settings(settings: Settings, region: str | None) -> DischargeSettings:
+    r = settings.for_region(region)
+    return DischargeSettings(
+        longer_admission_days=r.longer_admission_days, network_meeting_working_days=r.meeting_within_working_days
+    )
+
+
 def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> list:
     events = EventActivities(store)
     notices = NotificationActivities(LocalRecorder(pool))
     calendar = settings.working_day_calendar()
-    meetings = MeetingActivities(calendar)
+    # A region with settings of its own gets its own calendar and discharge rules.
+    regional = {region: settings.working_day_calendar(region) for region in settings.region_settings}
+    meetings = MeetingActivities(calendar, regional)
     discharge = DischargeActivities(
         calendar,
-        DischargeSettings(
-            longer_admission_days=settings.longer_admission_days,
-            network_meeting_working_days=settings.meeting_within_working_days,
-        ),
+        _discharge_settings(settings, None),
+        {region: (regional[region], _discharge_settings(settings, region)) for region in regional},
     )
     fmk = FmkActivities(build_notifier(url=settings.fmk_notice_url, pool=pool, timeout=settings.fmk_notice_timeout))
     return [
@@ -62,6 +70,7 @@ def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> lis
         fmk.send_fmk_notice,
         discharge.discharge_advice,
         TransitionActivities(store).pathway_ended,
+        JointPlanActivities(pool).joint_plan_version,
         *_claims(pool),
     ]
 

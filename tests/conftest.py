@@ -34,6 +34,15 @@ TEST_DATA = ROOT / ".data" / "test"
 CAN_AFTER_EVENTS = 150
 # A region whose group 3 opens late, to see referrals held until phase-in.
 LATE_REGION, LATE_OPENING = "1085", "2027-06-01"
+# The same region has settings of its own (issue #18 item 11): meetings within 2 working days, a stay of
+# 3 days is a longer one, and 1 December is closed there besides the national closed days.
+REGION_SETTINGS = {
+    LATE_REGION: {
+        "meeting_within_working_days": 2,
+        "longer_admission_days": 3,
+        "extra_closed_days": ["06-05", "12-24", "12-31", "12-01"],
+    }
+}
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +137,7 @@ def settings(pg_url, temporal_env) -> Settings:
         task_queue=f"api-tests-{uuid.uuid4().hex[:8]}",
         data_dir=TEST_DATA,
         phase_in={LATE_REGION: {3: LATE_OPENING}},
+        region_settings=REGION_SETTINGS,
     )
 
 

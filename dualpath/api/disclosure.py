@@ -6,8 +6,8 @@ this decides which of its fields and rows they read:
 | role                        | reads                                                           |
 |-----------------------------|-----------------------------------------------------------------|
 | clinician, visitation       | everything of their own region's objects                        |
-| municipality (with consent) | process state, SHARED fields, their own organisation's rows     |
-|                             | (and those rows' OWNER fields); no region-side free text        |
+| municipality (with consent, | process state, SHARED fields, their own organisation's rows     |
+| or on a named legal basis)  | (and those rows' OWNER fields); no region-side free text        |
 | ops                         | process state only: no marked field, whatever its audience      |
 
 Fields are marked in the models themselves (domain/disclosure.py), so a new

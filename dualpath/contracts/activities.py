@@ -20,6 +20,8 @@ class WorkingDayDeadline(BaseModel):
 
     start: date
     working_days: int = Field(ge=0)
+    # Whose working days: a region may close on extra days of its own (settings); None, the national ones.
+    region: str | None = None
 
 
 class DischargeAdviceRequest(BaseModel):
@@ -29,6 +31,8 @@ class DischargeAdviceRequest(BaseModel):
     planned_date: date
     planned: bool = True
     in_ambulatory_pathway: bool = True
+    # Whose calendar and longer-stay threshold (settings per region); None, the national ones.
+    region: str | None = None
 
 
 class PathwayClaim(BaseModel):
@@ -36,6 +40,13 @@ class PathwayClaim(BaseModel):
 
     patient_id: str
     pathway_id: str
+
+
+class JointPlanVersionQuery(BaseModel):
+    """The input of `joint_plan_version` (activities/joint_plans.py)."""
+
+    pathway_id: str
+    kind: str
 
 
 class PathwayEndedQuery(BaseModel):

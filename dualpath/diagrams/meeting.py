@@ -24,8 +24,8 @@ def build_meeting() -> Process:
         "Møde (meeting): netværksmøde, samarbejdsmøde, opstartsmøde",
         "A meeting on a pathway (spec §3 phase 4, §4 discharge, §5): called (its hold-by date worked out in "
         "working days, invitations sent), scheduled and re-scheduled, then held or cancelled; the overdue timer "
-        "fires when the hold-by date has passed. A held meeting tells the pathway, which closes the task it "
-        "fulfils.",
+        "fires when the hold-by date has passed. A held meeting tells the pathway (or, called for a discharge, the "
+        "stay), which closes the task it fulfils.",
         (
             "dualpath/domain/meetings.py: MeetingStatus, OPEN, allowed_commands, check_cancel, "
             "HOLD_WITHIN_WORKING_DAYS, DANISH_NAMES",
@@ -95,7 +95,8 @@ def build_meeting() -> Process:
             told = b.add(
                 "tell_pathway",
                 "intermediateThrowEvent",
-                f"{meeting_messages.MEETING_HELD_SIGNAL} til forløbet (lukker opgaven)",
+                f"{meeting_messages.MEETING_HELD_SIGNAL} til forløbet, eller til indlæggelsen ved udskrivelse "
+                "(lukker opgaven)",
                 event="signal",
                 ref=meeting_messages.MEETING_HELD_SIGNAL,
                 col=end_col + 2,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from dualpath.diagrams.model import (
     REASON,
     Builder,
@@ -14,10 +16,10 @@ from dualpath.diagrams.model import (
     phase_id,
     task_id,
 )
-from dualpath.domain import ambulatory, inpatient
+from dualpath.domain import ambulatory, first_contact, inpatient, leave, referral_rules
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
-from dualpath.workflows import inpatient_stay, pathway, pathway_messages
+from dualpath.workflows import inpatient_stay, meeting_messages, pathway, pathway_messages
 from dualpath.workflows import inpatient_stay_messages as stay_messages
 
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
@@ -51,6 +53,9 @@ def _phase_blocks(
             detail = [f"frist {days_text(a.due_days)} · {a.owner_role}"]
             if a.condition:
                 detail.append(f"kun når: {a.condition}")
+            if kind == "inpatient" and a.key in inpatient_stay.MEETING_TASKS:
+                # The discharge plan judges the length of stay; the discharge meeting closes the task.
+                detail.append(f"udskrivelsesplanen afgør; lukkes af {meeting_messages.MEETING_HELD_SIGNAL}")
             tid = b.add(
                 task_id(number, a.key),
                 "userTask",
@@ -119,7 +124,8 @@ def build_ambulatory() -> Process:
             "dualpath/domain/ambulatory.py: PHASE_NAMES, ALLOWED_MOVES, allowed_moves, check_end, EndReason, "
             "PLANNED_ENDS, LEVEL_AFTER_END",
             "dualpath/domain/catalogue.py: load_catalogue().mandatory('ambulatory', phase)",
-            "dualpath/workflows/pathway.py: PathwayWorkflow (updates, first phase)",
+            "dualpath/workflows/pathway.py: PathwayWorkflow (updates, first phase, the §82c clock)",
+            "dualpath/domain/first_contact.py: TASK, PHASE, warn_on, passed_on",
         ),
     )
     wf = pathway.PathwayWorkflow
@@ -132,6 +138,7 @@ def build_ambulatory() -> Process:
     )
     cols = _phase_blocks(b, "ambulatory", ambulatory.PHASE_NAMES, col0=1)
     b.flow("start", phase_id(first))
+    _first_contact(b, wf, cols[first_contact.PHASE])
     last_col = max(cols.values()) + 3
 
     end_update = has_member(wf, "end_pathway")
@@ -223,6 +230,60 @@ def build_ambulatory() -> Process:
     return b.build()
 
 
+def _first_contact(b: Builder, wf: type, col: float) -> None:
+    """The §82c clock in the phase the first treatment contact is recorded in: the contact ends it; before
+    the start deadline a task opens for the pathway's clinicians; when it passes, the pathway escalates."""
+    record = has_member(wf, "record_first_contact")
+    days = inspect.signature(referral_rules.start_deadline).parameters["days"].default
+    warn_days = referral_rules.WARN_DAYS_BEFORE_DEADLINE
+    sid = phase_id(first_contact.PHASE)
+    tid = b.add(
+        f"{sid}_first_contact",
+        "userTask",
+        f"Første behandlingskontakt ({record})",
+        parent=sid,
+        col=col,
+        row=-2.5,
+        detail=(
+            ev.FirstTreatmentContact.__name__,
+            f"§82c: senest {days} dage efter modtagelsen (henvisningens start_deadline)",
+        ),
+    )
+    warn = b.due_timer(
+        f"{tid}_warn",
+        f"{warn_days} dage før fristen uden kontakt",
+        tid,
+        ("timeDate", f"midnight of start_deadline - {warn_days} days (Europe/Copenhagen)"),
+        parent=sid,
+        side="right",
+    )
+    passed = b.due_timer(
+        f"{tid}_deadline",
+        f"§82c-fristen ({days} dage) overskredet",
+        tid,
+        ("timeDate", "midnight after start_deadline (Europe/Copenhagen)"),
+        parent=sid,
+    )
+    b.add(
+        f"{tid}_task",
+        "endEvent",
+        f"{ev.FirstContactDeadlineApproaching.__name__}: opgave {first_contact.TASK} til behandlerne",
+        parent=sid,
+        col=col + 1,
+        row=-3,
+    )
+    b.escalation(
+        f"{tid}_escalated",
+        f"{ev.FirstContactDeadlinePassed.__name__}: opgaven forfalden (Overdue)",
+        ev.FirstContactDeadlinePassed.__name__,
+        parent=sid,
+        col=col + 1,
+        row=-2,
+    )
+    b.flow(warn, f"{tid}_task")
+    b.flow(passed, f"{tid}_escalated")
+
+
 def build_inpatient() -> Process:
     b = Builder(
         "inpatient",
@@ -249,6 +310,18 @@ def build_inpatient() -> Process:
     )
     cols = _phase_blocks(b, "inpatient", inpatient.PHASE_NAMES, col0=1)
     b.flow("start", phase_id(first))
+    # Leave before discharge (orlov): granted, and how it went, beside the phase's mandatory tasks.
+    grant, went = has_member(wf, "grant_leave"), has_member(wf, "record_leave_outcome")
+    k = len(catalogue_module.load_catalogue().mandatory("inpatient", DISCHARGE_PHASE))
+    b.add(
+        "leave",
+        "userTask",
+        f"Orlov før udskrivelsen: {grant} ({ev.LeaveGranted.__name__}), {went} ({ev.LeaveEnded.__name__})",
+        parent=phase_id(DISCHARGE_PHASE),
+        col=cols[DISCHARGE_PHASE],
+        row=(k + 1) / 2,
+        detail=(f"planen åbner {leave.OFFER_TASK}; {leave.OUTCOME_TASK} forfalder dagen efter orloven",),
+    )
     discharge = has_member(wf, "discharge")
     col = max(cols.values()) + 3
     b.add(
@@ -262,7 +335,8 @@ def build_inpatient() -> Process:
     for number in sorted(inpatient.PHASE_NAMES):
         exits = _move_exits(inpatient.allowed_moves(number))
         if number == DISCHARGE_PHASE:
-            exits.append(("discharged", discharge, f"{discharge}(discharged_on)", False))
+            # Before non-working days, or without the meeting the stay called for: only with the reason.
+            exits.append(("discharged", f"{discharge} (før fridage / uden mødet)", f"{discharge}(discharged_on)", True))
         _phase_exits(b, number, cols[number], exits)
 
     fu = b.add("follow_up", "subProcess", "Opfølgning efter udskrivelse", col=col + 1)

@@ -7,12 +7,12 @@ from typing import Literal, TypeAlias, get_args
 
 from pydantic import BaseModel
 
-from dualpath.diagrams.model import Builder, Process, has_members, is_allowed
+from dualpath.diagrams.model import Builder, Process, has_members, is_allowed, require_field
 from dualpath.domain import events as ev
 from dualpath.domain import transition as transition_rules
 from dualpath.domain import transition_events as tev
 from dualpath.domain import transition_records as records
-from dualpath.workflows import pathway
+from dualpath.workflows import pathway, transition_messages
 from dualpath.workflows import transition as transition_wf
 
 # Marks on the diagrams of the transition: a step that reaches the patient, and the rule that refuses it
@@ -273,6 +273,23 @@ def build_transition() -> Process:
         condition="outcome == 'transition' and direction == 'to_integrated'",
     )
     b.flow("start_pathway", "end_started")
+    # A target group not yet open in the region: held until it opens, as a referral is (TransitionInput.opens_on).
+    b.add(
+        "held",
+        "intermediateCatchEvent",
+        f"closure=held: målgruppen åbner ({tev.TransitionReleased.__name__})",
+        event="timer",
+        timer=("timeDate", require_field(transition_messages.TransitionInput.model_fields, "opens_on")),
+        col=col + 0.5,
+        row=-2.2,
+    )
+    b.flow(
+        gw,
+        "held",
+        "transition, to_integrated, målgruppen ikke åbnet",
+        condition="outcome == 'transition' and today < opens_on",
+    )
+    b.flow("held", "start_pathway")
     step = _step_of(T.Situation(direction="to_coordinated", branch="dialogue", state="closure_awaited"))
     b.add(
         "closure_awaited",

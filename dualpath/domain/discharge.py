@@ -108,6 +108,22 @@ def check_reason(advice: DischargeAdvice, reason: str | None) -> None:
     raise DischargeRefused(f"{warning} {advice.planned_date} is kept only with the reason why, which is recorded")
 
 
+def meeting_missing(required: str, longer_admission_days: int) -> str:
+    """Why a discharge is refused when the meeting it calls for was not held, and what to do."""
+    if required == "network_meeting":
+        return (
+            f"a stay of at least {longer_admission_days} days ends with a network meeting (netværksmøde), and none "
+            "was held: call it for this stay (POST /pathways/{id}/meetings with occasion 'discharge' and the "
+            "stay_id) and record it as held, or give the reason it could not be held (meeting_reason), which is "
+            "recorded"
+        )
+    return (
+        "a short stay ends with at least a conversation about the transition, including ambulatory follow-up, "
+        "and none is recorded: complete the transition_conversation task, or give the reason it could not be held "
+        "(meeting_reason), which is recorded"
+    )
+
+
 def advise(
     *,
     admitted_on: date,

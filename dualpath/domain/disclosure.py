@@ -11,7 +11,8 @@ dialogue; ops):
   what events say, who did it, people's names. Region staff only.
 - `SHARED`: what the two sectors share under the patient's consent (the parties'
   joint record, a koordinationsplan, where and when a meeting is). Region staff
-  and municipal staff; never ops.
+  and municipal staff (on consent, or without it on a named legal basis:
+  domain/legal_basis.py); never ops.
 - `OWNER`: belongs to the organisation named in the row's own `owner_field`
   (a task's note and title). Region staff and that organisation.
 

@@ -101,11 +101,41 @@ class PathwayFacts(BaseModel):
     region: str
     municipality: str
     catalogue_version: str
+    # The §82c clock (Health Act): the referral's receipt and the day treatment must start by. None for a
+    # pathway started by a transition or a campaign (no referral), and in pathways started before the clock.
+    received_on: date | None = None
+    start_deadline: date | None = None
 
 
 class PathwayStarted(DomainEvent, PathwayFacts):
     phase: int
     level_of_care: str
+
+
+class FirstTreatmentContact(DomainEvent):
+    """The first treatment contact of the integrated course (spec §1, recorded in phase 1): treatment has
+    started. `within_deadline` compares it with the §82c start deadline (None when the pathway has none)."""
+
+    pathway_id: str
+    contact_on: date
+    phase: int
+    received_on: date | None
+    start_deadline: date | None
+    within_deadline: bool | None
+
+
+class FirstContactDeadlineApproaching(DomainEvent):
+    """The §82c start deadline draws near and no first treatment contact is recorded (a task is opened)."""
+
+    pathway_id: str
+    start_deadline: date
+
+
+class FirstContactDeadlinePassed(DomainEvent):
+    """The §82c start deadline passed without a first treatment contact (escalated)."""
+
+    pathway_id: str
+    start_deadline: date
 
 
 class PhaseChanged(DomainEvent):
@@ -226,6 +256,31 @@ class PatientDischarged(DomainEvent):
     follow_ups: list[dict[str, str]]  # [{"kind", "due"}]
     # Why the patient went home before non-working days all the same (None before the rule, or when not needed).
     reason_before_non_working_days: str | None = None
+    # The meeting the discharge called for (network_meeting | transition_conversation), whether it was held,
+    # and why not when it was not (None in discharges recorded before the rule).
+    required_meeting: str | None = None
+    meeting_held: bool | None = None
+    meeting_not_held_reason: str | None = None
+
+
+class LeaveGranted(DomainEvent):
+    """Leave before discharge (orlov, or a night at home) granted for a span of days."""
+
+    stay_id: str
+    pathway_id: str
+    leave_id: str
+    kind: str  # orlov | overnight_at_home
+    from_date: date
+    to_date: date
+
+
+class LeaveEnded(DomainEvent):
+    """How a leave went: as planned, ended early or the patient did not return (with a note then)."""
+
+    stay_id: str
+    leave_id: str
+    went: str  # as_planned | ended_early | not_returned
+    note: str | None
 
 
 class StayEnded(DomainEvent):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from dualpath.domain.events import DomainEvent
-from dualpath.domain.meetings import JointPlanKind, MeetingKind, Participant
+from dualpath.domain.joint_plans import CrisisPlan, PlanAction
+from dualpath.domain.meetings import JointPlanKind, MeetingKind, MeetingOccasion, Participant
 
 
 class MeetingCalled(DomainEvent):
@@ -22,6 +23,9 @@ class MeetingCalled(DomainEvent):
     participants: list[Participant]
     called_on: date
     hold_by: date
+    # What it is held for, and the stay a discharge meeting is for (None in meetings called before they were told).
+    occasion: MeetingOccasion | None = None
+    stay_id: str | None = None
 
 
 class InvitationSent(DomainEvent):
@@ -50,14 +54,23 @@ class MeetingHeld(DomainEvent):
 
 
 class JointPlanRecorded(DomainEvent):
-    """A joint plan made or revised at a meeting. No version here: the read model
-    numbers plans per pathway and kind in event order, so a rebuild numbers them alike."""
+    """A joint plan made or revised: at a meeting (in the meeting's stream, `meeting_id` set), at a
+    transition's network meeting, or on its own by the pathway's workflow (in the pathway's stream,
+    `meeting_id` None). No version here: the read model numbers plans per pathway and kind in event
+    order, so a rebuild numbers them alike; `revises` is the version a revision named (checked against
+    the latest when it was made: domain/joint_plans.py).
 
-    meeting_id: str
+    The structured content came later: plans recorded before it hold a summary alone."""
+
+    meeting_id: str | None = None
     pathway_id: str
     kind: JointPlanKind
     summary: str
     agreed_by: list[Participant]
+    actions: list[PlanAction] = []
+    crisis_plan: CrisisPlan | None = None
+    next_review: date | None = None
+    revises: int | None = None
 
 
 class MeetingCancelled(DomainEvent):

@@ -18,13 +18,24 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dualpath.domain import joint_plans
 from dualpath.domain.disclosure import CLINICAL
+from dualpath.domain.joint_plans import CrisisPlan, PlanAction
 from dualpath.domain.validation import Input
 
 MeetingKind = Literal["network_meeting", "collaboration_meeting", "startup_meeting"]
 JointPlanKind = Literal["udskrivningsaftale", "koordinationsplan", "koordinerende_indsatsplan"]
 MeetingStatus = Literal["called", "scheduled", "held", "cancelled"]
 Command = Literal["schedule", "record_held", "cancel"]
+# What a meeting is held for (issue #18 item 1): the ambulatory pathway's phase 4, a discharge from
+# a stay (the network meeting after a longer stay, spec §4), a transition between sectors, or else.
+MeetingOccasion = Literal["phase_4", "discharge", "transition", "other"]
+OCCASION_NAMES: dict[str, str] = {
+    "phase_4": "fase 4 i det ambulante forløb",
+    "discharge": "udskrivelse fra indlæggelse",
+    "transition": "overgang mellem sektorer",
+    "other": "andet",
+}
 
 DANISH_NAMES: dict[str, str] = {
     "network_meeting": "netværksmøde",
@@ -51,11 +62,17 @@ class Participant(BaseModel):
 
 
 class JointPlanInput(Input):
-    """A joint plan made or revised at a meeting; its version is assigned by the read model."""
+    """A joint plan made or revised (at a meeting, or on its own); its version is assigned by the read model.
+
+    The structured content (domain/joint_plans.py) is optional, so a plan of a summary alone (as every plan
+    was before it) still reads."""
 
     kind: JointPlanKind
     summary: str = Field(max_length=10_000)
     agreed_by: list[Participant]
+    actions: list[PlanAction] = Field(default_factory=list, description="Who does what, on each side, by when")
+    crisis_plan: CrisisPlan | None = None
+    next_review: date | None = Field(default=None, description="When the parties review the plan; not in the past")
 
 
 class MeetingRefused(ValueError):
@@ -101,7 +118,15 @@ def check_held(
     if held_on > today:
         raise MeetingRefused(f"{held_on} is in the future: record the meeting once it has been held", allowed)
     if plan is not None:
-        if not plan.summary.strip():
-            raise MeetingRefused(f"the {plan.kind} needs a summary", allowed)
-        if not plan.agreed_by:
-            raise MeetingRefused(f"the {plan.kind} needs who agreed to it (agreed_by)", allowed)
+        try:
+            joint_plans.check_content(
+                plan.kind,
+                summary=plan.summary,
+                agreed_by=len(plan.agreed_by),
+                actions=plan.actions,
+                crisis_plan=plan.crisis_plan,
+                next_review=plan.next_review,
+                today=today,
+            )
+        except joint_plans.JointPlanRefused as exc:
+            raise MeetingRefused(str(exc), allowed) from None

@@ -24,6 +24,7 @@ CLOSED_BY_RECORD = {
     "network_meeting": "record the network meeting as held (POST /pathways/{id}/meetings/{meeting_id}/held)",
     "startup_meeting_accompaniment": "record the start-up meeting as held (POST "
     "/pathways/{id}/meetings/{meeting_id}/held)",
+    "first_treatment_contact": "record the first treatment contact (POST /pathways/{id}/first-contact)",
 }
 
 # Which task a held meeting closes.
@@ -83,6 +84,24 @@ def tasks_for_phase(
         )
         for a, task_id in zip(wanted, ids)
     ]
+
+
+def for_clinicians(
+    task_id: str, kind: str, title: str, *, region: str, due: date, mandatory: bool, stay_id: str | None = None
+) -> Task:
+    """A task for the region's clinicians outside a phase's catalogue: a follow-up after discharge, a reminder
+    (a mandatory one must be closed before its process ends; none blocks a phase move, having no phase)."""
+    return Task(
+        task_id=task_id,
+        kind=kind,
+        title=title,
+        phase=None,
+        owner_role="clinician",
+        owner_org=f"region:{region}",
+        due=due,
+        mandatory=mandatory,
+        stay_id=stay_id,
+    )
 
 
 def blocking(tasks: list[Task], phase: int) -> list[Task]:

@@ -125,6 +125,8 @@ class TransitionCompleted(DomainEvent):
 
     `closure`: `started` — the integrated pathway `pathway_id` has started;
     `awaited` — the integrated pathway `pathway_id` is to close with its bridging plan;
+    `held` — the pathway starts when its target group opens in the region (`held_until`), as a held
+    referral is released (TransitionReleased then);
     None — the patient does not move.
     """
 
@@ -133,6 +135,17 @@ class TransitionCompleted(DomainEvent):
     pathway_id: str | None
     closure: str | None
     note: str | None
+    held_until: date | None = None
+
+
+class TransitionReleased(DomainEvent):
+    """A transition held until its target group opened: the integrated pathway started on the opening day
+    (`pathway_id`), or could not (`pathway_id` None, the reason in `note`: the patient has one already)."""
+
+    transition_id: str
+    pathway_id: str | None
+    released_on: date
+    note: str | None = None
 
 
 class TransitionPathwayClosed(DomainEvent):

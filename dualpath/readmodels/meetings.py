@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from dualpath.contracts.events import RecordedEvent
 from dualpath.domain import meeting_events as ev
 from dualpath.domain.disclosure import CLINICAL, SHARED
+from dualpath.domain.joint_plans import CrisisPlan, PlanAction
 from dualpath.domain.meetings import Participant
 from dualpath.eventstore.store import Connection
 from dualpath.readmodels.pathways import ON_THE_PATHWAY
@@ -38,8 +39,8 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
         # live and rebuilt read models give every plan the same version.
         await conn.execute(
             """INSERT INTO rm_joint_plans (pathway_id, kind, version, meeting_id, summary, agreed_by,
-                   recorded_at, position)
-               SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7
+                   recorded_at, position, actions, crisis_plan, next_review, revises)
+               SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, $5::jsonb, $6, $7, $8::jsonb, $9::jsonb, $10, $11
                FROM rm_joint_plans WHERE pathway_id = $1 AND kind = $2""",
             e.pathway_id,
             e.kind,
@@ -48,6 +49,10 @@ class MeetingsProjection(ReadModel, name="meetings", tables=("rm_meetings", "rm_
             to_jsonb(e.agreed_by),
             at.recorded_at,
             at.position,
+            to_jsonb(e.actions),
+            None if e.crisis_plan is None else to_jsonb(e.crisis_plan),
+            e.next_review,
+            e.revises,
         )
 
     @on(_MeetingChange)
@@ -81,6 +86,8 @@ class MeetingRow(BaseModel):
     participants: Participants
     called_on: date
     hold_by: date
+    occasion: str | None = None  # phase_4 | discharge | transition | other; None: not stated
+    stay_id: str | None = None
     scheduled_at: datetime | None
     place: Annotated[str | None, SHARED]
     held_on: date | None
@@ -95,11 +102,16 @@ class JointPlanRow(BaseModel):
     pathway_id: str
     kind: str
     version: int
-    meeting_id: str
+    meeting_id: str | None  # None: made on its own, not at a meeting
     # A joint plan is the two sectors' own agreement (a koordinationsplan is made to be shared,
     # Psychiatry Act §13c): municipal staff with consent read it; ops do not.
     summary: Annotated[str | None, SHARED]
     agreed_by: Participants
+    # Who does what on each side, the crisis plan, the next review (plans made before these hold none).
+    actions: Annotated[list[PlanAction], FROM_JSON, SHARED] = []
+    crisis_plan: Annotated[CrisisPlan | None, FROM_JSON, SHARED] = None
+    next_review: Annotated[date | None, SHARED] = None
+    revises: int | None = None  # the version this one revised, where it named one
     recorded_at: datetime
 
 
@@ -117,5 +129,6 @@ async def meetings(pool: asyncpg.Pool, pathway_id: str) -> list[MeetingRow]:
 
 
 async def joint_plans(pool: asyncpg.Pool, pathway_id: str, kind: str | None = None) -> list[JointPlanRow]:
+    """Every version of the pathway's joint plans (of `kind`), newest first."""
     rest = "WHERE pathway_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY position DESC"
     return await _JOINT_PLAN_ROWS.all(pool, rest, pathway_id, kind)

@@ -25,7 +25,14 @@ _ReferralChange: TypeAlias = (
 )
 # What an event about something on a pathway (a stay, a meeting) carries that only the pathway's row keeps.
 ON_THE_PATHWAY = ("region", "municipality")
-_PathwayChange: TypeAlias = ev.PhaseChanged | ev.LevelOfCareChanged | ev.PathwayEnded
+_PathwayChange: TypeAlias = (
+    ev.PhaseChanged
+    | ev.LevelOfCareChanged
+    | ev.PathwayEnded
+    | ev.FirstTreatmentContact
+    | ev.FirstContactDeadlineApproaching
+    | ev.FirstContactDeadlinePassed
+)
 
 
 class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm_pathways")):
@@ -66,3 +73,9 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
                 return {"level_of_care": e.to_level}
             case ev.PathwayEnded():
                 return {"status": "ended", "ended_at": at.recorded_at, "end_reason": e.reason_kind}
+            case ev.FirstTreatmentContact():
+                return {"first_contact_on": e.contact_on, "first_contact_within_deadline": e.within_deadline}
+            case ev.FirstContactDeadlineApproaching():
+                return {"first_contact_warned": True}
+            case ev.FirstContactDeadlinePassed():
+                return {"first_contact_deadline_passed": True}

@@ -83,6 +83,13 @@ class PathwayRow(BaseModel):
     end_reason: str | None
     updated_at: datetime
     catalogue_version: str
+    # The §82c clock (None/False for a pathway without a referral's deadline, or started before the clock).
+    received_on: date | None = None
+    start_deadline: date | None = None
+    first_contact_on: date | None = None
+    first_contact_within_deadline: bool | None = None
+    first_contact_warned: bool = False
+    first_contact_deadline_passed: bool = False
 
 
 _PATHWAYS = Rows(PathwayRow, "rm_pathways", {"group": "target_group"})
@@ -209,3 +216,30 @@ async def access_log(pool: asyncpg.Pool, *, pathway_id: str | None, subject: str
         "WHERE ($1::text IS NULL OR pathway_id = $1) AND ($2::text IS NULL OR subject = $2) ORDER BY id DESC LIMIT $3"
     )
     return await _ACCESS_LOG.all(pool, rest, pathway_id, subject, limit)
+
+
+class DisclosureRow(BaseModel):
+    """What of a pathway was disclosed to one organisation outside psychiatry on one basis: its looks, first
+    and last. `basis` is the code the logged `legal_basis` begins with (`consent`, `psychiatry_act_13a`, …)."""
+
+    disclosure_owner: ClassVar[str] = "organisation"  # municipal staff read their own organisation's
+
+    organisation: str
+    basis: str
+    legal_basis: str
+    looks: int
+    first_at: datetime
+    last_at: datetime
+
+
+async def disclosures(pool: asyncpg.Pool, pathway_id: str) -> list[DisclosureRow]:
+    """The pathway's disclosures to municipal staff (allowed looks), per organisation and basis, latest first."""
+    rows = await pool.fetch(
+        """SELECT organisation, split_part(legal_basis, ':', 1) AS basis, legal_basis, count(*)::int AS looks,
+                  min(at) AS first_at, max(at) AS last_at
+           FROM access_log
+           WHERE pathway_id = $1 AND role = 'municipality' AND outcome = 'allowed' AND legal_basis IS NOT NULL
+           GROUP BY organisation, legal_basis ORDER BY max(at) DESC""",
+        pathway_id,
+    )
+    return [DisclosureRow(**dict(r)) for r in rows]

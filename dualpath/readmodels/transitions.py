@@ -138,9 +138,15 @@ class TransitionsProjection(
             state="completed",
             outcome=e.outcome,
             closure=e.closure,
+            held_until=e.held_until,
             completed_at=at.recorded_at,
             **_NO_STEP,
         )
+
+    @on(ev.TransitionReleased)
+    async def released(self, conn: Connection, e: ev.TransitionReleased, at: RecordedEvent) -> None:
+        closure = "started" if e.pathway_id else "not_started"
+        await _TRANSITIONS.update(conn, e.transition_id, at, pathway_id=e.pathway_id, closure=closure)
 
 
 # -- the reader ---------------------------------------------------------------------
@@ -165,7 +171,8 @@ class TransitionRow(BaseModel):
     step_due: date | None
     overdue: bool
     pathway_id: str | None
-    closure: str | None
+    closure: str | None  # started | awaited | held (until held_until) | not_started | done
+    held_until: date | None = None
     # The parties' shared record; psychiatry's own assessment text and its talks with the
     # patient are not shared (seed 002).
     assessment: Annotated[dict[str, Any] | None, shared_except("assessment"), FROM_JSON]

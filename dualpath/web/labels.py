@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dualpath.domain import ambulatory, inpatient, municipalities
+from dualpath.domain import ambulatory, inpatient, joint_plans, leave, municipalities
 from dualpath.domain.meetings import DANISH_NAMES as MEETING_NAMES
+from dualpath.domain.meetings import OCCASION_NAMES
 
 ROLES = {
     "clinician": "Behandler (psykiatrien)",
@@ -92,6 +93,14 @@ END_REASONS = {
 PLANNED_ENDS = {e.value for e in ambulatory.PLANNED_ENDS}
 
 MEETING_KINDS = {k: v[0].upper() + v[1:] for k, v in MEETING_NAMES.items()}
+LEAVE_KINDS = leave.KIND_NAMES
+LEAVE_WENT = leave.WENT_NAMES
+MEETING_OCCASIONS = {k: v[0].upper() + v[1:] for k, v in OCCASION_NAMES.items()}
+# The meeting a discharge calls for (spec §4): after a longer stay, after a short one.
+DISCHARGE_MEETINGS = {
+    "network_meeting": "Netværksmøde (længere indlæggelse)",
+    "transition_conversation": "Samtale om overgangen (kort indlæggelse)",
+}
 MEETING_STATUS = {"called": "Indkaldt", "scheduled": "Planlagt", "held": "Afholdt", "cancelled": "Aflyst"}
 JOINT_PLANS = {
     "udskrivningsaftale": "Udskrivningsaftale",
@@ -99,6 +108,7 @@ JOINT_PLANS = {
     "koordinerende_indsatsplan": "Koordinerende indsatsplan",
 }
 
+PLAN_PARTIES = joint_plans.PARTY_NAMES
 VIA = {"acute_function": "Via akutfunktion/modtagelse", "planned": "Planlagt indlæggelse"}
 STAY_STATUS = {"admitted": "Indlagt", "discharged": "Udskrevet"}
 FOLLOW_UPS = {
@@ -127,6 +137,20 @@ EVENTS = {
     "MeetingHeld": "Møde afholdt",
     "JointPlanRecorded": "Fælles plan",
     "MedicationChanged": "Medicinændring (FMK)",
+    "FirstTreatmentContact": "Første behandlingskontakt",
+    "FirstContactDeadlineApproaching": "Fristen for behandlingsstart nærmer sig (§ 82c)",
+    "FirstContactDeadlinePassed": "Fristen for behandlingsstart er overskredet (§ 82c)",
+}
+
+# Where the §82c clock stands (domain/first_contact.py `Status`): start within 14 days of receipt.
+START_STATUS = {
+    "started_in_time": "Behandlingen startede inden for fristen",
+    "started_late": "Behandlingen startede efter fristen",
+    "started": "Behandlingen er startet (ingen § 82c-frist: forløbet er ikke startet af en henvisning)",
+    "running": "Fristen løber",
+    "warned": "Fristen nærmer sig: første behandlingskontakt mangler",
+    "passed": "Fristen er overskredet: første behandlingskontakt mangler",
+    "not_started": "Første behandlingskontakt er ikke registreret (ingen § 82c-frist)",
 }
 
 

@@ -20,7 +20,14 @@ def _joint_plan(form: Form, _: str) -> JointPlanInput | None:
 
 
 # Each form's fields, by the body's field names.
-CALLED = {"kind": text, "purpose": optional, "participants": people, "called_on": a_date}
+CALLED = {
+    "kind": text,
+    "occasion": optional,
+    "stay_id": optional,
+    "purpose": optional,
+    "participants": people,
+    "called_on": a_date,
+}
 SCHEDULED = {"at": a_time, "place": stripped}
 HELD = {"joint_plan": _joint_plan, "held_on": a_date, "outcome": text, "attendees": people}
 CANCELLED = {"reason": optional}

@@ -2,8 +2,8 @@
 
 This module only gathers their routes (`router`); each page lives in its own module:
 `worklist` (the worklist and the list of pathways), `pathway_page` (a pathway and how
-its forms come back), `pathway_forms`, `meeting_forms` and `stay_forms` (the forms on
-it), `referral_pages` (referring and deciding), `forms` (reading what was typed).
+its forms come back), `pathway_forms`, `meeting_forms`, `joint_plan_forms` and `stay_forms`
+(the forms on it), `referral_pages` (referring and deciding), `forms` (reading what was typed).
 
 Every read and every command goes through the API's own route functions
 (`calls.call`, see its docstring for why), so a page shows exactly what the
@@ -25,8 +25,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dualpath.web import meeting_forms, pathway_forms, pathway_page, referral_pages, stay_forms, worklist
+from dualpath.web import (
+    joint_plan_forms,
+    meeting_forms,
+    pathway_forms,
+    pathway_page,
+    referral_pages,
+    stay_forms,
+    worklist,
+)
 
 router = APIRouter(include_in_schema=False)
-for _pages in (worklist, pathway_page, pathway_forms, meeting_forms, stay_forms, referral_pages):
+for _pages in (worklist, pathway_page, pathway_forms, meeting_forms, joint_plan_forms, stay_forms, referral_pages):
     router.include_router(_pages.router)

@@ -1,9 +1,10 @@
-"""The pathway's own forms: move its phase, decide its level of care, end it, record a consent, close a task."""
+"""The pathway's own forms: move its phase, decide its level of care, record the first treatment contact, end it,
+record a consent, close a task."""
 
 from __future__ import annotations
 
 from dualpath.api.routes import consents, pathways, tasks
-from dualpath.web.forms import a_choice, optional, stripped, text
+from dualpath.web.forms import a_choice, a_date, optional, stripped, text
 from dualpath.web.pathway_page import CommandForm, command_forms
 from dualpath.web.session import Form
 
@@ -19,6 +20,7 @@ TASK = {"outcome": text, "note": optional}
 router = command_forms(
     CommandForm("/fase", pathways.move_phase, {"to": a_choice, "reason": optional}, "phase", "fase#fase"),
     CommandForm("/niveau", pathways.decide_level_of_care, {"level": text, "reason": stripped}, "level", "niveau#fase"),
+    CommandForm("/kontakt", pathways.record_first_contact, {"contact_on": a_date}, "contact", "kontakt#fase"),
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),
     CommandForm("/opgaver/{task_id}", tasks.complete_task, TASK, "task-{task_id}", "opgave#opgaver"),

@@ -4,7 +4,7 @@ Every form on the page acts through `act_on_pathway`: it binds the form's
 idempotency key, runs the API route, and on success answers as the form says
 (usually a redirect back to the page); refused, the page is drawn again with
 what was typed, the engine's reason beside the form and the API's status.
-The forms themselves are in pathway_forms, meeting_forms and stay_forms.
+The forms themselves are in pathway_forms, meeting_forms, joint_plan_forms and stay_forms.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
 from dualpath.api.routes import admissions, consents, meetings, pathways, tasks
-from dualpath.domain import ambulatory, inpatient
+from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
 from dualpath.web.forms import NOTICES, Reader, Refusal, participant_lines, read, submit
@@ -41,9 +41,11 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
         "move": active and permitted(pathways.move_phase, staff),
         "end": active and permitted(pathways.end_pathway, staff),
         "level": active and permitted(pathways.decide_level_of_care, staff),
+        "first_contact": active and permitted(pathways.record_first_contact, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,
+        "joint_plan": active and clinician_meetings,  # the joint plan route's check is the meeting routes'
         "meeting_commands": clinician_meetings,
         "admit": active and permitted(admissions.admit, staff),
         "stay": permitted(admissions.move_phase, staff),
@@ -58,6 +60,9 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     meeting_rows = await call(meetings.list_meetings, staff, res, pathway_id=pathway_id)
     plans = await call(meetings.list_joint_plans, staff, res, pathway_id=pathway_id, kind=None)
     stay_rows = await call(admissions.list_admissions, staff, res, pathway_id=pathway_id)
+    disclosure_rows = await call(consents.list_disclosures, staff, res, pathway_id=pathway_id)
+    # Municipal staff read on consent or, without it, on a named legal basis: the page says which.
+    reading_on = legal_basis.kind_of(p.access_basis)
     active = p.status == "active"
     open_tasks = [t for t in p.tasks if t.state == "open"]
     closed_tasks = [t for t in p.tasks if t.state != "open"]
@@ -67,6 +72,9 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         meetings=meeting_rows,
         plans=plans,
         stays=stay_rows,
+        disclosures=disclosure_rows,
+        reading_on=reading_on if reading_on in legal_basis.LABELS else None,
+        basis_labels=legal_basis.LABELS,
         may=_may(staff, active),
         clinical=staff.role in disclosure.REGION_ROLES,
         open_tasks=sorted(open_tasks, key=lambda t: (t.due, t.title or "")),
@@ -78,6 +86,8 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         stay_moves={s.stay_id: inpatient.allowed_moves(s.phase) for s in admitted},
         # The levels a clinician decides between (the rule's own list: domain/ambulatory.py).
         decidable_levels=[level.value for level in ambulatory.DECIDABLE_LEVELS],
+        first_contact_phase=first_contact.PHASE,
+        latest_contact_on=copenhagen.today(),  # a first contact is on this day at the latest
         participant_lines=participant_lines,
         plan_advice={},
         canonical=f"/forloeb/{pathway_id}",

@@ -98,6 +98,7 @@ async def page_staff(request: Request, res: Res) -> Staff:
     request.state.csrf = csrf_token(res.settings, token)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
+    access.name_basis(staff, request.method, request.query_params.get(access.BASIS_PARAMETER))
     idempotency.current.set(None)  # a form binds its own key (idempotency.bind_form)
     return staff
 

@@ -1,4 +1,4 @@
-"""The pathway page's inpatient forms: admit, move the stay's phase, plan the discharge, discharge."""
+"""The pathway page's inpatient forms: admit, move the stay's phase, plan the discharge, leave (orlov), discharge."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def _in_ambulatory_pathway(form: Form, name: str) -> bool:
 # Each form's fields, by the body's field names.
 ADMITTED = {"via": text, "ward": stripped, "admitted_on": a_date, "in_ambulatory_pathway": _in_ambulatory_pathway}
 MOVED = {"to": a_choice, "reason": optional}
-DISCHARGED = {"discharged_on": a_date, "acute_team_weekend": ticked, "reason": optional}
+DISCHARGED = {"discharged_on": a_date, "acute_team_weekend": ticked, "reason": optional, "meeting_reason": optional}
+LEAVE = {"kind": text, "from_date": a_date, "to_date": a_date}
+LEAVE_WENT = {"went": text, "note": optional}
 STAY = "/indlaeggelser/{stay_id}"
 
 router = command_forms(
@@ -28,6 +30,14 @@ router = command_forms(
     CommandForm(f"{STAY}/fase", admissions.move_phase, MOVED, "stayphase-{stay_id}", "indlaeggelsesfase#indlaeggelser"),
     CommandForm(
         f"{STAY}/udskrivelse", admissions.discharge, DISCHARGED, "discharge-{stay_id}", "udskrevet#indlaeggelser"
+    ),
+    CommandForm(f"{STAY}/orlov", admissions.grant_leave, LEAVE, "leave-{stay_id}", "orlov#indlaeggelser"),
+    CommandForm(
+        f"{STAY}/orlov/{{leave_id}}/forloeb",
+        admissions.record_leave_outcome,
+        LEAVE_WENT,
+        "leavewent-{leave_id}",
+        "orlov-forloeb#indlaeggelser",
     ),
 )
 

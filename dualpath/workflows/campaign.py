@@ -324,7 +324,7 @@ class CampaignWorkflow(kit.Process):
         s = self.state
         due = await workflow.execute_activity(
             "working_day_deadline",
-            WorkingDayDeadline(start=on, working_days=COORDINATION_TASK_WORKING_DAYS),
+            WorkingDayDeadline(start=on, working_days=COORDINATION_TASK_WORKING_DAYS, region=s.region),
             result_type=date,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.contracts.activities import DischargeAdviceRequest, Notice
     from dualpath.domain import consent, copenhagen, inpatient, tasks, validation
     from dualpath.domain import discharge as discharge_rules
+    from dualpath.domain import leave as leave_rules
     from dualpath.domain.ambulatory import MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.discharge import DischargeAdvice
@@ -31,10 +32,13 @@ with workflow.unsafe.imports_passed_through():
         DischargePlanned,
         DomainEvent,
         InpatientPhaseChanged,
+        LeaveEnded,
+        LeaveGranted,
         MunicipalityInformed,
         MunicipalityNotInformed,
         PatientDischarged,
         StayEnded,
+        TaskCancelled,
         TaskCompleted,
         TaskOpened,
     )
@@ -45,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         STAY_DISCHARGED_SIGNAL,
         ConsentsChanged,
         DischargeCommand,
+        GrantLeaveCommand,
+        LeaveOutcomeCommand,
         PlanDischargeCommand,
         StayDischarged,
         StayInput,
@@ -54,10 +60,18 @@ with workflow.unsafe.imports_passed_through():
         StayView,
     )
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
+    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 CALENDAR_TIMEOUT = timedelta(seconds=30)
 # A discharge date advised against needs its reason (issue #18 item 2).
 DISCHARGE_REASON = "discharge-before-days-off-needs-reason"
+# The meeting before discharge (issue #18 item 1): judged by the plan with the setting, closed by the held
+# discharge meeting, and a discharge without it needs the reason.
+DISCHARGE_MEETING = "discharge-meeting-by-plan"
+# The meeting tasks of phase 4 and the catalogue condition that opens each.
+MEETING_TASKS = {"network_meeting": "longer_admission", "transition_conversation": "short_admission"}
+# Leave before discharge (issue #18 item 6): a plan that advises it opens the leave-offer task.
+LEAVE_OFFER = "leave-offer-by-plan"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
@@ -80,8 +94,12 @@ class InpatientStayWorkflow(kit.Process):
       (network meeting or transition conversation, leave, the non-working-day warning with
       the proposed date, the follow-ups it would create); staff may keep a warned date with a reason
     - `discharge(DischargeCommand) -> StayResult`: from phase 4; opens the follow-up tasks
+    - `grant_leave(GrantLeaveCommand) -> StayResult`: leave before discharge (orlov) from–to; it closes the
+      leave-offer task (opened by a plan that advises leave) and opens a task to record how it went
+    - `record_leave_outcome(LeaveOutcomeCommand) -> StayResult`: how the leave went
     - `complete_task(CompleteTaskCommand) -> StayResult`
-    Signals received: `consents_changed(ConsentsChanged)` from the pathway.
+    Signals received: `consents_changed(ConsentsChanged)` from the pathway; `meeting_held(MeetingHeldSignal)`
+    from a network meeting called for this stay's discharge (it closes the meeting task).
     Signals sent: `stay_discharged(StayDischarged)` to the pathway.
     Queries: `view() -> StayView`.
     Ends when discharged and every follow-up task is closed.
@@ -148,6 +166,23 @@ class InpatientStayWorkflow(kit.Process):
                 await self._inform_municipality("admission")
             self._done(0)
 
+    @workflow.signal(name=MEETING_HELD_SIGNAL)
+    async def meeting_held(self, held: MeetingHeldSignal) -> None:
+        """The discharge's network meeting was held: it does for the conversation about the transition too."""
+        async with self.one_at_a_time():
+            if held.kind != "network_meeting" or self.state.status != "admitted":
+                return
+            note = f"meeting {held.meeting_id} held on {held.held_on.isoformat()}"
+            closing = [t for t in self._open_tasks() if t.kind in MEETING_TASKS]
+            if closing:
+                await self._record(
+                    [TaskCompleted(task_id=t.task_id, outcome="done", note=note) for t in closing], Actor.engine()
+                )
+                for t in closing:
+                    t.state, t.outcome_note = "done", note
+            self.state.meetings_held.append("network_meeting")
+            self._done(0)
+
     # -- phases -------------------------------------------------------------
 
     @command(lambda self, cmd: self._check_move(cmd))
@@ -177,21 +212,55 @@ class InpatientStayWorkflow(kit.Process):
     async def plan_discharge(self, cmd: PlanDischargeCommand) -> StayResult:
         advice = await self._advice(cmd.planned_date)
         warned = advice.before_non_working_day or advice.on_non_working_day
-        position = await self._record(
-            [
-                DischargePlanned(
-                    stay_id=self._in.stay_id,
-                    planned_date=cmd.planned_date,
-                    before_non_working_days=warned,
-                    proposed_date=advice.proposed_date,
-                    meeting=advice.meeting,
-                    kept_despite_warning=cmd.keep_reason if warned else None,
-                )
-            ],
-            cmd.actor,
+        planned = DischargePlanned(
+            stay_id=self._in.stay_id,
+            planned_date=cmd.planned_date,
+            before_non_working_days=warned,
+            proposed_date=advice.proposed_date,
+            meeting=advice.meeting,
+            kept_despite_warning=cmd.keep_reason if warned else None,
         )
+        by_plan = self.state.phase == 4 and workflow.patched(DISCHARGE_MEETING)
+        opened, cancelled = self._meeting_task_for(advice) if by_plan else ([], [])
+        if advice.offer_leave and not self.state.leave_offered and workflow.patched(LEAVE_OFFER):
+            opened.append(self._opened(self._task_now(leave_rules.OFFER_TASK, advice.planned_date)))
+            self.state.leave_offered = True
+        position = await self._record([planned, *opened, *cancelled], cmd.actor)
+        for c in cancelled:
+            next(t for t in self._tasks if t.task_id == c.task_id).state = "cancelled"
         self.state.planned_discharge = advice
         return self._done(position, advice=advice)
+
+    def _meeting_task_for(self, advice: DischargeAdvice) -> tuple[list[DomainEvent], list[TaskCancelled]]:
+        """In phase 4 the plan opens the meeting task it calls for (unless held already) and cancels the other."""
+        wanted = advice.meeting
+        other = [t for t in self._open_tasks() if t.kind in MEETING_TASKS and t.kind != wanted]
+        cancelled = [
+            TaskCancelled(
+                task_id=t.task_id,
+                reason=f"the discharge plan for {advice.planned_date} (a stay of {advice.length_of_stay_days} days) "
+                f"calls for {wanted} instead",
+            )
+            for t in other
+        ]
+        if self._meeting_held(wanted) or any(t.kind == wanted for t in self._open_tasks()):
+            return [], cancelled
+        activities = load_catalogue(self._in.catalogue_version).mandatory("inpatient", 4)
+        activity = [a for a in activities if a.key == wanted]
+        where = {"region": self._in.region, "municipality": self._in.municipality, **self._whose()}
+        return self._enter_phase(4, activity, **where), cancelled
+
+    def _required_meeting(self, on: date) -> str:
+        """The meeting a discharge on `on` calls for: the plan's judgment once planned (the length of stay at
+        the planned date against the setting), else the length of stay by `on`."""
+        if self.state.planned_discharge is not None:
+            return self.state.planned_discharge.meeting
+        longer = (on - self._in.admitted_on).days >= self._in.longer_admission_days
+        return "network_meeting" if longer else "transition_conversation"
+
+    def _meeting_held(self, meeting: str) -> bool:
+        held = self.state.meetings_held
+        return meeting in held or (meeting == "transition_conversation" and "network_meeting" in held)
 
     def _check_plan(self, cmd: PlanDischargeCommand) -> None:
         self._require_admitted()
@@ -202,6 +271,7 @@ class InpatientStayWorkflow(kit.Process):
         advice = await self._advice(cmd.discharged_on)
         before = advice.before_non_working_day
         self._check_reason(advice, cmd.reason)
+        meeting = self._check_meeting(cmd) if workflow.patched(DISCHARGE_MEETING) else {}
         follow_ups = self._follow_ups(advice, cmd)
         events: list[DomainEvent] = [
             PatientDischarged(
@@ -211,12 +281,18 @@ class InpatientStayWorkflow(kit.Process):
                 before_non_working_days=before,
                 follow_ups=[{"kind": t.kind, "due": t.due.isoformat()} for t in follow_ups],
                 reason_before_non_working_days=cmd.reason.strip() if before and cmd.reason else None,
+                **meeting,
             ),
             *[self._opened(t) for t in follow_ups],
         ]
         # The stay's own phase tasks end with it; the follow-ups carry on.
+        why_not = meeting.get("meeting_not_held_reason")
         events += [
-            TaskCompleted(task_id=t.task_id, outcome="not_possible", note="the patient was discharged")
+            TaskCompleted(
+                task_id=t.task_id,
+                outcome="not_possible",
+                note=why_not if t.kind in MEETING_TASKS and why_not else "the patient was discharged",
+            )
             for t in self._open_tasks()
         ]
         position = await self._record(events, cmd.actor)
@@ -246,6 +322,17 @@ class InpatientStayWorkflow(kit.Process):
             if workflow.patched(DISCHARGE_REASON):
                 raise kit.refused(exc) from None  # its message names the nearest earlier working day
 
+    def _check_meeting(self, cmd: DischargeCommand) -> dict[str, Any]:
+        """The meeting the discharge calls for, held or not; refused when not held and no reason is on record."""
+        required = self._required_meeting(cmd.discharged_on)
+        if self._meeting_held(required):
+            return {"required_meeting": required, "meeting_held": True}
+        reason = (cmd.meeting_reason or "").strip() or self.state.meetings_not_held.get(required)
+        if not reason:
+            message = discharge_rules.meeting_missing(required, self._in.longer_admission_days)
+            raise ApplicationError(message, type="CommandRefused")
+        return {"required_meeting": required, "meeting_held": False, "meeting_not_held_reason": reason}
+
     def _check_date(self, d: date, what: str) -> None:
         if d < self._in.admitted_on:
             raise ApplicationError(
@@ -264,18 +351,7 @@ class InpatientStayWorkflow(kit.Process):
             if cmd.acute_team_weekend:
                 kinds.append(("acute_team_weekend", day_after))
         return [
-            Task(
-                task_id=str(workflow.uuid4()),
-                kind=kind,
-                title=inpatient.FOLLOW_UP_TITLES[kind],
-                phase=None,
-                owner_role="clinician",
-                owner_org=f"region:{self._in.region}",
-                due=due,
-                mandatory=True,
-                stay_id=self._in.stay_id,
-            )
-            for kind, due in kinds
+            self._clinicians_task(kind, inpatient.FOLLOW_UP_TITLES[kind], due, mandatory=True) for kind, due in kinds
         ]
 
     async def _advice(self, on: date) -> DischargeAdvice:
@@ -287,17 +363,90 @@ class InpatientStayWorkflow(kit.Process):
                     admitted_on=self._in.admitted_on,
                     planned_date=on,
                     in_ambulatory_pathway=self._in.in_ambulatory_pathway,
+                    region=self._in.region,
                 ),
                 result_type=DischargeAdvice,
                 start_to_close_timeout=CALENDAR_TIMEOUT,
             )
         )
 
+    # -- leave before discharge (orlov) ----------------------------------------
+
+    @command(lambda self, cmd: self._check_leave(cmd))
+    async def grant_leave(self, cmd: GrantLeaveCommand) -> StayResult:
+        leave_id = str(workflow.uuid4())
+        follow_up = self._task_now(leave_rules.OUTCOME_TASK, cmd.to_date + timedelta(days=1))
+        offer = next((t for t in self._open_tasks() if t.kind == leave_rules.OFFER_TASK), None)
+        note = f"leave {cmd.from_date.isoformat()} to {cmd.to_date.isoformat()}"
+        events: list[DomainEvent] = [
+            kit.from_fields(LeaveGranted, cmd, leave_id=leave_id, **self._whose()),
+            self._opened(follow_up),
+            *([TaskCompleted(task_id=offer.task_id, outcome="done", note=note)] if offer else []),
+        ]
+        position = await self._record(events, cmd.actor)
+        if offer is not None:
+            offer.state = "done"
+        self.state.leave_offered = True
+        self.state.leaves.append(kit.from_fields(leave_rules.Leave, cmd, leave_id=leave_id, task_id=follow_up.task_id))
+        return self._done(position, leave_id=leave_id)
+
+    def _check_leave(self, cmd: GrantLeaveCommand) -> None:
+        self._require_admitted()
+        try:
+            leave_rules.check_grant(
+                self.state.leaves, admitted_on=self._in.admitted_on, from_date=cmd.from_date, to_date=cmd.to_date
+            )
+        except leave_rules.LeaveRefused as exc:
+            raise kit.refused(exc) from None
+
+    @command(lambda self, cmd: self._check_leave_outcome(cmd))
+    async def record_leave_outcome(self, cmd: LeaveOutcomeCommand) -> StayResult:
+        leave = next(x for x in self.state.leaves if x.leave_id == cmd.leave_id)
+        note = cmd.note.strip() if cmd.note and cmd.note.strip() else None
+        task = self._task(leave.task_id) if leave.task_id else None
+        done = [TaskCompleted(task_id=task.task_id, outcome="done", note=cmd.went)] if task else []
+        ended = LeaveEnded(stay_id=self._in.stay_id, leave_id=leave.leave_id, went=cmd.went, note=note)
+        position = await self._record([ended, *done], cmd.actor)
+        if task is not None:
+            task.state = "done"
+        leave.went, leave.note, leave.task_id = cmd.went, note, None
+        return self._done(position, leave_id=leave.leave_id)
+
+    def _check_leave_outcome(self, cmd: LeaveOutcomeCommand) -> None:
+        leave = next((x for x in self.state.leaves if x.leave_id == cmd.leave_id), None)
+        try:
+            leave_rules.check_outcome(leave, went=cmd.went, note=cmd.note, today=copenhagen.today(workflow.now()))
+        except leave_rules.LeaveRefused as exc:
+            raise kit.refused(exc) from None
+
+    def _task_now(self, kind: str, due: date) -> Task:
+        """A task of the stay's own (not a phase's catalogue task): leave offered, how a leave went."""
+        title = leave_rules.OUTCOME_TITLE if kind == leave_rules.OUTCOME_TASK else None
+        if title is None:
+            activities = load_catalogue(self._in.catalogue_version).phase("inpatient", 4).activities
+            title = next(a.name_da for a in activities if a.key == kind)
+        task = self._clinicians_task(kind, title, due, mandatory=False)
+        self._tasks = [*self._open_tasks(), task]
+        return task
+
+    def _clinicians_task(self, kind: str, title: str, due: date, *, mandatory: bool) -> Task:
+        region, stay_id = self._in.region, self._in.stay_id
+        return tasks.for_clinicians(
+            str(workflow.uuid4()), kind, title, region=region, due=due, mandatory=mandatory, stay_id=stay_id
+        )
+
     # -- tasks --------------------------------------------------------------
 
     @command(lambda self, cmd: self._check_completion(cmd))
     async def complete_task(self, cmd: CompleteTaskCommand) -> StayResult:
-        return self._done(await self._close_task(cmd))
+        task = self._task(cmd.task_id)
+        position = await self._close_task(cmd)
+        if task is not None and task.kind in MEETING_TASKS:
+            if cmd.outcome == "done":
+                self.state.meetings_held.append(task.kind)
+            elif cmd.note:
+                self.state.meetings_not_held[task.kind] = cmd.note.strip()
+        return self._done(position)
 
     def _check_completion(self, cmd: CompleteTaskCommand) -> None:
         self._check_task(cmd, "stay")
@@ -310,8 +459,13 @@ class InpatientStayWorkflow(kit.Process):
             facts.add("municipal_substance_treatment")
         if self._in.in_ambulatory_pathway:
             facts.add("ambulatory_pathway")
-        days = (copenhagen.local_date(workflow.now()) - self._in.admitted_on).days
-        facts.add("longer_admission" if days >= 7 else "short_admission")
+        today = copenhagen.local_date(workflow.now())
+        if not workflow.patched(DISCHARGE_MEETING):
+            facts.add("longer_admission" if (today - self._in.admitted_on).days >= 7 else "short_admission")
+            return facts
+        required = self._required_meeting(today)
+        if not self._meeting_held(required):
+            facts.add(MEETING_TASKS[required])
         return facts
 
     def _open_phase_tasks(self, phase: int) -> list[DomainEvent]:

@@ -13,6 +13,7 @@ from dualpath.domain.ambulatory import AllowedMove
 from dualpath.domain.consent import Consent
 from dualpath.domain.discharge import DischargeAdvice
 from dualpath.domain.events import Actor
+from dualpath.domain.leave import Leave, LeaveKind, LeaveWent
 from dualpath.domain.tasks import Task
 from dualpath.domain.validation import Input
 from dualpath.workflows.kit import StaffCommand
@@ -35,6 +36,8 @@ class StayInput(Input):
     municipal_substance_treatment: bool
     consents: list[Consent]
     catalogue_version: str
+    # A stay of at least this many days ends with a network meeting (spec §4 [setting]; the API gives it).
+    longer_admission_days: int = 7
     actor: Actor
 
 
@@ -49,6 +52,20 @@ class DischargeCommand(StaffCommand):
     reason: str | None = None
     # Staff judged follow-up by the acute team over the coming non-working days necessary.
     acute_team_weekend: bool = False
+    # Why the meeting the discharge calls for was not held (required then, recorded).
+    meeting_reason: str | None = None
+
+
+class GrantLeaveCommand(StaffCommand):
+    kind: LeaveKind = "orlov"
+    from_date: date
+    to_date: date
+
+
+class LeaveOutcomeCommand(StaffCommand):
+    leave_id: str
+    went: LeaveWent
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class ConsentsChanged(BaseModel):
@@ -73,6 +90,10 @@ class StayState(BaseModel):
     planned_discharge: DischargeAdvice | None = None
     opened_at: int | None = None  # the position of the opening events, once recorded
     informed: set[str] = set()  # what the municipality has been told of (admission, discharge)
+    meetings_held: list[str] = []  # network_meeting, transition_conversation: held before discharge
+    meetings_not_held: dict[str, str] = {}  # the meeting task closed as not possible, with the reason
+    leaves: list[Leave] = []
+    leave_offered: bool = False  # the plan's leave-offer task was opened once (not again at each plan)
 
 
 class StayView(BaseModel):
@@ -84,6 +105,7 @@ class StayView(BaseModel):
     allowed_moves: list[AllowedMove]
     open_tasks: list[Task]
     planned_discharge: DischargeAdvice | None
+    leaves: list[Leave] = []
 
 
 class StayResult(BaseModel):
@@ -91,3 +113,4 @@ class StayResult(BaseModel):
     position: int
     advice: DischargeAdvice | None = None
     follow_ups: list[Task] = Field(default_factory=list)
+    leave_id: str | None = None

@@ -297,12 +297,18 @@ class Process:
         self._tasks = self._open_tasks()
         return position
 
-    async def _wait_for_change_or_due(self, stop: Callable[[], bool] = lambda: False) -> None:
-        """Sleep until a command changes something, `stop()` holds, or an open task falls late:
-        then record TaskOverdue for each late task, once."""
+    async def _wait_for_change_or_due(
+        self, stop: Callable[[], bool] = lambda: False, until: datetime | None = None
+    ) -> None:
+        """Sleep until a command changes something, `stop()` holds, an open task falls late, or the
+        instant `until` (a process's own timer) comes: then record TaskOverdue for each late task, once."""
         self._changed = False
+        timeout = until_next_due(self._open_tasks())
+        if until is not None:
+            own = max(until - workflow.now(), timedelta(0))
+            timeout = own if timeout is None else min(timeout, own)
         try:
-            await workflow.wait_condition(lambda: self._changed or stop(), timeout=until_next_due(self._open_tasks()))
+            await workflow.wait_condition(lambda: self._changed or stop(), timeout=timeout)
         except TimeoutError:
             async with self._lock:
                 today = copenhagen.local_date(workflow.now())

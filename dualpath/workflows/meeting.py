@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         HOLD_WITHIN_WORKING_DAYS,
         JointPlanInput,
         MeetingKind,
+        MeetingOccasion,
         MeetingRefused,
         MeetingStatus,
         Participant,
@@ -83,6 +84,10 @@ class MeetingInput(Input):
     hold_within_working_days: int = HOLD_WITHIN_WORKING_DAYS
     # The pathway's workflow id, as the API found it (workflow_ids.resolve); None: the legacy form.
     pathway_workflow_id: str | None = None
+    occasion: MeetingOccasion | None = None
+    # A discharge meeting's stay, and its workflow (told when the meeting is held: it closes the stay's task).
+    stay_id: str | None = None
+    stay_workflow_id: str | None = None
     actor: Actor
 
 
@@ -123,6 +128,8 @@ class MeetingView(BaseModel):
     participants: list[Participant]
     called_on: date
     hold_by: date | None
+    occasion: MeetingOccasion | None = None
+    stay_id: str | None = None
     scheduled_at: datetime | None
     place: str | None
     held_on: date | None = None
@@ -152,7 +159,8 @@ class MeetingWorkflow(kit.Process):
     - `record_held(RecordHeld) -> MeetingResult`: `MeetingHeld` with the outcome, and
       `JointPlanRecorded` when a joint plan was made or revised.
     - `cancel(CancelMeeting) -> MeetingResult`: needs a reason.
-    Signals sent: `meeting_held(MeetingHeldSignal)` to the pathway's workflow once held.
+    Signals sent: `meeting_held(MeetingHeldSignal)` once held: to the stay's workflow for a discharge
+    meeting (`stay_workflow_id`), else to the pathway's.
     Queries: `view() -> MeetingView`.
     The workflow ends when the meeting is held or cancelled.
     """
@@ -170,7 +178,9 @@ class MeetingWorkflow(kit.Process):
             if self.state.hold_by is None:
                 self.state.hold_by = await workflow.execute_activity(
                     "working_day_deadline",
-                    WorkingDayDeadline(start=input.called_on, working_days=input.hold_within_working_days),
+                    WorkingDayDeadline(
+                        start=input.called_on, working_days=input.hold_within_working_days, region=input.region
+                    ),
                     result_type=date,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                 )
@@ -197,7 +207,7 @@ class MeetingWorkflow(kit.Process):
             await workflow.wait_condition(self._is_closed)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.held is not None:
-            await self._tell_pathway(self.state.held.held_on)
+            await self._tell(self.state.held.held_on)
         return self._view()
 
     @workflow.query
@@ -314,19 +324,22 @@ class MeetingWorkflow(kit.Process):
             pathway_id=self._in.pathway_id,
         )
 
-    async def _tell_pathway(self, held_on: date) -> None:
-        handle = workflow.get_external_workflow_handle(
-            self._in.pathway_workflow_id or workflow_ids.legacy("pathway", self._in.pathway_id)
-        )
+    async def _tell(self, held_on: date) -> None:
+        """Tell whom the meeting was for: the stay it was called for at discharge (its task closes), else
+        the pathway (a phase-4 network meeting, a start-up meeting)."""
+        if self._in.stay_workflow_id is not None:
+            whom = self._in.stay_workflow_id
+        else:
+            whom = self._in.pathway_workflow_id or workflow_ids.legacy("pathway", self._in.pathway_id)
         try:
-            await handle.signal(
+            await workflow.get_external_workflow_handle(whom).signal(
                 MEETING_HELD_SIGNAL,
                 MeetingHeldSignal(meeting_id=self._in.meeting_id, kind=self._in.kind, held_on=held_on),
             )
         except FailureError as exc:
-            # The pathway has ended (or was never started here): the meeting
+            # The pathway or stay has ended (or was never started here): the meeting
             # stays on the record; there is no one left to tell.
-            workflow.logger.warning("pathway not told of held meeting: %s", exc)
+            workflow.logger.warning("not told of held meeting: %s", exc)
 
     def _view(self) -> MeetingView:
         held = [self.state.held] if self.state.held else []  # its date, outcome and attendees

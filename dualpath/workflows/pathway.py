@@ -8,7 +8,7 @@ stream, `pathway-<pathway_id>`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
     from dualpath.contracts.activities import PathwayClaim
-    from dualpath.domain import ambulatory, consent, copenhagen, medication, tasks
+    from dualpath.domain import ambulatory, consent, copenhagen, first_contact, medication, tasks
     from dualpath.domain.ambulatory import LevelOfCare, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.consent import Consent
@@ -30,6 +30,9 @@ with workflow.unsafe.imports_passed_through():
         AdmissionRecorded,
         ConsentRecorded,
         DomainEvent,
+        FirstContactDeadlineApproaching,
+        FirstContactDeadlinePassed,
+        FirstTreatmentContact,
         LevelOfCareChanged,
         PathwayEnded,
         PathwayFacts,
@@ -38,12 +41,15 @@ with workflow.unsafe.imports_passed_through():
         StayDischargeRecorded,
         TaskCancelled,
         TaskCompleted,
+        TaskOpened,
+        TaskOverdue,
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows import inpatient_stay, kit
     from dualpath.workflows import inpatient_stay_messages as stay_messages
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.pathway_joint_plans import JointPlanCommands
     from dualpath.workflows.pathway_medication import MedicationCommands
     from dualpath.workflows.pathway_messages import (
         AdmitCommand,
@@ -51,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         ConsentCommand,
         EndPathwayCommand,
+        FirstContactCommand,
         LevelOfCareCommand,
         PathwayInput,
         PathwayState,
@@ -74,6 +81,9 @@ workflow_id, stream_id = workflow_ids.pathway, workflow_ids.pathway_stream
 ONE_ACTIVE_PATHWAY = "one-active-pathway-per-patient"
 CLAIM_TIMEOUT = timedelta(seconds=10)
 CONSENT_TASK_OWN_MUNICIPALITY = "consent-task-own-municipality"
+# The §82c clock runs on the pathway, from the referral's receipt to the first treatment contact: a warning
+# task before the deadline, an escalation when it passes. Behind a patch, so recorded histories replay as they ran.
+FIRST_CONTACT_CLOCK = "first-contact-clock"
 CLAIM_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
@@ -108,7 +118,7 @@ async def start_as_child(state: PathwayState, actor: Actor, summary: str) -> boo
 
 # A payload that no longer decodes must fail the workflow loudly, not retry forever.
 @workflow.defn(name="PathwayWorkflow", failure_exception_types=[ValidationError])
-class PathwayWorkflow(MedicationCommands):
+class PathwayWorkflow(JointPlanCommands, MedicationCommands):
     """The ambulatory pathway, phases 1–4 (spec §3), with its staff tasks and consents.
 
     Entering a phase opens a task per mandatory activity of the catalogue version
@@ -125,10 +135,18 @@ class PathwayWorkflow(MedicationCommands):
       a dialogue consent closes the consent task; an admitted patient's stay is told at once
     - `decide_level_of_care(LevelOfCareCommand) -> CommandResult`: a clinician sets the level (integrated,
       stable or unstable) on the patient's needs, with the reason (LevelOfCareChanged, decided)
+    - `record_first_contact(FirstContactCommand) -> CommandResult`: the first treatment contact, once, in
+      phase 1 (FirstTreatmentContact, within the §82c deadline or not); it closes the deadline's task
+    Timers: a pathway started from a referral keeps the §82c clock (domain/first_contact.py): 3 days before
+    the start deadline without a first contact it opens a task for its clinicians
+    (FirstContactDeadlineApproaching); when the deadline passes it escalates (FirstContactDeadlinePassed,
+    the task overdue, search attribute Overdue).
     - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
       (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
     - `record_medication_change(MedicationCommand) -> MedicationResult`: the change, and the FMK
       notice to the municipality where consent allows it (workflows/pathway_medication.py)
+    - `record_joint_plan(JointPlanCommand) -> CommandResult`: a joint plan made or revised outside a
+      meeting (JointPlanRecorded; a revision names the latest version: workflows/pathway_joint_plans.py)
     Signals:
     - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils
     - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns
@@ -145,6 +163,7 @@ class PathwayWorkflow(MedicationCommands):
     def __init__(self, input: PathwayInput) -> None:
         super().__init__(stream_id(input.state.pathway_id), versioned=input.state)
         self.state = input.state
+        self._clock: bool | None = None  # whether this run keeps the §82c clock (decided once: `_keeps_clock`)
 
     # The tasks live in the state carried across continue-as-new.
     @property
@@ -166,11 +185,18 @@ class PathwayWorkflow(MedicationCommands):
             async with self._lock:
                 facts = self.state.model_dump(include=set(PathwayFacts.model_fields))
                 started = PathwayStarted(**facts, phase=self.state.phase, level_of_care=str(self.state.level_of_care))
-                await self._record([started, *self._open_phase_tasks(self.state.phase)], input.actor)
+                opening = [started, *self._open_phase_tasks(self.state.phase)]
+                # A pathway accepted late starts with its deadline's task (and escalation) in its opening.
+                clock = self._clock_events() if self._keeps_clock() else []
+                await self._record([*opening, *clock], input.actor)
                 self.state.started = True
+                self.state.started_on = copenhagen.local_date(workflow.now())
+                self._clock_recorded(clock)
         self._publish()
         while not self._should_stop():
-            await self._wait_for_change_or_due(self._should_stop)
+            if self._keeps_clock():
+                await self._keep_clock()
+            await self._wait_for_change_or_due(self._should_stop, until=self._next_clock_instant())
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.status != "ended":
             workflow.continue_as_new(PathwayInput(state=self.state, actor=Actor.engine()))
@@ -285,6 +311,129 @@ class PathwayWorkflow(MedicationCommands):
             raise kit.refused(
                 exc, details={"allowed": [level.value for level in ambulatory.DECIDABLE_LEVELS]}
             ) from None
+
+    # -- the first treatment contact and the §82c clock ----------------------------
+
+    @command(lambda self, cmd: self._check_first_contact(cmd))
+    async def record_first_contact(self, cmd: FirstContactCommand) -> CommandResult:
+        s = self.state
+        contact = FirstTreatmentContact(
+            pathway_id=s.pathway_id,
+            contact_on=cmd.contact_on,
+            phase=s.phase,
+            received_on=s.received_on,
+            start_deadline=s.start_deadline,
+            within_deadline=first_contact.within_deadline(cmd.contact_on, s.start_deadline),
+        )
+        # The deadline's task is answered by recording the contact.
+        asked = [t for t in self._open_tasks() if t.kind == first_contact.TASK]
+        note = f"first treatment contact on {cmd.contact_on.isoformat()}"
+        position = await self._record(
+            [contact, *(TaskCompleted(task_id=t.task_id, outcome="done", note=note) for t in asked)], cmd.actor
+        )
+        s.first_contact_on = cmd.contact_on
+        for t in asked:
+            t.state, t.outcome_note = "done", note
+        return self._done(position)
+
+    def _check_first_contact(self, cmd: FirstContactCommand) -> None:
+        self._require_active()
+        s = self.state
+        today = copenhagen.local_date(workflow.now())
+        try:
+            first_contact.check(
+                cmd.contact_on,
+                today=today,
+                phase=s.phase,
+                recorded=s.first_contact_on,
+                received_on=s.received_on,
+                started_on=s.started_on,
+            )
+        except first_contact.FirstContactRefused as exc:
+            # The days a first contact may be on (while none is recorded, in phase 1).
+            earliest = s.received_on or s.started_on
+            days = f"from {earliest.isoformat()} to {today.isoformat()}" if earliest else f"to {today.isoformat()}"
+            raise kit.refused(exc, details={"allowed": [f"contact_on {days}"]}) from None
+
+    def _keeps_clock(self) -> bool:
+        """Whether this pathway keeps the §82c clock: it came from a referral with a start deadline (and was
+        started or continued under the patch; histories recorded before it replay without)."""
+        if self._clock is None:
+            self._clock = self.state.start_deadline is not None and workflow.patched(FIRST_CONTACT_CLOCK)
+        return self._clock
+
+    def _clock_running(self) -> bool:
+        s = self.state
+        return (
+            s.start_deadline is not None
+            and s.first_contact_on is None
+            and s.status == "active"
+            and s.phase == first_contact.PHASE
+        )
+
+    def _clock_events(self) -> list[DomainEvent]:
+        """What the §82c clock records now: the warning with its task for the pathway's clinicians (the task
+        alone once the deadline has passed), and the escalation when it has passed."""
+        s = self.state
+        if not self._clock_running() or s.start_deadline is None:
+            return []
+        deadline, today = s.start_deadline, copenhagen.local_date(workflow.now())
+        passed = today >= first_contact.passed_on(deadline)
+        events: list[DomainEvent] = []
+        if not s.first_contact_warned and today >= first_contact.warn_on(deadline):
+            if not passed:
+                events.append(FirstContactDeadlineApproaching(pathway_id=s.pathway_id, start_deadline=deadline))
+            task = Task(
+                task_id=str(workflow.uuid4()),
+                kind=first_contact.TASK,
+                title=first_contact.task_title(deadline),
+                phase=first_contact.PHASE,
+                owner_role="clinician",
+                owner_org=f"region:{s.region}",
+                due=deadline,
+                mandatory=True,
+            )
+            self._tasks = [*self._open_tasks(), task]
+            events.append(kit.task_opened(task, pathway_id=s.pathway_id))
+        if not s.first_contact_deadline_passed and passed:
+            events.append(FirstContactDeadlinePassed(pathway_id=s.pathway_id, start_deadline=deadline))
+            events += [
+                TaskOverdue(task_id=t.task_id, due=t.due)
+                for t in self._open_tasks()
+                if t.kind == first_contact.TASK and not t.overdue
+            ]
+        return events
+
+    def _clock_recorded(self, events: list[DomainEvent]) -> None:
+        """The state after the clock's events were recorded."""
+        overdue = {e.task_id for e in events if isinstance(e, TaskOverdue)}
+        for t in self._open_tasks():
+            t.overdue = t.overdue or t.task_id in overdue
+        for e in events:
+            if isinstance(e, TaskOpened) and e.kind == first_contact.TASK:
+                self.state.first_contact_warned = True
+            elif isinstance(e, FirstContactDeadlinePassed):
+                self.state.first_contact_deadline_passed = True
+
+    async def _keep_clock(self) -> None:
+        async with self._lock:
+            events = self._clock_events()
+            if not events:
+                return
+            await self._record(events, Actor.engine())
+            self._clock_recorded(events)
+        self._publish()
+
+    def _next_clock_instant(self) -> datetime | None:
+        """When the §82c clock has something to record next (a Copenhagen midnight), or None."""
+        s = self.state
+        if not self._keeps_clock() or not self._clock_running() or s.start_deadline is None:
+            return None
+        if not s.first_contact_warned:
+            return copenhagen.midnight(first_contact.warn_on(s.start_deadline))
+        if not s.first_contact_deadline_passed:
+            return copenhagen.midnight(first_contact.passed_on(s.start_deadline))
+        return None
 
     # -- tasks --------------------------------------------------------------
 
@@ -456,7 +605,13 @@ class PathwayWorkflow(MedicationCommands):
             allowed_moves=ambulatory.allowed_moves(self.state.phase) if self.state.status == "active" else [],
             open_tasks=self._open_tasks(),
             consents=self.state.consents,
+            start_deadline=self.state.start_deadline,
+            first_contact_on=self.state.first_contact_on,
         )
+
+    def _late_to_start(self) -> bool:
+        """The §82c deadline passed and treatment has not started (always False before the clock)."""
+        return self.state.first_contact_deadline_passed and self._clock_running()
 
     def _publish(self) -> None:
         open_ = self._open_tasks()
@@ -467,7 +622,7 @@ class PathwayWorkflow(MedicationCommands):
             sa.LEVEL_OF_CARE.value_set(str(self.state.level_of_care or "none")),
             sa.REGION.value_set(self.state.region),
             sa.MUNICIPALITY.value_set(self.state.municipality),
-            sa.OVERDUE.value_set(any(t.overdue for t in open_)),
+            sa.OVERDUE.value_set(any(t.overdue for t in open_) or self._late_to_start()),
             sa.NEXT_DUE.value_set(copenhagen.midnight(due)) if due else sa.NEXT_DUE.value_unset(),
         ]
         if self.state.group:

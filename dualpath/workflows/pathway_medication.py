@@ -17,10 +17,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from dualpath.contracts.activities import FmkNotice
-    from dualpath.domain import copenhagen, medication, validation
+    from dualpath.domain import copenhagen, medication, tasks, validation
     from dualpath.domain.events import Actor, DomainEvent, TaskOpened
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
-    from dualpath.domain.tasks import Task
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
     from dualpath.workflows.pathway_messages import (
@@ -145,15 +144,9 @@ class MedicationCommands(kit.Process):
 
     def _medication_task(self, kind: str, title: str, due_days: int) -> TaskOpened:
         """A clinician's task on the region's worklist; not mandatory, so it never blocks a phase move."""
-        task = Task(
-            task_id=str(workflow.uuid4()),
-            kind=kind,
-            title=title,
-            phase=None,
-            owner_role="clinician",
-            owner_org=f"region:{self.state.region}",
-            due=copenhagen.local_date(workflow.now()) + timedelta(days=due_days),
-            mandatory=False,
+        due = copenhagen.local_date(workflow.now()) + timedelta(days=due_days)
+        task = tasks.for_clinicians(
+            str(workflow.uuid4()), kind, title, region=self.state.region, due=due, mandatory=False
         )
         self.state.tasks.append(task)
         return kit.task_opened(task, pathway_id=self.state.pathway_id)

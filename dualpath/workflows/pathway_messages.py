@@ -32,6 +32,12 @@ class PathwayState(PathwayFacts):
     active_stay: str | None = None  # the stay id while the patient is admitted
     active_stay_workflow_id: str | None = None  # its workflow's id (None: admitted under the legacy id)
     stays: int = 0
+    # The §82c clock (domain/first_contact.py): the day the pathway started, its first treatment contact,
+    # and whether the deadline has been warned of and has passed without one.
+    started_on: date | None = None
+    first_contact_on: date | None = None
+    first_contact_warned: bool = False
+    first_contact_deadline_passed: bool = False
 
 
 def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
@@ -70,12 +76,20 @@ class LevelOfCareCommand(StaffCommand):
     reason: str
 
 
+class FirstContactCommand(StaffCommand):
+    """The first treatment contact (phase 1): the day it took place."""
+
+    contact_on: date
+
+
 class AdmitCommand(StaffCommand):
     via: inpatient.Via
     ward: str
     admitted_on: date
     # False: referred to, but not yet attached to, an ambulatory clinic.
     in_ambulatory_pathway: bool = True
+    # The setting the stay judges a longer stay by (given by the API, not by staff).
+    longer_admission_days: int = 7
 
 
 class AdmitResult(BaseModel):
@@ -99,6 +113,8 @@ class PathwayView(BaseModel):
     allowed_moves: list[AllowedMove]
     open_tasks: list[Task]
     consents: list[Consent]
+    start_deadline: date | None = None
+    first_contact_on: date | None = None
 
 
 class CommandResult(BaseModel):

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
     from dualpath.contracts.activities import PathwayEndedInfo, PathwayEndedQuery
+    from dualpath.domain import copenhagen
     from dualpath.domain import transition as rules
     from dualpath.domain.events import Actor, DomainEvent, TaskCancelled
     from dualpath.domain.meeting_events import JointPlanRecorded
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionNetworkMeetingCalled,
         TransitionNetworkMeetingHeld,
         TransitionPathwayClosed,
+        TransitionReleased,
         TransitionReported,
         WhoSaysWhatAgreed,
     )
@@ -64,6 +66,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Asking whether the integrated pathway has ended: soon at first (staff often end
 # it right after the decision), then at most every 10 minutes, for as long as it takes.
+# A transition into a target group not yet open in the region is held until it opens (issue #18 item 8).
+HELD_UNTIL_PHASE_IN = "transition-held-until-phase-in"
 CLOSURE_POLL = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=1.5, maximum_interval=timedelta(minutes=10)
 )
@@ -139,6 +143,8 @@ class TransitionWorkflow(TransitionSteps):
             await self._wait_for_change_or_step_due(closure.done if closure is not None else lambda: False)
             if closure is not None and closure.done():
                 await self._pathway_closed(closure.result())
+        if self.state.closure == "held":
+            await self._release_when_open()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view()
 
@@ -245,7 +251,10 @@ class TransitionWorkflow(TransitionSteps):
         events: list[DomainEvent] = []
         pathway_id, closure = self.state.pathway_id, None
         state: State = "completed"
-        if outcome == "transition" and self._in.direction == "to_integrated":
+        held_until = self._held_until() if outcome == "transition" else None
+        if held_until is not None:
+            closure = "held"
+        elif outcome == "transition" and self._in.direction == "to_integrated":
             pathway_id, closure = str(workflow.uuid4()), "started"
             await self._start_pathway(pathway_id, cmd.actor)
         elif outcome == "transition":
@@ -257,6 +266,7 @@ class TransitionWorkflow(TransitionSteps):
                 pathway_id=pathway_id if outcome == "transition" else None,
                 closure=closure,
                 note=cmd.note,
+                held_until=held_until,
             )
         )
         if closure == "started" and pathway_id is not None and self.state.joint_plan is not None:
@@ -271,6 +281,40 @@ class TransitionWorkflow(TransitionSteps):
         self._publish()
         result.transition = self._view()
         return result
+
+    def _held_until(self) -> date | None:
+        """The opening day of the pathway's target group, when a transition into integrated care is completed
+        before it (behind a patch: recorded transitions replay as they ran)."""
+        opens_on = self._in.opens_on
+        if self._in.direction != "to_integrated" or opens_on is None or self._today() >= opens_on:
+            return None
+        return opens_on if workflow.patched(HELD_UNTIL_PHASE_IN) else None
+
+    async def _release_when_open(self) -> None:
+        """On the opening day the pathway starts, as a held referral is released to visitation."""
+        assert self._in.opens_on is not None
+        await kit.wait_until(lambda: False, copenhagen.midnight(self._in.opens_on))
+        async with self._lock:
+            new_id = str(workflow.uuid4())
+            pathway_id: str | None = new_id
+            note = None
+            try:
+                await self._start_pathway(new_id, Actor.engine())
+            except ApplicationError as exc:
+                pathway_id, note = None, str(exc)
+            events: list[DomainEvent] = [
+                TransitionReleased(
+                    transition_id=self._in.transition_id,
+                    pathway_id=pathway_id,
+                    released_on=self._in.opens_on,
+                    note=note,
+                )
+            ]
+            if pathway_id is not None and self.state.joint_plan is not None:
+                events.append(self._joint_plan_event(pathway_id, self.state.joint_plan))
+            await self._record(events, Actor.engine())
+            self.state.closure, self.state.pathway_id = ("started" if pathway_id else "not_started"), pathway_id
+            self._publish()
 
     async def _start_pathway(self, pathway_id: str, actor: Actor) -> None:
         started = await pathway.start_as_child(

@@ -45,6 +45,9 @@ class TransitionInput(Input):
     description: str | None = None
     dialogue_consent: DialogueConsent
     group: int | None = None
+    # The day the pathway's target group opens in the region, when it had not at the report (phase-in):
+    # a transition into integrated care completed before then is held until that day.
+    opens_on: date | None = None
     catalogue_version: str
     reported_on: date
     # Working days per step (domain.transition.step_due_days, from the settings).

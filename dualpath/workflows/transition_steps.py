@@ -87,7 +87,7 @@ class TransitionSteps(kit.Process):
         return await refusing(
             workflow.execute_activity(
                 "working_day_deadline",
-                WorkingDayDeadline(start=self._today(), working_days=working_days),
+                WorkingDayDeadline(start=self._today(), working_days=working_days, region=self._in.region),
                 result_type=date,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
             )

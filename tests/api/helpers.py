@@ -2,6 +2,8 @@
 
 import random
 
+from dualpath.domain import copenhagen
+
 
 def cpr() -> str:
     """A CPR number of valid form, different each call (tests share one database)."""
@@ -14,7 +16,8 @@ def referral(**overrides) -> dict:
         "cpr": cpr(),
         "municipality": "751",  # Aarhus, region Midtjylland (1082)
         "source": "municipality",
-        "received_on": "2026-11-20",
+        # Today: a pathway accepted from it starts well within its §82c deadline (no deadline task yet).
+        "received_on": str(copenhagen.today()),
         "facts": {"psychiatric_contact": "current", "municipal_substance_treatment": True},
         "criteria": {
             "mental_illness": "severe",
@@ -47,6 +50,8 @@ async def close_open_tasks(c, pathway_id: str) -> None:
                 f"/pathways/{pathway_id}/consents",
                 json={"scope": "dialogue", "counterpart": p["municipality"], "state": "given", "form": "written"},
             )
+        elif t["kind"] == "first_treatment_contact":
+            r = await c.post(f"/pathways/{pathway_id}/first-contact", json={"contact_on": str(copenhagen.today())})
         elif t["kind"] in ("network_meeting", "startup_meeting_accompaniment"):
             r = await c.post(
                 f"/pathways/{pathway_id}/tasks/{t['task_id']}/complete",

@@ -126,6 +126,20 @@ async def world(http):
             },
         )
         assert r.status_code == 200, r.text
+        # The koordinationsplan revised on its own, with structured content (who does what, the crisis plan).
+        r = await cli.post(
+            f"/pathways/{pathway_id}/joint-plans",
+            json={
+                "kind": "koordinationsplan",
+                "revises": 1,
+                "summary": "SHARED-summary revised",
+                "agreed_by": [{"role": "clinician", "organisation": REGION}],
+                "actions": [{"party": "municipality", "who": "SHARED-who mentor", "what": "SHARED-action visits"}],
+                "crisis_plan": {"warning_signs": "SHARED-crisis stops eating"},
+                "next_review": str(copenhagen.today() + timedelta(days=30)),
+            },
+        )
+        assert r.status_code == 201, r.text
         r = await cli.post(
             "/transitions",
             json={"direction": "to_coordinated", "pathway_id": pathway_id, "reason": "SHARED-reason stable for a year"},
@@ -196,6 +210,7 @@ def _fill(path: str, world: dict) -> str:
         "referral_id": world["referral_id"],
         "transition_id": world["transition_id"],
         "campaign_id": world["campaign_id"],
+        "kind": "koordinationsplan",
     }
     try:
         return path.format(**params)
@@ -267,7 +282,7 @@ async def test_every_get_route_as_every_role(http, world, caller):
                 assert marker not in r.text, f"{caller.name} reads {marker}… through GET {template}"
         # The pathway without consent is the municipality's to know nothing of, through any of its routes.
         for template in (t for t in API_ROUTES if t.startswith("/pathways/{pathway_id}")):
-            r = await c.get(template.format(pathway_id=world["without_consent"]))
+            r = await c.get(template.format(pathway_id=world["without_consent"], kind="koordinationsplan"))
             assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), (
                 f"{caller.name} GET {template} of the pathway without consent: {r.status_code}"
             )
@@ -284,6 +299,8 @@ async def test_every_get_route_as_every_role(http, world, caller):
             "CLIN-title",
             "SHARED-place",
             "SHARED-summary",
+            "SHARED-action",
+            "SHARED-crisis",
             "SHARED-reason",
             "SHARED-answer",
         ):

@@ -1,7 +1,10 @@
 """The first slice end to end over real HTTP: referral → visitation → phase moves."""
 
+from datetime import timedelta
+
 import pytest
 
+from dualpath.domain import copenhagen
 from dualpath.workflows import pathway as pathway_wf
 
 from .helpers import accepted_pathway as _accepted_pathway
@@ -17,7 +20,8 @@ async def test_referral_is_assessed_and_answered(http):
     body = r.json()
     assert body["group"] == 2 and body["region"] == "1082"
     assert body["status"] == "awaiting_visitation"
-    assert body["start_deadline"] == "2026-12-04"
+    # Received today (the helper's default): 14 calendar days on.
+    assert body["start_deadline"] == str(copenhagen.today() + timedelta(days=14))
     assert body["reasons"] == []
 
 

@@ -464,12 +464,16 @@ def test_the_transition_branches_on_consent_and_completes_by_direction():
     assert assessed == {"dialogue_agreed_transition", "dialogue_agreed_no_transition", "dialogue_disagreed"}
     assert {f.get("targetRef") for f in doc.flows if f.get("sourceRef") == "gw_outcome"} == {
         "start_pathway",
+        "held",
         "closure_awaited",
         "end_no_transition",
     }
     assert doc.by_id["start_pathway"].get("calledElement") == "Process_ambulatory"
     complete = inspect.getsource(TransitionWorkflow.complete)
     assert '"to_integrated"' in complete and '"closure_awaited"' in complete and "_start_pathway" in complete
+    # Held until the target group opens (phase-in), then the pathway starts.
+    assert doc.flow({"held"}, "start_pathway") is not None
+    assert '"held"' in complete and "_release_when_open" in inspect.getsource(TransitionWorkflow.run)
 
 
 def test_a_changed_transition_table_gives_a_different_diagram(monkeypatch):

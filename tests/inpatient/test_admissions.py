@@ -96,7 +96,11 @@ async def test_discharge_rules_refusals_and_follow_ups(http, store):
         r = await c.post(f"{base}/discharge", json=friday)
         assert r.status_code == 409 and "kept only with the reason" in r.json()["message"], r.text
         assert "Thursday 12 November 2026" in r.json()["message"]  # the proposal of an earlier day stays
-        r = await c.post(f"{base}/discharge", json={**friday, "reason": "the patient insists; family home all weekend"})
+        insists = {**friday, "reason": "the patient insists; family home all weekend"}
+        r = await c.post(f"{base}/discharge", json=insists)
+        # A stay of 11 days ends with a network meeting: without it, the reason is recorded too.
+        assert r.status_code == 409 and "network meeting" in r.json()["message"], r.text
+        r = await c.post(f"{base}/discharge", json={**insists, "meeting_reason": "the patient declined a meeting"})
         assert r.status_code == 200, r.text
         follow_ups = {(t["kind"], t["due"]) for t in r.json()["followups"]}
         assert follow_ups == {
@@ -160,7 +164,8 @@ async def test_notices_to_the_municipality_follow_consent_given_and_withdrawn_mi
         assert r.status_code == 200
         await _to_phase_4(c, pathway_id, stay["stay_id"])
         r = await c.post(
-            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge", json={"discharged_on": "2026-11-11"}
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge",
+            json={"discharged_on": "2026-11-11", "meeting_reason": "not the point of this test"},
         )
         assert r.status_code == 200
     assert await notices() == ["admission"]  # withdrawn: the discharge was not told

@@ -18,6 +18,7 @@ from dualpath.domain import copenhagen
 from dualpath.readmodels.registry import all_projections
 
 from ..api.helpers import close_open_tasks, referral
+from ..poll import eventually
 
 REGION, CODE, MUNICIPALITY = "region:1083", "1083", "461"
 OPS = ("ops", "ops:national")
@@ -80,8 +81,9 @@ async def _accept(v, ref) -> str:
     return d.json()["pathway_id"]
 
 
-async def _stay_discharged(c, pathway_id: str, discharged_on) -> dict:
-    """Admit, go through the stay's phases to 4, discharge; the home-visit follow-up task."""
+async def _stay_discharged(c, pathway_id: str, discharged_on, meeting_held: bool = False) -> dict:
+    """Admit, go through the stay's phases to 4, hold the discharge's network meeting or not (the reason recorded),
+    discharge; the home-visit follow-up task."""
     r = await c.post(
         f"/pathways/{pathway_id}/admissions",
         json={"via": "acute_function", "ward": "Afsnit S1", "admitted_on": str(TODAY - timedelta(20))},
@@ -100,20 +102,32 @@ async def _stay_discharged(c, pathway_id: str, discharged_on) -> dict:
                 assert r.status_code == 200, r.text
         r = await c.post(f"{base}/phase", json={"to": to})
         assert r.status_code == 200, r.text
+    discharge = {"discharged_on": str(discharged_on), "reason": "as planned with the family"}
+    if meeting_held:
+        url = await _meeting(c, pathway_id, "network_meeting", TODAY, occasion="discharge", stay_id=stay_id)
+        assert (await c.post(f"{url}/held", json={"held_on": str(TODAY), "outcome": "ok"})).status_code == 200
+
+        async def stays_task_closed():
+            stay = next(
+                s for s in (await c.get(f"/pathways/{pathway_id}/admissions")).json() if s["stay_id"] == stay_id
+            )
+            return not [t for t in stay["tasks"] if t["kind"] == "network_meeting" and t["state"] == "open"]
+
+        await eventually(stays_task_closed, what="the stay's network meeting task closed")
+    else:
+        discharge["meeting_reason"] = "the patient declined the meeting"
     # A reason in case the date comes before non-working days (it is then required).
-    r = await c.post(
-        f"{base}/discharge", json={"discharged_on": str(discharged_on), "reason": "as planned with the family"}
-    )
+    r = await c.post(f"{base}/discharge", json=discharge)
     assert r.status_code == 200, r.text
     assert r.json()["stay"]["discharged_on"] == str(discharged_on)
     [home_visit] = [t for t in r.json()["followups"] if t["kind"] == "home_visit"]
     return home_visit
 
 
-async def _meeting(c, pathway_id: str, kind: str, called_on) -> str:
+async def _meeting(c, pathway_id: str, kind: str, called_on, **occasion) -> str:
     r = await c.post(
         f"/pathways/{pathway_id}/meetings",
-        json={"kind": kind, "participants": PARTICIPANTS, "called_on": str(called_on)},
+        json={"kind": kind, "participants": PARTICIPANTS, "called_on": str(called_on), **occasion},
     )
     assert r.status_code == 201, r.text
     return f"/pathways/{pathway_id}/meetings/{r.json()['meeting_id']}"
@@ -161,7 +175,7 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
         # Three discharges (and, below, one admission still open). p1's yesterday: its home visit (due the
         # first working day after, today or later) is made now, in time. p2's ten days ago: made now, late.
         # p4's ten days ago: not made.
-        visit_1 = await _stay_discharged(c, p1, yesterday)
+        visit_1 = await _stay_discharged(c, p1, yesterday, meeting_held=True)
         visit_2 = await _stay_discharged(c, p2, long_ago)
         await _stay_discharged(c, p4, long_ago)
         for pid, visit in ((p1, visit_1), (p2, visit_2)):
@@ -170,11 +184,12 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
 
         # Meetings: a network meeting called today and held today (on time); one called 20 days ago and
         # held today (late); one called 20 days ago and still open (past hold-by); a cancelled start-up meeting.
-        url = await _meeting(c, p1, "network_meeting", TODAY)
+        # (And p1's discharge meeting above, called and held today.)
+        url = await _meeting(c, p1, "network_meeting", TODAY, occasion="phase_4")
         assert (await c.post(f"{url}/held", json={"held_on": str(TODAY), "outcome": "ok"})).status_code == 200
-        url = await _meeting(c, p1, "network_meeting", TODAY - timedelta(20))
+        url = await _meeting(c, p1, "network_meeting", TODAY - timedelta(20), occasion="phase_4")
         assert (await c.post(f"{url}/held", json={"held_on": str(TODAY), "outcome": "ok"})).status_code == 200
-        await _meeting(c, p1, "network_meeting", TODAY - timedelta(20))
+        await _meeting(c, p1, "network_meeting", TODAY - timedelta(20), occasion="phase_4")
         url = await _meeting(c, p1, "startup_meeting", TODAY)
         assert (await c.post(f"{url}/cancel", json={"reason": "admitted"})).status_code == 200
 
@@ -236,21 +251,31 @@ async def test_the_reports_figures_move_by_a_hand_count(http, pool, settings):
     def figure(name):
         return (delta([proc, name, "numerator"]), delta([proc, name, "denominator"]))
 
-    # Three accepted in time, one late, one waiting past its deadline.
-    assert figure("started_within_14_days") == (3, 5)
+    # §82c runs to the first treatment contact: none is recorded here. The three accepted within their deadline
+    # are not counted yet; the one accepted after it (p2) and the one still waiting are not started in time.
+    assert figure("started_within_14_days") == (0, 2)
     assert delta([proc, "awaiting_past_deadline"]) == 1
     before_non_working = sum(calendar.is_followed_by_non_working_day(d) for d in (yesterday, long_ago, long_ago))
     assert figure("discharges_before_non_working_days") == (before_non_working, 3)
+    assert delta([proc, "discharges_kept_before_non_working_days_with_reason"]) == before_non_working
+    # p1's discharge meeting was held; p2's and p4's were not, with the reason recorded.
+    assert figure("discharges_without_required_meeting") == (2, 3)
+
+    def occasion(name):
+        return lambda rep: next(o for o in _process(rep, CODE)["meetings_by_occasion"] if o["occasion"] == name)
+
+    counted = {o: (delta([occasion(o), "called"]), delta([occasion(o), "held"])) for o in ("phase_4", "discharge")}
+    assert counted == {"phase_4": (3, 2), "discharge": (1, 1)}
     assert figure("home_visits_on_first_working_day") == (1, 3)
     nm = lambda rep: _meetings(rep, CODE)["network_meeting"]  # noqa: E731
     assert {k: delta([nm, k]) for k in ("called", "cancelled", "open", "open_past_hold_by", "held")} == {
-        "called": 3,
+        "called": 4,
         "cancelled": 0,
         "open": 1,
         "open_past_hold_by": 1,
-        "held": 2,
+        "held": 3,
     }
-    assert (delta([nm, "held_on_time", "numerator"]), delta([nm, "held_on_time", "denominator"])) == (1, 3)
+    assert (delta([nm, "held_on_time", "numerator"]), delta([nm, "held_on_time", "denominator"])) == (2, 4)
     su = lambda rep: _meetings(rep, CODE)["startup_meeting"]  # noqa: E731
     assert (delta([su, "called"]), delta([su, "cancelled"]), delta([su, "held"])) == (1, 1, 0)
     share = _process(after, CODE)["home_visits_on_first_working_day"]
@@ -372,5 +397,8 @@ async def test_a_pathway_started_by_a_transition_counts_in_the_phase_in(http):
         assert done["closure"] == "started" and done["pathway_id"]
         after = (await cli.get("/reports/monitoring")).json()
     assert _phase_in_total(after, "1082", 2) == _phase_in_total(before, "1082", 2) + 1
-    # Not an accepted referral: the §82c figures do not move.
-    assert after["process"] == before["process"]
+    # Not an accepted referral: the §82c figures do not move; the pathway counts beside them as another start.
+    clock = ("started_within_14_days", "awaiting_past_deadline", "accepted_not_started_past_deadline")
+    for b, a in zip(before["process"], after["process"]):
+        assert [a[f] for f in clock] == [b[f] for f in clock]
+    assert _process(after, "1082")["other_starts"] == _process(before, "1082")["other_starts"] + 1

@@ -1,5 +1,6 @@
 """The monitoring report's assembly on rows alone: every figure against a hand count."""
 
+import itertools
 from datetime import UTC, date, datetime
 
 import pytest
@@ -164,19 +165,39 @@ def test_phase_in_counts_acceptances_per_copenhagen_month_cumulatively():
     assert s[("1083", 1)].months == [] and s[("1083", 1)].target is None
 
 
-def test_started_within_14_days_compares_the_copenhagen_acceptance_date_with_the_deadline():
+def _accepted(deadline: date, first_contact_on: date | None = None, ended_at: datetime | None = None) -> dict:
+    return {
+        "region": "1082",
+        "grp": 2,
+        "start_deadline": deadline,
+        "accepted_at": _at("2026-01-20T10:00"),
+        "first_contact_on": first_contact_on,
+        "ended_at": ended_at,
+    }
+
+
+def test_started_within_14_days_is_measured_to_the_first_treatment_contact_not_the_acceptance():
+    good_friday = date(2026, 4, 3)  # a deadline on a holiday does not move
     accepted = [
-        # On the deadline, late in the Copenhagen evening: on time.
-        {"region": "1082", "grp": 2, "start_deadline": date(2026, 2, 1), "accepted_at": _at("2026-02-01T22:30")},
-        # 23:30 UTC is already the next day in Copenhagen: late.
-        {"region": "1082", "grp": 2, "start_deadline": date(2026, 2, 1), "accepted_at": _at("2026-02-01T23:30")},
-        {"region": "1082", "grp": 2, "start_deadline": date(2026, 3, 1), "accepted_at": _at("2026-02-20T10:00")},
+        _accepted(good_friday, first_contact_on=good_friday),  # on the deadline: in time
+        _accepted(good_friday, first_contact_on=date(2026, 4, 7)),  # the next working day: late all the same
+        _accepted(date(2026, 2, 1), first_contact_on=date(2026, 1, 25)),  # in time
+        _accepted(date(2026, 4, 13)),  # no contact, deadline passed (AS_OF is 14 April): not started in time
+        _accepted(AS_OF),  # no contact, the deadline is today: not counted yet
+        _accepted(date(2026, 4, 20)),  # no contact, within the deadline: not counted yet
+        # Ended within its deadline before any contact: not the region's delay, left out.
+        _accepted(date(2026, 4, 10), ended_at=_at("2026-04-05T09:00")),
+        # Ended after its deadline without a contact: not started in time.
+        _accepted(date(2026, 4, 1), ended_at=_at("2026-04-05T09:00")),
     ]
     referrals = [{"region": "1082", "grp": 2, "status": "awaiting_visitation", "n": 3, "past_deadline": 1}]
-    rep = _report(accepted=accepted, referrals=referrals)
-    # Still waiting after the deadline counts as not started in time; waiting within it does not count yet.
-    assert rep.process[0].started_within_14_days == Figure.of(2, 4)
-    assert rep.process[0].awaiting_past_deadline == 1
+    p = _report(accepted=accepted, referrals=referrals).process[0]
+    # Still waiting for visitation after the deadline counts as not started in time too.
+    assert p.started_within_14_days == Figure.of(2, 6)
+    assert p.awaiting_past_deadline == 1
+    assert p.accepted_not_started_past_deadline == 2
+    assert p.awaiting_first_contact == 2
+    assert any("first treatment contact" in n for n in _report().notes)
 
 
 def test_home_visits_count_on_the_copenhagen_day_they_were_closed():
@@ -195,7 +216,21 @@ def test_home_visits_count_on_the_copenhagen_day_they_were_closed():
 
 
 def test_discharges_and_meetings():
-    discharges = [{"region": "1082", "discharged": 4, "before_non_working_days": 1}]
+    discharges = [
+        {
+            "region": "1082",
+            "discharged": 4,
+            "before_non_working_days": 1,
+            "kept_with_reason": 1,
+            "meeting_judged": 3,
+            "meeting_not_held": 2,
+        }
+    ]
+    occasions = [
+        {"region": "1082", "occasion": "discharge", "called": 3, "held": 2},
+        {"region": "1082", "occasion": "not_stated", "called": 3, "held": 1},
+        {"region": "0851", "occasion": "discharge", "called": 5, "held": 5},  # another region's
+    ]
     meetings = [
         {
             "region": "1082",
@@ -208,8 +243,19 @@ def test_discharges_and_meetings():
             "held_on_time": 2,
         }
     ]
-    p = _report(discharges=discharges, meetings=meetings).process[0]
+    p = _report(discharges=discharges, meetings=meetings, meeting_occasions=occasions).process[0]
     assert p.discharges_before_non_working_days == Figure.of(1, 4)
+    assert p.discharges_kept_before_non_working_days_with_reason == 1
+    # Without the required meeting (its reason recorded), of the discharges judged by the rule.
+    assert p.discharges_without_required_meeting == Figure.of(2, 3)
+    by_occasion = {o.occasion: (o.called, o.held) for o in p.meetings_by_occasion}
+    assert by_occasion == {
+        "phase_4": (0, 0),
+        "discharge": (3, 2),
+        "transition": (0, 0),
+        "other": (0, 0),
+        "not_stated": (3, 1),
+    }
     by_kind = {m.kind: m for m in p.network_meetings}
     assert set(by_kind) == {"network_meeting", "collaboration_meeting", "startup_meeting"}
     nm = by_kind["network_meeting"]
@@ -218,13 +264,20 @@ def test_discharges_and_meetings():
     assert nm.held_on_time == Figure.of(2, 4)
     assert by_kind["startup_meeting"].held_on_time == Figure.of(0, 0)
     assert by_kind["startup_meeting"].held_on_time.share is None
-    assert any("cannot be told apart" in n for n in _report().notes)
+    assert any("meetings_by_occasion" in n for n in _report().notes)
 
 
 def test_the_text_table_shows_the_figures_and_the_target_sources():
     referrals = [{"region": "1082", "grp": 2, "status": "accepted", "n": 3, "past_deadline": 0}]
     accepted = [
-        {"region": "1082", "grp": 2, "start_deadline": date(2026, 4, 14), "accepted_at": _at("2026-04-02T08:00")}
+        {
+            "region": "1082",
+            "grp": 2,
+            "start_deadline": date(2026, 4, 14),
+            "accepted_at": _at("2026-04-02T08:00"),
+            "first_contact_on": date(2026, 4, 10),
+            "ended_at": None,
+        }
     ] * 3
     text = report.render_text(_report(referrals=referrals, accepted=accepted))
     assert "Monitoring report, Region Midtjylland, as of 2026-04-14" in text
@@ -251,6 +304,8 @@ def test_the_text_table_shows_the_figures_and_the_target_sources():
         "(0.4%)",
     ]
     assert "started <= 14 days" in text and "3/3 (100.0%)" in text
+    assert "Start of treatment (§82c: from receipt to the first treatment contact" in text
+    assert "1st contact <= 14 days" in text and "other starts with 1st contact" in text
     assert "seed 000 (Region Midtjylland" in text
 
 
@@ -259,9 +314,11 @@ def test_pathways_started_by_a_transition_or_a_campaign_count_in_the_phase_in_bu
         {"region": "1082", "grp": 2, "start_deadline": date(2026, 4, 14), "accepted_at": _at("2026-03-02T09:00")}
     ]
     others = [
-        {"region": "1082", "grp": 2, "started_at": _at("2026-03-10T09:00")},  # a transition's pathway
-        {"region": "1082", "grp": 2, "started_at": _at("2026-04-01T08:00")},  # a campaign's
-        {"region": "1082", "grp": None, "started_at": _at("2026-04-01T08:00")},  # no group: not in a series
+        # a transition's pathway, its first treatment contact recorded
+        {"region": "1082", "grp": 2, "started_at": _at("2026-03-10T09:00"), "first_contact_on": date(2026, 3, 12)},
+        {"region": "1082", "grp": 2, "started_at": _at("2026-04-01T08:00"), "first_contact_on": None},  # a campaign's
+        # no group: not in a series
+        {"region": "1082", "grp": None, "started_at": _at("2026-04-01T08:00"), "first_contact_on": None},
     ]
     rep = _report(accepted=accepted, other_starts=others)
     series = {(s.region, s.group): s for s in rep.phase_in}
@@ -270,4 +327,31 @@ def test_pathways_started_by_a_transition_or_a_campaign_count_in_the_phase_in_bu
         ("2026-04", 1, 3),
     ]
     without = _report(accepted=accepted)
-    assert rep.process == without.process  # the §82c figures are the referrals' own
+    # The §82c figures are the referrals' own; the other starts are counted beside them.
+    clock = ("started_within_14_days", "awaiting_past_deadline", "accepted_not_started_past_deadline")
+    assert [getattr(rep.process[0], f) for f in clock] == [getattr(without.process[0], f) for f in clock]
+    assert (rep.process[0].other_starts, rep.process[0].other_starts_first_contact) == (3, Figure.of(1, 3))
+    assert (without.process[0].other_starts, without.process[0].other_starts_first_contact) == (0, Figure.of(0, 0))
+
+
+def test_the_phase_in_has_its_expected_trajectory_to_the_end_of_2027():
+    rep = _report(region=None)
+    national = {s.group: s for s in rep.phase_in if s.region is None}
+    for group, opened in ((1, "2024-09"), (2, "2025-07"), (3, "2026-07")):
+        s = national[group]
+        assert s.target is not None
+        points = s.trajectory
+        assert (points[0].month, points[-1].month) == (opened, "2027-12")
+        assert points[-1].expected == s.target.patients
+        assert all(a.expected <= b.expected for a, b in itertools.pairwise(points))
+        # Even steps: halfway through the months, about half the target.
+        middle = points[len(points) // 2 - 1]
+        assert abs(middle.expected - s.target.patients / 2) <= s.target.patients / len(points)
+    # A region without targets in the sources has no trajectory.
+    assert all(not s.trajectory for s in rep.phase_in if s.region == "1083" and s.target is None)
+    assert any("Trajectory" in n for n in rep.notes)
+
+
+def test_the_text_shows_the_expected_count_by_now():
+    text = report.render_text(_report(region=None))
+    assert "expected now" in text

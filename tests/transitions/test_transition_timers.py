@@ -9,12 +9,14 @@ from temporalio.worker import Worker
 from dualpath import search_attributes as sa
 from dualpath.activities.events import EventActivities
 from dualpath.activities.meetings import MeetingActivities
+from dualpath.activities.pathway_claims import PathwayClaims
 from dualpath.activities.transitions import TransitionActivities
 from dualpath.domain import copenhagen
 from dualpath.domain import transition as rules
 from dualpath.domain.events import Actor
 from dualpath.workflows import transition as wf
 from dualpath.workflows.pathway import PathwayWorkflow
+from dualpath.workflows.pathway import workflow_id as pathway_workflow_id
 from tests.poll import eventually
 
 REGION = Actor(subject="t", role="visitation", organisation="region:1082")
@@ -22,7 +24,7 @@ MUNICIPALITY = Actor(subject="m", role="municipality", organisation="municipalit
 
 
 @contextlib.asynccontextmanager
-async def _running(env, store, **overrides):
+async def _running(env, store, activities=(), **overrides):
     """A worker of our own and a transition reported today; terminated before the worker stops
     (a workflow left waiting on timers would stall later time-skipping tests)."""
     queue = f"t-{uuid.uuid4()}"
@@ -34,6 +36,7 @@ async def _running(env, store, **overrides):
             EventActivities(store).append_events,
             MeetingActivities().working_day_deadline,
             TransitionActivities(store).pathway_ended,
+            *activities,
         ],
     )
     inp = wf.TransitionInput(
@@ -146,3 +149,52 @@ async def test_a_step_taken_on_time_never_escalates(time_env, store):
         assert not view.overdue and view.current_step == "patient_talk"
     types = [e.type for e in await store.read_stream(wf.stream_id(inp.transition_id))]
     assert "TransitionStepOverdue" not in types and "TaskOverdue" not in types
+
+
+async def test_a_transition_into_a_group_not_yet_open_is_held_and_starts_its_pathway_on_the_opening_day(
+    time_env, store, pool
+):
+    """Phase-in (issue #18 item 8): the transition completes, the pathway waits for its group to open."""
+    today = copenhagen.today(await time_env.get_current_time())
+    opens_on = today + timedelta(days=10)
+    claims = PathwayClaims(pool).claim_pathway
+    async with _running(
+        time_env, store, branch="no_consent", dialogue_consent="refused", opens_on=opens_on, activities=[claims]
+    ) as (inp, handle):
+        await _step_started(handle)
+        await handle.execute_update(
+            wf.TransitionWorkflow.assess, wf.AssessCommand(assessment="worse", recommends_transition=True, actor=REGION)
+        )
+        await handle.execute_update(
+            wf.TransitionWorkflow.record_patient_talk,
+            wf.PatientTalkCommand(
+                held_on=today, summary="talked", motivational_work="MI", patient_agrees=True, actor=REGION
+            ),
+        )
+        done = await handle.execute_update(wf.TransitionWorkflow.complete, wf.CompleteCommand(actor=REGION))
+        assert (done.transition.state, done.transition.closure, done.transition.pathway_id) == (
+            "completed",
+            "held",
+            None,
+        )
+        # The day before the opening: still held.
+        await _sleep_until(time_env, copenhagen.midnight(opens_on) - timedelta(hours=1))
+        assert (await handle.query(wf.TransitionWorkflow.view)).closure == "held"
+        await _sleep_until(time_env, copenhagen.midnight(opens_on) + timedelta(hours=1))
+        view = await eventually(
+            lambda: handle.query(wf.TransitionWorkflow.view), lambda v: v.closure == "started", what="released"
+        )
+        assert view.pathway_id is not None
+        pathway = time_env.client.get_workflow_handle(pathway_workflow_id(view.pathway_id, inp.region))
+        assert (await pathway.query(PathwayWorkflow.view)).status == "active"
+        await pathway.terminate("test over")
+    events = await store.read_stream(wf.stream_id(inp.transition_id))
+    [completed] = [e.data for e in events if e.type == "TransitionCompleted"]
+    assert (completed["closure"], completed["held_until"], completed["pathway_id"]) == ("held", str(opens_on), None)
+    [released] = [e.data for e in events if e.type == "TransitionReleased"]
+    assert released == {
+        "transition_id": inp.transition_id,
+        "pathway_id": view.pathway_id,
+        "released_on": str(opens_on),
+        "note": None,
+    }

@@ -217,7 +217,8 @@ async def _pathway_for_screenshots(http) -> str:
             r = await c.post(f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/phase", json={"to": to})
             assert r.status_code == 200, r.text
         r = await c.post(
-            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge", json={"discharged_on": "2026-03-31"}
+            f"/pathways/{pathway_id}/admissions/{stay['stay_id']}/discharge",
+            json={"discharged_on": "2026-03-31", "meeting_reason": "patienten ønskede ikke et netværksmøde"},
         )
         assert r.status_code == 200, r.text
         meeting = (

@@ -15,6 +15,7 @@ from dualpath.api.errors import not_found
 from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.domain import copenhagen, inpatient
 from dualpath.domain.discharge import DischargeAdvice
+from dualpath.domain.leave import LeaveKind, LeaveWent
 from dualpath.domain.tasks import Task
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import queries, stays
@@ -38,6 +39,7 @@ class AdmitIn(Input):
 class StayOut(stays.StayRow):
     phase_name: str
     tasks: list[queries.TaskRow]
+    leaves: list[stays.LeaveRow] = Field(description="Leave before discharge (orlov), granted and how it went")
 
 
 async def _stay(res, staff: Staff, pathway_id: str, stay_id: str) -> stays.StayRow:
@@ -50,7 +52,8 @@ async def _stay(res, staff: Staff, pathway_id: str, stay_id: str) -> stays.StayR
 
 async def _out(res, row: stays.StayRow) -> StayOut:
     tasks = [t for t in await queries.pathway_tasks(res.pool, row.pathway_id) if t.stay_id == row.stay_id]
-    return StayOut(**row.model_dump(), phase_name=inpatient.PHASE_NAMES[row.phase], tasks=tasks)
+    leaves = [x for x in await stays.leaves(res.pool, row.pathway_id) if x.stay_id == row.stay_id]
+    return StayOut(**row.model_dump(), phase_name=inpatient.PHASE_NAMES[row.phase], tasks=tasks, leaves=leaves)
 
 
 async def _now(res, stay_id: str) -> StayOut:
@@ -71,7 +74,13 @@ async def _command(res, staff: Staff, pathway_id: str, stay_id: str, update_fn: 
 @router.post("", status_code=201, response_model=StayOut)
 async def admit(pathway_id: PathwayId, body: AdmitIn, res: Res, staff: Staff = require(Role.clinician)) -> StayOut:
     pathway = await visible_pathway(res, staff, pathway_id)
-    cmd = commands.make(pathway_messages.AdmitCommand, staff, body, admitted_on=body.admitted_on or copenhagen.today())
+    cmd = commands.make(
+        pathway_messages.AdmitCommand,
+        staff,
+        body,
+        admitted_on=body.admitted_on or copenhagen.today(),
+        longer_admission_days=res.settings.for_region(pathway.region).longer_admission_days,
+    )
     workflow_id = pathway_wf.workflow_id(pathway_id, pathway.region)
     result = await commands.run(res, workflow_id, pathway_wf.PathwayWorkflow.admit, cmd)
     stay = res.temporal.get_workflow_handle(result.stay_workflow_id)
@@ -163,6 +172,12 @@ class DischargeIn(Input):
         max_length=2000,
         description="Why the patient goes home before non-working days all the same: required then, and recorded",
     )
+    meeting_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why the meeting the discharge calls for (network meeting after a longer stay, else the "
+        "conversation about the transition) was not held: required then, and recorded",
+    )
 
 
 class DischargeOut(BaseModel):
@@ -177,3 +192,42 @@ async def discharge(
     cmd = commands.make(stay_messages.DischargeCommand, staff, body)
     result = await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.discharge, cmd)
     return DischargeOut(stay=await _now(res, stay_id), followups=result.follow_ups)
+
+
+class LeaveIn(Input):
+    kind: LeaveKind = Field(default="orlov", description="orlov, or overnight_at_home")
+    from_date: date
+    to_date: date
+
+
+@router.post("/{stay_id}/leave", status_code=201, response_model=StayOut)
+async def grant_leave(
+    pathway_id: PathwayId, stay_id: StayId, body: LeaveIn, res: Res, staff: Staff = require(Role.clinician)
+) -> StayOut:
+    """Leave before discharge (orlov), from–to: it closes the leave-offer task and asks, the day after it ends,
+    how it went. An offer the patient declines: close the leave-offer task as not_possible with the reason."""
+    cmd = commands.make(stay_messages.GrantLeaveCommand, staff, body)
+    await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.grant_leave, cmd)
+    return await _now(res, stay_id)
+
+
+LeaveId = Annotated[Id, Path(description="The leave's id")]
+
+
+class LeaveOutcomeIn(Input):
+    went: LeaveWent = Field(description="as_planned, ended_early or not_returned")
+    note: str | None = Field(default=None, max_length=2000, description="Required unless as_planned")
+
+
+@router.post("/{stay_id}/leave/{leave_id}/outcome", response_model=StayOut)
+async def record_leave_outcome(
+    pathway_id: PathwayId,
+    stay_id: StayId,
+    leave_id: LeaveId,
+    body: LeaveOutcomeIn,
+    res: Res,
+    staff: Staff = require(Role.clinician),
+) -> StayOut:
+    cmd = commands.make(stay_messages.LeaveOutcomeCommand, staff, body, leave_id=leave_id)
+    await _command(res, staff, pathway_id, stay_id, stay_wf.InpatientStayWorkflow.record_leave_outcome, cmd)
+    return await _now(res, stay_id)

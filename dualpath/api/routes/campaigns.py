@@ -35,7 +35,6 @@ from dualpath.api.errors import ApiError, ErrorBody
 from dualpath.domain import campaign as rules
 from dualpath.domain import campaign_lists, copenhagen, municipalities
 from dualpath.domain.campaign import ConsentForm, ConsentState, DecisionKind, KkrContact, Side
-from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import campaigns as rm
 from dualpath.readmodels import queries
@@ -240,7 +239,7 @@ async def open_campaign(
         collaboration_meeting_on=body.collaboration_meeting_on,
         share_days=res.settings.campaign_share_days_before_meeting,
         group2_opens_on=res.settings.phase_in_for(body.region).opens_on(2),
-        catalogue_version=CURRENT_VERSION,
+        catalogue_version=res.settings.for_region(body.region).catalogue_version,
         actor=commands.actor(staff),
     )
     summary = f"Group-2 phase-in campaign, region {body.region}, municipality {body.municipality}"

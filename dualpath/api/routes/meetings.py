@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from dualpath import workflow_ids
 from dualpath.api import commands, disclosure, idempotency
@@ -22,10 +22,20 @@ from dualpath.api.errors import ApiError, not_found
 from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.domain import copenhagen
 from dualpath.domain import meetings as rules
-from dualpath.domain.meetings import JointPlanInput, JointPlanKind, MeetingKind, MeetingRefused, Participant
+from dualpath.domain.meetings import (
+    JointPlanInput,
+    JointPlanKind,
+    MeetingKind,
+    MeetingOccasion,
+    MeetingRefused,
+    Participant,
+)
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import meetings as rm
+from dualpath.readmodels import stays
 from dualpath.workflows import meeting as wf
+from dualpath.workflows import pathway as pathway_wf
+from dualpath.workflows.pathway_joint_plans import JointPlanCommand
 
 router = disclosure.Router(prefix="/pathways/{pathway_id}", tags=["meetings"])
 
@@ -69,6 +79,33 @@ class CallMeetingIn(Input):
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[Participant] = Field(min_length=1)
     called_on: date | None = Field(default=None, description="Defaults to today (Copenhagen)")
+    occasion: MeetingOccasion | None = Field(
+        default=None,
+        description="What it is held for: phase_4 (the ambulatory pathway's), discharge (from a stay: give "
+        "stay_id), transition, other. Defaults to discharge with a stay_id, else not stated",
+    )
+    stay_id: Id | None = Field(default=None, description="The stay whose discharge the meeting is for")
+
+
+async def _for_stay(res, body: CallMeetingIn, pathway_id: str, region: str) -> dict[str, Any]:
+    """A discharge meeting's stay (admitted, on this pathway) and its workflow, which is told when it is held."""
+    occasion = body.occasion or ("discharge" if body.stay_id else None)
+    if (occasion == "discharge") != (body.stay_id is not None):
+        raise ApiError(
+            422,
+            "invalid",
+            "a meeting for a discharge names the stay it is for (stay_id), and only such a meeting does",
+            allowed=["occasion discharge with the stay_id of an admitted stay", "another occasion without stay_id"],
+        )
+    if body.stay_id is None:
+        return {"occasion": occasion}
+    stay = await stays.stay(res.pool, body.stay_id)
+    if stay is None or stay.pathway_id != pathway_id:
+        raise not_found("admission")
+    if stay.status != "admitted":
+        raise ApiError(409, "refused", f"the stay is {stay.status}: a discharge meeting is called while admitted")
+    stay_workflow_id = await workflow_ids.resolve(res.temporal, workflow_ids.stay(pathway_id, stay.number, region))
+    return {"occasion": occasion, "stay_id": stay.stay_id, "stay_workflow_id": stay_workflow_id}
 
 
 @router.post("/meetings", status_code=201, response_model=MeetingOut)
@@ -77,6 +114,7 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
     _clinician(staff)
     if pathway.status != "active":
         raise ApiError(409, "refused", "the pathway has ended: no meetings can be called on it")
+    for_stay = await _for_stay(res, body, pathway_id, pathway.region)
     # With an Idempotency-Key the meeting id — and so its workflow id, which Temporal keeps
     # unique — follows from the key: a repeat calls no second meeting.
     meeting_id = idempotency.derived_id(f"meeting|{pathway_id}") or str(uuid.uuid4())
@@ -90,8 +128,9 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
         region=pathway.region,
         municipality=pathway.municipality,
         called_on=body.called_on or copenhagen.today(),
-        hold_within_working_days=res.settings.meeting_within_working_days,
+        hold_within_working_days=res.settings.for_region(pathway.region).meeting_within_working_days,
         pathway_workflow_id=await workflow_ids.resolve(res.temporal, workflow_ids.pathway(pathway_id, pathway.region)),
+        **for_stay,
     )
     summary = f"{rules.DANISH_NAMES[body.kind]} ({body.kind}) on a pathway in region {pathway.region}"
     await commands.start(res, wf.MeetingWorkflow.run, start, "meeting", meeting_id, pathway.region, summary)
@@ -171,3 +210,50 @@ async def list_joint_plans(
     koordinerende indsatsplan), newest first."""
     await visible_pathway(res, staff, pathway_id)
     return await rm.joint_plans(res.pool, pathway_id, kind)
+
+
+class JointPlanIn(JointPlanInput):
+    """A joint plan made or revised on its own (not at a meeting)."""
+
+    revises: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version revised, which must be the latest (GET .../joint-plans/{kind}); none for the first",
+    )
+
+
+class JointPlanOut(BaseModel):
+    """A kind of joint plan on the pathway: its latest version (None: none made yet) and every version, newest
+    first."""
+
+    kind: JointPlanKind
+    latest: rm.JointPlanRow | None
+    history: list[rm.JointPlanRow]
+
+
+async def _plan_of(res, pathway_id: str, kind: JointPlanKind) -> JointPlanOut:
+    history = await rm.joint_plans(res.pool, pathway_id, kind)
+    return JointPlanOut(kind=kind, latest=history[0] if history else None, history=history)
+
+
+@router.post("/joint-plans", status_code=201, response_model=JointPlanOut)
+async def record_joint_plan(pathway_id: PathwayId, body: JointPlanIn, staff: CurrentStaff, res: Res) -> JointPlanOut:
+    """Make a joint plan (without `revises`) or revise it (`revises`: its latest version) outside a meeting:
+    who does what on each side, the crisis plan, the next review. A revision of an older version is refused
+    (409, saying the current version). Clinicians of the pathway's region."""
+    pathway = await visible_pathway(res, staff, pathway_id)
+    _clinician(staff)
+    if pathway.status != "active":
+        raise ApiError(409, "refused", "the pathway has ended: no joint plan can be made or revised on it")
+    cmd = commands.make(JointPlanCommand, staff, body)
+    await commands.run(
+        res, pathway_wf.workflow_id(pathway_id, pathway.region), pathway_wf.PathwayWorkflow.record_joint_plan, cmd
+    )
+    return await _plan_of(res, pathway_id, body.kind)
+
+
+@router.get("/joint-plans/{kind}", response_model=JointPlanOut)
+async def get_joint_plan(pathway_id: PathwayId, kind: JointPlanKind, staff: CurrentStaff, res: Res) -> JointPlanOut:
+    """The pathway's plan of `kind`: the latest version and its history (newest first)."""
+    await visible_pathway(res, staff, pathway_id)
+    return await _plan_of(res, pathway_id, kind)

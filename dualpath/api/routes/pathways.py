@@ -12,11 +12,11 @@ from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
-from dualpath.domain import ambulatory
+from dualpath.domain import ambulatory, copenhagen, first_contact
 from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.domain.disclosure import CLINICAL
-from dualpath.domain.validation import Id, Input
+from dualpath.domain.validation import Id, Input, NotFuture
 from dualpath.readmodels import queries
 from dualpath.workflows import pathway as wf
 from dualpath.workflows import pathway_messages as messages
@@ -38,6 +38,11 @@ class HistoryEntry(BaseModel):
 class PathwaySummary(queries.PathwayRow):
     phase_name: str
     allowed_moves: list[AllowedMove]
+    start_status: first_contact.Status = Field(
+        description="The §82c clock (treatment within 14 days of receipt, to the first treatment contact): "
+        "started_in_time, started_late, running, warned (3 days or less left), passed (no first contact by the "
+        "deadline); started or not_started for a pathway without a referral's deadline (a transition, a campaign)"
+    )
 
 
 class PathwayOut(PathwaySummary):
@@ -45,6 +50,10 @@ class PathwayOut(PathwaySummary):
     tasks: list[queries.TaskRow]
     consents: list[queries.ConsentRow]
     history: list[HistoryEntry]
+    access_basis: str | None = Field(
+        description="The basis the caller reads this pathway on, as the access log records it: `consent: …` or, "
+        "without consent, the legal basis named (`psychiatry_act_13a: …`); region staff and ops their role's"
+    )
 
 
 class PhaseMoveIn(Input):
@@ -55,6 +64,13 @@ class PhaseMoveIn(Input):
 class LevelOfCareIn(Input):
     level: LevelOfCare = Field(description="integrated_stable or integrated_unstable")
     reason: str = Field(max_length=2000, description="What in the patient's needs calls for it")
+
+
+class FirstContactIn(Input):
+    contact_on: NotFuture = Field(
+        description="The day of the first treatment contact: on or after the referral's receipt (the pathway's "
+        "start when it has no referral), at the latest today (Copenhagen)"
+    )
 
 
 class EndIn(Input):
@@ -74,6 +90,13 @@ def _summary(row: queries.PathwayRow) -> dict[str, Any]:
         **row.model_dump(),
         phase_name=ambulatory.PHASE_NAMES[row.phase],
         allowed_moves=ambulatory.allowed_moves(row.phase) if row.status == "active" else [],
+        start_status=first_contact.status(
+            start_deadline=row.start_deadline,
+            contact_on=row.first_contact_on,
+            warned=row.first_contact_warned,
+            passed=row.first_contact_deadline_passed,
+            today=copenhagen.today(),
+        ),
     )
 
 
@@ -88,6 +111,7 @@ async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
         tasks=await queries.pathway_tasks(res.pool, row.pathway_id),
         consents=await queries.pathway_consents(res.pool, row.pathway_id),
         history=await history(res, workflow_ids.pathway_stream(row.pathway_id)),
+        access_basis=access.granted(row.pathway_id),
     )
 
 
@@ -144,6 +168,17 @@ async def decide_level_of_care(
     move, an admission, a discharge and the end still set it as before."""
     cmd = commands.make(messages.LevelOfCareCommand, staff, body)
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.decide_level_of_care, cmd)
+
+
+@router.post("/{pathway_id}/first-contact", response_model=PathwayOut)
+async def record_first_contact(
+    pathway_id: PathwayId, body: FirstContactIn, res: Res, staff: Staff = require(Role.clinician)
+) -> PathwayOut:
+    """The first treatment contact (phase 1), once: treatment has started, and the §82c clock (from the
+    referral's receipt) stops; recorded with whether it was within the start deadline. It closes the
+    deadline's task."""
+    cmd = commands.make(messages.FirstContactCommand, staff, body)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.record_first_contact, cmd)
 
 
 @router.post("/{pathway_id}/end", response_model=PathwayOut)

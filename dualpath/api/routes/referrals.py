@@ -16,7 +16,6 @@ from dualpath.api.deps import CurrentStaff, Limit, Res, require
 from dualpath.api.errors import ApiError
 from dualpath.domain import copenhagen, cpr, municipalities
 from dualpath.domain import triage as triage_rules
-from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.domain.validation import Id, Input, NotFuture
 from dualpath.readmodels import queries
@@ -125,7 +124,7 @@ async def _start(
         received_on=received_on,
         **triage.model_dump(),
         **triage_rules.timers(triage).model_dump(),
-        catalogue_version=CURRENT_VERSION,
+        catalogue_version=res.settings.for_region(triage.region).catalogue_version,
         attach_to_pathway=open_pathway,
         municipal_substance_treatment=body.facts.municipal_substance_treatment,
         actor=commands.actor(staff),

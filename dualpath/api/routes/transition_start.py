@@ -9,6 +9,7 @@ visibility rule are in routes/transitions.py.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -21,7 +22,6 @@ from dualpath.api.routes.pathways import visible_pathway
 from dualpath.api.routes.transitions import REGION_ROLES, may_see
 from dualpath.domain import copenhagen, cpr, municipalities, triage
 from dualpath.domain import transition as rules
-from dualpath.domain.catalogue import CURRENT_VERSION
 from dualpath.domain.referral_rules import PsychiatricContact
 from dualpath.domain.transition import DialogueConsent, Direction, Sign
 from dualpath.domain.transition_records import Party
@@ -139,11 +139,9 @@ def _created(row: rm.TransitionRow, staff: Staff) -> TransitionCreated:
     return TransitionCreated(**row.model_dump(include=set(TransitionCreated.model_fields)), note=note)
 
 
-def _due_days(res) -> dict[str, int]:
-    try:
-        return rules.step_due_days(res.settings.transition_step_due_days)
-    except ValueError as exc:
-        raise ApiError(503, "misconfigured", f"DUALPATH_TRANSITION_STEP_DUE_DAYS: {exc}") from None
+def _due_days(res, region: str) -> dict[str, int]:
+    # Checked when the settings were read: a region's steps over the national ones over the defaults.
+    return rules.step_due_days(res.settings.for_region(region).transition_step_due_days)
 
 
 async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: str) -> messages.TransitionInput:
@@ -192,6 +190,7 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
             else CANNOT_START,
         )
     await _refuse_second(res, staff, patient_id)
+    group = triage.transition_target_group(body.psychiatric_contact)
     return messages.TransitionInput(
         transition_id=transition_id,
         direction="to_integrated",
@@ -203,12 +202,22 @@ async def _to_integrated(res, staff: Staff, body: TransitionIn, transition_id: s
         signs=body.signs,
         description=body.description,
         dialogue_consent=body.dialogue_consent,
-        group=triage.transition_target_group(body.psychiatric_contact),
-        catalogue_version=CURRENT_VERSION,
+        group=group,
+        opens_on=_opens_on(res, region, group),
+        catalogue_version=res.settings.for_region(region).catalogue_version,
         reported_on=copenhagen.today(),
-        due_days=_due_days(res),
+        due_days=_due_days(res, region),
         actor=commands.actor(staff),
     )
+
+
+def _opens_on(res, region: str, group: int | None) -> date | None:
+    """When the pathway's target group opens in the region, if it is not open today (phase-in): a transition
+    completed before then is held until that day, as a referral is. A group not known is not held."""
+    if group is None:
+        return None
+    phase_in = res.settings.phase_in_for(region)
+    return None if phase_in.is_open(group, copenhagen.today()) else phase_in.opens_on(group)
 
 
 async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: str) -> messages.TransitionInput:
@@ -245,7 +254,7 @@ async def _to_coordinated(res, staff: Staff, body: TransitionIn, transition_id: 
         group=pathway.group,
         catalogue_version=pathway.catalogue_version,
         reported_on=copenhagen.today(),
-        due_days=_due_days(res),
+        due_days=_due_days(res, pathway.region),
         actor=commands.actor(staff),
     )
 

@@ -14,23 +14,34 @@ from typing import Any, Protocol
 
 from dualpath.domain import copenhagen
 from dualpath.domain.municipalities import REGIONS
-from dualpath.domain.referral_rules import PHASE_IN_STATED_TOTALS, PHASE_IN_TARGETS, PhaseInTarget, PhaseInTotal
+from dualpath.domain.referral_rules import (
+    DEFAULT_PHASE_IN,
+    PHASE_IN_STATED_TOTALS,
+    PHASE_IN_TARGETS,
+    PhaseInTarget,
+    PhaseInTotal,
+)
 from dualpath.readmodels.report.model import (
+    DISCLOSURE_BASES,
     GROUPS,
     LEVELS,
     MEETING_KINDS,
+    MEETING_OCCASIONS,
     NOTES,
     PHASES,
+    DisclosureFigures,
     Figure,
     GroupFigures,
     MeetingFigures,
     MonitoringReport,
     MonthPoint,
+    OccasionFigures,
     PathwayCounts,
     PhaseInSeries,
     ProcessFigures,
     ReferralCounts,
     Target,
+    TrajectoryPoint,
     month,
     region_name,
 )
@@ -68,6 +79,8 @@ def assemble(
     home_visits: Iterable[Row],
     meetings: Iterable[Row],
     other_starts: Iterable[Row] = (),
+    disclosures: Iterable[Row] = (),
+    meeting_occasions: Iterable[Row] = (),
     targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
     stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS,
 ) -> MonitoringReport:
@@ -81,8 +94,10 @@ def assemble(
         _figures(r, g, refs.get((r, g), ReferralCounts()), paths.get((r, g), _empty_pathways()), target_for)
         for r, g in sorted(keys, key=_order)
     ]
-    starts = _Starts.of(accepted, other_starts)
+    starts = _Starts.of(accepted, other_starts, as_of)
     process = _Process(starts, awaiting_past, discharges, home_visits, meetings, as_of)
+    process.count_disclosures(disclosures)
+    process.count_occasions(meeting_occasions)
     per_region = [process.figures(r, [r]) for r in regions]
     return MonitoringReport(
         generated_at=generated_at,
@@ -183,30 +198,61 @@ def _national(groups: list[GroupFigures], target_for: Targets) -> list[GroupFigu
 # -- phase-in over time ------------------------------------------------------------------
 
 
+def _column(row: Row, name: str) -> Any:
+    """A column the row may not have (rows from before it was selected, the tests' dicts): None then."""
+    try:
+        return row[name]
+    except KeyError:
+        return None
+
+
 @dataclass
 class _Starts:
-    """The acceptances: per (region, group) and month, and per region started within the deadline."""
+    """The acceptances per (region, group) and month; per region, the §82c clock to the first treatment
+    contact (see NOTES) and the pathways started without a referral."""
 
     per_month: dict[tuple[str, int], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    on_time: Counter[str] = field(default_factory=Counter)
-    started: Counter[str] = field(default_factory=Counter)
+    on_time: Counter[str] = field(default_factory=Counter)  # first contact by the deadline
+    measured: Counter[str] = field(default_factory=Counter)  # first contact, or none by a deadline passed
+    not_started_past: Counter[str] = field(default_factory=Counter)
+    awaiting_contact: Counter[str] = field(default_factory=Counter)
+    other: Counter[str] = field(default_factory=Counter)
+    other_contacted: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, accepted: Iterable[Row], other_starts: Iterable[Row] = ()) -> _Starts:
-        """`accepted`: referrals accepted (the §82c figures are theirs); `other_starts`: pathways started by a
-        transition or a campaign, which count in the phase-in too."""
+    def of(cls, accepted: Iterable[Row], other_starts: Iterable[Row] = (), as_of: date | None = None) -> _Starts:
+        """`accepted`: referrals accepted, with their pathway's first contact (the §82c figures are theirs);
+        `other_starts`: pathways started by a transition or a campaign, which count in the phase-in too."""
         starts = cls()
         for row in other_starts:
             if row["grp"] is not None:
                 starts.per_month[(row["region"], row["grp"])][month(copenhagen.local_date(row["started_at"]))] += 1
+            starts.other[row["region"]] += 1
+            if _column(row, "first_contact_on") is not None:
+                starts.other_contacted[row["region"]] += 1
         for row in accepted:
             on = copenhagen.local_date(row["accepted_at"])
             if row["grp"] is not None:
                 starts.per_month[(row["region"], row["grp"])][month(on)] += 1
-            starts.started[row["region"]] += 1
-            if row["start_deadline"] is not None and on <= row["start_deadline"]:
-                starts.on_time[row["region"]] += 1
+            starts._clock(row, as_of)
         return starts
+
+    def _clock(self, row: Row, as_of: date | None) -> None:
+        region, deadline, contact = row["region"], row["start_deadline"], _column(row, "first_contact_on")
+        if deadline is None:
+            return
+        if contact is not None:
+            self.measured[region] += 1
+            self.on_time[region] += contact <= deadline
+            return
+        ended_at = _column(row, "ended_at")
+        if ended_at is not None and copenhagen.local_date(ended_at) <= deadline:
+            return  # ended within its deadline before treatment started: not the region's delay
+        if as_of is not None and as_of > deadline:
+            self.measured[region] += 1
+            self.not_started_past[region] += 1
+        else:
+            self.awaiting_contact[region] += 1
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -228,6 +274,19 @@ def _series(per_month: Counter[str], through: str) -> list[MonthPoint]:
     return points
 
 
+# The phase-in is to be complete by the end of 2027 (the national cohort, about 9,200 patients).
+PHASE_IN_ENDS = "2027-12"
+
+
+def _trajectory(group: int, target: Target | None) -> list[TrajectoryPoint]:
+    """Even monthly steps from the group's national opening month to its target in PHASE_IN_ENDS."""
+    if target is None:
+        return []
+    months = list(_months(month(DEFAULT_PHASE_IN.opens_on(group)), PHASE_IN_ENDS))
+    n = len(months)
+    return [TrajectoryPoint(month=m, expected=round(target.patients * (i + 1) / n)) for i, m in enumerate(months)]
+
+
 def _phase_in(
     regions: list[str],
     national: bool,
@@ -242,6 +301,7 @@ def _phase_in(
             group=g,
             target=target_for.get((r, g)),
             months=_series(per_month.get((r, g), Counter()), this_month),
+            trajectory=_trajectory(g, target_for.get((r, g))),
         )
         for r in regions
         for g in GROUPS
@@ -258,6 +318,7 @@ def _phase_in(
                     group=g,
                     target=target_for.get((None, g)),
                     months=_series(total, this_month),
+                    trajectory=_trajectory(g, target_for.get((None, g))),
                 )
             )
     return series
@@ -279,7 +340,10 @@ class _Process:
         as_of: date,
     ) -> None:
         self.starts, self.awaiting_past = starts, awaiting_past
+        discharges = list(discharges)
         self.discharged = {row["region"]: (row["before_non_working_days"], row["discharged"]) for row in discharges}
+        # Discharges' reasons: kept before non-working days, and the meeting they called for held or not.
+        self.discharge_counts = {row["region"]: row for row in discharges}
         self.visits_on_time: Counter[str] = Counter()
         self.visits_due: Counter[str] = Counter()
         self.visits_not_yet_due: Counter[str] = Counter()
@@ -304,17 +368,61 @@ class _Process:
             region=region,
             region_name=region_name(region),
             started_within_14_days=Figure.of(
-                total(self.starts.on_time), total(self.starts.started) + total(self.awaiting_past)
+                total(self.starts.on_time), total(self.starts.measured) + total(self.awaiting_past)
             ),
             awaiting_past_deadline=total(self.awaiting_past),
+            accepted_not_started_past_deadline=total(self.starts.not_started_past),
+            awaiting_first_contact=total(self.starts.awaiting_contact),
+            other_starts=total(self.starts.other),
+            other_starts_first_contact=Figure.of(total(self.starts.other_contacted), total(self.starts.other)),
             discharges_before_non_working_days=Figure.of(
                 sum(self.discharged.get(r, (0, 0))[0] for r in regions),
                 sum(self.discharged.get(r, (0, 0))[1] for r in regions),
             ),
             home_visits_on_first_working_day=Figure.of(total(self.visits_on_time), total(self.visits_due)),
             home_visits_not_yet_due=total(self.visits_not_yet_due),
+            discharges_kept_before_non_working_days_with_reason=self._discharge_total(regions, "kept_with_reason"),
+            discharges_without_required_meeting=Figure.of(
+                self._discharge_total(regions, "meeting_not_held"), self._discharge_total(regions, "meeting_judged")
+            ),
             network_meetings=[self._meeting_figures(regions, kind) for kind in MEETING_KINDS],
+            meetings_by_occasion=[
+                OccasionFigures(
+                    occasion=occasion,
+                    called=total(self.occasions_called[occasion]),
+                    held=total(self.occasions_held[occasion]),
+                )
+                for occasion in MEETING_OCCASIONS
+            ],
+            disclosures=[
+                DisclosureFigures(
+                    basis=basis,
+                    without_consent=basis != DISCLOSURE_BASES[0],
+                    looks=total(self.disclosure_looks[basis]),
+                    pathways=total(self.disclosed_pathways[basis]),
+                )
+                for basis in DISCLOSURE_BASES
+            ],
         )
+
+    def count_disclosures(self, rows: Iterable[Row]) -> None:
+        """Q_DISCLOSURES' rows: per region and basis, the looks and the pathways looked at."""
+        self.disclosure_looks: dict[str, Counter[str]] = defaultdict(Counter)
+        self.disclosed_pathways: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            self.disclosure_looks[row["basis"]][row["region"]] += row["looks"]
+            self.disclosed_pathways[row["basis"]][row["region"]] += row["pathways"]
+
+    def count_occasions(self, rows: Iterable[Row]) -> None:
+        """Q_MEETING_OCCASIONS' rows: per region and occasion, the meetings called and held."""
+        self.occasions_called: dict[str, Counter[str]] = defaultdict(Counter)
+        self.occasions_held: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            self.occasions_called[row["occasion"]][row["region"]] += row["called"]
+            self.occasions_held[row["occasion"]][row["region"]] += row["held"]
+
+    def _discharge_total(self, regions: list[str], column: str) -> int:
+        return sum(self.discharge_counts[r][column] for r in regions if r in self.discharge_counts)
 
     def _meeting_figures(self, regions: list[str], kind: str) -> MeetingFigures:
         rows = [self.meetings[(r, kind)] for r in regions if (r, kind) in self.meetings]

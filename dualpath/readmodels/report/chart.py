@@ -20,7 +20,9 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
     from matplotlib.figure import Figure as Chart  # no pyplot: no global state, no display
 
     series = [s for s in report.phase_in if s.region == report.region]
-    months = sorted({m.month for s in series for m in s.months}) or [month(report.as_of)]
+    # The axis runs on to the end of the expected curve (the end of the phase-in).
+    months = sorted({m.month for s in series for m in s.months} | {t.month for s in series for t in s.trajectory})
+    months = months or [month(report.as_of)]
     index = {m: i for i, m in enumerate(months)}
     chart = Chart(figsize=(10, 5.5), dpi=100)
     ax = chart.add_subplot()
@@ -35,6 +37,15 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
                 markersize=3,
                 color=colour,
                 label=f"group {s.group}: accepted, cumulative",
+            )
+        if s.trajectory:
+            ax.plot(
+                [index[t.month] for t in s.trajectory],
+                [t.expected for t in s.trajectory],
+                linestyle=":",
+                linewidth=1.2,
+                color=colour,
+                label=f"group {s.group}: expected",
             )
         if s.target:
             ax.axhline(
@@ -53,6 +64,17 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
     ax.set_ylabel("patients")
     ax.set_title(f"Phase-in against targets, {region_name(report.region)}, as of {report.as_of}")
     ax.grid(True, alpha=0.3)
+    # §82c beside the phase-in, in the plot's upper right corner (the legend is upper left).
+    ax.text(
+        0.99,
+        0.97,
+        _start_of_treatment_lines(report),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=8,
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"},
+    )
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize=8)
     sources = sorted({s.target.source for s in series if s.target})
@@ -63,5 +85,52 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
         fontsize=7,
         wrap=True,
     )
-    chart.tight_layout(rect=(0, 0.04, 1, 1))
+    chart.text(0.01, 0.045, _disclosures_line(report), fontsize=7, wrap=True)
+    chart.text(0.01, 0.08, _discharges_line(report), fontsize=7, wrap=True)
+    chart.tight_layout(rect=(0, 0.115, 1, 1))
     chart.savefig(path, format="png")
+
+
+def _discharges_line(report: MonitoringReport) -> str:
+    """Discharges with reasons, and the meetings held per occasion, for the chart's region (or all)."""
+    pf = next((p for p in report.process if p.region == report.region), None)
+    if pf is None:
+        return "Discharges: none counted"
+    without = pf.discharges_without_required_meeting
+    held = "; ".join(f"{o.occasion} {o.held}/{o.called}" for o in pf.meetings_by_occasion if o.called)
+    return (
+        "Discharges before non-working days kept with reason: "
+        f"{pf.discharges_kept_before_non_working_days_with_reason}; "
+        f"without the required meeting (reason recorded): {without.numerator}/{without.denominator}. "
+        f"Meetings held/called per occasion: {held or 'none'}"
+    )
+
+
+def _disclosures_line(report: MonitoringReport) -> str:
+    """The disclosures to municipalities, on consent and on each legal basis, for the chart's region (or all)."""
+    figures = next((pf for pf in report.process if pf.region == report.region), None)
+    if figures is None or not figures.disclosures:
+        return "Disclosures to municipalities: none counted"
+    parts = [
+        f"{d.basis} {d.looks} looks / {d.pathways} pathways" + (" (without consent)" if d.without_consent else "")
+        for d in figures.disclosures
+    ]
+    return "Disclosures to municipalities: " + "; ".join(parts)
+
+
+def _start_of_treatment_lines(report: MonitoringReport) -> str:
+    """§82c measured to the first treatment contact, and the other starts beside, for the chart's region (or all)."""
+    pf = next((p for p in report.process if p.region == report.region), None)
+    if pf is None:
+        return "Started within 14 days (§82c, to the first treatment contact): -"
+    f = pf.started_within_14_days
+    share = "-" if f.share is None else f"{f.share:.0%}"
+    other = pf.other_starts_first_contact
+    return "\n".join(
+        [
+            f"Started within 14 days (§82c, to the first treatment contact): {f.numerator}/{f.denominator} ({share})",
+            f"accepted, not started past deadline: {pf.accepted_not_started_past_deadline}; "
+            f"awaiting first contact: {pf.awaiting_first_contact}",
+            f"other starts (transition, campaign): {pf.other_starts}, with first contact {other.numerator}",
+        ]
+    )

@@ -9,7 +9,9 @@ from typing import get_args
 from pydantic import BaseModel, Field
 
 from dualpath.domain.ambulatory import PHASE_NAMES, LevelOfCare
-from dualpath.domain.meetings import MeetingKind
+from dualpath.domain.legal_basis import CODES as LEGAL_BASIS_CODES
+from dualpath.domain.legal_basis import CONSENT
+from dualpath.domain.meetings import MeetingKind, MeetingOccasion
 from dualpath.domain.municipalities import REGIONS
 from dualpath.domain.referral_rules import PhaseInTarget, PhaseInTotal
 
@@ -17,22 +19,45 @@ GROUPS: tuple[int, ...] = (1, 2, 3)
 PHASES: tuple[int, ...] = tuple(sorted(PHASE_NAMES))
 LEVELS: tuple[str, ...] = tuple(level.value for level in LevelOfCare)
 MEETING_KINDS: tuple[str, ...] = get_args(MeetingKind)
+MEETING_OCCASIONS: tuple[str, ...] = (*get_args(MeetingOccasion), "not_stated")
+DISCLOSURE_BASES: tuple[str, ...] = (CONSENT, *LEGAL_BASIS_CODES)
 
 NOTES = [
-    "Started within 14 days (Health Act §82c): a referral is started when visitation accepts it; its "
-    "acceptance date (Copenhagen) is compared with its start deadline (receipt + 14 days, or opening + 14 "
-    "days for a referral held until its group opened). The denominator is the accepted referrals plus those "
-    "still awaiting visitation after their deadline; referrals within their deadline, declined, not eligible "
-    "or attached to an open pathway are not counted.",
+    "Started within 14 days (Health Act §82c): treatment starts at the first treatment contact recorded on "
+    "the pathway in phase 1, not at visitation's acceptance. The contact's date is compared with the start "
+    "deadline (receipt + 14 calendar days, or opening + 14 days for a referral held until its group opened; "
+    "weekends and holidays count). The denominator is the accepted referrals whose pathway has its first "
+    "contact, plus those accepted without a first contact after their deadline (not started in time; a pathway "
+    "ended before its deadline without one is left out), plus the referrals still awaiting visitation after "
+    "their deadline. Accepted referrals within their deadline and without a first contact yet are counted "
+    "apart (`awaiting_first_contact`); declined, not eligible and attached referrals are not counted. Pathways "
+    "accepted before first contacts were recorded count as not started in time until their first contact is "
+    "recorded.",
+    "Other starts: pathways started by a transition from coordinated treatment or by a group-2 campaign have "
+    "no referral and no §82c deadline; they are counted beside the referral figures (`other_starts`, and "
+    "those with their first treatment contact recorded) and in the phase-in.",
     "Discharges before non-working days: the share of discharged stays whose discharge day was followed by "
     "a non-working day (weekend, public holiday or a configured closed day).",
     "Home visits on the first working day: home-visit tasks recorded done on or before their due day (the "
     "first working day after discharge). The denominator is the home visits done or not possible, plus open "
     "ones whose due day has passed; cancelled ones and open ones not yet due are left out.",
-    "Network meetings are counted per meeting kind. Network meetings at phase 4 and at discharge cannot be "
-    "told apart yet (a meeting does not record its occasion), so `network_meeting` counts both. Held on time "
-    "means held on or before `hold_by` (5 working days after being called); its denominator is the meetings "
-    "held plus those still open past `hold_by`.",
+    "Discharges with reasons: discharges before non-working days kept with the reason why "
+    "(`discharges_kept_before_non_working_days_with_reason`), and discharges whose required meeting (a network "
+    "meeting after a longer stay, else the conversation about the transition) was not held, with the reason "
+    "recorded, out of the discharges judged so (`discharges_without_required_meeting`; discharges recorded before "
+    "the rule are left out).",
+    "Meetings are counted per kind, and per occasion (`meetings_by_occasion`: phase 4 of the pathway, discharge "
+    "from a stay, a transition, other; `not_stated` for meetings called before the occasion was recorded). "
+    "Held on time means held on or before `hold_by` (5 working days after being called); its denominator is the "
+    "meetings held plus those still open past `hold_by`.",
+    "Disclosures to municipalities: allowed looks by municipal staff at a pathway (each route read is one, as "
+    "the access log records it) and the pathways looked at, per basis: the patient's consent to dialogue, or, "
+    "without consent, the legal basis named (Psychiatry Act §13c for a udskrivningsaftale, §13a, or a "
+    "koordinationsplan, §13b).",
+    "Trajectory: the expected cumulative count of each group with a target, rising in even monthly steps from "
+    "the month the group opened nationally (phase-in: group 1 September 2024, group 2 July 2025, group 3 July "
+    "2026) to its target in December 2027, when the phase-in is to be complete; a region opening a group later "
+    "is measured against the national opening.",
     "Targets are approximate target-group sizes as the source documents state them; the documents' own "
     "totals disagree with the sum of their groups (see `stated_totals`). Only Region Midtjylland has "
     "regional targets; the other regions have none in the sources.",
@@ -91,6 +116,11 @@ class MonthPoint(BaseModel):
     cumulative: int
 
 
+class TrajectoryPoint(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    expected: int = Field(description="Patients expected in the phase-in by the end of the month")
+
+
 class PhaseInSeries(BaseModel):
     region: str | None
     region_name: str
@@ -98,6 +128,11 @@ class PhaseInSeries(BaseModel):
     target: Target | None
     months: list[MonthPoint] = Field(
         description="Every month from the first acceptance to the report's month; empty before any"
+    )
+    trajectory: list[TrajectoryPoint] = Field(
+        default_factory=list,
+        description="The expected curve to the target: even steps from the group's opening month to the end of "
+        "the phase-in (December 2027); empty without a target",
     )
 
 
@@ -111,15 +146,51 @@ class MeetingFigures(BaseModel):
     held_on_time: Figure
 
 
+class OccasionFigures(BaseModel):
+    occasion: str = Field(description="phase_4 | discharge | transition | other | not_stated")
+    called: int
+    held: int
+
+
+class DisclosureFigures(BaseModel):
+    """Disclosures of pathways to municipal staff on one basis: the patient's consent (`consent`) or, without it,
+    a legal basis (`psychiatry_act_13a`, `psychiatry_act_13b`; domain/legal_basis.py)."""
+
+    basis: str
+    without_consent: bool
+    looks: int = Field(description="Allowed looks at a pathway, each written to the access log with its basis")
+    pathways: int = Field(description="Pathways looked at on this basis")
+
+
 class ProcessFigures(BaseModel):
     region: str | None
     region_name: str
-    started_within_14_days: Figure
+    started_within_14_days: Figure = Field(description="First treatment contact by the §82c start deadline")
     awaiting_past_deadline: int = Field(description="Awaiting visitation after the start deadline")
+    accepted_not_started_past_deadline: int = Field(
+        0, description="Accepted, no first treatment contact, and the start deadline has passed"
+    )
+    awaiting_first_contact: int = Field(0, description="Accepted, within the start deadline, no first contact yet")
+    other_starts: int = Field(0, description="Pathways started by a transition or a campaign (no referral)")
+    other_starts_first_contact: Figure = Field(
+        default_factory=lambda: Figure.of(0, 0),
+        description="Of the pathways started by a transition or a campaign, those with their first contact recorded",
+    )
     discharges_before_non_working_days: Figure
     home_visits_on_first_working_day: Figure
     home_visits_not_yet_due: int
+    discharges_kept_before_non_working_days_with_reason: int = Field(
+        0, description="Discharges before non-working days kept with the reason why"
+    )
+    discharges_without_required_meeting: Figure = Field(
+        default_factory=lambda: Figure.of(0, 0),
+        description="Discharges whose required meeting was not held (the reason recorded), of those judged so",
+    )
     network_meetings: list[MeetingFigures]
+    meetings_by_occasion: list[OccasionFigures] = Field(default_factory=list)
+    disclosures: list[DisclosureFigures] = Field(
+        default_factory=list, description="Disclosures to municipal staff: on consent, and on each legal basis"
+    )
 
 
 class MonitoringReport(BaseModel):

@@ -37,10 +37,13 @@ GROUP BY region, target_group, status, phase, level_of_care, end_reason"""
 # The acceptance instant is the ReferralAccepted event's. LATERAL … LIMIT 1
 # looks it up per accepted referral through the (stream_id, version) index of
 # the referral's own short stream, so the cost follows the referrals, never the
-# size of the whole event store.
+# size of the whole event store. The pathway it started gives its first treatment
+# contact (the §82c clock stops there) and its end, through the primary key.
 Q_ACCEPTED = f"""
-SELECT r.region, r.target_group AS grp, r.start_deadline, e.recorded_at AS accepted_at
+SELECT r.region, r.target_group AS grp, r.start_deadline, e.recorded_at AS accepted_at,
+       p.first_contact_on, p.ended_at
 FROM rm_referrals r
+LEFT JOIN rm_pathways p ON p.pathway_id = r.pathway_id
 CROSS JOIN LATERAL (
     SELECT recorded_at FROM events
     WHERE stream_id = '{REFERRAL_STREAM_PREFIX}' || r.referral_id AND type = '{ReferralAccepted.type_name()}'
@@ -51,14 +54,17 @@ WHERE r.status = 'accepted' AND ($1::text IS NULL OR r.region = $1)"""
 # Pathways started without a referral (by a transition from coordinated treatment, or a group-2 campaign:
 # their origin id is not a referral's). They count in the phase-in beside the accepted referrals.
 Q_OTHER_STARTS = """
-SELECT p.region, p.target_group AS grp, p.started_at
+SELECT p.region, p.target_group AS grp, p.started_at, p.first_contact_on
 FROM rm_pathways p
 WHERE NOT EXISTS (SELECT 1 FROM rm_referrals r WHERE r.referral_id = p.referral_id)
   AND ($1::text IS NULL OR p.region = $1)"""
 
 Q_DISCHARGES = """
 SELECT p.region, count(*)::int AS discharged,
-       count(*) FILTER (WHERE s.before_non_working_days)::int AS before_non_working_days
+       count(*) FILTER (WHERE s.before_non_working_days)::int AS before_non_working_days,
+       count(*) FILTER (WHERE s.reason_before_non_working_days IS NOT NULL)::int AS kept_with_reason,
+       count(*) FILTER (WHERE s.required_meeting IS NOT NULL)::int AS meeting_judged,
+       count(*) FILTER (WHERE s.meeting_held IS FALSE)::int AS meeting_not_held
 FROM rm_stays s JOIN rm_pathways p ON p.pathway_id = s.pathway_id
 WHERE s.discharged_on IS NOT NULL AND ($1::text IS NULL OR p.region = $1)
 GROUP BY p.region"""
@@ -79,6 +85,24 @@ FROM rm_meetings m JOIN rm_pathways p ON p.pathway_id = m.pathway_id
 WHERE ($1::text IS NULL OR p.region = $1)
 GROUP BY p.region, m.kind"""
 
+# Meetings per occasion (phase 4, discharge, transition, other; `not_stated` before meetings recorded it).
+Q_MEETING_OCCASIONS = """
+SELECT p.region, coalesce(m.occasion, 'not_stated') AS occasion, count(*)::int AS called,
+       count(*) FILTER (WHERE m.status = 'held')::int AS held
+FROM rm_meetings m JOIN rm_pathways p ON p.pathway_id = m.pathway_id
+WHERE ($1::text IS NULL OR p.region = $1)
+GROUP BY p.region, coalesce(m.occasion, 'not_stated')"""
+
+# Disclosures to municipal staff per basis, from the access log: `consent: …`, or without consent the legal
+# basis named (`psychiatry_act_13a: …`); the code before the colon tells them apart (domain/legal_basis.py).
+Q_DISCLOSURES = """
+SELECT p.region, split_part(a.legal_basis, ':', 1) AS basis, count(*)::int AS looks,
+       count(DISTINCT a.pathway_id)::int AS pathways
+FROM access_log a JOIN rm_pathways p ON p.pathway_id = a.pathway_id
+WHERE a.role = 'municipality' AND a.outcome = 'allowed' AND a.legal_basis IS NOT NULL
+  AND ($1::text IS NULL OR p.region = $1)
+GROUP BY p.region, split_part(a.legal_basis, ':', 1)"""
+
 
 async def monitoring_report(
     pool: asyncpg.Pool, region: str | None = None, *, now: datetime | None = None
@@ -98,6 +122,8 @@ async def monitoring_report(
             discharges = await conn.fetch(Q_DISCHARGES, region)
             home_visits = await conn.fetch(Q_HOME_VISITS, region)
             meetings = await conn.fetch(Q_MEETINGS, region, as_of)
+            meeting_occasions = await conn.fetch(Q_MEETING_OCCASIONS, region)
+            disclosures = await conn.fetch(Q_DISCLOSURES, region)
     return assemble(
         generated_at=now,
         as_of=as_of,
@@ -109,4 +135,6 @@ async def monitoring_report(
         discharges=discharges,
         home_visits=home_visits,
         meetings=meetings,
+        meeting_occasions=meeting_occasions,
+        disclosures=disclosures,
     )

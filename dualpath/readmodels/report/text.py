@@ -28,7 +28,17 @@ def render_text(report: MonitoringReport) -> str:
     """The report as plain-text tables (what `dualpath report` prints)."""
     scope = region_name(report.region) if report.region else "all regions"
     out = [f"Monitoring report, {scope}, as of {report.as_of} (generated {report.generated_at:%Y-%m-%d %H:%M} UTC)", ""]
-    for section in (_groups, _levels, _phase_in, _process, _meetings):
+    for section in (
+        _groups,
+        _levels,
+        _phase_in,
+        _process,
+        _start_of_treatment,
+        _discharges,
+        _meetings,
+        _occasions,
+        _disclosures,
+    ):
         out += [*section(report), ""]
     out += _targets(report)
     out += ["", "Notes", *[f"  - {n}" for n in report.notes]]
@@ -98,10 +108,13 @@ def _phase_in(report: MonitoringReport) -> list[str]:
     for s in report.phase_in:
         last = s.months[-1].cumulative if s.months else 0
         recent = ", ".join(f"{m.month}: {m.accepted}" for m in s.months[-3:]) or "-"
-        rows.append([s.region_name, str(s.group), last, f"{s.target.patients:,}" if s.target else "-", recent])
+        due = [t.expected for t in s.trajectory if t.month <= f"{report.as_of:%Y-%m}"]
+        expected = f"{due[-1]:,}" if due else "-"
+        target = f"{s.target.patients:,}" if s.target else "-"
+        rows.append([s.region_name, str(s.group), last, expected, target, recent])
     return [
-        "Phase-in (accepted, cumulative; the last three months)",
-        *_table(["region", "group", "cumulative", "target", "recent months"], rows),
+        "Phase-in (accepted, cumulative; expected by now on the trajectory to the end of 2027; the last three months)",
+        *_table(["region", "group", "cumulative", "expected now", "target", "recent months"], rows),
     ]
 
 
@@ -134,6 +147,38 @@ def _process(report: MonitoringReport) -> list[str]:
     ]
 
 
+def _start_of_treatment(report: MonitoringReport) -> list[str]:
+    """§82c measured to the first treatment contact, and beside it the pathways started without a referral."""
+    rows: list[list[Any]] = [
+        [
+            pf.region_name,
+            _pct(pf.started_within_14_days),
+            pf.accepted_not_started_past_deadline,
+            pf.awaiting_past_deadline,
+            pf.awaiting_first_contact,
+            pf.other_starts,
+            _pct(pf.other_starts_first_contact),
+        ]
+        for pf in report.process
+    ]
+    return [
+        "Start of treatment (§82c: from receipt to the first treatment contact; other starts beside)",
+        *_table(
+            [
+                "region",
+                "1st contact <= 14 days",
+                "accepted, not started, past deadline",
+                "awaiting visitation past deadline",
+                "awaiting 1st contact",
+                "other starts",
+                "other starts with 1st contact",
+            ],
+            rows,
+            left=1,
+        ),
+    ]
+
+
 def _meetings(report: MonitoringReport) -> list[str]:
     rows: list[list[Any]] = [
         [pf.region_name, m.kind, m.called, m.cancelled, m.open, m.open_past_hold_by, m.held, _pct(m.held_on_time)]
@@ -141,8 +186,49 @@ def _meetings(report: MonitoringReport) -> list[str]:
         for m in pf.network_meetings
     ]
     return [
-        "Meetings per kind (network meetings at phase 4 and at discharge are counted together)",
+        "Meetings per kind",
         *_table(["region", "kind", "called", "cancelled", "open", "open past hold-by", "held", "held on time"], rows),
+    ]
+
+
+def _discharges(report: MonitoringReport) -> list[str]:
+    """The rules a discharge may break only with its reason on record."""
+    rows: list[list[Any]] = [
+        [
+            pf.region_name,
+            _pct(pf.discharges_before_non_working_days),
+            pf.discharges_kept_before_non_working_days_with_reason,
+            _pct(pf.discharges_without_required_meeting),
+        ]
+        for pf in report.process
+    ]
+    return [
+        "Discharges with reasons (before non-working days; without the meeting the stay called for)",
+        *_table(
+            ["region", "before non-working day", "kept with reason", "required meeting not held (reason)"], rows, left=1
+        ),
+    ]
+
+
+def _occasions(report: MonitoringReport) -> list[str]:
+    rows: list[list[Any]] = [
+        [pf.region_name, o.occasion, o.called, o.held] for pf in report.process for o in pf.meetings_by_occasion
+    ]
+    return [
+        "Meetings per occasion (phase 4, discharge, transition, other; not stated before it was recorded)",
+        *_table(["region", "occasion", "called", "held"], rows, left=2),
+    ]
+
+
+def _disclosures(report: MonitoringReport) -> list[str]:
+    rows: list[list[Any]] = [
+        [pf.region_name, d.basis, "without consent" if d.without_consent else "consent", d.looks, d.pathways]
+        for pf in report.process
+        for d in pf.disclosures
+    ]
+    return [
+        "Disclosures to municipalities: on consent, and without consent on a legal basis (Psychiatry Act §13c)",
+        *(_table(["region", "basis", "on", "looks", "pathways"], rows, left=3) if rows else ["(none)"]),
     ]
 
 
