@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     # "extra_closed_days": ["06-05"]}}; what a region leaves out is the national value.
     region_settings: dict[str, RegionSettings] = {}
 
+    # The coordinated course after integrated care (after a planned closure to coordinated treatment, or a
+    # declined referral) is followed for `coordinated_follow_up_days`; its municipality checks in after
+    # `coordinated_check_in_days` (before the period ends); each follow-up task is due `coordinated_task_days`
+    # after it opens (workflows/coordinated_course.py).
+    coordinated_follow_up_days: int = Field(default=180, ge=2, le=3650)
+    coordinated_check_in_days: int = Field(default=90, ge=1, le=3649)
+    coordinated_task_days: int = Field(default=14, ge=0, le=365)
+
     # Group-2 phase-in (seed 004): both lists shared at least this many days before the collaboration meeting.
     campaign_share_days_before_meeting: int = Field(default=14, ge=0, le=90)
 
@@ -152,6 +160,16 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _coordinated_check_in_within_the_period(self) -> Settings:
+        if self.coordinated_check_in_days >= self.coordinated_follow_up_days:
+            raise ValueError(
+                f"DUALPATH_COORDINATED_CHECK_IN_DAYS ({self.coordinated_check_in_days}) must be fewer than "
+                f"DUALPATH_COORDINATED_FOLLOW_UP_DAYS ({self.coordinated_follow_up_days}): the check-in falls "
+                "within the follow-up period"
+            )
+        return self
 
     @model_validator(mode="after")
     def _region_settings_usable(self) -> Settings:

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from dualpath import logs, temporal_client
+from dualpath.activities.coordinated_course import CoordinatedCourseActivities
 from dualpath.activities.discharge import DischargeActivities
 from dualpath.activities.events import EventActivities
 from dualpath.activities.fmk import FmkActivities, build_notifier
@@ -20,11 +21,13 @@ from dualpath.activities.meetings import MeetingActivities
 from dualpath.activities.notifications import LocalRecorder, NotificationActivities
 from dualpath.activities.pathway_claims import PathwayClaims
 from dualpath.activities.transitions import TransitionActivities
+from dualpath.domain.coordinated_course import Periods
 from dualpath.domain.discharge import DischargeSettings
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
 from dualpath.settings import Settings, get_settings
 from dualpath.workflows.campaign import CampaignWorkflow
+from dualpath.workflows.coordinated_course import CoordinatedCourseWorkflow
 from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
@@ -40,6 +43,7 @@ WORKFLOWS = [
     InpatientStayWorkflow,
     TransitionWorkflow,
     CampaignWorkflow,
+    CoordinatedCourseWorkflow,
 ]
 
 
@@ -72,7 +76,16 @@ def activities(store: EventStore, pool: asyncpg.Pool, settings: Settings) -> lis
         TransitionActivities(store).pathway_ended,
         JointPlanActivities(pool).joint_plan_version,
         *_claims(pool),
+        CoordinatedCourseActivities(coordinated_periods(settings)).coordinated_course_periods,
     ]
+
+
+def coordinated_periods(settings: Settings) -> Periods:
+    return Periods(
+        follow_up_days=settings.coordinated_follow_up_days,
+        check_in_days=settings.coordinated_check_in_days,
+        task_days=settings.coordinated_task_days,
+    )
 
 
 def _claims(pool: asyncpg.Pool) -> list:

@@ -8,6 +8,7 @@ A workflow that belongs to a region carries the region's code in its id:
     meeting-1082-<meeting_id>
     transition-1082-<transition_id>
     campaign-1082-<campaign_id>
+    coordinated-1082-<course_id>       the coordinated course after integrated care
 
 The region decides which payload key encrypts the workflow's payloads
 (dualpath/codec.py): the codec is told the workflow id of each payload
@@ -36,7 +37,7 @@ import re
 
 # The five regions (dualpath/domain/data/municipalities.json; a test checks they agree).
 REGIONS: tuple[str, ...] = ("1081", "1082", "1083", "1084", "1085")
-KINDS: tuple[str, ...] = ("pathway", "stay", "referral", "meeting", "transition", "campaign")
+KINDS: tuple[str, ...] = ("pathway", "stay", "referral", "meeting", "transition", "campaign", "coordinated")
 
 # The patch under which a workflow starts its children (and names its siblings) with new-form ids.
 REGION_IN_WORKFLOW_ID = "region-in-workflow-id"
@@ -82,6 +83,10 @@ def campaign(campaign_id: str, region: str | None) -> str:
     return _build("campaign", campaign_id, region)
 
 
+def coordinated(course_id: str, region: str | None) -> str:
+    return _build("coordinated", course_id, region)
+
+
 # -- event-store stream ids: `<kind>-<object id>`, never with a region; they must never change ------
 
 
@@ -107,6 +112,10 @@ def transition_stream(transition_id: str) -> str:
 
 def campaign_stream(campaign_id: str) -> str:
     return f"campaign-{campaign_id}"
+
+
+def coordinated_stream(course_id: str) -> str:
+    return f"coordinated-{course_id}"
 
 
 def region_of(workflow_id: str | None) -> str | None:

@@ -174,12 +174,14 @@ def _not_recorded(subject: str) -> ApiError:
 
 
 # The processes a route starts, by kind: the workflow id and the event stream of the object they keep.
-Started = Literal["referral", "meeting", "transition", "campaign"]
+Started = Literal["referral", "meeting", "transition", "campaign", "pathway"]
 _IDS: dict[str, tuple[Callable[[str, str | None], str], Callable[[str], str]]] = {
     "referral": (workflow_ids.referral, workflow_ids.referral_stream),
     "meeting": (workflow_ids.meeting, workflow_ids.meeting_stream),
     "transition": (workflow_ids.transition, workflow_ids.transition_stream),
     "campaign": (workflow_ids.campaign, workflow_ids.campaign_stream),
+    # A pathway started by the API itself: an acute admission that starts the integrated course.
+    "pathway": (workflow_ids.pathway, workflow_ids.pathway_stream),
 }
 
 

@@ -18,11 +18,13 @@ from dualpath import logs, temporal_client, web
 from dualpath.api import errors, limits, metrics
 from dualpath.api.deps import Resources, _current_staff
 from dualpath.api.routes import (
+    acute_admissions,
     admissions,
     audit,
     campaigns,
     codec,
     consents,
+    coordinated_courses,
     cvd_referrals,
     health,
     medication,
@@ -57,12 +59,14 @@ STAFF_ROUTERS = (
     consents.router,
     medication.router,
     admissions.router,
+    acute_admissions.router,
     reports.router,
     codec.router,
     transition_start.router,
     transitions.router,
     campaigns.router,
     cvd_referrals.router,
+    coordinated_courses.router,
     audit.router,
 )
 

@@ -35,6 +35,12 @@ class DischargeAdviceRequest(BaseModel):
     region: str | None = None
 
 
+class CoordinatedPeriodsQuery(BaseModel):
+    """The input of `coordinated_course_periods` (activities/coordinated_course.py)."""
+
+    region: str | None = None
+
+
 class PathwayClaim(BaseModel):
     """The input of `claim_pathway` and `release_pathway` (activities/pathway_claims.py)."""
 

@@ -19,13 +19,27 @@ from dualpath.diagrams.model import (
 from dualpath.domain import ambulatory, first_contact, inpatient, leave, referral_rules
 from dualpath.domain import catalogue as catalogue_module
 from dualpath.domain import events as ev
-from dualpath.workflows import inpatient_stay, meeting_messages, pathway, pathway_messages
+from dualpath.workflows import (
+    coordinated_course_messages,
+    inpatient_stay,
+    inpatient_stay_meeting,
+    meeting_messages,
+    pathway,
+    pathway_admission,
+    pathway_messages,
+)
 from dualpath.workflows import inpatient_stay_messages as stay_messages
 
 # Discharge happens from the last phase of the stay (InpatientStayWorkflow._check_discharge;
 # tests/docs checks that the workflow agrees).
 DISCHARGE_PHASE = max(inpatient.PHASE_NAMES)
 TASK_OVERDUE = f"Opgave forfalden: {ev.TaskOverdue.__name__} (Overdue)"
+# A planned end that starts a process following the patient: the coordinated course (issue #18 item 9).
+_FOLLOWED = {
+    ambulatory.EndReason.transition_coordinated: (
+        f"det koordinerede forløb følges ({coordinated_course_messages.WORKFLOW_TYPE})",
+    )
+}
 
 
 def _phase_blocks(
@@ -53,7 +67,7 @@ def _phase_blocks(
             detail = [f"frist {days_text(a.due_days)} · {a.owner_role}"]
             if a.condition:
                 detail.append(f"kun når: {a.condition}")
-            if kind == "inpatient" and a.key in inpatient_stay.MEETING_TASKS:
+            if kind == "inpatient" and a.key in inpatient_stay_meeting.MEETING_TASKS:
                 # The discharge plan judges the length of stay; the discharge meeting closes the task.
                 detail.append(f"udskrivelsesplanen afgør; lukkes af {meeting_messages.MEETING_HELD_SIGNAL}")
             tid = b.add(
@@ -159,7 +173,7 @@ def build_ambulatory() -> Process:
                         "endEvent",
                         f"Planlagt afslutning: {reason.value}" + (f" (→ {level.value})" if level else ""),
                         col=last_col,
-                        detail=(ev.PathwayEnded.__name__,),
+                        detail=(ev.PathwayEnded.__name__, *_FOLLOWED.get(reason, ())),
                     )
                 needs = not is_allowed(ambulatory.check_end, number, reason, None)
                 exits.append((end, reason.value, f"{end_update}({reason.value})", needs))
@@ -227,6 +241,34 @@ def build_ambulatory() -> Process:
     b.add("admission_end", "endEvent", f"{discharged}: niveauet vender tilbage", parent="admission", col=3)
     b.flow("admission_start", "admission_stay")
     b.flow("admission_stay", "admission_end")
+    # A contact at the acute function without admission (issue #18 item 4): recorded, nothing else changes.
+    acute_contact = has_member(wf, "record_acute_contact")
+    b.add(
+        "acute_contact",
+        "subProcess",
+        "Kontakt i akutfunktionen uden indlæggelse (i enhver fase)",
+        band=2,
+        triggered_by_event=True,
+        col=5,
+    )
+    b.add(
+        "acute_contact_start",
+        "startEvent",
+        f"{acute_contact}: kontakt i akutfunktionen",
+        parent="acute_contact",
+        event="message",
+        ref=acute_contact,
+        interrupting=False,
+        col=5,
+    )
+    b.add(
+        "acute_contact_end",
+        "endEvent",
+        f"{ev.AcuteContactRecorded.__name__}: sendt hjem, henvist videre eller indlagt",
+        parent="acute_contact",
+        col=6,
+    )
+    b.flow("acute_contact_start", "acute_contact_end")
     return b.build()
 
 
@@ -308,8 +350,20 @@ def build_inpatient() -> Process:
         ref=admit,
         detail=(ev.AdmissionStarted.__name__,),
     )
+    # Entry through the acute function (issue #18 item 4): a pathway that starts with its stay.
+    b.add(
+        "start_with_pathway",
+        "startEvent",
+        "Forløbet starter med indlæggelsen: accept til indlæggelsesforløb eller akut indlæggelse "
+        "(POST /acute-admissions)",
+        event="message",
+        ref=pathway_admission.ADMIT_AT_START,
+        row=1,
+        detail=(ev.AdmissionStarted.__name__,),
+    )
     cols = _phase_blocks(b, "inpatient", inpatient.PHASE_NAMES, col0=1)
     b.flow("start", phase_id(first))
+    b.flow("start_with_pathway", phase_id(first))
     # Leave before discharge (orlov): granted, and how it went, beside the phase's mandatory tasks.
     grant, went = has_member(wf, "grant_leave"), has_member(wf, "record_leave_outcome")
     k = len(catalogue_module.load_catalogue().mandatory("inpatient", DISCHARGE_PHASE))

@@ -8,7 +8,8 @@ from typing import get_args
 from dualpath.diagrams.model import REASON, Builder, Process, has_member, require_field
 from dualpath.domain import ambulatory, referral_rules
 from dualpath.domain import events as ev
-from dualpath.workflows import pathway, referral
+from dualpath.workflows import pathway, pathway_admission, referral
+from dualpath.workflows.coordinated_course_messages import WORKFLOW_TYPE as COORDINATED_WORKFLOW
 
 _REFERRAL_INITIAL = ("not_eligible", "attached", "held_until_phase_in", "awaiting_visitation")
 
@@ -90,11 +91,18 @@ def build_referral() -> Process:
         ref=pathway.PathwayWorkflow.__name__,
         col=6,
         row=-0.5,
+        # Accepted into an inpatient course (issue #18 item 4): the pathway starts with its stay.
+        detail=(
+            f"setting=inpatient + admission: forløbet starter med indlæggelsen ({pathway_admission.ADMIT_AT_START})",
+        ),
     )
     b.add(
         "end_declined",
         "endEvent",
-        f"declined ({ev.ReferralDeclined.__name__}): {ambulatory.LevelOfCare.coordinated.value} behandling",
+        f"declined ({ev.ReferralDeclined.__name__}): {ambulatory.LevelOfCare.coordinated.value} behandling, "
+        f"det koordinerede forløb følges ({COORDINATED_WORKFLOW})",
+        event="message",
+        ref=COORDINATED_WORKFLOW,
         col=6,
         row=0.5,
     )

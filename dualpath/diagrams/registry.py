@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dualpath.diagrams.campaign import build_campaign
+from dualpath.diagrams.coordinated_course import build_coordinated_course
 from dualpath.diagrams.meeting import build_meeting
 from dualpath.diagrams.model import Process
 from dualpath.diagrams.phases import build_ambulatory, build_inpatient
@@ -18,6 +19,7 @@ _BUILDERS: dict[str, Callable[[], Process]] = {
     "meeting": build_meeting,
     "transition": build_transition,
     "campaign": build_campaign,
+    "coordinated": build_coordinated_course,
 }
 PROCESSES: tuple[str, ...] = tuple(_BUILDERS)
 

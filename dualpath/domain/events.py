@@ -50,6 +50,8 @@ class ReferralRecord(BaseModel):
     start_deadline: date | None
     opens_on: date | None
     reasons: list[str]
+    # A referral back to visitation from a coordinated course (a relapse): the course it came from.
+    from_coordinated_course: str | None = None
 
 
 class ReferralReceived(DomainEvent, ReferralRecord):
@@ -82,6 +84,8 @@ class ReferralDeclined(DomainEvent):
     referral_id: str
     reason: str
     to_level: str
+    # The coordinated course that follows the patient after the decline (None before issue #18 item 9).
+    coordinated_course_id: str | None = None
 
 
 class ReferralAttached(DomainEvent):
@@ -199,6 +203,17 @@ class AdmissionRecorded(DomainEvent):
     stay_id: str
     via: str
     admitted_on: date
+
+
+class AcuteContactRecorded(DomainEvent):
+    """In the pathway's stream: a contact at the acute function (akutfunktion) and what came of it
+    (sent_home, referred, admitted; domain/acute.py); the group-2 evidence and the report count them."""
+
+    pathway_id: str
+    contact_id: str
+    contact_on: date
+    outcome: str
+    note: str | None = None
 
 
 class StayDischargeRecorded(DomainEvent):

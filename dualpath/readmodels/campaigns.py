@@ -183,10 +183,19 @@ class PersonRow(BaseModel):
     pathway_id: str | None
     started_on: date | None
     network_meeting: Annotated[dict[str, Any] | None, FROM_JSON]
+    # Group-2 evidence (seed 004: repeated contacts at the acute function within the last year): the contacts
+    # recorded on the patient's pathways, ended ones too (issue #18 item 4).
+    acute_contacts_last_year: int = 0
 
+
+# Counted when read, from the acute contacts' read model (readmodels/acute_contacts.py).
+_ACUTE_CONTACTS_LAST_YEAR = """(SELECT count(*)::int FROM rm_acute_contacts a
+    JOIN rm_pathways p ON p.pathway_id = a.pathway_id
+    WHERE p.patient_id = rm_campaign_people.patient_id
+      AND a.contact_on > (now() AT TIME ZONE 'Europe/Copenhagen')::date - 365)"""
 
 _CAMPAIGN_ROWS = Rows(CampaignRow, "rm_campaigns")
-_PERSON_ROWS = Rows(PersonRow, "rm_campaign_people")
+_PERSON_ROWS = Rows(PersonRow, "rm_campaign_people", {"acute_contacts_last_year": _ACUTE_CONTACTS_LAST_YEAR})
 
 
 async def campaign(pool: asyncpg.Pool, campaign_id: str) -> CampaignRow | None:

@@ -155,7 +155,8 @@ async def worklist(
     # Municipal staff see a task only while they may see what it belongs to (api/access.py and
     # the transition and campaign routes' own rules): a pathway or a move back while the patient's
     # consent to dialogue with them is given; a transition reported with that consent; their
-    # campaign. Withdrawn consent takes the tasks off the list at once.
+    # campaign; a coordinated course shared with them (api/routes/coordinated_courses.py).
+    # Withdrawn consent takes the tasks off the list at once.
     municipality = org.partition(":")[2] if role == "municipality" else None
     rest = f"""t WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
               AND ($6::text IS NULL
@@ -165,7 +166,11 @@ async def worklist(
                             AND tr.branch = 'dialogue' AND tr.municipality = $6
                             AND (tr.direction = 'to_integrated' OR {_DIALOGUE_GIVEN.format(pathway="tr.pathway_id")})))
                    OR (t.pathway_id IS NULL AND EXISTS (
-                         SELECT 1 FROM rm_campaigns cp WHERE cp.campaign_id = t.referral_id AND cp.municipality = $6)))
+                         SELECT 1 FROM rm_campaigns cp WHERE cp.campaign_id = t.referral_id AND cp.municipality = $6))
+                   OR (t.pathway_id IS NULL AND EXISTS (
+                         SELECT 1 FROM rm_coordinated_courses cc WHERE cc.course_id = t.referral_id
+                            AND cc.municipality = $6 AND cc.shared_with_municipality
+                            AND (cc.pathway_id IS NULL OR {_DIALOGUE_GIVEN.format(pathway="cc.pathway_id")}))))
             ORDER BY due, task_id LIMIT $4 OFFSET $5"""
     return await TASKS.all(pool, rest, org, role, kind, limit, offset, municipality)
 

@@ -1,6 +1,8 @@
 """Every projection the engine keeps; the API feeds them, `projections rebuild` rebuilds them."""
 
+from dualpath.readmodels.acute_contacts import AcuteContactsProjection
 from dualpath.readmodels.campaigns import CampaignsProjection
+from dualpath.readmodels.coordinated_courses import CoordinatedCoursesProjection
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
 from dualpath.readmodels.projection import ReadModel
@@ -17,4 +19,6 @@ def all_projections() -> list[ReadModel]:
         StaysProjection(),
         TransitionsProjection(),
         CampaignsProjection(),
+        CoordinatedCoursesProjection(),
+        AcuteContactsProjection(),
     ]

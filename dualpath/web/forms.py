@@ -31,6 +31,7 @@ NOTICES = {
     "fase": "Forløbet er flyttet til den nye fase.",
     "niveau": "Behandlingsniveauet er besluttet og begrundet.",
     "kontakt": "Den første behandlingskontakt er registreret.",
+    "akut": "Kontakten i akutfunktionen er registreret.",
     "afsluttet": "Forløbet er afsluttet.",
     "samtykke": "Samtykket er registreret.",
     "opgave": "Opgaven er lukket.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dualpath.domain import ambulatory, inpatient, joint_plans, leave, municipalities
+from dualpath.domain import acute, ambulatory, inpatient, joint_plans, leave, municipalities
 from dualpath.domain.meetings import DANISH_NAMES as MEETING_NAMES
 from dualpath.domain.meetings import OCCASION_NAMES
 
@@ -109,6 +109,7 @@ JOINT_PLANS = {
 }
 
 PLAN_PARTIES = joint_plans.PARTY_NAMES
+ACUTE_OUTCOMES = acute.OUTCOME_NAMES
 VIA = {"acute_function": "Via akutfunktion/modtagelse", "planned": "Planlagt indlæggelse"}
 STAY_STATUS = {"admitted": "Indlagt", "discharged": "Udskrevet"}
 FOLLOW_UPS = {
@@ -138,6 +139,7 @@ EVENTS = {
     "JointPlanRecorded": "Fælles plan",
     "MedicationChanged": "Medicinændring (FMK)",
     "FirstTreatmentContact": "Første behandlingskontakt",
+    "AcuteContactRecorded": "Kontakt i akutfunktionen",
     "FirstContactDeadlineApproaching": "Fristen for behandlingsstart nærmer sig (§ 82c)",
     "FirstContactDeadlinePassed": "Fristen for behandlingsstart er overskredet (§ 82c)",
 }
@@ -248,6 +250,8 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
         return f"{_word(VIA, d.get('via'))} · indlagt {_date(d.get('admitted_on'))}"
     if t == "StayDischargeRecorded":
         return f"Udskrevet {_date(d.get('discharged_on'))}"
+    if t == "AcuteContactRecorded":
+        return f"{_date(d.get('contact_on'))} · {_word(ACUTE_OUTCOMES, d.get('outcome'))}"
     return ""
 
 

@@ -21,6 +21,13 @@ router = command_forms(
     CommandForm("/fase", pathways.move_phase, {"to": a_choice, "reason": optional}, "phase", "fase#fase"),
     CommandForm("/niveau", pathways.decide_level_of_care, {"level": text, "reason": stripped}, "level", "niveau#fase"),
     CommandForm("/kontakt", pathways.record_first_contact, {"contact_on": a_date}, "contact", "kontakt#fase"),
+    CommandForm(
+        "/akut",
+        pathways.record_acute_contact,
+        {"contact_on": a_date, "outcome": text, "note": optional},
+        "acute",
+        "akut#akut",
+    ),
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),
     CommandForm("/opgaver/{task_id}", tasks.complete_task, TASK, "task-{task_id}", "opgave#opgaver"),

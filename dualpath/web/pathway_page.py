@@ -42,6 +42,7 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
         "end": active and permitted(pathways.end_pathway, staff),
         "level": active and permitted(pathways.decide_level_of_care, staff),
         "first_contact": active and permitted(pathways.record_first_contact, staff),
+        "acute_contact": active and permitted(pathways.record_acute_contact, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,

@@ -116,8 +116,17 @@ async def referral_page(referral_id: str, request: Request, staff: PageStaff, re
 async def decide(referral_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
     async def act(form: Form) -> referrals.ReferralOut:
         accept = {"accept": True, "decline": False}.get(form.get("decision"))
+        setting = form.get("setting") or "ambulatory"
+        # Into an inpatient course: the stay the pathway starts with (the API says what is missing).
+        admission = (
+            dict(
+                ward=form.get("ward"), via=form.get("via") or "acute_function", admitted_on=form.optional("admitted_on")
+            )
+            if setting == "inpatient" and accept and form.optional("ward")
+            else None
+        )
         body = referrals.DecisionIn.model_validate(
-            dict(accept=accept, setting=form.get("setting") or "ambulatory", reason=form.optional("reason"))
+            dict(accept=accept, setting=setting, reason=form.optional("reason"), admission=admission)
         )
         out: referrals.ReferralOut = await call(referrals.decide, staff, res, referral_id=referral_id, body=body)
         return out

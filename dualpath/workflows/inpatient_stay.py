@@ -32,25 +32,22 @@ with workflow.unsafe.imports_passed_through():
         DischargePlanned,
         DomainEvent,
         InpatientPhaseChanged,
-        LeaveEnded,
-        LeaveGranted,
         MunicipalityInformed,
         MunicipalityNotInformed,
         PatientDischarged,
         StayEnded,
-        TaskCancelled,
         TaskCompleted,
         TaskOpened,
     )
     from dualpath.domain.tasks import Task
     from dualpath.workflows import kit
+    from dualpath.workflows.inpatient_stay_leave import LeaveCommands
+    from dualpath.workflows.inpatient_stay_meeting import DISCHARGE_MEETING, MEETING_TASKS, DischargeMeeting
     from dualpath.workflows.inpatient_stay_messages import (
         CONSENTS_CHANGED_SIGNAL,
         STAY_DISCHARGED_SIGNAL,
         ConsentsChanged,
         DischargeCommand,
-        GrantLeaveCommand,
-        LeaveOutcomeCommand,
         PlanDischargeCommand,
         StayDischarged,
         StayInput,
@@ -60,16 +57,10 @@ with workflow.unsafe.imports_passed_through():
         StayView,
     )
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command, refusing
-    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
 
 CALENDAR_TIMEOUT = timedelta(seconds=30)
 # A discharge date advised against needs its reason (issue #18 item 2).
 DISCHARGE_REASON = "discharge-before-days-off-needs-reason"
-# The meeting before discharge (issue #18 item 1): judged by the plan with the setting, closed by the held
-# discharge meeting, and a discharge without it needs the reason.
-DISCHARGE_MEETING = "discharge-meeting-by-plan"
-# The meeting tasks of phase 4 and the catalogue condition that opens each.
-MEETING_TASKS = {"network_meeting": "longer_admission", "transition_conversation": "short_admission"}
 # Leave before discharge (issue #18 item 6): a plan that advises it opens the leave-offer task.
 LEAVE_OFFER = "leave-offer-by-plan"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -80,7 +71,7 @@ workflow_id, stream_id = workflow_ids.stay, workflow_ids.stay_stream
 
 
 @workflow.defn(name="InpatientStayWorkflow", failure_exception_types=[ValidationError])
-class InpatientStayWorkflow(kit.Process):
+class InpatientStayWorkflow(DischargeMeeting, LeaveCommands):
     """An inpatient stay, phases 1–4 (spec §4), through discharge and its follow-ups.
 
     At admission of a patient in municipal substance treatment, a task asks for
@@ -166,23 +157,6 @@ class InpatientStayWorkflow(kit.Process):
                 await self._inform_municipality("admission")
             self._done(0)
 
-    @workflow.signal(name=MEETING_HELD_SIGNAL)
-    async def meeting_held(self, held: MeetingHeldSignal) -> None:
-        """The discharge's network meeting was held: it does for the conversation about the transition too."""
-        async with self.one_at_a_time():
-            if held.kind != "network_meeting" or self.state.status != "admitted":
-                return
-            note = f"meeting {held.meeting_id} held on {held.held_on.isoformat()}"
-            closing = [t for t in self._open_tasks() if t.kind in MEETING_TASKS]
-            if closing:
-                await self._record(
-                    [TaskCompleted(task_id=t.task_id, outcome="done", note=note) for t in closing], Actor.engine()
-                )
-                for t in closing:
-                    t.state, t.outcome_note = "done", note
-            self.state.meetings_held.append("network_meeting")
-            self._done(0)
-
     # -- phases -------------------------------------------------------------
 
     @command(lambda self, cmd: self._check_move(cmd))
@@ -230,37 +204,6 @@ class InpatientStayWorkflow(kit.Process):
             next(t for t in self._tasks if t.task_id == c.task_id).state = "cancelled"
         self.state.planned_discharge = advice
         return self._done(position, advice=advice)
-
-    def _meeting_task_for(self, advice: DischargeAdvice) -> tuple[list[DomainEvent], list[TaskCancelled]]:
-        """In phase 4 the plan opens the meeting task it calls for (unless held already) and cancels the other."""
-        wanted = advice.meeting
-        other = [t for t in self._open_tasks() if t.kind in MEETING_TASKS and t.kind != wanted]
-        cancelled = [
-            TaskCancelled(
-                task_id=t.task_id,
-                reason=f"the discharge plan for {advice.planned_date} (a stay of {advice.length_of_stay_days} days) "
-                f"calls for {wanted} instead",
-            )
-            for t in other
-        ]
-        if self._meeting_held(wanted) or any(t.kind == wanted for t in self._open_tasks()):
-            return [], cancelled
-        activities = load_catalogue(self._in.catalogue_version).mandatory("inpatient", 4)
-        activity = [a for a in activities if a.key == wanted]
-        where = {"region": self._in.region, "municipality": self._in.municipality, **self._whose()}
-        return self._enter_phase(4, activity, **where), cancelled
-
-    def _required_meeting(self, on: date) -> str:
-        """The meeting a discharge on `on` calls for: the plan's judgment once planned (the length of stay at
-        the planned date against the setting), else the length of stay by `on`."""
-        if self.state.planned_discharge is not None:
-            return self.state.planned_discharge.meeting
-        longer = (on - self._in.admitted_on).days >= self._in.longer_admission_days
-        return "network_meeting" if longer else "transition_conversation"
-
-    def _meeting_held(self, meeting: str) -> bool:
-        held = self.state.meetings_held
-        return meeting in held or (meeting == "transition_conversation" and "network_meeting" in held)
 
     def _check_plan(self, cmd: PlanDischargeCommand) -> None:
         self._require_admitted()
@@ -322,17 +265,6 @@ class InpatientStayWorkflow(kit.Process):
             if workflow.patched(DISCHARGE_REASON):
                 raise kit.refused(exc) from None  # its message names the nearest earlier working day
 
-    def _check_meeting(self, cmd: DischargeCommand) -> dict[str, Any]:
-        """The meeting the discharge calls for, held or not; refused when not held and no reason is on record."""
-        required = self._required_meeting(cmd.discharged_on)
-        if self._meeting_held(required):
-            return {"required_meeting": required, "meeting_held": True}
-        reason = (cmd.meeting_reason or "").strip() or self.state.meetings_not_held.get(required)
-        if not reason:
-            message = discharge_rules.meeting_missing(required, self._in.longer_admission_days)
-            raise ApplicationError(message, type="CommandRefused")
-        return {"required_meeting": required, "meeting_held": False, "meeting_not_held_reason": reason}
-
     def _check_date(self, d: date, what: str) -> None:
         if d < self._in.admitted_on:
             raise ApplicationError(
@@ -368,71 +300,6 @@ class InpatientStayWorkflow(kit.Process):
                 result_type=DischargeAdvice,
                 start_to_close_timeout=CALENDAR_TIMEOUT,
             )
-        )
-
-    # -- leave before discharge (orlov) ----------------------------------------
-
-    @command(lambda self, cmd: self._check_leave(cmd))
-    async def grant_leave(self, cmd: GrantLeaveCommand) -> StayResult:
-        leave_id = str(workflow.uuid4())
-        follow_up = self._task_now(leave_rules.OUTCOME_TASK, cmd.to_date + timedelta(days=1))
-        offer = next((t for t in self._open_tasks() if t.kind == leave_rules.OFFER_TASK), None)
-        note = f"leave {cmd.from_date.isoformat()} to {cmd.to_date.isoformat()}"
-        events: list[DomainEvent] = [
-            kit.from_fields(LeaveGranted, cmd, leave_id=leave_id, **self._whose()),
-            self._opened(follow_up),
-            *([TaskCompleted(task_id=offer.task_id, outcome="done", note=note)] if offer else []),
-        ]
-        position = await self._record(events, cmd.actor)
-        if offer is not None:
-            offer.state = "done"
-        self.state.leave_offered = True
-        self.state.leaves.append(kit.from_fields(leave_rules.Leave, cmd, leave_id=leave_id, task_id=follow_up.task_id))
-        return self._done(position, leave_id=leave_id)
-
-    def _check_leave(self, cmd: GrantLeaveCommand) -> None:
-        self._require_admitted()
-        try:
-            leave_rules.check_grant(
-                self.state.leaves, admitted_on=self._in.admitted_on, from_date=cmd.from_date, to_date=cmd.to_date
-            )
-        except leave_rules.LeaveRefused as exc:
-            raise kit.refused(exc) from None
-
-    @command(lambda self, cmd: self._check_leave_outcome(cmd))
-    async def record_leave_outcome(self, cmd: LeaveOutcomeCommand) -> StayResult:
-        leave = next(x for x in self.state.leaves if x.leave_id == cmd.leave_id)
-        note = cmd.note.strip() if cmd.note and cmd.note.strip() else None
-        task = self._task(leave.task_id) if leave.task_id else None
-        done = [TaskCompleted(task_id=task.task_id, outcome="done", note=cmd.went)] if task else []
-        ended = LeaveEnded(stay_id=self._in.stay_id, leave_id=leave.leave_id, went=cmd.went, note=note)
-        position = await self._record([ended, *done], cmd.actor)
-        if task is not None:
-            task.state = "done"
-        leave.went, leave.note, leave.task_id = cmd.went, note, None
-        return self._done(position, leave_id=leave.leave_id)
-
-    def _check_leave_outcome(self, cmd: LeaveOutcomeCommand) -> None:
-        leave = next((x for x in self.state.leaves if x.leave_id == cmd.leave_id), None)
-        try:
-            leave_rules.check_outcome(leave, went=cmd.went, note=cmd.note, today=copenhagen.today(workflow.now()))
-        except leave_rules.LeaveRefused as exc:
-            raise kit.refused(exc) from None
-
-    def _task_now(self, kind: str, due: date) -> Task:
-        """A task of the stay's own (not a phase's catalogue task): leave offered, how a leave went."""
-        title = leave_rules.OUTCOME_TITLE if kind == leave_rules.OUTCOME_TASK else None
-        if title is None:
-            activities = load_catalogue(self._in.catalogue_version).phase("inpatient", 4).activities
-            title = next(a.name_da for a in activities if a.key == kind)
-        task = self._clinicians_task(kind, title, due, mandatory=False)
-        self._tasks = [*self._open_tasks(), task]
-        return task
-
-    def _clinicians_task(self, kind: str, title: str, due: date, *, mandatory: bool) -> Task:
-        region, stay_id = self._in.region, self._in.stay_id
-        return tasks.for_clinicians(
-            str(workflow.uuid4()), kind, title, region=region, due=due, mandatory=mandatory, stay_id=stay_id
         )
 
     # -- tasks --------------------------------------------------------------

@@ -8,7 +8,7 @@ stream, `pathway-<pathway_id>`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,43 +21,37 @@ with workflow.unsafe.imports_passed_through():
     from dualpath import search_attributes as sa
     from dualpath import workflow_ids
     from dualpath.contracts.activities import PathwayClaim
-    from dualpath.domain import ambulatory, consent, copenhagen, first_contact, medication, tasks
+    from dualpath.domain import ambulatory, consent, copenhagen, medication, tasks
     from dualpath.domain.ambulatory import LevelOfCare, MoveRefused
     from dualpath.domain.catalogue import load_catalogue
     from dualpath.domain.consent import Consent
     from dualpath.domain.events import (
         Actor,
-        AdmissionRecorded,
         ConsentRecorded,
         DomainEvent,
-        FirstContactDeadlineApproaching,
-        FirstContactDeadlinePassed,
-        FirstTreatmentContact,
         LevelOfCareChanged,
         PathwayEnded,
         PathwayFacts,
         PathwayStarted,
         PhaseChanged,
-        StayDischargeRecorded,
         TaskCancelled,
         TaskCompleted,
-        TaskOpened,
-        TaskOverdue,
     )
     from dualpath.domain.tasks import Task
+    from dualpath.workflows import coordinated_course_messages as coordinated
     from dualpath.workflows import inpatient_stay, kit
     from dualpath.workflows import inpatient_stay_messages as stay_messages
     from dualpath.workflows.kit import CompleteTaskCommand, MovePhaseCommand, command
     from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.pathway_acute import AcuteContactCommands
+    from dualpath.workflows.pathway_admission import Admissions
+    from dualpath.workflows.pathway_first_contact import FirstContactClock
     from dualpath.workflows.pathway_joint_plans import JointPlanCommands
     from dualpath.workflows.pathway_medication import MedicationCommands
     from dualpath.workflows.pathway_messages import (
-        AdmitCommand,
-        AdmitResult,
         CommandResult,
         ConsentCommand,
         EndPathwayCommand,
-        FirstContactCommand,
         LevelOfCareCommand,
         PathwayInput,
         PathwayState,
@@ -81,9 +75,6 @@ workflow_id, stream_id = workflow_ids.pathway, workflow_ids.pathway_stream
 ONE_ACTIVE_PATHWAY = "one-active-pathway-per-patient"
 CLAIM_TIMEOUT = timedelta(seconds=10)
 CONSENT_TASK_OWN_MUNICIPALITY = "consent-task-own-municipality"
-# The §82c clock runs on the pathway, from the referral's receipt to the first treatment contact: a warning
-# task before the deadline, an escalation when it passes. Behind a patch, so recorded histories replay as they ran.
-FIRST_CONTACT_CLOCK = "first-contact-clock"
 CLAIM_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
@@ -118,7 +109,7 @@ async def start_as_child(state: PathwayState, actor: Actor, summary: str) -> boo
 
 # A payload that no longer decodes must fail the workflow loudly, not retry forever.
 @workflow.defn(name="PathwayWorkflow", failure_exception_types=[ValidationError])
-class PathwayWorkflow(JointPlanCommands, MedicationCommands):
+class PathwayWorkflow(Admissions, FirstContactClock, JointPlanCommands, MedicationCommands, AcuteContactCommands):
     """The ambulatory pathway, phases 1–4 (spec §3), with its staff tasks and consents.
 
     Entering a phase opens a task per mandatory activity of the catalogue version
@@ -142,7 +133,11 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
     (FirstContactDeadlineApproaching); when the deadline passes it escalates (FirstContactDeadlinePassed,
     the task overdue, search attribute Overdue).
     - `admit(AdmitCommand) -> AdmitResult`: starts the inpatient stay as a child workflow
-      (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge
+      (`stay-<region>-<pathway_id>-<n>`); the level of care is inpatient until it signals discharge.
+      A pathway whose state says `admit_at_start` (accepted into an inpatient course, or started by an
+      acute admission) starts its first stay itself and records the admission in its opening
+    - `record_acute_contact(AcuteContactCommand) -> CommandResult`: a contact at the acute function without
+      admission and its outcome (AcuteContactRecorded; workflows/pathway_acute.py)
     - `record_medication_change(MedicationCommand) -> MedicationResult`: the change, and the FMK
       notice to the municipality where consent allows it (workflows/pathway_medication.py)
     - `record_joint_plan(JointPlanCommand) -> CommandResult`: a joint plan made or revised outside a
@@ -188,10 +183,14 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
                 opening = [started, *self._open_phase_tasks(self.state.phase)]
                 # A pathway accepted late starts with its deadline's task (and escalation) in its opening.
                 clock = self._clock_events() if self._keeps_clock() else []
-                await self._record([*opening, *clock], input.actor)
+                stay = await self._admission_at_start(input.actor)
+                await self._record([*opening, *clock, *(stay[2] if stay else [])], input.actor)
                 self.state.started = True
                 self.state.started_on = copenhagen.local_date(workflow.now())
                 self._clock_recorded(clock)
+                if stay:
+                    self._admitted(stay[0], stay[1])
+                    self.state.admit_at_start = None
         self._publish()
         while not self._should_stop():
             if self._keeps_clock():
@@ -275,11 +274,41 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
         ]
         open_ = self._open_tasks()
         events += [TaskCancelled(task_id=t.task_id, reason="the pathway ended") for t in open_]
+        # A planned closure to coordinated treatment: the coordinated course follows (issue #18 item 9).
+        follow = cmd.reason_kind == ambulatory.EndReason.transition_coordinated and workflow.patched(
+            coordinated.COORDINATED_FOLLOW_UP
+        )
         position = await self._record(events, cmd.actor)
         for t in open_:
             t.state = "cancelled"
         self.state.status, self.state.level_of_care = "ended", after_level
+        if follow:
+            await self._follow_coordinated_course(cmd.actor)
         return self._done(position)
+
+    async def _follow_coordinated_course(self, actor: Actor) -> None:
+        """Start the coordinated course after the planned closure; the municipality follows it up when the patient
+        has consented to dialogue with it, else the region alone."""
+        course_id = str(workflow.uuid4())
+        shared = any(
+            (c.scope, c.counterpart, c.state) == ("dialogue", self.state.municipality, "given")
+            for c in self.state.consents
+        )
+        await coordinated.start_as_child(
+            coordinated.CourseInput(
+                course_id=course_id,
+                origin="planned_closure",
+                origin_id=self.state.pathway_id,
+                pathway_id=self.state.pathway_id,
+                patient_id=self.state.patient_id,
+                region=self.state.region,
+                municipality=self.state.municipality,
+                shared_with_municipality=shared,
+                actor=actor,
+            ),
+            "Coordinated course after the integrated pathway",
+        )
+        self.state.coordinated_course_id = course_id
 
     def _check_end(self, cmd: EndPathwayCommand) -> None:
         self._by_the_phase_rules(lambda: ambulatory.check_end(self.state.phase, cmd.reason_kind, cmd.reason))
@@ -312,129 +341,6 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
                 exc, details={"allowed": [level.value for level in ambulatory.DECIDABLE_LEVELS]}
             ) from None
 
-    # -- the first treatment contact and the §82c clock ----------------------------
-
-    @command(lambda self, cmd: self._check_first_contact(cmd))
-    async def record_first_contact(self, cmd: FirstContactCommand) -> CommandResult:
-        s = self.state
-        contact = FirstTreatmentContact(
-            pathway_id=s.pathway_id,
-            contact_on=cmd.contact_on,
-            phase=s.phase,
-            received_on=s.received_on,
-            start_deadline=s.start_deadline,
-            within_deadline=first_contact.within_deadline(cmd.contact_on, s.start_deadline),
-        )
-        # The deadline's task is answered by recording the contact.
-        asked = [t for t in self._open_tasks() if t.kind == first_contact.TASK]
-        note = f"first treatment contact on {cmd.contact_on.isoformat()}"
-        position = await self._record(
-            [contact, *(TaskCompleted(task_id=t.task_id, outcome="done", note=note) for t in asked)], cmd.actor
-        )
-        s.first_contact_on = cmd.contact_on
-        for t in asked:
-            t.state, t.outcome_note = "done", note
-        return self._done(position)
-
-    def _check_first_contact(self, cmd: FirstContactCommand) -> None:
-        self._require_active()
-        s = self.state
-        today = copenhagen.local_date(workflow.now())
-        try:
-            first_contact.check(
-                cmd.contact_on,
-                today=today,
-                phase=s.phase,
-                recorded=s.first_contact_on,
-                received_on=s.received_on,
-                started_on=s.started_on,
-            )
-        except first_contact.FirstContactRefused as exc:
-            # The days a first contact may be on (while none is recorded, in phase 1).
-            earliest = s.received_on or s.started_on
-            days = f"from {earliest.isoformat()} to {today.isoformat()}" if earliest else f"to {today.isoformat()}"
-            raise kit.refused(exc, details={"allowed": [f"contact_on {days}"]}) from None
-
-    def _keeps_clock(self) -> bool:
-        """Whether this pathway keeps the §82c clock: it came from a referral with a start deadline (and was
-        started or continued under the patch; histories recorded before it replay without)."""
-        if self._clock is None:
-            self._clock = self.state.start_deadline is not None and workflow.patched(FIRST_CONTACT_CLOCK)
-        return self._clock
-
-    def _clock_running(self) -> bool:
-        s = self.state
-        return (
-            s.start_deadline is not None
-            and s.first_contact_on is None
-            and s.status == "active"
-            and s.phase == first_contact.PHASE
-        )
-
-    def _clock_events(self) -> list[DomainEvent]:
-        """What the §82c clock records now: the warning with its task for the pathway's clinicians (the task
-        alone once the deadline has passed), and the escalation when it has passed."""
-        s = self.state
-        if not self._clock_running() or s.start_deadline is None:
-            return []
-        deadline, today = s.start_deadline, copenhagen.local_date(workflow.now())
-        passed = today >= first_contact.passed_on(deadline)
-        events: list[DomainEvent] = []
-        if not s.first_contact_warned and today >= first_contact.warn_on(deadline):
-            if not passed:
-                events.append(FirstContactDeadlineApproaching(pathway_id=s.pathway_id, start_deadline=deadline))
-            task = Task(
-                task_id=str(workflow.uuid4()),
-                kind=first_contact.TASK,
-                title=first_contact.task_title(deadline),
-                phase=first_contact.PHASE,
-                owner_role="clinician",
-                owner_org=f"region:{s.region}",
-                due=deadline,
-                mandatory=True,
-            )
-            self._tasks = [*self._open_tasks(), task]
-            events.append(kit.task_opened(task, pathway_id=s.pathway_id))
-        if not s.first_contact_deadline_passed and passed:
-            events.append(FirstContactDeadlinePassed(pathway_id=s.pathway_id, start_deadline=deadline))
-            events += [
-                TaskOverdue(task_id=t.task_id, due=t.due)
-                for t in self._open_tasks()
-                if t.kind == first_contact.TASK and not t.overdue
-            ]
-        return events
-
-    def _clock_recorded(self, events: list[DomainEvent]) -> None:
-        """The state after the clock's events were recorded."""
-        overdue = {e.task_id for e in events if isinstance(e, TaskOverdue)}
-        for t in self._open_tasks():
-            t.overdue = t.overdue or t.task_id in overdue
-        for e in events:
-            if isinstance(e, TaskOpened) and e.kind == first_contact.TASK:
-                self.state.first_contact_warned = True
-            elif isinstance(e, FirstContactDeadlinePassed):
-                self.state.first_contact_deadline_passed = True
-
-    async def _keep_clock(self) -> None:
-        async with self._lock:
-            events = self._clock_events()
-            if not events:
-                return
-            await self._record(events, Actor.engine())
-            self._clock_recorded(events)
-        self._publish()
-
-    def _next_clock_instant(self) -> datetime | None:
-        """When the §82c clock has something to record next (a Copenhagen midnight), or None."""
-        s = self.state
-        if not self._keeps_clock() or not self._clock_running() or s.start_deadline is None:
-            return None
-        if not s.first_contact_warned:
-            return copenhagen.midnight(first_contact.warn_on(s.start_deadline))
-        if not s.first_contact_deadline_passed:
-            return copenhagen.midnight(first_contact.passed_on(s.start_deadline))
-        return None
-
     # -- tasks --------------------------------------------------------------
 
     @command(lambda self, cmd: self._check_completion(cmd))
@@ -455,77 +361,6 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
             note = f"meeting {held.meeting_id} held on {held.held_on.isoformat()}"
             await self._record([TaskCompleted(task_id=task.task_id, outcome="done", note=note)], Actor.engine())
             task.state, task.outcome_note = "done", note
-            self._done(None)
-
-    # -- admission ----------------------------------------------------------
-
-    @command(lambda self, cmd: self._check_admit())
-    async def admit(self, cmd: AdmitCommand) -> AdmitResult:
-        self.state.stays += 1
-        stay_id, number = str(workflow.uuid4()), self.state.stays
-        child_id = inpatient_stay.workflow_id(
-            self.state.pathway_id,
-            number,
-            self.state.region if workflow.patched(workflow_ids.REGION_IN_WORKFLOW_ID) else None,
-        )
-        await workflow.start_child_workflow(
-            inpatient_stay.InpatientStayWorkflow.run,
-            kit.from_fields(stay_messages.StayInput, self.state, cmd, stay_id=stay_id, number=number),
-            id=child_id,
-            # The pathway continues-as-new over the years; its stays must
-            # not be terminated when one run hands over to the next.
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"Inpatient stay {number} (indlæggelse)",
-        )
-        position = await self._record(
-            [
-                AdmissionRecorded(
-                    pathway_id=self.state.pathway_id, stay_id=stay_id, via=cmd.via, admitted_on=cmd.admitted_on
-                ),
-                LevelOfCareChanged(
-                    pathway_id=self.state.pathway_id,
-                    from_level=self.state.level_of_care,
-                    to_level=LevelOfCare.inpatient,
-                    reason=f"admitted ({cmd.via})",
-                ),
-            ],
-            cmd.actor,
-        )
-        self.state.active_stay, self.state.level_of_care = stay_id, LevelOfCare.inpatient
-        self.state.active_stay_workflow_id = child_id
-        self._done(position)
-        return AdmitResult(stay_id=stay_id, stay_workflow_id=child_id, position=position)
-
-    def _check_admit(self) -> None:
-        self._require_active()
-        if self.state.active_stay:
-            raise ApplicationError(
-                f"the patient is admitted already (stay {self.state.active_stay}): discharge first",
-                type="CommandRefused",
-            )
-
-    @workflow.signal(name=stay_messages.STAY_DISCHARGED_SIGNAL)
-    async def stay_discharged(self, done: stay_messages.StayDischarged) -> None:
-        async with self.one_at_a_time():
-            if self.state.active_stay != done.stay_id:
-                return
-            back = ambulatory.LEVEL_FOR_PHASE[self.state.phase] if self.state.status == "active" else None
-            await self._record(
-                [
-                    StayDischargeRecorded(
-                        pathway_id=self.state.pathway_id, stay_id=done.stay_id, discharged_on=done.discharged_on
-                    ),
-                    LevelOfCareChanged(
-                        pathway_id=self.state.pathway_id,
-                        from_level=LevelOfCare.inpatient,
-                        to_level=back,
-                        reason="discharged",
-                    ),
-                ],
-                Actor.engine(),
-            )
-            self.state.active_stay, self.state.level_of_care = None, back
-            self.state.active_stay_workflow_id = None
             self._done(None)
 
     # -- consent ------------------------------------------------------------
@@ -607,6 +442,7 @@ class PathwayWorkflow(JointPlanCommands, MedicationCommands):
             consents=self.state.consents,
             start_deadline=self.state.start_deadline,
             first_contact_on=self.state.first_contact_on,
+            coordinated_course_id=self.state.coordinated_course_id,
         )
 
     def _late_to_start(self) -> bool:

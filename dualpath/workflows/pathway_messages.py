@@ -10,12 +10,27 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dualpath.domain import inpatient
+from dualpath.domain.acute import Outcome as AcuteOutcome
 from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
 from dualpath.domain.events import Actor, PathwayFacts
 from dualpath.domain.medication import MedicationChange
 from dualpath.domain.tasks import Task
+from dualpath.domain.validation import Input
 from dualpath.workflows.kit import StaffCommand
+
+
+class OpeningAdmission(Input):
+    """The stay a pathway opens with (issue #18 item 4): accepted into an inpatient course, or started by an
+    acute admission. The pathway admits the patient right after its opening events, so the stay is its child
+    as every stay is."""
+
+    via: inpatient.Via
+    ward: str
+    admitted_on: date
+    # False: not yet attached to an ambulatory clinic (the acute team follows up after discharge).
+    in_ambulatory_pathway: bool = False
+    longer_admission_days: int = 7
 
 
 class PathwayState(PathwayFacts):
@@ -38,6 +53,10 @@ class PathwayState(PathwayFacts):
     first_contact_on: date | None = None
     first_contact_warned: bool = False
     first_contact_deadline_passed: bool = False
+    # The coordinated course a planned closure to coordinated treatment started (issue #18 item 9).
+    coordinated_course_id: str | None = None
+    # The stay the pathway starts with (None: it starts ambulatory); cleared once admitted.
+    admit_at_start: OpeningAdmission | None = None
 
 
 def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
@@ -92,6 +111,15 @@ class AdmitCommand(StaffCommand):
     longer_admission_days: int = 7
 
 
+class AcuteContactCommand(StaffCommand):
+    """A contact at the acute function (akutfunktion) without admission through this command: the day, and
+    what came of it (sent home, referred on, admitted)."""
+
+    contact_on: date
+    outcome: AcuteOutcome
+    note: str | None = None
+
+
 class AdmitResult(BaseModel):
     stay_id: str
     stay_workflow_id: str
@@ -115,6 +143,7 @@ class PathwayView(BaseModel):
     consents: list[Consent]
     start_deadline: date | None = None
     first_contact_on: date | None = None
+    coordinated_course_id: str | None = None
 
 
 class CommandResult(BaseModel):

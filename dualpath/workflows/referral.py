@@ -35,8 +35,10 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
     )
     from dualpath.domain.validation import Input
+    from dualpath.workflows import coordinated_course_messages as coordinated
     from dualpath.workflows import kit, pathway
     from dualpath.workflows.kit import StaffCommand, command
+    from dualpath.workflows.pathway_messages import OpeningAdmission
 
 ReferralStatus = Literal[
     "awaiting_visitation", "held_until_phase_in", "not_eligible", "accepted", "declined", "attached"
@@ -64,6 +66,8 @@ class DecisionCommand(StaffCommand):
     accept: bool
     setting: Literal["ambulatory", "inpatient"] = "ambulatory"
     reason: str | None = None
+    # Accepted into an inpatient course: the stay the pathway starts with (required then, else None).
+    admission: OpeningAdmission | None = None
 
 
 class ReferralState(BaseModel):
@@ -74,6 +78,7 @@ class ReferralState(BaseModel):
     deadline_warned: bool = False
     deadline_passed: bool = False
     escalation_task: str | None = None  # the visitation's task once the §82c deadline passed
+    coordinated_course_id: str | None = None  # the coordinated course a decline started
 
 
 class ReferralView(BaseModel):
@@ -86,6 +91,7 @@ class ReferralView(BaseModel):
     pathway_id: str | None
     deadline_warned: bool
     deadline_passed: bool
+    coordinated_course_id: str | None = None
 
 
 class DecisionResult(BaseModel):
@@ -102,7 +108,8 @@ class ReferralWorkflow(kit.Process):
     - the §82c start deadline: warns 3 days before and escalates when passed;
     Updates:
     - `decide(DecisionCommand) -> DecisionResult`: the visitation's decision;
-      accept starts the pathway (a child workflow that outlives this one),
+      accept starts the pathway (a child workflow that outlives this one) — into an inpatient course
+      (setting inpatient, with its admission) the pathway starts with its stay —
       decline sends the patient to coordinated treatment with a reason. Refused
       while held, when not eligible, or once decided (psychiatry's decision is final).
     Queries:
@@ -218,6 +225,8 @@ class ReferralWorkflow(kit.Process):
                     self.inp,
                     region=self.inp.region or "",
                     municipal_substance_treatment=self.inp.municipal_substance_treatment,
+                    # Accepted into an inpatient course: the pathway starts with its stay (issue #18 item 4).
+                    admit_at_start=cmd.admission if cmd.setting == "inpatient" else None,
                 ),
                 cmd.actor,
                 "Ambulatory pathway (ambulant forløb)",
@@ -240,18 +249,23 @@ class ReferralWorkflow(kit.Process):
             )
             self.state.status, self.state.pathway_id = "accepted", pathway_id
         else:
+            # The coordinated course that follows the decline (issue #18 item 9); its id drawn before the record.
+            course_id = str(workflow.uuid4()) if workflow.patched(coordinated.COORDINATED_FOLLOW_UP) else None
             position = await self._record(
                 [
                     ReferralDeclined(
                         referral_id=self.inp.referral_id,
                         reason=cmd.reason or "",
                         to_level=LevelOfCare.coordinated.value,
+                        coordinated_course_id=course_id,
                     ),
                     *self._close_escalation("declined"),
                 ],
                 cmd.actor,
             )
             self.state.status = "declined"
+            if course_id is not None:
+                await self._follow_coordinated_course(course_id, cmd.actor)
         self._publish()
         return DecisionResult(referral=self._view(), position=position)
 
@@ -267,16 +281,39 @@ class ReferralWorkflow(kit.Process):
                 f"the referral is {self.state.status}: psychiatry's decision is final and is made once",
                 type="DecisionRefused",
             )
-        if cmd.accept and cmd.setting == "inpatient":
+        if cmd.accept and cmd.setting == "inpatient" and cmd.admission is None:
             raise ApplicationError(
-                "accepting to an inpatient stay is not available yet: accept to the ambulatory "
-                "pathway and admit from there",
+                "accepting into an inpatient course needs the admission: admission {ward, via, admitted_on}",
+                type="DecisionRefused",
+            )
+        if cmd.admission is not None and not (cmd.accept and cmd.setting == "inpatient"):
+            raise ApplicationError(
+                "an admission goes with accepting into an inpatient course only (accept true, setting "
+                "inpatient): leave it out, or admit from the pathway later",
                 type="DecisionRefused",
             )
         if not cmd.accept and not (cmd.reason and cmd.reason.strip()):
             raise ApplicationError("declining to coordinated treatment needs a reason", type="DecisionRefused")
 
     # -- helpers ------------------------------------------------------------
+
+    async def _follow_coordinated_course(self, course_id: str, actor: Actor) -> None:
+        """Start the coordinated course the decline sends the patient to. Shared with the municipality when it
+        referred the patient itself (it awaits the answer); else the region follows it up alone."""
+        await coordinated.start_as_child(
+            coordinated.CourseInput(
+                course_id=course_id,
+                origin="declined_referral",
+                origin_id=self.inp.referral_id,
+                patient_id=self.inp.patient_id,
+                region=self.inp.region,
+                municipality=self.inp.municipality,
+                shared_with_municipality=self.inp.source == "municipality",
+                actor=actor,
+            ),
+            "Coordinated course after a declined referral",
+        )
+        self.state.coordinated_course_id = course_id
 
     def _close_escalation(self, decision: str) -> list[DomainEvent]:
         if self.state.escalation_task is None:

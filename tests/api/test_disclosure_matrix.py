@@ -176,6 +176,15 @@ async def world(http):
         )
         assert r.status_code == 201, r.text
         campaign_id = r.json()["campaign_id"]
+        # A referral the municipality sent, declined: the coordinated course that follows is shared with it.
+        r = await mun.post("/referrals", json=referral())
+        assert r.status_code == 201, r.text
+        declined = r.json()["referral_id"]
+        r = await vis.post(f"/referrals/{declined}/decision", json={"accept": False, "reason": "CLIN-decline coping"})
+        assert r.status_code == 200, r.text
+        r = await vis.get("/coordinated-courses", params={"origin_id": declined})
+        assert r.status_code == 200 and len(r.json()) == 1, r.text
+        course_id = r.json()[0]["course_id"]
     return {
         "pathway_id": pathway_id,
         "stay_id": stay_id,
@@ -185,6 +194,7 @@ async def world(http):
         "campaign_id": campaign_id,
         "without_consent": without_consent,
         "task_id": task["task_id"],
+        "course_id": course_id,
     }
 
 
@@ -210,6 +220,7 @@ def _fill(path: str, world: dict) -> str:
         "referral_id": world["referral_id"],
         "transition_id": world["transition_id"],
         "campaign_id": world["campaign_id"],
+        "course_id": world["course_id"],
         "kind": "koordinationsplan",
     }
     try:

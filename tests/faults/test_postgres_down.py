@@ -18,6 +18,7 @@ from temporalio.client import WorkflowUpdateStage
 from dualpath.domain import copenhagen
 from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as pathway_wf
+from dualpath.workflows.pathway_messages import AdmitCommand
 
 from .checks import api_update_id, duplicates, event_counts, events, history_tally, notices, wait_until, workflow_of
 from .client import Seen, Staff, accepted_pathway, all_of
@@ -84,7 +85,7 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
                         await asyncio.wait_for(
                             handle.start_update(
                                 update,
-                                pathway_wf.AdmitCommand(
+                                AdmitCommand(
                                     via=ADMIT["via"],
                                     ward=ADMIT["ward"],
                                     admitted_on=copenhagen.today(),

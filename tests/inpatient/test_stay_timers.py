@@ -15,7 +15,9 @@ from dualpath.domain.discharge import DischargeSettings
 from dualpath.domain.events import Actor
 from dualpath.settings import Settings
 from dualpath.workflows import inpatient_stay as stay_wf
+from dualpath.workflows import inpatient_stay_messages as stay_messages
 from dualpath.workflows import pathway as pathway_wf
+from dualpath.workflows.pathway_messages import AdmitCommand
 from tests.pathways import pathway_input
 
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
@@ -51,9 +53,7 @@ async def _admitted(env, queue, days_ago: int = 0, **admit):
     today = copenhagen.today(await env.get_current_time())
     admitted = await pathway.execute_update(
         pathway_wf.PathwayWorkflow.admit,
-        pathway_wf.AdmitCommand(
-            via="planned", ward="P3", admitted_on=today - timedelta(days=days_ago), actor=ACTOR, **admit
-        ),
+        AdmitCommand(via="planned", ward="P3", admitted_on=today - timedelta(days=days_ago), actor=ACTOR, **admit),
     )
     stay = env.client.get_workflow_handle_for(stay_wf.InpatientStayWorkflow.run, admitted.stay_workflow_id)
     return inp, pathway, stay, today
@@ -124,7 +124,7 @@ async def test_a_leave_whose_outcome_is_not_recorded_falls_overdue_the_day_after
         inp, pathway, stay, today = await _admitted(time_env, queue)
         granted = await stay.execute_update(
             stay_wf.InpatientStayWorkflow.grant_leave,
-            stay_wf.GrantLeaveCommand(from_date=today, to_date=today + timedelta(days=1), actor=ACTOR),
+            stay_messages.GrantLeaveCommand(from_date=today, to_date=today + timedelta(days=1), actor=ACTOR),
         )
         [ask] = [t for t in granted.stay.open_tasks if t.kind == "leave_outcome"]
         assert ask.due == today + timedelta(days=2)
@@ -136,7 +136,7 @@ async def test_a_leave_whose_outcome_is_not_recorded_falls_overdue_the_day_after
         assert [t.overdue for t in view.open_tasks if t.task_id == ask.task_id] == [True]
         done = await stay.execute_update(
             stay_wf.InpatientStayWorkflow.record_leave_outcome,
-            stay_wf.LeaveOutcomeCommand(leave_id=granted.leave_id, went="as_planned", actor=ACTOR),
+            stay_messages.LeaveOutcomeCommand(leave_id=granted.leave_id, went="as_planned", actor=ACTOR),
         )
         assert done.stay.leaves[0].went == "as_planned"
         assert ask.task_id not in {t.task_id for t in done.stay.open_tasks}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,8 +18,10 @@ REGION = "region:1082"
 
 
 @asynccontextmanager
-async def signed_in(base: str, role: str, org: str, subject: str = "web-test") -> AsyncIterator[httpx.AsyncClient]:
-    """A cookie-carrying client signed in through the development sign-in page."""
+async def signed_in(base: str, role: str, org: str, subject: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A cookie-carrying client signed in through the development sign-in page; by default as a subject of its
+    own, so that the forms' idempotency keys ("m1", "d1", …) of one test never meet another's."""
+    subject = subject or f"web-test-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as c:
         r = await c.post("/sign-in", data={"role": f"{role}|{org}", "subject": subject, "next": "/arbejdsliste"})
         assert r.status_code == 303, r.text

@@ -18,6 +18,7 @@ from dualpath.domain import copenhagen, first_contact
 from dualpath.domain.events import Actor
 from dualpath.worker import WORKFLOWS
 from dualpath.workflows import pathway as wf
+from dualpath.workflows.pathway_messages import FirstContactCommand
 from tests.pathways import pathway_input
 
 ACTOR = Actor(subject="t", role="clinician", organisation="region:1082")
@@ -87,7 +88,7 @@ async def test_the_pathway_warns_with_a_task_then_escalates_and_the_contact_clos
 
         late = deadline + timedelta(days=1)
         result = await handle.execute_update(
-            wf.PathwayWorkflow.record_first_contact, wf.FirstContactCommand(contact_on=late, actor=ACTOR)
+            wf.PathwayWorkflow.record_first_contact, FirstContactCommand(contact_on=late, actor=ACTOR)
         )
         assert result.pathway.first_contact_on == late and not _deadline_tasks(result.pathway)
         # (The Overdue attribute cleared by the contact is seen on the dev server: tests/api/test_first_contact.py;
@@ -131,7 +132,7 @@ async def test_a_first_contact_before_the_warning_stops_the_clock(time_env, stor
         await _at(time_env, received + timedelta(days=2))
         await handle.execute_update(
             wf.PathwayWorkflow.record_first_contact,
-            wf.FirstContactCommand(contact_on=received + timedelta(days=2), actor=ACTOR),
+            FirstContactCommand(contact_on=received + timedelta(days=2), actor=ACTOR),
         )
         await _at(time_env, received + timedelta(days=20))
         view = await handle.query(wf.PathwayWorkflow.view)
@@ -160,7 +161,7 @@ async def test_a_pathway_without_a_deadline_keeps_no_clock(time_env, store):
         assert not _deadline_tasks(await handle.query(wf.PathwayWorkflow.view))
         result = await handle.execute_update(
             wf.PathwayWorkflow.record_first_contact,
-            wf.FirstContactCommand(contact_on=today + timedelta(days=30), actor=ACTOR),
+            FirstContactCommand(contact_on=today + timedelta(days=30), actor=ACTOR),
         )
         assert result.pathway.first_contact_on == today + timedelta(days=30)
         await handle.terminate("test over")

@@ -99,6 +99,11 @@ class PersonOut(BaseModel):
     network_meeting: dict | None
     psychiatric_contact: str | None = Field(description="Region staff only")
     clinic_or_unit: str | None = Field(description="Region staff only")
+    acute_contacts_last_year: int | None = Field(
+        default=None,
+        description="Region staff only: contacts at the acute function recorded on the patient's pathways within "
+        "the last year (group-2 evidence: repeated acute contacts without ambulatory treatment taking hold)",
+    )
 
 
 class TimetableEntry(BaseModel):
@@ -145,6 +150,7 @@ def _person_out(p: rm.PersonRow, side: Side, staff: Staff) -> PersonOut:
         network_meeting=p.network_meeting,
         psychiatric_contact=p.psychiatric_contact if region else None,
         clinic_or_unit=p.clinic_or_unit if region else None,
+        acute_contacts_last_year=p.acute_contacts_last_year if region else None,
     )
 
 

@@ -13,11 +13,13 @@ from dualpath.api import access, commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
 from dualpath.domain import ambulatory, copenhagen, first_contact
+from dualpath.domain.acute import Outcome as AcuteOutcome
 from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.domain.disclosure import CLINICAL
 from dualpath.domain.validation import Id, Input, NotFuture
-from dualpath.readmodels import queries
+from dualpath.readmodels import acute_contacts, queries
+from dualpath.readmodels.acute_contacts import AcuteContactRow
 from dualpath.workflows import pathway as wf
 from dualpath.workflows import pathway_messages as messages
 from dualpath.workflows.kit import MovePhaseCommand
@@ -50,6 +52,9 @@ class PathwayOut(PathwaySummary):
     tasks: list[queries.TaskRow]
     consents: list[queries.ConsentRow]
     history: list[HistoryEntry]
+    acute_contacts: list[AcuteContactRow] = Field(
+        default_factory=list, description="Contacts at the acute function without admission, the latest first"
+    )
     access_basis: str | None = Field(
         description="The basis the caller reads this pathway on, as the access log records it: `consent: …` or, "
         "without consent, the legal basis named (`psychiatry_act_13a: …`); region staff and ops their role's"
@@ -71,6 +76,12 @@ class FirstContactIn(Input):
         description="The day of the first treatment contact: on or after the referral's receipt (the pathway's "
         "start when it has no referral), at the latest today (Copenhagen)"
     )
+
+
+class AcuteContactIn(Input):
+    contact_on: NotFuture = Field(description="The day of the contact at the acute function, at the latest today")
+    outcome: AcuteOutcome = Field(description="sent_home, referred (say to whom in the note) or admitted")
+    note: str | None = Field(default=None, max_length=2000, description="Required when referred: to whom")
 
 
 class EndIn(Input):
@@ -111,6 +122,7 @@ async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
         tasks=await queries.pathway_tasks(res.pool, row.pathway_id),
         consents=await queries.pathway_consents(res.pool, row.pathway_id),
         history=await history(res, workflow_ids.pathway_stream(row.pathway_id)),
+        acute_contacts=await acute_contacts.acute_contacts(res.pool, row.pathway_id),
         access_basis=access.granted(row.pathway_id),
     )
 
@@ -181,9 +193,25 @@ async def record_first_contact(
     return await command(res, staff, pathway_id, wf.PathwayWorkflow.record_first_contact, cmd)
 
 
+@router.post("/{pathway_id}/acute-contacts", status_code=201, response_model=PathwayOut)
+async def record_acute_contact(
+    pathway_id: PathwayId, body: AcuteContactIn, res: Res, staff: Staff = require(Role.clinician)
+) -> PathwayOut:
+    """A contact at the acute function without admission (inpatient phase 1's contact; issue #18 item 4): the
+    day and what came of it. Recorded by the pathway's process; an admission is `POST .../admissions` (or
+    `POST /acute-admissions`)."""
+    cmd = commands.make(messages.AcuteContactCommand, staff, body)
+    return await command(res, staff, pathway_id, wf.PathwayWorkflow.record_acute_contact, cmd)
+
+
 @router.post("/{pathway_id}/end", response_model=PathwayOut)
 async def end_pathway(
     pathway_id: PathwayId, body: EndIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
     cmd = commands.make(messages.EndPathwayCommand, staff, body)
-    return await command(res, staff, pathway_id, wf.PathwayWorkflow.end_pathway, cmd)
+    row = await visible_pathway(res, staff, pathway_id)
+    result = await commands.run(res, wf.workflow_id(pathway_id, row.region), wf.PathwayWorkflow.end_pathway, cmd)
+    if course_id := result.pathway.coordinated_course_id:
+        # A planned closure to coordinated treatment started the coordinated course: answer once it shows.
+        await commands.until_recorded(res, workflow_ids.coordinated_stream(course_id), "coordinated course", course_id)
+    return await answer(res, row)

@@ -14,6 +14,7 @@ from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Res, require
 from dualpath.api.errors import ApiError
+from dualpath.api.routes.acute_admissions import OpeningAdmissionIn, opening_admission, until_stay_opened
 from dualpath.domain import copenhagen, cpr, municipalities
 from dualpath.domain import triage as triage_rules
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
@@ -165,6 +166,11 @@ class DecisionIn(Input):
     accept: bool
     setting: Literal["ambulatory", "inpatient"] = "ambulatory"
     reason: str | None = Field(default=None, max_length=2000, description="Required when declining")
+    admission: OpeningAdmissionIn | None = Field(
+        default=None,
+        description="Accepting into an inpatient course (setting inpatient): the stay the pathway starts with "
+        "(ward, via, admitted_on); required then, and only then",
+    )
 
 
 ReferralId = Annotated[Id, Path(description="The referral's id")]
@@ -178,12 +184,19 @@ async def decide(
     if row.status not in UNDECIDED:
         # Its process has finished; answer as the workflow's validator would.
         raise ApiError(409, "refused", f"the referral is {row.status}: psychiatry's decision is final and is made once")
-    cmd = commands.make(wf.DecisionCommand, staff, body)
+    # Into an inpatient course: the pathway starts with its stay (issue #18 item 4).
+    admission = opening_admission(res, row.region or "", body.admission) if body.admission else None
+    cmd = commands.make(wf.DecisionCommand, staff, body, admission=admission)
     result = await commands.run(res, workflow_ids.referral(referral_id, row.region), wf.ReferralWorkflow.decide, cmd)
     if pathway_id := result.referral.pathway_id:
         # The pathway is a process of its own, started by the decision: the answer names it once
-        # the read models have its opening (its phase-1 tasks with it).
+        # the read models have its opening (its phase-1 tasks with it, and the stay it starts with).
         await commands.until_recorded(res, workflow_ids.pathway_stream(pathway_id), "pathway", pathway_id)
+        if admission is not None and row.region:
+            await until_stay_opened(res, pathway_id, row.region)
+    if course_id := result.referral.coordinated_course_id:
+        # Declined: the coordinated course that follows the patient is a process of its own (issue #18 item 9).
+        await commands.until_recorded(res, workflow_ids.coordinated_stream(course_id), "coordinated course", course_id)
     now = await queries.referral(res.pool, referral_id)
     assert now is not None  # referrals are never deleted
     return _out(now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from dualpath.domain import copenhagen
+from dualpath.domain import acute, copenhagen
 from dualpath.domain.municipalities import REGIONS
 from dualpath.domain.referral_rules import (
     DEFAULT_PHASE_IN,
@@ -81,6 +81,7 @@ def assemble(
     other_starts: Iterable[Row] = (),
     disclosures: Iterable[Row] = (),
     meeting_occasions: Iterable[Row] = (),
+    acute_contacts: Iterable[Row] = (),
     targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
     stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS,
 ) -> MonitoringReport:
@@ -98,6 +99,7 @@ def assemble(
     process = _Process(starts, awaiting_past, discharges, home_visits, meetings, as_of)
     process.count_disclosures(disclosures)
     process.count_occasions(meeting_occasions)
+    process.count_acute_contacts(acute_contacts)
     per_region = [process.figures(r, [r]) for r in regions]
     return MonitoringReport(
         generated_at=generated_at,
@@ -403,7 +405,15 @@ class _Process:
                 )
                 for basis in DISCLOSURE_BASES
             ],
+            acute_contacts=sum(total(c) for c in self.acute_contacts.values()),
+            acute_contacts_by_outcome={o: total(self.acute_contacts[o]) for o in acute.OUTCOMES},
         )
+
+    def count_acute_contacts(self, rows: Iterable[Row]) -> None:
+        """Q_ACUTE_CONTACTS' rows: per region and outcome, the contacts at the acute function."""
+        self.acute_contacts: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            self.acute_contacts[row["outcome"]][row["region"]] += row["n"]
 
     def count_disclosures(self, rows: Iterable[Row]) -> None:
         """Q_DISCLOSURES' rows: per region and basis, the looks and the pathways looked at."""

@@ -54,6 +54,9 @@ NOTES = [
     "the access log records it) and the pathways looked at, per basis: the patient's consent to dialogue, or, "
     "without consent, the legal basis named (Psychiatry Act §13c for a udskrivningsaftale, §13a, or a "
     "koordinationsplan, §13b).",
+    "Acute contacts: contacts at the acute function recorded on a pathway (`POST /pathways/{id}/acute-contacts`), "
+    "per region of the pathway and per outcome (sent home, referred on, admitted). Pathways started by an acute "
+    "admission (`POST /acute-admissions`) have no referral: they count among the other starts.",
     "Trajectory: the expected cumulative count of each group with a target, rising in even monthly steps from "
     "the month the group opened nationally (phase-in: group 1 September 2024, group 2 July 2025, group 3 July "
     "2026) to its target in December 2027, when the phase-in is to be complete; a region opening a group later "
@@ -190,6 +193,10 @@ class ProcessFigures(BaseModel):
     meetings_by_occasion: list[OccasionFigures] = Field(default_factory=list)
     disclosures: list[DisclosureFigures] = Field(
         default_factory=list, description="Disclosures to municipal staff: on consent, and on each legal basis"
+    )
+    acute_contacts: int = Field(0, description="Contacts at the acute function recorded on pathways")
+    acute_contacts_by_outcome: dict[str, int] = Field(
+        default_factory=dict, description="The acute contacts per outcome: sent_home, referred, admitted"
     )
 
 

@@ -103,6 +103,13 @@ WHERE a.role = 'municipality' AND a.outcome = 'allowed' AND a.legal_basis IS NOT
   AND ($1::text IS NULL OR p.region = $1)
 GROUP BY p.region, split_part(a.legal_basis, ':', 1)"""
 
+# Contacts at the acute function recorded on pathways, per region and outcome (issue #18 item 4).
+Q_ACUTE_CONTACTS = """
+SELECT p.region, a.outcome, count(*)::int AS n
+FROM rm_acute_contacts a JOIN rm_pathways p ON p.pathway_id = a.pathway_id
+WHERE ($1::text IS NULL OR p.region = $1)
+GROUP BY p.region, a.outcome"""
+
 
 async def monitoring_report(
     pool: asyncpg.Pool, region: str | None = None, *, now: datetime | None = None
@@ -124,6 +131,7 @@ async def monitoring_report(
             meetings = await conn.fetch(Q_MEETINGS, region, as_of)
             meeting_occasions = await conn.fetch(Q_MEETING_OCCASIONS, region)
             disclosures = await conn.fetch(Q_DISCLOSURES, region)
+            acute_contacts = await conn.fetch(Q_ACUTE_CONTACTS, region)
     return assemble(
         generated_at=now,
         as_of=as_of,
@@ -137,4 +145,5 @@ async def monitoring_report(
         meetings=meetings,
         meeting_occasions=meeting_occasions,
         disclosures=disclosures,
+        acute_contacts=acute_contacts,
     )

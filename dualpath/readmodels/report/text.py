@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dualpath.domain import acute
 from dualpath.readmodels.report.model import LEVELS, PHASES, Figure, MonitoringReport, region_name
 
 
@@ -38,6 +39,7 @@ def render_text(report: MonitoringReport) -> str:
         _meetings,
         _occasions,
         _disclosures,
+        _acute_contacts,
     ):
         out += [*section(report), ""]
     out += _targets(report)
@@ -229,6 +231,18 @@ def _disclosures(report: MonitoringReport) -> list[str]:
     return [
         "Disclosures to municipalities: on consent, and without consent on a legal basis (Psychiatry Act §13c)",
         *(_table(["region", "basis", "on", "looks", "pathways"], rows, left=3) if rows else ["(none)"]),
+    ]
+
+
+def _acute_contacts(report: MonitoringReport) -> list[str]:
+    outcomes = list(acute.OUTCOMES)
+    rows: list[list[Any]] = [
+        [pf.region_name, pf.acute_contacts, *[pf.acute_contacts_by_outcome.get(o, 0) for o in outcomes]]
+        for pf in report.process
+    ]
+    return [
+        "Contacts at the acute function recorded on pathways, per outcome",
+        *_table(["region", "contacts", *outcomes], rows, left=1),
     ]
 
 
