@@ -295,14 +295,12 @@ class PathwayWorkflow(Admissions, FirstContactClock, JointPlanCommands, Medicati
             for c in self.state.consents
         )
         await coordinated.start_as_child(
-            coordinated.CourseInput(
+            kit.from_fields(
+                coordinated.CourseInput,
+                self.state,
                 course_id=course_id,
                 origin="planned_closure",
                 origin_id=self.state.pathway_id,
-                pathway_id=self.state.pathway_id,
-                patient_id=self.state.patient_id,
-                region=self.state.region,
-                municipality=self.state.municipality,
                 shared_with_municipality=shared,
                 actor=actor,
             ),

@@ -14,19 +14,12 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.events import AcuteContactRecorded
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
-    from dualpath.workflows.pathway_messages import AcuteContactCommand, CommandResult, PathwayState
+    from dualpath.workflows.pathway_messages import AcuteContactCommand, CommandResult
+    from dualpath.workflows.pathway_part import PathwayPart
 
 
-class AcuteContactCommands(kit.Process):
+class AcuteContactCommands(PathwayPart):
     """The update `record_acute_contact`, for the pathway's workflow to inherit."""
-
-    state: PathwayState
-
-    def _require_active(self) -> None:
-        raise NotImplementedError
-
-    def _done(self, position: int | None) -> CommandResult:
-        raise NotImplementedError
 
     @command(lambda self, cmd: self._check_acute_contact(cmd))
     async def record_acute_contact(self, cmd: AcuteContactCommand) -> CommandResult:

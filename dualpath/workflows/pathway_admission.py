@@ -19,23 +19,16 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows import inpatient_stay, kit
     from dualpath.workflows import inpatient_stay_messages as stay_messages
     from dualpath.workflows.kit import command
-    from dualpath.workflows.pathway_messages import AdmitCommand, AdmitResult, CommandResult, PathwayState
+    from dualpath.workflows.pathway_messages import AdmitCommand, AdmitResult
+    from dualpath.workflows.pathway_part import PathwayPart
 
 # A pathway that starts with a stay (accepted into an inpatient course, or an acute admission: issue #18
 # item 4) admits in its opening. Asked only for such a pathway, so recorded histories replay as they ran.
 ADMIT_AT_START = "admit-at-start"
 
 
-class Admissions(kit.Process):
+class Admissions(PathwayPart):
     """The update `admit` and the signal `stay_discharged`, for the pathway's workflow to inherit."""
-
-    state: PathwayState
-
-    def _require_active(self) -> None:
-        raise NotImplementedError
-
-    def _done(self, position: int | None) -> CommandResult:
-        raise NotImplementedError
 
     @command(lambda self, cmd: self._check_admit())
     async def admit(self, cmd: AdmitCommand) -> AdmitResult:

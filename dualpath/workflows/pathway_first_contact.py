@@ -27,24 +27,18 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.tasks import Task
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
-    from dualpath.workflows.pathway_messages import CommandResult, FirstContactCommand, PathwayState
+    from dualpath.workflows.pathway_messages import CommandResult, FirstContactCommand
+    from dualpath.workflows.pathway_part import PathwayPart
 
 # The §82c clock runs on the pathway, from the referral's receipt to the first treatment contact: a warning
 # task before the deadline, an escalation when it passes. Behind a patch, so recorded histories replay as they ran.
 FIRST_CONTACT_CLOCK = "first-contact-clock"
 
 
-class FirstContactClock(kit.Process):
+class FirstContactClock(PathwayPart):
     """The update `record_first_contact` and the clock's timers, for the pathway's workflow to inherit."""
 
-    state: PathwayState
     _clock: bool | None  # whether this run keeps the clock (decided once: `_keeps_clock`)
-
-    def _require_active(self) -> None:
-        raise NotImplementedError
-
-    def _done(self, position: int | None) -> CommandResult:
-        raise NotImplementedError
 
     @command(lambda self, cmd: self._check_first_contact(cmd))
     async def record_first_contact(self, cmd: FirstContactCommand) -> CommandResult:

@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.meetings import JointPlanInput
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
-    from dualpath.workflows.pathway_messages import CommandResult, PathwayState
+    from dualpath.workflows.pathway_messages import CommandResult
+    from dualpath.workflows.pathway_part import PathwayPart
 
 VERSION_TIMEOUT = timedelta(seconds=10)
 # PostgreSQL may be away for a while: keep asking, as an append does.
@@ -42,16 +43,8 @@ class JointPlanCommand(JointPlanInput):
     actor: Actor
 
 
-class JointPlanCommands(kit.Process):
+class JointPlanCommands(PathwayPart):
     """The update `record_joint_plan`, for the pathway's workflow to inherit."""
-
-    state: PathwayState
-
-    def _require_active(self) -> None:
-        raise NotImplementedError
-
-    def _done(self, position: int | None) -> CommandResult:
-        raise NotImplementedError
 
     @command(lambda self, cmd: self._check_joint_plan(cmd))
     async def record_joint_plan(self, cmd: JointPlanCommand) -> CommandResult:

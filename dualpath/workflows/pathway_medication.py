@@ -22,13 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.domain.medication_events import FmkNoticeSent, FmkNoticeWithheld, MedicationChangeRecorded
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
-    from dualpath.workflows.pathway_messages import (
-        CommandResult,
-        MedicationCommand,
-        MedicationResult,
-        NoticeOutcome,
-        PathwayState,
-    )
+    from dualpath.workflows.pathway_messages import MedicationCommand, MedicationResult, NoticeOutcome
+    from dualpath.workflows.pathway_part import PathwayPart
 
 # The FMK notice: one attempt is bounded by the notifier's own HTTP timeout
 # (DUALPATH_FMK_NOTICE_TIMEOUT, below this); a receiver that is away is tried
@@ -44,16 +39,8 @@ FMK_NOTICE_RETRY = RetryPolicy(
 _REASON_LIMIT = 500
 
 
-class MedicationCommands(kit.Process):
+class MedicationCommands(PathwayPart):
     """The update `record_medication_change`, for the pathway's workflow to inherit."""
-
-    state: PathwayState
-
-    def _require_active(self) -> None:
-        raise NotImplementedError
-
-    def _done(self, position: int | None) -> CommandResult:
-        raise NotImplementedError
 
     @command(lambda self, cmd: self._require_active())
     async def record_medication_change(self, cmd: MedicationCommand) -> MedicationResult:

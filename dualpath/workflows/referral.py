@@ -301,13 +301,12 @@ class ReferralWorkflow(kit.Process):
         """Start the coordinated course the decline sends the patient to. Shared with the municipality when it
         referred the patient itself (it awaits the answer); else the region follows it up alone."""
         await coordinated.start_as_child(
-            coordinated.CourseInput(
+            kit.from_fields(
+                coordinated.CourseInput,
+                self.inp,
                 course_id=course_id,
                 origin="declined_referral",
                 origin_id=self.inp.referral_id,
-                patient_id=self.inp.patient_id,
-                region=self.inp.region,
-                municipality=self.inp.municipality,
                 shared_with_municipality=self.inp.source == "municipality",
                 actor=actor,
             ),

@@ -21,7 +21,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from dualpath import workflow_ids
 from dualpath.activities.pathway_claims import PathwayClaims
@@ -29,8 +29,9 @@ from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import Res, require
 from dualpath.api.errors import ApiError
+from dualpath.api.patient import PatientIn
 from dualpath.contracts.activities import PathwayClaim
-from dualpath.domain import copenhagen, cpr, inpatient, municipalities
+from dualpath.domain import copenhagen, inpatient, municipalities
 from dualpath.domain import triage as triage_rules
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.domain.validation import Input, Line, NotFuture
@@ -76,9 +77,7 @@ async def until_stay_opened(res, pathway_id: str, region: str, number: int = 1) 
     return view.stay_id
 
 
-class AcuteAdmissionIn(Input):
-    cpr: str = Field(description="The patient's CPR number, 10 digits (DDMMYY-SSSS accepted)")
-    municipality: str = Field(description="The residence municipality's official three-digit code, e.g. 851")
+class AcuteAdmissionIn(PatientIn):
     ward: Line = Field(min_length=1, max_length=200)
     admitted_on: NotFuture | None = Field(default=None, description="Defaults to today (Copenhagen); not later")
     facts: ReferralFacts | None = Field(
@@ -87,16 +86,6 @@ class AcuteAdmissionIn(Input):
     criteria: EligibilityCriteria | None = Field(
         default=None, description="For a patient without a pathway: the four visitation criteria (as a referral's)"
     )
-
-    @field_validator("cpr")
-    @classmethod
-    def _cpr(cls, v: str) -> str:
-        return cpr.validate_cpr(v, today=copenhagen.today())
-
-    @field_validator("municipality")
-    @classmethod
-    def _municipality(cls, v: str) -> str:
-        return municipalities.municipality(v).code
 
 
 class AcuteAdmissionOut(BaseModel):

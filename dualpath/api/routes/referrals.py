@@ -7,15 +7,16 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Res, require
 from dualpath.api.errors import ApiError
+from dualpath.api.patient import PatientIn
 from dualpath.api.routes.acute_admissions import OpeningAdmissionIn, opening_admission, until_stay_opened
-from dualpath.domain import copenhagen, cpr, municipalities
+from dualpath.domain import copenhagen, municipalities
 from dualpath.domain import triage as triage_rules
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.domain.validation import Id, Input, NotFuture
@@ -28,23 +29,11 @@ router = disclosure.Router(prefix="/referrals", tags=["referrals"])
 Source = Literal["municipality", "general_practice", "psychiatric_clinic", "acute_function", "inpatient_ward"]
 
 
-class ReferralIn(Input):
-    cpr: str = Field(description="The patient's CPR number, 10 digits (DDMMYY-SSSS accepted)")
-    municipality: str = Field(description="The residence municipality's official three-digit code, e.g. 851")
+class ReferralIn(PatientIn):
     source: Source
     received_on: NotFuture | None = Field(default=None, description="Defaults to today (Copenhagen); not later")
     facts: ReferralFacts
     criteria: EligibilityCriteria
-
-    @field_validator("cpr")
-    @classmethod
-    def _cpr(cls, v: str) -> str:
-        return cpr.validate_cpr(v, today=copenhagen.today())
-
-    @field_validator("municipality")
-    @classmethod
-    def _municipality(cls, v: str) -> str:
-        return municipalities.municipality(v).code
 
 
 class ReferralOut(BaseModel):
