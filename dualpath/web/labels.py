@@ -80,6 +80,7 @@ CONSENT_SCOPES = {
 CONSENT_STATES = {"given": "Givet", "refused": "Afslået", "withdrawn": "Trukket tilbage"}
 CONSENT_FORMS = {"written": "Skriftligt", "oral": "Mundtligt"}
 
+COURSE_STATUS = {"active": "Følges op", "relapsed": "Henvist igen til visitationen", "ended": "Opfølgningen er slut"}
 TASK_STATES = {"open": "Åben", "done": "Udført", "not_possible": "Ikke muligt", "cancelled": "Annulleret"}
 
 END_REASONS = {

@@ -21,7 +21,7 @@ from dualpath.api import disclosure
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
-from dualpath.api.routes import admissions, consents, meetings, pathways, tasks
+from dualpath.api.routes import admissions, consents, coordinated_courses, meetings, pathways, tasks
 from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
@@ -55,6 +55,20 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
     }
 
 
+async def _course_after(staff: Staff, res: Resources, pathway_id: str) -> coordinated_courses.CourseOut | None:
+    """The coordinated course that follows the pathway's planned closure, when there is one the caller may see
+    (read through the course's own route: its visibility rule and the access log)."""
+    found = await call(
+        coordinated_courses.list_courses, staff, res, status=None, origin_id=pathway_id, limit=1, offset=0
+    )
+    if not found:
+        return None
+    try:
+        return await call(coordinated_courses.get_course, staff, res, course_id=found[0].course_id)
+    except ApiError:
+        return None  # not shared with this caller
+
+
 async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict[str, Any]:
     """What the pathway page shows, read through the API's routes as this staff member."""
     p = await call(pathways.get_pathway, staff, res, pathway_id=pathway_id)
@@ -62,6 +76,7 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     plans = await call(meetings.list_joint_plans, staff, res, pathway_id=pathway_id, kind=None)
     stay_rows = await call(admissions.list_admissions, staff, res, pathway_id=pathway_id)
     disclosure_rows = await call(consents.list_disclosures, staff, res, pathway_id=pathway_id)
+    course = await _course_after(staff, res, pathway_id) if p.status == "ended" else None
     # Municipal staff read on consent or, without it, on a named legal basis: the page says which.
     reading_on = legal_basis.kind_of(p.access_basis)
     active = p.status == "active"
@@ -74,6 +89,7 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         plans=plans,
         stays=stay_rows,
         disclosures=disclosure_rows,
+        course=course,
         reading_on=reading_on if reading_on in legal_basis.LABELS else None,
         basis_labels=legal_basis.LABELS,
         may=_may(staff, active),

@@ -355,3 +355,18 @@ def test_the_phase_in_has_its_expected_trajectory_to_the_end_of_2027():
 def test_the_text_shows_the_expected_count_by_now():
     text = report.render_text(_report(region=None))
     assert "expected now" in text
+
+
+def test_coordinated_courses_are_counted_per_origin_and_status():
+    courses = [
+        {"region": "1082", "origin": "declined_referral", "status": "active", "n": 3},
+        {"region": "1082", "origin": "planned_closure", "status": "relapsed", "n": 1},
+        {"region": "1084", "origin": "declined_referral", "status": "active", "n": 7},  # another region's
+    ]
+    p = _report(courses=courses).process[0]
+    assert p.coordinated_courses["declined_referral/active"] == 3
+    assert p.coordinated_courses["planned_closure/relapsed"] == 1
+    assert sum(p.coordinated_courses.values()) == 4 and len(p.coordinated_courses) == 6
+    national = next(pf for pf in _report(region=None, courses=courses).process if pf.region is None)
+    assert national.coordinated_courses["declined_referral/active"] == 10
+    assert "Coordinated courses after integrated care" in report.render_text(_report(courses=courses))

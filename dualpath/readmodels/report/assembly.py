@@ -10,9 +10,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
-from dualpath.domain import acute, copenhagen
+from dualpath.domain import acute, coordinated_course, copenhagen
 from dualpath.domain.municipalities import REGIONS
 from dualpath.domain.referral_rules import (
     DEFAULT_PHASE_IN,
@@ -82,6 +82,7 @@ def assemble(
     disclosures: Iterable[Row] = (),
     meeting_occasions: Iterable[Row] = (),
     acute_contacts: Iterable[Row] = (),
+    courses: Iterable[Row] = (),
     targets: list[PhaseInTarget] = PHASE_IN_TARGETS,
     stated_totals: list[PhaseInTotal] = PHASE_IN_STATED_TOTALS,
 ) -> MonitoringReport:
@@ -100,6 +101,7 @@ def assemble(
     process.count_disclosures(disclosures)
     process.count_occasions(meeting_occasions)
     process.count_acute_contacts(acute_contacts)
+    process.count_courses(courses)
     per_region = [process.figures(r, [r]) for r in regions]
     return MonitoringReport(
         generated_at=generated_at,
@@ -407,7 +409,18 @@ class _Process:
             ],
             acute_contacts=sum(total(c) for c in self.acute_contacts.values()),
             acute_contacts_by_outcome={o: total(self.acute_contacts[o]) for o in acute.OUTCOMES},
+            coordinated_courses={
+                f"{origin}/{status}": total(self.courses[(origin, status)])
+                for origin in get_args(coordinated_course.Origin)
+                for status in get_args(coordinated_course.CourseStatus)
+            },
         )
+
+    def count_courses(self, rows: Iterable[Row]) -> None:
+        """Q_COURSES' rows: per region, origin and status, the coordinated courses."""
+        self.courses: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        for row in rows:
+            self.courses[(row["origin"], row["status"])][row["region"]] += row["n"]
 
     def count_acute_contacts(self, rows: Iterable[Row]) -> None:
         """Q_ACUTE_CONTACTS' rows: per region and outcome, the contacts at the acute function."""

@@ -61,6 +61,9 @@ NOTES = [
     "the month the group opened nationally (phase-in: group 1 September 2024, group 2 July 2025, group 3 July "
     "2026) to its target in December 2027, when the phase-in is to be complete; a region opening a group later "
     "is measured against the national opening.",
+    "Coordinated courses: the patients followed in coordinated treatment after a declined referral or a planned "
+    "closure (`coordinated_courses`, as origin/status: active, relapsed — referred back to visitation — or ended "
+    "after the follow-up period).",
     "Targets are approximate target-group sizes as the source documents state them; the documents' own "
     "totals disagree with the sum of their groups (see `stated_totals`). Only Region Midtjylland has "
     "regional targets; the other regions have none in the sources.",
@@ -197,6 +200,11 @@ class ProcessFigures(BaseModel):
     acute_contacts: int = Field(0, description="Contacts at the acute function recorded on pathways")
     acute_contacts_by_outcome: dict[str, int] = Field(
         default_factory=dict, description="The acute contacts per outcome: sent_home, referred, admitted"
+    )
+    coordinated_courses: dict[str, int] = Field(
+        default_factory=dict,
+        description="Coordinated courses followed after integrated care, as 'origin/status' (declined_referral or "
+        "planned_closure; active, relapsed — referred back to visitation — or ended)",
     )
 
 

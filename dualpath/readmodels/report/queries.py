@@ -110,6 +110,13 @@ FROM rm_acute_contacts a JOIN rm_pathways p ON p.pathway_id = a.pathway_id
 WHERE ($1::text IS NULL OR p.region = $1)
 GROUP BY p.region, a.outcome"""
 
+# Coordinated courses after integrated care, per region, origin and status (issue #18 item 9).
+Q_COURSES = """
+SELECT c.region, c.origin, c.status, count(*)::int AS n
+FROM rm_coordinated_courses c
+WHERE c.region IS NOT NULL AND ($1::text IS NULL OR c.region = $1)
+GROUP BY c.region, c.origin, c.status"""
+
 
 async def monitoring_report(
     pool: asyncpg.Pool, region: str | None = None, *, now: datetime | None = None
@@ -132,6 +139,7 @@ async def monitoring_report(
             meeting_occasions = await conn.fetch(Q_MEETING_OCCASIONS, region)
             disclosures = await conn.fetch(Q_DISCLOSURES, region)
             acute_contacts = await conn.fetch(Q_ACUTE_CONTACTS, region)
+            courses = await conn.fetch(Q_COURSES, region)
     return assemble(
         generated_at=now,
         as_of=as_of,
@@ -146,4 +154,5 @@ async def monitoring_report(
         meeting_occasions=meeting_occasions,
         disclosures=disclosures,
         acute_contacts=acute_contacts,
+        courses=courses,
     )

@@ -40,6 +40,7 @@ def render_text(report: MonitoringReport) -> str:
         _occasions,
         _disclosures,
         _acute_contacts,
+        _courses,
     ):
         out += [*section(report), ""]
     out += _targets(report)
@@ -243,6 +244,15 @@ def _acute_contacts(report: MonitoringReport) -> list[str]:
     return [
         "Contacts at the acute function recorded on pathways, per outcome",
         *_table(["region", "contacts", *outcomes], rows, left=1),
+    ]
+
+
+def _courses(report: MonitoringReport) -> list[str]:
+    keys = list(report.process[0].coordinated_courses) if report.process else []
+    rows: list[list[Any]] = [[pf.region_name, *[pf.coordinated_courses[k] for k in keys]] for pf in report.process]
+    return [
+        "Coordinated courses after integrated care (origin/status)",
+        *(_table(["region", *keys], rows, left=1) if keys else ["(none)"]),
     ]
 
 
