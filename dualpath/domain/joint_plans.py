@@ -18,8 +18,9 @@ Pure: no I/O, no clock but the day it is given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,20 +90,29 @@ class JointPlanRefused(ValueError):
         self.allowed = allowed
 
 
-def check_content(
-    kind: str,
-    *,
-    summary: str,
-    agreed_by: int,
-    actions: list[PlanAction],
-    crisis_plan: CrisisPlan | None,
-    next_review: date | None,
-    today: date,
-    require_actions: bool = False,
-) -> None:
+class PlanContent(Protocol):
+    """What a plan says, as a meeting's plan and a plan made on its own both carry it (JointPlanInput)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def agreed_by(self) -> Sequence[object]: ...
+    @property
+    def actions(self) -> Sequence[PlanAction]: ...
+    @property
+    def crisis_plan(self) -> CrisisPlan | None: ...
+    @property
+    def next_review(self) -> date | None: ...
+
+
+def check_content(plan: PlanContent, *, today: date, require_actions: bool = False) -> None:
     """Refuse a plan without its summary or without who agreed; a next review in the past or too far ahead;
     a crisis plan with nothing in it; and, where `require_actions` (a plan made on its own), one that says
     nobody does anything."""
+    kind, summary, actions = plan.kind, plan.summary, plan.actions
+    crisis_plan, next_review, agreed_by = plan.crisis_plan, plan.next_review, len(plan.agreed_by)
     allowed = ["a summary, who agreed (agreed_by) and, for a plan of its own, at least one action"]
     if not summary.strip():
         raise JointPlanRefused(f"the {kind} needs a summary", allowed)

@@ -119,14 +119,6 @@ def check_held(
         raise MeetingRefused(f"{held_on} is in the future: record the meeting once it has been held", allowed)
     if plan is not None:
         try:
-            joint_plans.check_content(
-                plan.kind,
-                summary=plan.summary,
-                agreed_by=len(plan.agreed_by),
-                actions=plan.actions,
-                crisis_plan=plan.crisis_plan,
-                next_review=plan.next_review,
-                today=today,
-            )
+            joint_plans.check_content(plan, today=today)
         except joint_plans.JointPlanRefused as exc:
             raise MeetingRefused(str(exc), allowed) from None

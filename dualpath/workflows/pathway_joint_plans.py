@@ -86,15 +86,6 @@ class JointPlanCommands(PathwayPart):
     def _check_joint_plan(self, cmd: JointPlanCommand) -> None:
         self._require_active()
         try:
-            joint_plans.check_content(
-                cmd.kind,
-                summary=cmd.summary,
-                agreed_by=len(cmd.agreed_by),
-                actions=cmd.actions,
-                crisis_plan=cmd.crisis_plan,
-                next_review=cmd.next_review,
-                today=copenhagen.local_date(workflow.now()),
-                require_actions=True,
-            )
+            joint_plans.check_content(cmd, today=copenhagen.local_date(workflow.now()), require_actions=True)
         except joint_plans.JointPlanRefused as exc:
             raise kit.refused(exc, details={"allowed": exc.allowed}) from None

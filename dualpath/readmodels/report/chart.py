@@ -7,6 +7,7 @@ extra that `make run` installs), and everything else in the report works without
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dualpath.readmodels.report.model import MonitoringReport, month, region_name
 
@@ -29,24 +30,15 @@ def write_phase_in_png(report: MonitoringReport, path: str | Path) -> None:
     colours = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
     for s in series:
         colour = colours.get(s.group, "tab:gray")
-        if s.months:
-            ax.plot(
-                [index[m.month] for m in s.months],
-                [m.cumulative for m in s.months],
-                marker="o",
-                markersize=3,
-                color=colour,
-                label=f"group {s.group}: accepted, cumulative",
-            )
-        if s.trajectory:
-            ax.plot(
-                [index[t.month] for t in s.trajectory],
-                [t.expected for t in s.trajectory],
-                linestyle=":",
-                linewidth=1.2,
-                color=colour,
-                label=f"group {s.group}: expected",
-            )
+        # The accepted (a line with points) and the expected curve to the target (dotted), when there are any.
+        lines: tuple[tuple[list[tuple[str, int]], str, dict[str, Any]], ...] = (
+            ([(m.month, m.cumulative) for m in s.months], "accepted, cumulative", {"marker": "o", "markersize": 3}),
+            ([(t.month, t.expected) for t in s.trajectory], "expected", {"linestyle": ":", "linewidth": 1.2}),
+        )
+        for points, what, style in lines:
+            if points:
+                xs, ys = [index[m] for m, _ in points], [y for _, y in points]
+                ax.plot(xs, ys, color=colour, label=f"group {s.group}: {what}", **style)
         if s.target:
             ax.axhline(
                 s.target.patients,
