@@ -99,6 +99,16 @@ def tail(path: Path, lines: int = 40) -> str:
         return f"({path.name}: no output)"
 
 
+def errors_in(path: Path) -> str:
+    """The unhandled errors an API logged (each with its traceback), wherever they are in its log: the tail alone
+    loses one logged at the start of an outage."""
+    try:
+        found = [line for line in path.read_text(errors="replace").splitlines() if '"unhandled error"' in line]
+    except FileNotFoundError:
+        return ""
+    return "\n".join(found[-20:])
+
+
 class Stack:
     def __init__(self) -> None:
         # Not pytest's tmp_path: its parents are 0700, and PostgreSQL runs as another user.
@@ -163,7 +173,10 @@ class Stack:
             (f"worker #{self.worker_runs}", self.worker_log(self.worker_runs)),
             (f"api #{self.api_runs}", self.root / f"api-{self.api_runs}.log"),
         ]
-        return "\n".join(f"--- {name} ---\n{tail(path)}" for name, path in parts)
+        apis = [self.root / f"api-{run}.log" for run in range(1, self.api_runs + 1)]
+        errors = "\n".join(e for e in map(errors_in, apis) if e)
+        report = "\n".join(f"--- {name} ---\n{tail(path)}" for name, path in parts)
+        return report + (f"\n--- errors the APIs logged ---\n{errors}" if errors else "")
 
     async def ensure_up(self) -> None:
         """Start again whatever is not running (a test that failed half-way leaves no hole for the next)."""
