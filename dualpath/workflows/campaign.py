@@ -389,7 +389,7 @@ class CampaignWorkflow(kit.Process):
         s = self.state
         due = self._next_due()
         phase = rules.phase(s)
-        workflow.upsert_search_attributes(
+        self._upsert(
             [
                 sa.PATHWAY_KIND.value_set("campaign"),
                 sa.PHASE.value_set(phase),

@@ -214,4 +214,4 @@ class CoordinatedCourseWorkflow(kit.Process):
         ]
         if self._in.region:
             attrs.append(sa.REGION.value_set(self._in.region))
-        workflow.upsert_search_attributes(attrs)
+        self._upsert(attrs)

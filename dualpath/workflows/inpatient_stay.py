@@ -426,7 +426,7 @@ class InpatientStayWorkflow(DischargeMeeting, LeaveCommands):
     def _publish(self) -> None:
         open_ = self._open_tasks()
         due = min((t.due for t in open_), default=None)
-        workflow.upsert_search_attributes(
+        self._upsert(
             [
                 sa.PATHWAY_KIND.value_set("inpatient"),
                 sa.PHASE.value_set(str(self.state.phase) if self.state.status == "admitted" else self.state.status),

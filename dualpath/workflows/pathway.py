@@ -461,4 +461,4 @@ class PathwayWorkflow(Admissions, FirstContactClock, JointPlanCommands, Medicati
         ]
         if self.state.group:
             attrs.append(sa.TARGET_GROUP.value_set(self.state.group))
-        workflow.upsert_search_attributes(attrs)
+        self._upsert(attrs)

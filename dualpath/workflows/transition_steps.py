@@ -220,7 +220,7 @@ class TransitionSteps(kit.Process):
         ]
         if self._in.group:
             attrs.append(sa.TARGET_GROUP.value_set(self._in.group))
-        workflow.upsert_search_attributes(attrs)
+        self._upsert(attrs)
         # What the Temporal UI shows on the workflow's page: process state only, nothing clinical.
         step = (
             f"next step: {self.state.current_step}, due {self.state.step_due}{' — OVERDUE' if late else ''}"

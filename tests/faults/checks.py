@@ -96,15 +96,41 @@ async def wait_until(what: str, check: Callable[[], Awaitable[bool]], timeout: f
     return time.monotonic() - started
 
 
+def local_activity(event) -> dict | None:
+    """What a local activity's marker says of it (type, attempt, backoff before the next), or None."""
+    if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+        return None
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != "core_local_activity" or "data" not in attrs.details:
+        return None
+    return json.loads(attrs.details["data"].payloads[0].data)
+
+
+async def local_attempts(client: Client, workflow_id: str) -> Counter:
+    """The local activities of a workflow's history that failed and wait to be tried again (a
+    backoff longer than the worker keeps in memory becomes a timer), by type and attempt."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return Counter(
+        f"{la['activity_type']} attempt {la['attempt']}"
+        for la in map(local_activity, history.events)
+        if la is not None and la.get("backoff")
+    )
+
+
 async def history_tally(client: Client, workflow_ids: list[str]) -> Counter:
-    """What the faults cost, from the workflows' histories: activities that needed more
-    than one attempt (by activity type), and workflow tasks that timed out or failed."""
+    """What the faults cost, from the workflows' histories: activities (local ones too) that
+    needed more than one attempt (by activity type), and workflow tasks that timed out or failed."""
     tally: Counter = Counter()
     for wid in workflow_ids:
         history = await client.get_workflow_handle(wid).fetch_history()
         scheduled = {}
         for e in history.events:
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            la = local_activity(e)
+            if la is not None and not la.get("backoff") and la["attempt"] > 1:
+                # The marker of the attempt that did it (a failed attempt's marker carries its backoff).
+                tally[f"{la['activity_type']} retried"] += 1
+                tally["activity attempts lost"] += la["attempt"] - 1
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 scheduled[e.event_id] = e.activity_task_scheduled_event_attributes.activity_type.name
             elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 attrs = e.activity_task_started_event_attributes

@@ -20,7 +20,17 @@ from dualpath.domain.events import Actor
 from dualpath.workflows import pathway as pathway_wf
 from dualpath.workflows.pathway_messages import AdmitCommand
 
-from .checks import api_update_id, duplicates, event_counts, events, history_tally, notices, wait_until, workflow_of
+from .checks import (
+    api_update_id,
+    duplicates,
+    event_counts,
+    events,
+    history_tally,
+    local_attempts,
+    notices,
+    wait_until,
+    workflow_of,
+)
 from .client import Seen, Staff, accepted_pathway, all_of
 from .stack import REGION
 
@@ -103,6 +113,8 @@ async def test_postgres_down_30_s_answers_503_and_loses_nothing(stack, temporal,
                         desc = await asyncio.wait_for(temporal.get_workflow_handle(w).describe(), timeout=10)
                         for a in desc.raw_description.pending_activities:
                             pending_attempts[f"{a.activity_type.name} attempt {a.attempt}"] += 1
+                        # Appends run as local activities: their failed attempts are in the history.
+                        pending_attempts.update(await asyncio.wait_for(local_attempts(temporal, w), timeout=10))
             await asyncio.sleep(max(0.0, 2.0 - (time.monotonic() - round_started)))
 
         restart_at = time.monotonic()
