@@ -90,6 +90,22 @@ def _from_asyncpg(exc: BaseException) -> bool:
 
 
 def _database_unreachable(exc: BaseException) -> bool:
+    """PostgreSQL is away, by the error or by the error it interrupted: a pool releasing a connection
+    that broke mid-query can fail on the reset ("cannot switch to state …", an InternalClientError)
+    and hide the lost connection behind it."""
+    return any(_database_gone(e) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _database_gone(exc: BaseException) -> bool:
     if isinstance(exc, _PG_DOWN):
         return True
     if isinstance(exc, asyncpg.InterfaceError):
@@ -157,7 +173,7 @@ def install(app: FastAPI) -> None:
 
     # Registered by type, so these are answered here rather than re-raised by
     # the server-error middleware (which is what the catch-all below is).
-    for kind in (*_PG_DOWN, asyncpg.InterfaceError, OSError, RPCError):
+    for kind in (*_PG_DOWN, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, RPCError):
         app.add_exception_handler(kind, _maybe_unavailable)
 
     @app.exception_handler(Exception)
