@@ -1,7 +1,9 @@
 """The baseline: a bare Temporal workflow on the same server, the floor dualpath stands on.
 
 One update, `act`, runs a no-op activity and returns: the shape of a staff command (an update
-whose handler awaits an activity) with nothing else. `act(True)` also lets the workflow finish,
+whose handler awaits an activity) with nothing else, written the obvious way. `act_local` runs the
+same no-op as a local activity, inside the workflow task that took the update: the floor, the
+least one Temporal update that does some work in the worker can cost. `act(True)` also lets the workflow finish,
 so a baseline "pathway" is a start, some updates, and a last update that ends it. It uses the
 SDK's default data converter: no pydantic models, no encryption, no search attributes.
 
@@ -39,6 +41,14 @@ class BaselineWorkflow:
     @workflow.update
     async def act(self, finish: bool) -> int:
         await workflow.execute_activity(noop, start_to_close_timeout=timedelta(seconds=30))
+        self._acts += 1
+        if finish:
+            self._done = True
+        return self._acts
+
+    @workflow.update
+    async def act_local(self, finish: bool) -> int:
+        await workflow.execute_local_activity(noop, start_to_close_timeout=timedelta(seconds=30))
         self._acts += 1
         if finish:
             self._done = True

@@ -96,7 +96,7 @@ def _instrument_api() -> None:
         _patch(queries, name, f"queries.{name}")
     # Before the other route modules import them by name.
     _patch(pathways, "visible_pathway", "route: visible_pathway")
-    _patch(pathways, "pathway_out", "route: pathway_out")
+    _patch(pathways, "answer", "route: answer (the pathway read back)")
 
     from dualpath.api import main
 

@@ -158,9 +158,10 @@ async def baseline_start(client: Client, task_queue: str) -> tuple[WorkflowHandl
     return handle, time.perf_counter() - started
 
 
-async def baseline_update(handle: WorkflowHandle, finish: bool = False) -> float:
+async def baseline_update(handle: WorkflowHandle, finish: bool = False, *, local: bool = False) -> float:
+    """One baseline update: the no-op as an activity (the obvious code) or as a local activity (the floor)."""
     started = time.perf_counter()
-    await handle.execute_update(BaselineWorkflow.act, finish)
+    await handle.execute_update(BaselineWorkflow.act_local if local else BaselineWorkflow.act, finish)
     return time.perf_counter() - started
 
 
