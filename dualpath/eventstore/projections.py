@@ -1,7 +1,7 @@
 """Projections: turn events into read models, exactly once, in position order.
 
-Exactly once rests on one transaction per batch that locks the projection's checkpoint row,
-reads the events after it, applies them and moves the checkpoint. Two batches of the same
+Exactly once rests on one transaction per batch that locks the projections' checkpoint rows,
+reads the events after them, applies them and moves the checkpoints. Two batches of the same
 projection (two runners, a stray `catch_up`, a `rebuild`) therefore queue on that row, and the
 later one starts from where the earlier one left off. The advisory lock that `run` holds only
 decides which process does the work; correctness does not depend on it.
@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import asyncpg
+import structlog
 
 from dualpath.eventstore.store import CHANNEL, Connection, RecordedEvent, fetch_all, has_unsettled
+
+log = structlog.get_logger("dualpath.projections")
 
 _PROJECTION_LOCK_CLASS = 0x6475_7002  # "dup\2", with hashtext(name)
 
@@ -91,15 +94,38 @@ class ProjectionRunner:
         self._progressed = asyncio.Event()
 
     async def catch_up(self) -> int:
-        """Apply everything readable now; returns events applied, summed over the projections."""
+        """Apply everything readable now; returns events applied, summed over the projections.
+
+        All projections together first: the events are read once and every read model and checkpoint
+        moves in one commit (a staff command's events cost one transaction, not one per projection).
+        Should a projection fail on an event, that batch rolls back and the projections go on one at
+        a time, so the others are not held up by the one that fails."""
         await _ensure_checkpoints(self._pool, self._names)
         applied = 0
-        for projection in self._projections:
+        try:
             while True:
-                n = await self._batch(projection)
+                read, n = await self._batch_all()
                 applied += n
-                if n < self._batch_size:
-                    break
+                if read < self._batch_size:
+                    return applied
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            raise  # the database, not a projection: nothing to single out
+        except Exception:
+            log.warning("a projection failed on a batch of all of them; applying them one by one", exc_info=True)
+        failure: Exception | None = None
+        for projection in self._projections:
+            try:
+                while True:
+                    n = await self._batch(projection)
+                    applied += n
+                    if n < self._batch_size:
+                        break
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+                raise
+            except Exception as exc:  # this projection stops at the event it fails on; the rest go on
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return applied
 
     async def _batch(self, projection: Projection) -> int:
@@ -118,6 +144,32 @@ class ProjectionRunner:
             self._progressed.set()
             self._progressed = asyncio.Event()
         return len(events)
+
+    async def _batch_all(self) -> tuple[int, int]:
+        """One batch for every projection, in one transaction: the events past the furthest-behind
+        checkpoint, each applied to the projections that have not had it; (events read, applications)."""
+        applied = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")  # as in `_batch`
+            positions = dict(zip(self._names, await _lock_checkpoints(conn, self._names), strict=True))
+            events = await fetch_all(conn, min(positions.values()), self._batch_size)
+            for projection in self._projections:
+                after = positions[projection.name]
+                for event in events:
+                    if event.position > after:
+                        await projection.apply(conn, event)
+                        applied += 1
+            if events:
+                await conn.execute(
+                    "UPDATE projection_checkpoints SET position = GREATEST(position, $2), updated_at = now() "
+                    "WHERE name = ANY($1::text[])",
+                    self._names,
+                    events[-1].position,
+                )
+        if events:
+            self._progressed.set()
+            self._progressed = asyncio.Event()
+        return len(events), applied
 
     async def run(self) -> None:
         """Keep the projections up to date until cancelled.

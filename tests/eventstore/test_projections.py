@@ -78,6 +78,31 @@ async def test_a_failing_batch_leaves_neither_rows_nor_checkpoint(es_store, es_p
     assert await checkpoint(es_pool, projection.name) == events[-1].position
 
 
+async def test_a_projection_that_fails_does_not_hold_up_the_others(es_store, es_pool, es_dsn, log_projection):
+    """The projections catch up together, in one transaction; one failing on an event rolls that back,
+    and the others are then applied on their own, past it."""
+    failing, healthy = await log_projection(), await log_projection()
+    runner = ProjectionRunner(es_pool, es_dsn, [failing, healthy], batch_size=50)
+    await runner.catch_up()
+    before = await checkpoint(es_pool, healthy.name)
+    stream = new_stream()
+    await es_store.append(stream, new_events(6), expected_version=0)
+    events = await es_store.read_stream(stream)
+    failing.fail_on = lambda e: e.event_id == events[3].event_id
+
+    with pytest.raises(RuntimeError, match="projection bug"):
+        await runner.catch_up()
+    assert await healthy.positions(es_pool, after=before) == [e.position for e in events]
+    assert await checkpoint(es_pool, healthy.name) == events[-1].position
+    # Its batch rolled back whole: neither rows nor checkpoint past where it was.
+    assert await failing.positions(es_pool, after=before) == []
+    assert await checkpoint(es_pool, failing.name) == before
+
+    failing.fail_on = None
+    assert await runner.catch_up() == len(events)  # the failing one's, once each
+    assert await failing.positions(es_pool, after=before) == [e.position for e in events]
+
+
 async def test_a_running_runner_wakes_on_notify(es_store, es_pool, es_dsn, log_projection):
     projection = await log_projection()
     runner = ProjectionRunner(es_pool, es_dsn, [projection], poll_interval=30)
