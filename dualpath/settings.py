@@ -84,6 +84,14 @@ class Settings(BaseSettings):
 
     # host:port where the worker serves Temporal SDK metrics for Prometheus; unset, none.
     worker_metrics_address: str | None = None
+    # Running workflows the worker keeps in memory between their tasks (the SDK's default is 1,000). Each
+    # cached pathway costs the worker about 170 KiB; one evicted is replayed from its history at its next
+    # task (README, "Worker memory"). 0: none cached, every task replays.
+    worker_max_cached_workflows: int = Field(default=2500, ge=0)
+    # Share between the workflow sandboxes what holds no workflow state: dualpath's modules other than a
+    # workflow's own (rules, contracts, messages, the other workflows' modules) are passed through instead of
+    # imported afresh for every cached workflow, and a workflow module's code is compiled once (worker.py).
+    worker_sandbox_sharing: bool = True
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -25,6 +25,7 @@ from dualpath.domain.coordinated_course import Periods
 from dualpath.domain.discharge import DischargeSettings
 from dualpath.eventstore import EventStore, migrate
 from dualpath.infra.postgres import database_url
+from dualpath.sandbox import workflow_runner
 from dualpath.settings import Settings, get_settings
 from dualpath.workflows.campaign import CampaignWorkflow
 from dualpath.workflows.coordinated_course import CoordinatedCourseWorkflow
@@ -99,6 +100,10 @@ def build_worker(client: Client, settings: Settings, store: EventStore, pool: as
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities(store, pool, settings),
+        workflow_runner=workflow_runner(settings.worker_sandbox_sharing, WORKFLOWS),
+        # Running workflows kept in memory between their tasks; one evicted is replayed from its
+        # history at its next task (DUALPATH_WORKER_MAX_CACHED_WORKFLOWS, README "Worker memory").
+        max_cached_workflows=settings.worker_max_cached_workflows,
         # Let in-flight activities finish on SIGTERM rather than cancelling them.
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

@@ -80,3 +80,15 @@ def test_each_setting_of_the_spec_may_differ_per_region_and_defaults_to_the_nati
 def test_a_regions_settings_are_checked_when_read(given, complaint):
     with pytest.raises(ValidationError, match=complaint):
         Settings(_env_file=None, region_settings=given)
+
+
+def test_the_workers_cache_and_sandbox_are_settings(monkeypatch):
+    default = Settings(_env_file=None)
+    assert default.worker_max_cached_workflows == 2500
+    assert default.worker_sandbox_sharing is True
+    monkeypatch.setenv("DUALPATH_WORKER_MAX_CACHED_WORKFLOWS", "300")
+    monkeypatch.setenv("DUALPATH_WORKER_SANDBOX_SHARING", "false")
+    s = Settings(_env_file=None)
+    assert (s.worker_max_cached_workflows, s.worker_sandbox_sharing) == (300, False)
+    with pytest.raises(ValidationError, match="worker_max_cached_workflows"):
+        Settings(_env_file=None, worker_max_cached_workflows=-1)

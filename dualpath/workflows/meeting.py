@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import FailureError
@@ -32,19 +32,20 @@ with workflow.unsafe.imports_passed_through():
         MeetingOverdue,
         MeetingScheduled,
     )
-    from dualpath.domain.meetings import (
-        HOLD_WITHIN_WORKING_DAYS,
-        JointPlanInput,
-        MeetingKind,
-        MeetingOccasion,
-        MeetingRefused,
-        MeetingStatus,
-        Participant,
-    )
-    from dualpath.domain.validation import Input
+    from dualpath.domain.meetings import JointPlanInput, MeetingRefused, Participant
     from dualpath.workflows import kit
-    from dualpath.workflows.kit import StaffCommand, command
-    from dualpath.workflows.meeting_messages import MEETING_HELD_SIGNAL, MeetingHeldSignal
+    from dualpath.workflows.kit import command
+    from dualpath.workflows.meeting_messages import (
+        MEETING_HELD_SIGNAL,
+        CancelMeeting,
+        MeetingHeldSignal,
+        MeetingInput,
+        MeetingResult,
+        MeetingState,
+        MeetingView,
+        RecordHeld,
+        ScheduleMeeting,
+    )
 
 __all__ = [
     "CancelMeeting",
@@ -68,82 +69,6 @@ NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 
 # `meeting-<region>-<meeting_id>` (without a region, `meeting-<meeting_id>`); stream `meeting-<id>`.
 workflow_id, stream_id = workflow_ids.meeting, workflow_ids.meeting_stream
-
-
-class MeetingInput(Input):
-    meeting_id: str
-    pathway_id: str
-    kind: MeetingKind
-    region: str
-    municipality: str
-    purpose: str | None = None
-    participants: list[Participant]
-    called_on: date
-    # Left empty by callers: the workflow asks the calendar activity.
-    hold_by: date | None = None
-    hold_within_working_days: int = HOLD_WITHIN_WORKING_DAYS
-    # The pathway's workflow id, as the API found it (workflow_ids.resolve); None: the legacy form.
-    pathway_workflow_id: str | None = None
-    occasion: MeetingOccasion | None = None
-    # A discharge meeting's stay, and its workflow (told when the meeting is held: it closes the stay's task).
-    stay_id: str | None = None
-    stay_workflow_id: str | None = None
-    actor: Actor
-
-
-class ScheduleMeeting(StaffCommand):
-    at: AwareDatetime
-    place: str = Field(max_length=500)
-
-
-class RecordHeld(StaffCommand):
-    held_on: date
-    outcome: str
-    attendees: list[Participant] = []
-    joint_plan: JointPlanInput | None = None
-
-
-class CancelMeeting(StaffCommand):
-    reason: str  # required, and refused when blank
-
-
-class MeetingState(BaseModel):
-    """What the workflow knows beyond its input."""
-
-    status: MeetingStatus = "called"
-    hold_by: date | None  # worked out by the calendar activity when the caller left it empty
-    scheduled_at: datetime | None = None
-    place: str | None = None
-    held: RecordHeld | None = None
-    cancel_reason: str | None = None
-    overdue: bool = False
-
-
-class MeetingView(BaseModel):
-    meeting_id: str
-    pathway_id: str
-    kind: MeetingKind
-    status: MeetingStatus
-    purpose: str | None
-    participants: list[Participant]
-    called_on: date
-    hold_by: date | None
-    occasion: MeetingOccasion | None = None
-    stay_id: str | None = None
-    scheduled_at: datetime | None
-    place: str | None
-    held_on: date | None = None
-    outcome: str | None = None
-    attendees: list[Participant] = []
-    cancel_reason: str | None
-    overdue: bool
-
-
-class MeetingResult(BaseModel):
-    """An update's answer, with the event-store position read models must reach."""
-
-    meeting: MeetingView
-    position: int
 
 
 @workflow.defn(name="MeetingWorkflow", failure_exception_types=[ValidationError])
@@ -357,4 +282,4 @@ class MeetingWorkflow(kit.Process):
             attrs.append(sa.NEXT_DUE.value_set(copenhagen.midnight(self.state.hold_by + timedelta(days=1))))
         else:
             attrs.append(sa.NEXT_DUE.value_unset())
-        workflow.upsert_search_attributes(attrs)
+        self._upsert(attrs)

@@ -9,9 +9,9 @@ of its timers (Copenhagen midnights, computed outside the sandbox).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
@@ -29,74 +29,36 @@ with workflow.unsafe.imports_passed_through():
         ReferralDeadlinePassed,
         ReferralDeclined,
         ReferralReceived,
-        ReferralRecord,
         ReferralReleased,
         TaskCompleted,
         TaskOpened,
     )
-    from dualpath.domain.validation import Input
     from dualpath.workflows import coordinated_course_messages as coordinated
     from dualpath.workflows import kit, pathway
-    from dualpath.workflows.kit import StaffCommand, command
-    from dualpath.workflows.pathway_messages import OpeningAdmission
+    from dualpath.workflows.kit import command
+    from dualpath.workflows.referral_messages import (
+        DecisionCommand,
+        DecisionResult,
+        ReferralInput,
+        ReferralState,
+        ReferralStatus,
+        ReferralView,
+    )
 
-ReferralStatus = Literal[
-    "awaiting_visitation", "held_until_phase_in", "not_eligible", "accepted", "declined", "attached"
+__all__ = [
+    "DecisionCommand",
+    "DecisionResult",
+    "ReferralInput",
+    "ReferralState",
+    "ReferralStatus",
+    "ReferralView",
+    "ReferralWorkflow",
+    "stream_id",
+    "workflow_id",
 ]
-
 
 # `referral-<region>-<referral_id>` (without a region, `referral-<referral_id>`); stream `referral-<id>`.
 workflow_id, stream_id = workflow_ids.referral, workflow_ids.referral_stream
-
-
-class ReferralInput(Input, ReferralRecord):
-    patient_id: str
-    status: ReferralStatus
-    catalogue_version: str
-    # Timer instants (UTC); None where the timer does not apply.
-    release_at: datetime | None = None
-    warn_at: datetime | None = None
-    deadline_at: datetime | None = None
-    attach_to_pathway: str | None = None
-    municipal_substance_treatment: bool = False
-    actor: Actor
-
-
-class DecisionCommand(StaffCommand):
-    accept: bool
-    setting: Literal["ambulatory", "inpatient"] = "ambulatory"
-    reason: str | None = None
-    # Accepted into an inpatient course: the stay the pathway starts with (required then, else None).
-    admission: OpeningAdmission | None = None
-
-
-class ReferralState(BaseModel):
-    """What the workflow knows beyond its input."""
-
-    status: ReferralStatus
-    pathway_id: str | None = None  # the pathway accepting it started, or the one it joined
-    deadline_warned: bool = False
-    deadline_passed: bool = False
-    escalation_task: str | None = None  # the visitation's task once the §82c deadline passed
-    coordinated_course_id: str | None = None  # the coordinated course a decline started
-
-
-class ReferralView(BaseModel):
-    referral_id: str
-    status: ReferralStatus
-    group: int | None
-    region: str | None
-    start_deadline: date | None
-    opens_on: date | None
-    pathway_id: str | None
-    deadline_warned: bool
-    deadline_passed: bool
-    coordinated_course_id: str | None = None
-
-
-class DecisionResult(BaseModel):
-    referral: ReferralView
-    position: int
 
 
 @workflow.defn(name="ReferralWorkflow", failure_exception_types=[ValidationError])
@@ -340,4 +302,4 @@ class ReferralWorkflow(kit.Process):
             attrs.append(sa.TARGET_GROUP.value_set(self.inp.group))
         if self.inp.deadline_at:
             attrs.append(sa.REFERRAL_DEADLINE.value_set(self.inp.deadline_at))
-        workflow.upsert_search_attributes(attrs)
+        self._upsert(attrs)
