@@ -31,8 +31,8 @@ check: $(STAMP)
 	$(BIN)/ruff format --check dualpath tests benchmarks
 	$(BIN)/mypy
 
-# Refresh the histories the replay tests replay (commit them with the change
-# that made them; never to paper over a replay failure of running pathways).
+# Add the current histories to those the replay tests replay (commit them with the change
+# that made them; the earlier ones stay: running pathways have their shape).
 record-histories: $(STAMP)
 	$(BIN)/pytest -q tests/api tests/inpatient tests/meetings tests/transitions tests/campaigns tests/workflows --record-histories
 

@@ -1,8 +1,9 @@
 """Record histories for the replay tests from a test session's Temporal server.
 
-Run by `make record-histories`: runs the API and workflow tests, then keeps,
+Run by `make record-histories`: runs the API and workflow tests, then adds,
 per workflow type, the two longest histories (the most varied) of workflows
-started by the suite.
+started by the suite. The histories recorded before stay: each is a shape of
+running pathways that today's code must still replay.
 """
 
 import asyncio
@@ -26,8 +27,6 @@ async def record(address: str, per_type: int = 2) -> list[Path]:
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
         by_type[wf.workflow_type].append((len(history.events), wf.id, history))
     OUT.mkdir(exist_ok=True)
-    for old in OUT.glob("*.json"):
-        old.unlink()
     written = []
     for wf_type, found in by_type.items():
         for _, wf_id, history in sorted(found, key=lambda x: -x[0])[:per_type]:
