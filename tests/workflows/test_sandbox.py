@@ -42,17 +42,17 @@ async def test_the_sandbox_imports_a_workflows_own_module_afresh_and_passes_the_
     assert again is not own and again.PathwayWorkflow is not own.PathwayWorkflow
     assert again.start_as_child.__code__ is own.start_as_child.__code__
     for shared in (
-        "dualpath.workflows.inpatient_stay",  # `from dualpath.workflows import inpatient_stay`: another workflow's
-        "dualpath.workflows.coordinated_course_messages",
+        "dualpath.workflows.pathway_phases",  # the pathway's parts: its handlers, not made again for each run
+        "dualpath.workflows.pathway_consents",
         "dualpath.workflows.pathway_messages",
         "dualpath.workflows.kit",
-        "dualpath.workflow_ids",
+        "dualpath.workflow_ids",  # `from dualpath import workflow_ids`
         "dualpath.domain.events",
     ):
         assert seen[shared] is sys.modules[shared], shared
     # Off, a module imported as `from package import module` is imported afresh despite imports_passed_through().
     seen = _sandboxed_modules(monkeypatch, workflow_runner(False, WORKFLOWS), PathwayWorkflow)
-    assert seen["dualpath.workflows.inpatient_stay"] is not sys.modules["dualpath.workflows.inpatient_stay"]
+    assert seen["dualpath.workflow_ids"] is not sys.modules["dualpath.workflow_ids"]
 
 
 async def test_the_recorded_histories_replay_in_the_workers_sandbox():
