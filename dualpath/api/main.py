@@ -32,6 +32,7 @@ from dualpath.api.routes import (
     pathways,
     referrals,
     reports,
+    screenings,
     tasks,
     transition_start,
     transitions,
@@ -67,6 +68,7 @@ STAFF_ROUTERS = (
     campaigns.router,
     cvd_referrals.router,
     coordinated_courses.router,
+    screenings.router,
     audit.router,
 )
 

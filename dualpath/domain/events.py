@@ -216,6 +216,31 @@ class AcuteContactRecorded(DomainEvent):
     note: str | None = None
 
 
+class ScreeningAnswer(BaseModel):
+    """One item of a screening instrument answered: the item's number and the points of the option chosen."""
+
+    model_config = ConfigDict(frozen=True)
+    item: int
+    answer: int
+
+
+class ScreeningRecorded(DomainEvent):
+    """In the pathway's stream: a scored screening instrument (AUDIT or DUDIT; domain/screening.py), its
+    answers (codes only), the total, the zone and the published rule that gave it (with DUDIT, the sex whose
+    cut-off applied: `cutoff_sex`)."""
+
+    pathway_id: str
+    screening_id: str
+    instrument: str
+    version: str
+    screened_on: date
+    answers: tuple[ScreeningAnswer, ...]
+    total: int
+    zone: str
+    rule: str
+    cutoff_sex: str | None = None
+
+
 class StayDischargeRecorded(DomainEvent):
     """In the pathway's stream: the stay's patient went home; the ambulatory pathway resumes its level."""
 

@@ -6,6 +6,7 @@ from dualpath.readmodels.coordinated_courses import CoordinatedCoursesProjection
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
 from dualpath.readmodels.projection import ReadModel
+from dualpath.readmodels.screenings import ScreeningsProjection
 from dualpath.readmodels.stays import StaysProjection
 from dualpath.readmodels.tasks import TasksProjection
 from dualpath.readmodels.transitions import TransitionsProjection
@@ -21,4 +22,5 @@ def all_projections() -> list[ReadModel]:
         CampaignsProjection(),
         CoordinatedCoursesProjection(),
         AcuteContactsProjection(),
+        ScreeningsProjection(),
     ]

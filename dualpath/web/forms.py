@@ -32,6 +32,7 @@ NOTICES = {
     "niveau": "Behandlingsniveauet er besluttet og begrundet.",
     "kontakt": "Den første behandlingskontakt er registreret.",
     "akut": "Kontakten i akutfunktionen er registreret.",
+    "screening": "Screeningen er registreret og scoret.",
     "afsluttet": "Forløbet er afsluttet.",
     "samtykke": "Samtykket er registreret.",
     "opgave": "Opgaven er lukket.",

@@ -141,6 +141,7 @@ EVENTS = {
     "MedicationChanged": "Medicinændring (FMK)",
     "FirstTreatmentContact": "Første behandlingskontakt",
     "AcuteContactRecorded": "Kontakt i akutfunktionen",
+    "ScreeningRecorded": "Screening (AUDIT/DUDIT)",
     "FirstContactDeadlineApproaching": "Fristen for behandlingsstart nærmer sig (§ 82c)",
     "FirstContactDeadlinePassed": "Fristen for behandlingsstart er overskredet (§ 82c)",
 }
@@ -253,6 +254,10 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
         return f"Udskrevet {_date(d.get('discharged_on'))}"
     if t == "AcuteContactRecorded":
         return f"{_date(d.get('contact_on'))} · {_word(ACUTE_OUTCOMES, d.get('outcome'))}"
+    if t == "ScreeningRecorded" and "total" in d:
+        return (
+            f"{d.get('instrument', '')} {_date(d.get('screened_on'))} · score {d.get('total')} · zone {d.get('zone')}"
+        )
     return ""
 
 

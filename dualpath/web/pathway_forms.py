@@ -3,7 +3,8 @@ record a consent, close a task."""
 
 from __future__ import annotations
 
-from dualpath.api.routes import consents, pathways, tasks
+from dualpath.api.routes import consents, pathways, screenings, tasks
+from dualpath.domain import screening
 from dualpath.web.forms import a_choice, a_date, optional, stripped, text
 from dualpath.web.pathway_page import CommandForm, command_forms
 from dualpath.web.session import Form
@@ -13,7 +14,16 @@ def _consent_form(form: Form, _: str) -> str:
     return form.get("consent_form")  # "form" names the page's own form
 
 
+def _screening_answers(form: Form, _: str) -> list[dict[str, str]]:
+    """A screening's answers from its radio buttons (`item_<n>`, the option's points): the items answered;
+    one left out is refused by the body's model, naming the item."""
+    inst = screening.BY_NAME.get(form.get("instrument"))
+    items = [i.number for i in inst.items] if inst else []
+    return [{"item": str(n), "answer": v} for n in items if (v := form.get(f"item_{n}").strip())]
+
+
 # Each form's fields, by the body's field names.
+SCREENING = {"instrument": text, "screened_on": a_date, "answers": _screening_answers, "cutoff_sex": optional}
 CONSENT = {"scope": text, "counterpart": stripped, "state": text, "form": _consent_form}
 TASK = {"outcome": text, "note": optional}
 
@@ -27,6 +37,11 @@ router = command_forms(
         {"contact_on": a_date, "outcome": text, "note": optional},
         "acute",
         "akut#akut",
+    ),
+    # One form per instrument (its own items); each says its instrument in a hidden field.
+    *(
+        CommandForm(f"/screening-{n}", screenings.record_screening, SCREENING, f"screening-{n}", "screening#screening")
+        for n in ("audit", "dudit")
     ),
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),

@@ -21,8 +21,8 @@ from dualpath.api import disclosure
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
-from dualpath.api.routes import admissions, consents, coordinated_courses, meetings, pathways, tasks
-from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis
+from dualpath.api.routes import admissions, consents, coordinated_courses, meetings, pathways, screenings, tasks
+from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis, screening
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
 from dualpath.web.forms import NOTICES, Reader, Refusal, participant_lines, read, submit
@@ -43,6 +43,7 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
         "level": active and permitted(pathways.decide_level_of_care, staff),
         "first_contact": active and permitted(pathways.record_first_contact, staff),
         "acute_contact": active and permitted(pathways.record_acute_contact, staff),
+        "screening": active and permitted(screenings.record_screening, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,
@@ -76,6 +77,7 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     plans = await call(meetings.list_joint_plans, staff, res, pathway_id=pathway_id, kind=None)
     stay_rows = await call(admissions.list_admissions, staff, res, pathway_id=pathway_id)
     disclosure_rows = await call(consents.list_disclosures, staff, res, pathway_id=pathway_id)
+    screening_rows = await call(screenings.list_screenings, staff, res, pathway_id=pathway_id)
     course = await _course_after(staff, res, pathway_id) if p.status == "ended" else None
     # Municipal staff read on consent or, without it, on a named legal basis: the page says which.
     reading_on = legal_basis.kind_of(p.access_basis)
@@ -89,6 +91,10 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         plans=plans,
         stays=stay_rows,
         disclosures=disclosure_rows,
+        screenings=screening_rows,
+        # The instruments as data (domain/screening.py): the forms' items, options and points.
+        instruments=[screening.BY_NAME[name] for name in screening.INSTRUMENTS],
+        zone_names=screening.ZONE_NAMES_DA,
         course=course,
         reading_on=reading_on if reading_on in legal_basis.LABELS else None,
         basis_labels=legal_basis.LABELS,

@@ -38,6 +38,8 @@ the task overdue, search attribute Overdue).
   notice to the municipality where consent allows it (workflows/pathway_medication.py)
 - `record_joint_plan(JointPlanCommand) -> CommandResult`: a joint plan made or revised outside a
   meeting (JointPlanRecorded; a revision names the latest version: workflows/pathway_joint_plans.py)
+- `record_screening(ScreeningCommand) -> CommandResult`: an AUDIT or DUDIT screening, scored by the
+  instrument's published rule (ScreeningRecorded; workflows/pathway_screening.py)
 Signals:
 - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils (workflows/pathway_tasks.py)
 - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns

@@ -13,8 +13,10 @@ from dualpath.domain import inpatient
 from dualpath.domain.acute import Outcome as AcuteOutcome
 from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
-from dualpath.domain.events import Actor, PathwayFacts
+from dualpath.domain.events import Actor, PathwayFacts, ScreeningAnswer
 from dualpath.domain.medication import MedicationChange
+from dualpath.domain.screening import CutoffSex
+from dualpath.domain.screening import InstrumentName as ScreeningInstrument
 from dualpath.domain.tasks import Task
 from dualpath.domain.validation import Input
 from dualpath.workflows.kit import StaffCommand
@@ -118,6 +120,17 @@ class AcuteContactCommand(StaffCommand):
     contact_on: date
     outcome: AcuteOutcome
     note: str | None = None
+
+
+class ScreeningCommand(StaffCommand):
+    """A scored screening instrument (AUDIT or DUDIT; domain/screening.py): the answers as codes (each item's
+    number and the points of the option chosen), the day, and for DUDIT the sex whose cut-off applies. The
+    workflow validates and scores them (ScreeningRecorded)."""
+
+    instrument: ScreeningInstrument
+    screened_on: date
+    answers: list[ScreeningAnswer]
+    cutoff_sex: CutoffSex | None = None
 
 
 class AdmitResult(BaseModel):

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows.pathway_medication import MedicationCommands
     from dualpath.workflows.pathway_overview import Overview
     from dualpath.workflows.pathway_phases import PhaseCommands
+    from dualpath.workflows.pathway_screening import ScreeningCommands
     from dualpath.workflows.pathway_tasks import TaskCommands
 
 
@@ -31,5 +32,6 @@ class PathwayParts(
     JointPlanCommands,
     MedicationCommands,
     AcuteContactCommands,
+    ScreeningCommands,
 ):
     """The pathway's updates, signals and query, and what they share (`view`, the search attributes)."""
