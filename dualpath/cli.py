@@ -43,6 +43,8 @@ def cmd_api(args) -> int:
 
 
 def cmd_token(args) -> int:
+    from pydantic import ValidationError
+
     from dualpath.api.auth import Role, issue_dev_token
 
     s = _settings()
@@ -52,6 +54,9 @@ def cmd_token(args) -> int:
         print(
             issue_dev_token(s, role=Role(args.role), org=args.org, subject=args.subject, ttl_seconds=args.hours * 3600)
         )
+    except ValidationError as exc:
+        # The rule's own words ("a practice is practice:<provider number>: …"), not pydantic's report.
+        raise SetupError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
     except ValueError as exc:
         raise SetupError(str(exc)) from None
     return 0
@@ -142,8 +147,12 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--png", metavar="FILE", help="also draw the phase-in against the targets as a PNG chart")
     rep.set_defaults(fn=cmd_report)
     t = sub.add_parser("token", help="make a development bearer token")
-    t.add_argument("--role", required=True, choices=["clinician", "visitation", "municipality", "ops"])
-    t.add_argument("--org", required=True, help="region:<code>, municipality:<code> or ops:<name>")
+    t.add_argument("--role", required=True, choices=["clinician", "visitation", "municipality", "ops", "gp"])
+    t.add_argument(
+        "--org",
+        required=True,
+        help="region:<code>, municipality:<code>, ops:<name> or (gp) practice:<provider number, 6 digits>",
+    )
     t.add_argument("--subject", default="dev-user", help="who the token names (a staff id, not a patient)")
     t.add_argument("--hours", type=int, default=12, help="how long it is valid")
     t.set_defaults(fn=cmd_token)

@@ -33,6 +33,7 @@ from dualpath.workflows.inpatient_stay import InpatientStayWorkflow
 from dualpath.workflows.meeting import MeetingWorkflow
 from dualpath.workflows.pathway import PathwayWorkflow
 from dualpath.workflows.referral import ReferralWorkflow
+from dualpath.workflows.staff_member import StaffMemberWorkflow
 from dualpath.workflows.transition import TransitionWorkflow
 
 log = structlog.get_logger("dualpath.worker")
@@ -45,6 +46,7 @@ WORKFLOWS = [
     TransitionWorkflow,
     CampaignWorkflow,
     CoordinatedCourseWorkflow,
+    StaffMemberWorkflow,
 ]
 
 

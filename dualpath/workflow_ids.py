@@ -34,6 +34,7 @@ and falls back to the legacy form for one started before (`resolve`).
 from __future__ import annotations
 
 import re
+import uuid
 
 # The five regions (dualpath/domain/data/municipalities.json; a test checks they agree).
 REGIONS: tuple[str, ...] = ("1081", "1082", "1083", "1084", "1085")
@@ -116,6 +117,24 @@ def campaign_stream(campaign_id: str) -> str:
 
 def coordinated_stream(course_id: str) -> str:
     return f"coordinated-{course_id}"
+
+
+# -- the staff register: one workflow per staff member, keyed by their token's subject -------------
+
+
+def staff_member(subject: str) -> str:
+    """`staff-<uuid5 of the subject>`: a subject may be an e-mail address or a name-like login, and workflow ids
+    are not encrypted, so the id carries a pseudonym of it (the same one every time). No region: a staff
+    member's payloads (subject, organisation, team, role; never the name) use the national key."""
+    return f"staff-{uuid.uuid5(_STAFF_NAMESPACE, subject)}"
+
+
+def staff_stream(subject: str) -> str:
+    """The staff member's event stream in PostgreSQL (`staff-<subject>`; the event store is not Temporal)."""
+    return f"staff-{subject}"
+
+
+_STAFF_NAMESPACE = uuid.UUID("5f0b5d6e-3c1a-4d8e-9a7b-2d1f0c6e8a41")
 
 
 def region_of(workflow_id: str | None) -> str | None:

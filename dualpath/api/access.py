@@ -5,6 +5,8 @@
   dialogue with *their* municipality is given — the moment it is withdrawn,
   access ends — and then only what is shared (no event data, no notes).
 - Ops see process state and metadata everywhere, never clinical content.
+- A general practice sees no pathway; of referrals only those it sent, and of them only the answer
+  (routes/referrals.py, `referrals_sent`).
 What is not yours answers 404, so that existence does not leak.
 
 Without that consent, municipal staff see a pathway only on a legal basis they name
@@ -38,6 +40,7 @@ LEGAL_BASIS = {
     Role.visitation: "sundhedsloven § 41: treatment (visitation)",
     Role.municipality: legal_basis.CONSENT_BASIS,
     Role.ops: "operations: process state, no clinical content",
+    Role.gp: "the referrer: its own referral (henvisning) and the answer to it",
 }
 
 BASIS_PARAMETER = "legal_basis"
@@ -189,6 +192,9 @@ async def seen(pool: asyncpg.Pool, staff: Staff, kind: str, object_id: str, row:
 def list_limits(staff: Staff) -> tuple[str | None, str | None]:
     """What a caller's lists are limited to, as (region, municipality): region staff's to their region,
     municipality staff's to their municipality; ops' to neither (they read process state everywhere)."""
+    if staff.role not in (Role.clinician, Role.visitation, Role.municipality, Role.ops):
+        # Fail closed: a role whose lists are not limited here (a general practice) reads no list at all.
+        raise ApiError(403, "forbidden", f"role {staff.role.value} reads no lists")
     region = staff.org_code if staff.role in (Role.clinician, Role.visitation) else None
     municipality = staff.org_code if staff.role == Role.municipality else None
     return region, municipality

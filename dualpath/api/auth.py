@@ -26,6 +26,9 @@ class Role(StrEnum):
     visitation = "visitation"
     municipality = "municipality"
     ops = "ops"
+    # A general practitioner (praktiserende læge): refers, and reads the answers to its practice's own
+    # referrals — nothing else (the disclosure policy's route list, api/disclosure.py).
+    gp = "gp"
 
 
 ORG_KIND_FOR_ROLE = {
@@ -33,7 +36,11 @@ ORG_KIND_FOR_ROLE = {
     Role.visitation: "region",
     Role.municipality: "municipality",
     Role.ops: "ops",
+    Role.gp: "practice",
 }
+
+# A practice's provider number (ydernummer): six digits, as the regions' registers write it.
+PROVIDER_NUMBER_DIGITS = 6
 
 
 SUBJECT_MAX = 200
@@ -42,7 +49,7 @@ SUBJECT_MAX = 200
 class Staff(BaseModel):
     subject: str
     role: Role
-    org: str  # "region:1084", "municipality:101", "ops:national"
+    org: str  # "region:1084", "municipality:101", "ops:national", "practice:123456"
 
     @field_validator("subject")
     @classmethod
@@ -61,10 +68,15 @@ class Staff(BaseModel):
     @classmethod
     def _org_form(cls, v: str) -> str:
         kind, _, code = v.partition(":")
-        if kind not in ("region", "municipality", "ops") or not code:
-            raise ValueError("org must be region:<code>, municipality:<code> or ops:<name>")
+        if kind not in ("region", "municipality", "ops", "practice") or not code:
+            raise ValueError("org must be region:<code>, municipality:<code>, ops:<name> or practice:<provider number>")
         if any(not c.isprintable() or c.isspace() for c in code):
             raise ValueError("org contains spaces, control or unprintable characters")
+        if kind == "practice" and not (code.isascii() and code.isdigit() and len(code) == PROVIDER_NUMBER_DIGITS):
+            raise ValueError(
+                f"a practice is practice:<provider number>: the ydernummer, {PROVIDER_NUMBER_DIGITS} digits "
+                "(e.g. practice:123456)"
+            )
         return v
 
     @model_validator(mode="after")

@@ -51,6 +51,9 @@ async def _current_staff(
     disclosure.current_staff.set(staff)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
+    # A role held to a list of routes (a general practice) is refused every other one here, the codec
+    # server's included, before anything is read or done (api/disclosure.py, ROUTES).
+    disclosure.refuse_unreachable(staff, [f"{request.method} {route}"])
     # A municipal read without the patient's consent names its legal basis (api/access.py).
     access.name_basis(staff, request.method, request.query_params.get(access.BASIS_PARAMETER))
     # The caller's Idempotency-Key, bound to this request (api/idempotency.py).

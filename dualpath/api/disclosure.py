@@ -9,6 +9,8 @@ this decides which of its fields and rows they read:
 | municipality (with consent, | process state, SHARED fields, their own organisation's rows     |
 | or on a named legal basis)  | (and those rows' OWNER fields); no region-side free text        |
 | ops                         | process state only: no marked field, whatever its audience      |
+| gp (a general practice)     | only the routes in `ROUTES` (refer; its own referrals' answers, |
+|                             | with their REFERRER fields); every other route is refused (403) |
 
 Fields are marked in the models themselves (domain/disclosure.py), so a new
 answer that reuses a row carries its marks with it. Every route of the API is
@@ -16,6 +18,11 @@ registered through `Router`, which passes each answer through `disclose` with
 the caller; the staff pages call those same route functions
 (web/calls.py), so they read exactly what the API answers. A route whose caller
 cannot be found fails closed rather than answer undisclosed.
+
+A role may also be held to a list of routes (`ROUTES`): every other route, a new one
+included, is refused to it with 403 before anything is read or done — at the API
+(the authentication dependency, api/deps.py, so the codec server too) and at the pages
+(`disclosed`, which the page handlers call).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from dualpath.api.auth import Role, Staff
+from dualpath.api.errors import ApiError
 from dualpath.domain.disclosure import Audience, Disclosure
 
 # Set by the authentication dependency (api/deps.py) for routes that take no `staff` argument.
@@ -46,7 +54,36 @@ READS: dict[Role, frozenset[Audience]] = {
     Role.visitation: frozenset(Audience),
     Role.municipality: frozenset({Audience.shared}),
     Role.ops: frozenset(),
+    # A general practice reads process state, and the REFERRER fields of the referrals it sent.
+    Role.gp: frozenset(),
 }
+
+# The routes ("METHOD /template") a role may reach, for the roles held to a list; a role not named
+# here reaches every route (and each route's own checks decide). A general practitioner refers and
+# reads the answers to the referrals its practice sent: no pathway, worklist, list, report or codec.
+ROUTES: dict[Role, frozenset[str]] = {
+    Role.gp: frozenset({"POST /referrals", "GET /referrals/sent", "GET /referrals/{referral_id}/answer"})
+}
+
+# Roles that read only the rows their own organisation owns, where a row names its owner.
+OWN_ROWS_ONLY = (Role.municipality, Role.gp)
+
+
+def reaches(staff: Staff, routes: typing.Iterable[str]) -> bool:
+    """Whether `staff` may reach a route known by `routes` (its "METHOD /template" keys)."""
+    allowed = ROUTES.get(staff.role)
+    return allowed is None or any(r in allowed for r in routes)
+
+
+def refuse_unreachable(staff: Staff, routes: typing.Iterable[str]) -> None:
+    """403, naming what the role may do, for a route outside the role's list (`ROUTES`)."""
+    if not reaches(staff, routes):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"role {staff.role.value} may not do this: it reaches only {', '.join(sorted(ROUTES[staff.role]))}",
+            allowed=sorted(ROUTES[staff.role]),
+        )
 
 
 def disclose(value: Any, staff: Staff) -> Any:
@@ -70,7 +107,7 @@ def _walk(value: Any, staff: Staff) -> Any:
 
 def _keeps_row(row: Any, staff: Staff) -> bool:
     owner = getattr(type(row), "disclosure_owner", None)
-    if owner is None or staff.role != Role.municipality:
+    if owner is None or staff.role not in OWN_ROWS_ONLY:
         return True
     return getattr(row, owner) == staff.org
 
@@ -96,6 +133,8 @@ def _model(model: BaseModel, staff: Staff) -> BaseModel:
 def _may_read(mark: Disclosure, staff: Staff, model: BaseModel) -> bool:
     if mark.audience in READS[staff.role]:
         return True
+    if mark.audience == Audience.referrer:
+        return getattr(model, mark.owner_field, None) == staff.org
     return (
         mark.audience == Audience.owner
         and staff.role == Role.municipality
@@ -124,13 +163,17 @@ def _caller(args: tuple, kwargs: dict) -> Staff:
     return staff
 
 
-def disclosed(route: Callable[..., Any]) -> Callable[..., Any]:
-    """The route, answering through `disclose`. Its signature (dependencies, body) is the route's own."""
+def disclosed(route: Callable[..., Any], routes: frozenset[str] = frozenset()) -> Callable[..., Any]:
+    """The route, answering through `disclose`. Its signature (dependencies, body) is the route's own.
+    `routes` are its "METHOD /template" keys: a caller held to a list of routes it is not on is
+    refused before the route runs (the pages call these functions directly)."""
 
     @functools.wraps(route)
     async def answer(*args: Any, **kwargs: Any) -> Any:
+        staff = _caller(args, kwargs)
+        refuse_unreachable(staff, routes)
         result = await route(*args, **kwargs)
-        return disclose(result, _caller(args, kwargs))
+        return disclose(result, staff)
 
     # Resolved now, so that FastAPI and web/calls.py read real types, not the strings of
     # `from __future__ import annotations` (whose module globals are the route's, not ours).
@@ -150,9 +193,10 @@ class Router(APIRouter):
         self, path: str, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().api_route(path, **kwargs)
+        keys = frozenset(f"{method.upper()} {self.prefix}{path}" for method in kwargs.get("methods") or ["GET"])
 
         def decorator(route: Callable[..., Any]) -> Callable[..., Any]:
-            answer = disclosed(route)
+            answer = disclosed(route, keys)
             register(answer)
             return answer
 

@@ -33,6 +33,7 @@ from dualpath.api.routes import (
     referrals,
     reports,
     screenings,
+    staff,
     tasks,
     transition_start,
     transitions,
@@ -69,6 +70,7 @@ STAFF_ROUTERS = (
     cvd_referrals.router,
     coordinated_courses.router,
     screenings.router,
+    staff.router,
     audit.router,
 )
 

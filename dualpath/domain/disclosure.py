@@ -15,6 +15,9 @@ dialogue; ops):
   domain/legal_basis.py); never ops.
 - `OWNER`: belongs to the organisation named in the row's own `owner_field`
   (a task's note and title). Region staff and that organisation.
+- `REFERRER`: the answer to a referral, for the organisation that sent it (named
+  in the row's `referred_by`): the reason a referral was declined. Region staff
+  and that organisation (a general practice reads its own referrals' answers).
 
 `clinical_keys` narrows a `SHARED` dict: those keys are psychiatry's own.
 A model may also name, in `disclosure_owner`, the field that says which
@@ -33,6 +36,7 @@ class Audience(StrEnum):
     clinical = "clinical"
     shared = "shared"
     owner = "owner"
+    referrer = "referrer"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Disclosure:
 CLINICAL = Disclosure(Audience.clinical)
 SHARED = Disclosure(Audience.shared)
 OWNER = Disclosure(Audience.owner)
+REFERRER = Disclosure(Audience.referrer, owner_field="referred_by")
 
 
 def shared_except(*keys: str) -> Disclosure:

@@ -241,6 +241,17 @@ class ScreeningRecorded(DomainEvent):
     cutoff_sex: str | None = None
 
 
+class ContactPersonNamed(DomainEvent):
+    """In the pathway's stream: the pathway's named contact person (fast, navngiven kontaktperson) from the staff
+    register, by their subject only (the display name lives in the register); `previous` the one replaced, with
+    the change's `reason` (None for the first naming)."""
+
+    pathway_id: str
+    subject: str
+    previous: str | None = None
+    reason: str | None = None
+
+
 class StayDischargeRecorded(DomainEvent):
     """In the pathway's stream: the stay's patient went home; the ambulatory pathway resumes its level."""
 
@@ -325,3 +336,31 @@ class LeaveEnded(DomainEvent):
 
 class StayEnded(DomainEvent):
     stay_id: str
+
+
+class TaskAssigned(DomainEvent):
+    """In the pathway's stream: an open task of the pathway given to a named staff member of the register (by
+    their subject; it shows on their worklist as "mine"). A later assignment replaces it."""
+
+    pathway_id: str
+    task_id: str
+    subject: str
+
+
+class StaffMemberRegistered(DomainEvent):
+    """In the staff member's stream (`staff-<subject>`): registered in the staff register with their
+    organisation, team and role. No name: the display name is kept in the register table `staff_names`."""
+
+    subject: str
+    organisation: str
+    team: str
+    role: str
+
+
+class StaffMemberChanged(DomainEvent):
+    """In the staff member's stream: their team, role or activity changed (the organisation stays)."""
+
+    subject: str
+    team: str
+    role: str
+    active: bool

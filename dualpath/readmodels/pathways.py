@@ -38,7 +38,11 @@ _PathwayChange: TypeAlias = (
 class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm_pathways")):
     @on(ev.ReferralReceived)
     async def received(self, conn: Connection, e: ev.ReferralReceived, at: RecordedEvent) -> None:
-        await _REFERRALS.insert(conn, e, reasons=to_jsonb(e.reasons), updated_at=at.recorded_at)
+        # Who sent it (the organisation of the event's actor): the referrer reads the answer to it.
+        referred_by = (at.metadata.get("actor") or {}).get("organisation")
+        await _REFERRALS.insert(
+            conn, e, reasons=to_jsonb(e.reasons), referred_by=referred_by, updated_at=at.recorded_at
+        )
 
     @on(_ReferralChange)
     @_REFERRALS.changes
@@ -51,11 +55,11 @@ class PathwaysProjection(ReadModel, name="pathways", tables=("rm_referrals", "rm
             case ev.ReferralDeadlinePassed():
                 return {"deadline_passed": True}
             case ev.ReferralAccepted():
-                return {"status": "accepted", "pathway_id": e.pathway_id}
+                return {"status": "accepted", "pathway_id": e.pathway_id, "decided_at": at.recorded_at}
             case ev.ReferralAttached():
-                return {"status": "attached", "pathway_id": e.pathway_id}
+                return {"status": "attached", "pathway_id": e.pathway_id, "decided_at": at.recorded_at}
             case ev.ReferralDeclined():
-                return {"status": "declined"}
+                return {"status": "declined", "decided_at": at.recorded_at, "decline_reason": e.reason}
 
     @on(ev.PathwayStarted)
     async def started(self, conn: Connection, e: ev.PathwayStarted, at: RecordedEvent) -> None:

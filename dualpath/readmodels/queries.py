@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar
 import asyncpg
 from pydantic import BaseModel
 
-from dualpath.domain.disclosure import CLINICAL, OWNER, SHARED
+from dualpath.domain.disclosure import CLINICAL, OWNER, REFERRER, SHARED
 from dualpath.domain.events import ReferralRecord
 from dualpath.readmodels.projection import FROM_JSON, Rows
 
@@ -66,6 +66,63 @@ async def referrals(pool: asyncpg.Pool, *, region: str, statuses: list[str], lim
     rest = """WHERE region = $1 AND status = ANY($2::text[])
               ORDER BY start_deadline NULLS LAST, received_on, referral_id LIMIT $3"""
     return await _REFERRALS.all(pool, rest, region, statuses, limit)
+
+
+class ReferralAnswer(BaseModel):
+    """A referral's answer as the organisation that sent it reads it (a general practice, its own):
+    psychiatry's visitation accepted or declined it (a decline with its reason), and when treatment
+    started — the pathway's start and its first treatment contact. Nothing of the pathway besides."""
+
+    # A general practice reads only the rows its own practice sent (api/disclosure.py).
+    disclosure_owner: ClassVar[str] = "referred_by"
+
+    referral_id: str
+    referred_by: str | None  # the organisation that sent it, e.g. practice:123456
+    region: str | None
+    group: int | None
+    status: str
+    received_on: date
+    start_deadline: date | None
+    opens_on: date | None
+    decided_on: date | None
+    decline_reason: Annotated[str | None, REFERRER]
+    pathway_started_on: date | None
+    treatment_started_on: date | None
+    # Read by region staff only: the route judges visibility by it; the referrer reads no pathway.
+    pathway_id: Annotated[str | None, CLINICAL]
+
+
+_COPENHAGEN_DAY = "(({}) AT TIME ZONE 'Europe/Copenhagen')::date"
+_ANSWERS = Rows(
+    ReferralAnswer,
+    # The pathway the referral started (not one it joined: that one began before the referral).
+    "rm_referrals r LEFT JOIN rm_pathways p ON p.pathway_id = r.pathway_id AND r.status = 'accepted'",
+    {
+        "referral_id": "r.referral_id",
+        "referred_by": "r.referred_by",
+        "region": "r.region",
+        "group": "r.target_group",
+        "status": "r.status",
+        "received_on": "r.received_on",
+        "start_deadline": "r.start_deadline",
+        "opens_on": "r.opens_on",
+        "decided_on": _COPENHAGEN_DAY.format("r.decided_at"),
+        "decline_reason": "r.decline_reason",
+        "pathway_started_on": _COPENHAGEN_DAY.format("p.started_at"),
+        "treatment_started_on": "p.first_contact_on",
+        "pathway_id": "r.pathway_id",
+    },
+)
+
+
+async def referral_answer(pool: asyncpg.Pool, referral_id: str) -> ReferralAnswer | None:
+    return await _ANSWERS.one(pool, "r.referral_id = $1", referral_id)
+
+
+async def referral_answers(pool: asyncpg.Pool, *, referred_by: str, limit: int, offset: int) -> list[ReferralAnswer]:
+    """The answers to the referrals `referred_by` (an organisation) sent, the latest received first."""
+    rest = "WHERE r.referred_by = $1 ORDER BY r.received_on DESC, r.referral_id LIMIT $2 OFFSET $3"
+    return await _ANSWERS.all(pool, rest, referred_by, limit, offset)
 
 
 class PathwayRow(BaseModel):
@@ -150,13 +207,23 @@ _DIALOGUE_GIVEN = """EXISTS (SELECT 1 FROM rm_consents c WHERE c.pathway_id = {p
 
 
 async def worklist(
-    pool: asyncpg.Pool, *, org: str, role: str, kind: str | None, limit: int, offset: int
+    pool: asyncpg.Pool,
+    *,
+    org: str,
+    role: str,
+    kind: str | None,
+    limit: int,
+    offset: int,
+    assigned_to: str | None = None,
+    team: str | None = None,
 ) -> list[TaskRow]:
     # Municipal staff see a task only while they may see what it belongs to (api/access.py and
     # the transition and campaign routes' own rules): a pathway or a move back while the patient's
     # consent to dialogue with them is given; a transition reported with that consent; their
     # campaign; a coordinated course shared with them (api/routes/coordinated_courses.py).
     # Withdrawn consent takes the tasks off the list at once.
+    # `assigned_to` (a subject): only the tasks given to that person ("mine"); `team`: those given to someone of
+    # that team of the organisation (the staff register), and those given to no one yet ("my team's").
     municipality = org.partition(":")[2] if role == "municipality" else None
     rest = f"""t WHERE owner_org = $1 AND owner_role = $2 AND state = 'open' AND ($3::text IS NULL OR kind = $3)
               AND ($6::text IS NULL
@@ -171,8 +238,14 @@ async def worklist(
                          SELECT 1 FROM rm_coordinated_courses cc WHERE cc.course_id = t.referral_id
                             AND cc.municipality = $6 AND cc.shared_with_municipality
                             AND (cc.pathway_id IS NULL OR {_DIALOGUE_GIVEN.format(pathway="cc.pathway_id")}))))
+              AND ($7::text IS NULL
+                   OR EXISTS (SELECT 1 FROM rm_task_assignments a WHERE a.task_id = t.task_id AND a.subject = $7))
+              AND ($8::text IS NULL
+                   OR NOT EXISTS (SELECT 1 FROM rm_task_assignments a WHERE a.task_id = t.task_id)
+                   OR EXISTS (SELECT 1 FROM rm_task_assignments a JOIN rm_staff s ON s.subject = a.subject
+                               WHERE a.task_id = t.task_id AND s.team = $8 AND s.organisation = $1))
             ORDER BY due, task_id LIMIT $4 OFFSET $5"""
-    return await TASKS.all(pool, rest, org, role, kind, limit, offset, municipality)
+    return await TASKS.all(pool, rest, org, role, kind, limit, offset, municipality, assigned_to, team)
 
 
 async def pathway_tasks(pool: asyncpg.Pool, pathway_id: str) -> list[TaskRow]:

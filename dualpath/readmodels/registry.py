@@ -7,6 +7,7 @@ from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
 from dualpath.readmodels.projection import ReadModel
 from dualpath.readmodels.screenings import ScreeningsProjection
+from dualpath.readmodels.staff import StaffProjection
 from dualpath.readmodels.stays import StaysProjection
 from dualpath.readmodels.tasks import TasksProjection
 from dualpath.readmodels.transitions import TransitionsProjection
@@ -23,4 +24,5 @@ def all_projections() -> list[ReadModel]:
         CoordinatedCoursesProjection(),
         AcuteContactsProjection(),
         ScreeningsProjection(),
+        StaffProjection(),
     ]

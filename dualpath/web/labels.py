@@ -17,9 +17,16 @@ ROLES = {
     "visitation": "Visitator (psykiatrien)",
     "municipality": "Kommunal medarbejder",
     "ops": "Drift",
+    "gp": "Praktiserende læge",
 }
 
-ROLES_SHORT = {"clinician": "Behandler", "visitation": "Visitator", "municipality": "Kommune", "ops": "Drift"}
+ROLES_SHORT = {
+    "clinician": "Behandler",
+    "visitation": "Visitator",
+    "municipality": "Kommune",
+    "ops": "Drift",
+    "gp": "Praktiserende læge",
+}
 
 LEVELS = {
     "primary": "Behandling i primærsektoren",
@@ -171,6 +178,8 @@ def org(value: str) -> str:
         return municipality(code)
     if kind == "ops":
         return "Drift"
+    if kind == "practice":
+        return f"Lægepraksis (ydernr. {code})"
     return value
 
 

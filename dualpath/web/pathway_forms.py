@@ -3,7 +3,7 @@ record a consent, close a task."""
 
 from __future__ import annotations
 
-from dualpath.api.routes import consents, pathways, screenings, tasks
+from dualpath.api.routes import consents, pathways, screenings, staff, tasks
 from dualpath.domain import screening
 from dualpath.web.forms import a_choice, a_date, optional, stripped, text
 from dualpath.web.pathway_page import CommandForm, command_forms
@@ -42,6 +42,13 @@ router = command_forms(
     *(
         CommandForm(f"/screening-{n}", screenings.record_screening, SCREENING, f"screening-{n}", "screening#screening")
         for n in ("audit", "dudit")
+    ),
+    CommandForm(
+        "/kontaktperson",
+        staff.name_contact_person,
+        {"subject": stripped, "reason": optional},
+        "contact-person",
+        "kontaktperson#kontaktperson",
     ),
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),

@@ -22,7 +22,9 @@ from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
 from dualpath.api.routes import admissions, consents, coordinated_courses, meetings, pathways, screenings, tasks
+from dualpath.api.routes import staff as staff_routes
 from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis, screening
+from dualpath.domain import staff as staff_register
 from dualpath.web import diagram
 from dualpath.web.calls import call, passes, permitted
 from dualpath.web.forms import NOTICES, Reader, Refusal, participant_lines, read, submit
@@ -44,6 +46,7 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
         "first_contact": active and permitted(pathways.record_first_contact, staff),
         "acute_contact": active and permitted(pathways.record_acute_contact, staff),
         "screening": active and permitted(screenings.record_screening, staff),
+        "contact_person": active and permitted(staff_routes.name_contact_person, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,
@@ -85,6 +88,17 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     open_tasks = [t for t in p.tasks if t.state == "open"]
     closed_tasks = [t for t in p.tasks if t.state != "open"]
     admitted = [s for s in stay_rows if s.status == "admitted"]
+    may = _may(staff, active)
+    # Whom the contact person can be: the caller's (the pathway's region's) active staff, from the register.
+    colleagues = (
+        [
+            m
+            for m in (await call(staff_routes.list_staff, staff, res, org=None, team=None, limit=500, offset=0)).members
+            if m.active
+        ]
+        if may["contact_person"]
+        else []
+    )
     return dict(
         p=p,
         meetings=meeting_rows,
@@ -98,7 +112,9 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         course=course,
         reading_on=reading_on if reading_on in legal_basis.LABELS else None,
         basis_labels=legal_basis.LABELS,
-        may=_may(staff, active),
+        may=may,
+        colleagues=colleagues,
+        team_names=staff_register.TEAM_NAMES_DA,
         clinical=staff.role in disclosure.REGION_ROLES,
         open_tasks=sorted(open_tasks, key=lambda t: (t.due, t.title or "")),
         closed_tasks=sorted(closed_tasks, key=lambda t: t.closed_at or t.opened_at, reverse=True),

@@ -21,6 +21,13 @@ from dualpath.web.session import Form, PageStaff, read_form
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
+@router.get("/mine-henvisninger")
+async def referrals_sent(request: Request, staff: PageStaff, res: Res) -> Response:
+    """A general practice's referrals and the answers to them (the API's GET /referrals/sent)."""
+    answers = await call(referrals.referrals_sent, staff, res, limit=200, offset=0)
+    return page(request, "referrals_sent.html", title="Mine henvisninger", answers=answers)
+
+
 @router.get("/henvisning")
 async def referral_form(request: Request, staff: PageStaff) -> Response:
     return page(request, "referral_form.html", title="Ny henvisning", values={}, refusal=None)

@@ -49,9 +49,16 @@ DEV_ROLES: list[tuple[Role, str]] = [
     (Role.visitation, "region:1082"),
     (Role.municipality, "municipality:751"),
     (Role.ops, "ops:national"),
+    (Role.gp, "practice:123456"),
 ]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+# The pages a role may open, for a role held to a list of routes in the API too (api/disclosure.py, ROUTES):
+# a general practice refers and reads its own referrals' answers. Every other page refuses it politely.
+PAGES: dict[Role, frozenset[str]] = {
+    Role.gp: frozenset({"GET /henvisning", "POST /henvisning", "GET /mine-henvisninger", "POST /sign-out"})
+}
 
 
 class SignInRequired(AnsweredByTheApp):
@@ -59,6 +66,13 @@ class SignInRequired(AnsweredByTheApp):
 
     def __init__(self, next_path: str, expired: bool = False) -> None:
         self.next_path, self.expired = next_path, expired
+
+
+class PageRefused(AnsweredByTheApp):
+    """A page outside the signed-in role's pages (`PAGES`): 403, in Danish, with where to go instead."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 class FormRefused(AnsweredByTheApp):
@@ -98,6 +112,13 @@ async def page_staff(request: Request, res: Res) -> Staff:
     request.state.csrf = csrf_token(res.settings, token)
     route = getattr(request.scope.get("route"), "path", request.url.path)
     access.current_action.set(f"{request.method} {route}")
+    if staff.role in PAGES and f"{request.method} {route}" not in PAGES[staff.role]:
+        raise PageRefused(
+            "Som praktiserende læge kan du henvise til integreret dobbeltdiagnosebehandling og se svarene på "
+            "din praksis' egne henvisninger: om de er accepteret eller afvist (med begrundelsen), og hvornår "
+            "behandlingen startede. Forløb, arbejdslister og andre oplysninger er forbeholdt personalet i "
+            "regionen og kommunen."
+        )
     access.name_basis(staff, request.method, request.query_params.get(access.BASIS_PARAMETER))
     idempotency.current.set(None)  # a form binds its own key (idempotency.bind_form)
     return staff
@@ -273,6 +294,13 @@ def install(app: FastAPI) -> None:
         if exc.expired:
             response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
+
+    @app.exception_handler(PageRefused)
+    async def _page_refused(request: Request, exc: PageRefused) -> Response:
+        if request.method == "GET" and request.url.path == "/arbejdsliste":
+            # Where sign-in leads: a general practice's own start page is its referrals' answers.
+            return RedirectResponse("/mine-henvisninger", status_code=303)
+        return page(request, "error.html", status=403, title="Ikke adgang for praktiserende læger", message=exc.message)
 
     @app.exception_handler(FormRefused)
     async def _refused(request: Request, exc: FormRefused) -> Response:

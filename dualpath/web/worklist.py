@@ -86,8 +86,14 @@ async def worklist(request: Request, staff: PageStaff, res: Res) -> Response:
             title="Ugyldigt filter",
             message="Filteret på type indeholder tegn, som ikke kan bruges.",
         )
+    # "Mine": the tasks given to this staff member by name (the staff register), beside the whole list.
+    scope = "mine" if request.query_params.get("vis") == "mine" else "all"
     everything = await call(tasks.worklist, staff, res, kind=None, limit=500, offset=0)
-    rows = everything if kind is None else await call(tasks.worklist, staff, res, kind=kind, limit=500, offset=0)
+    rows = (
+        everything
+        if kind is None and scope == "all"
+        else await call(tasks.worklist, staff, res, kind=kind, limit=500, offset=0, scope=scope)
+    )
     wards = await _wards(staff, res, everything)
     kind_options: dict[str, str] = {}
     for k, title in sorted({(t.kind, t.title or t.kind) for t in everything}, key=lambda k: k[1]):
@@ -100,6 +106,7 @@ async def worklist(request: Request, staff: PageStaff, res: Res) -> Response:
         rows=[t for t in rows if team is None or _team(t, wards) == team],
         kind=kind,
         team=team,
+        mine=scope == "mine",
         kind_options=kind_options,
         teams=sorted({_team(t, wards) for t in everything}),
         team_of=lambda t: _team(t, wards),

@@ -40,6 +40,11 @@ the task overdue, search attribute Overdue).
   meeting (JointPlanRecorded; a revision names the latest version: workflows/pathway_joint_plans.py)
 - `record_screening(ScreeningCommand) -> CommandResult`: an AUDIT or DUDIT screening, scored by the
   instrument's published rule (ScreeningRecorded; workflows/pathway_screening.py)
+- `name_contact_person(ContactPersonCommand) -> CommandResult`: the named contact person from the staff
+  register; the first closes the phase-1 task, a change needs its reason (ContactPersonNamed;
+  workflows/pathway_contact_person.py)
+- `assign_task(AssignTaskCommand) -> CommandResult`: an open task given to a named staff member (TaskAssigned;
+  workflows/pathway_contact_person.py)
 Signals:
 - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils (workflows/pathway_tasks.py)
 - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns

@@ -59,6 +59,8 @@ class PathwayState(PathwayFacts):
     coordinated_course_id: str | None = None
     # The stay the pathway starts with (None: it starts ambulatory); cleared once admitted.
     admit_at_start: OpeningAdmission | None = None
+    # The named contact person (issue #15 item 2): a staff member's subject (the name stays in the register).
+    contact_person: str | None = None
 
 
 def new_state(pathway_id: str, origin: str, *facts: BaseModel, **given: Any) -> PathwayState:
@@ -131,6 +133,21 @@ class ScreeningCommand(StaffCommand):
     screened_on: date
     answers: list[ScreeningAnswer]
     cutoff_sex: CutoffSex | None = None
+
+
+class ContactPersonCommand(StaffCommand):
+    """The pathway's named contact person (fast, navngiven kontaktperson): a staff member of the pathway's region
+    by their subject, as the staff register knows them; a change names the reason."""
+
+    subject: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignTaskCommand(StaffCommand):
+    """An open task of the pathway given to a named staff member (their subject, as the register knows them)."""
+
+    task_id: str
+    subject: str = Field(min_length=1, max_length=200)
 
 
 class AdmitResult(BaseModel):

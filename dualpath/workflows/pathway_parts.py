@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows.pathway_acute import AcuteContactCommands
     from dualpath.workflows.pathway_admission import Admissions
     from dualpath.workflows.pathway_consents import ConsentCommands
+    from dualpath.workflows.pathway_contact_person import ContactPersonCommands
     from dualpath.workflows.pathway_first_contact import FirstContactClock
     from dualpath.workflows.pathway_joint_plans import JointPlanCommands
     from dualpath.workflows.pathway_medication import MedicationCommands
@@ -33,5 +34,6 @@ class PathwayParts(
     MedicationCommands,
     AcuteContactCommands,
     ScreeningCommands,
+    ContactPersonCommands,
 ):
     """The pathway's updates, signals and query, and what they share (`view`, the search attributes)."""

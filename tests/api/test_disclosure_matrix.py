@@ -5,6 +5,9 @@ marker text in every kind of free text: `CLIN-…` is psychiatry's own (region s
 `SHARED-…` the sectors' shared record (region staff and the municipality with consent; never
 ops). Each role reads every route; an answer that shows a marker it may not see fails. A GET
 route this test has no value for fails too: a new route is walked from the day it exists.
+
+A general practice (role gp) reaches only its own referrals' answers and the referral form: every
+other route, page and command answers 403 to it, a new one included (api/disclosure.py, ROUTES).
 """
 
 from __future__ import annotations
@@ -45,7 +48,22 @@ OTHER_CLINICIAN = Caller("clinician of another region", "clinician", "region:108
 MUNICIPALITY_WITH_CONSENT = Caller("municipality with consent", "municipality", MUNICIPALITY)
 OTHER_MUNICIPALITY = Caller("another municipality", "municipality", "municipality:101")
 OPS = Caller("ops", "ops", "ops:national")
-CALLERS = [OWN_CLINICIAN, OWN_VISITATION, OTHER_CLINICIAN, MUNICIPALITY_WITH_CONSENT, OTHER_MUNICIPALITY, OPS]
+# The practice that sent one referral of the world (declined), and a practice that sent none.
+OWN_PRACTICE = Caller("the referring general practice", "gp", "practice:123456")
+OTHER_PRACTICE = Caller("another general practice", "gp", "practice:654321")
+PRACTICES = (OWN_PRACTICE, OTHER_PRACTICE)
+CALLERS = [
+    OWN_CLINICIAN,
+    OWN_VISITATION,
+    OTHER_CLINICIAN,
+    MUNICIPALITY_WITH_CONSENT,
+    OTHER_MUNICIPALITY,
+    OPS,
+    OWN_PRACTICE,
+    OTHER_PRACTICE,
+]
+GP_ROUTES = {"/referrals/sent", "/referrals/{referral_id}/answer"}  # the GET routes a practice reaches
+GP_PAGES = {"/mine-henvisninger"}  # and its pages (the referral form, /henvisning, is not walked)
 
 # What each caller may read of the marked objects.
 MAY_READ = {OWN_CLINICIAN: {CLIN, SHARED}, OWN_VISITATION: {CLIN, SHARED}, MUNICIPALITY_WITH_CONSENT: {SHARED}}
@@ -185,6 +203,28 @@ async def world(http):
         r = await vis.get("/coordinated-courses", params={"origin_id": declined})
         assert r.status_code == 200 and len(r.json()) == 1, r.text
         course_id = r.json()[0]["course_id"]
+        # A staff member of the region, named the pathway's contact person (their name is shared with the
+        # municipality on consent, never with ops).
+        staff_subject = f"matrix-staff-{uuid.uuid4().hex[:8]}"
+        r = await cli.post(
+            "/staff",
+            json={
+                "subject": staff_subject,
+                "display_name": "SHARED-staffname",
+                "team": "ambulant_team",
+                "role": "nurse",
+            },
+        )
+        assert r.status_code == 201, r.text
+        r = await cli.post(f"/pathways/{pathway_id}/contact-person", json={"subject": staff_subject})
+        assert r.status_code == 200, r.text
+    # A general practice's referral, declined: the answer (with its reason) is that practice's to read.
+    async with http.as_(OWN_PRACTICE.role, OWN_PRACTICE.org) as gp, http.as_("visitation", REGION) as vis:
+        r = await gp.post("/referrals", json=referral(source="general_practice"))
+        assert r.status_code == 201, r.text
+        gp_referral_id = r.json()["referral_id"]
+        r = await vis.post(f"/referrals/{gp_referral_id}/decision", json={"accept": False, "reason": "GP-reason full"})
+        assert r.status_code == 200, r.text
     return {
         "pathway_id": pathway_id,
         "stay_id": stay_id,
@@ -195,6 +235,8 @@ async def world(http):
         "without_consent": without_consent,
         "task_id": task["task_id"],
         "course_id": course_id,
+        "subject": staff_subject,
+        "gp_referral_id": gp_referral_id,
     }
 
 
@@ -221,6 +263,7 @@ def _fill(path: str, world: dict) -> str:
         "transition_id": world["transition_id"],
         "campaign_id": world["campaign_id"],
         "course_id": world["course_id"],
+        "subject": world["subject"],
         "kind": "koordinationsplan",
     }
     try:
@@ -232,12 +275,19 @@ def _fill(path: str, world: dict) -> str:
 def _expected(path: str, caller: Caller) -> int:
     """The status each caller must get: 404 for what is not theirs, so that existence does not leak."""
     region_staff = caller in (OWN_CLINICIAN, OWN_VISITATION)
+    if caller in PRACTICES:
+        # Nothing but its own referrals' answers; the world's {referral_id} is not a practice's.
+        return 404 if path == "/referrals/{referral_id}/answer" else 200 if path in GP_ROUTES else 403
+    if path == "/referrals/sent":
+        return 403  # a general practice's list of what it sent
     if path == "/access-log":
         return 200 if caller == OPS else 403
     if path == "/referrals":
         return 200 if caller.role == "visitation" else 403  # visitation's list of what it has to decide
     if path == "/reports/monitoring":
         return 403 if caller.role == "municipality" else 200
+    if path == "/staff/{subject}":
+        return 200 if region_staff or caller == OPS else 404  # the staff member's organisation (ops: no name)
     if "{" not in path:
         return 200  # lists: each caller's own slice
     if "{referral_id}" in path:
@@ -294,9 +344,20 @@ async def test_every_get_route_as_every_role(http, world, caller):
         # The pathway without consent is the municipality's to know nothing of, through any of its routes.
         for template in (t for t in API_ROUTES if t.startswith("/pathways/{pathway_id}")):
             r = await c.get(template.format(pathway_id=world["without_consent"], kind="koordinationsplan"))
-            assert r.status_code == (200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 404), (
+            expected = 200 if caller in (OWN_CLINICIAN, OWN_VISITATION, OPS) else 403 if caller in PRACTICES else 404
+            assert r.status_code == expected, (
                 f"{caller.name} GET {template} of the pathway without consent: {r.status_code}"
             )
+    if caller in PRACTICES:
+        # The practice's own referral: its answer with the reason, to that practice alone.
+        async with http.as_(caller.role, caller.org) as c:
+            r = await c.get(f"/referrals/{world['gp_referral_id']}/answer")
+            sent = [a["referral_id"] for a in (await c.get("/referrals/sent")).json()]
+        if caller == OWN_PRACTICE:
+            assert r.status_code == 200 and r.json()["decline_reason"] == "GP-reason full", r.text
+            assert world["gp_referral_id"] in sent
+        else:
+            assert r.status_code == 404 and world["gp_referral_id"] not in sent, r.text
     if caller in (OWN_CLINICIAN, OWN_VISITATION):
         # Region staff read every marker: the markers are really in the answers.
         async with http.as_(caller.role, caller.org) as c:
@@ -314,6 +375,7 @@ async def test_every_get_route_as_every_role(http, world, caller):
             "SHARED-crisis",
             "SHARED-reason",
             "SHARED-answer",
+            "SHARED-staffname",
         ):
             assert marker in text, f"{marker} was never shown to region staff: the matrix proves nothing"
 
@@ -324,19 +386,30 @@ async def test_every_page_as_every_role(api, settings, world, caller):
         for template in PAGE_ROUTES:
             path = _fill(template, world)
             r = await c.get(path)
-            assert r.status_code in (200, 404), f"{caller.name} page {template}: {r.status_code}"
+            if caller in PRACTICES:
+                # A practice's pages are the referral form and its referrals' answers; the rest refuse politely.
+                expected = 200 if template in GP_PAGES else 303 if template == "/arbejdsliste" else 403
+                assert r.status_code == expected, f"{caller.name} page {template}: {r.status_code}"
+            elif template in GP_PAGES:
+                assert r.status_code == 403, f"{caller.name} page {template}: {r.status_code}"  # a practice's page
+            assert r.status_code in ((200, 303, 403) if caller in PRACTICES or template in GP_PAGES else (200, 404)), (
+                f"{caller.name} page {template}: {r.status_code}"
+            )
             if r.status_code == 404:
                 assert template != "/arbejdsliste" and template != "/forloeb"
             for marker in _forbidden(caller):
                 assert marker not in r.text, f"{caller.name} reads {marker}… on page {template}"
         page = await c.get(f"/forloeb/{world['pathway_id']}")
+        if caller in PRACTICES:
+            assert page.status_code == 403 and "praktiserende læge" in page.text, page.text[:300]
+            return
         assert page.status_code == (404 if caller in (OTHER_CLINICIAN, OTHER_MUNICIPALITY) else 200)
         if caller == MUNICIPALITY_WITH_CONSENT:
             assert "SHARED-summary" in page.text  # the koordinationsplan is theirs too
 
 
 @pytest.mark.parametrize(
-    "caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY, MUNICIPALITY_WITH_CONSENT, OPS], ids=lambda c: c.name
+    "caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY, MUNICIPALITY_WITH_CONSENT, OPS, OWN_PRACTICE], ids=lambda c: c.name
 )
 async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, world, caller):
     """A command the caller may not give is refused; on something the caller may not see, the answer is
@@ -386,7 +459,7 @@ async def test_commands_answer_alike_for_what_exists_and_what_does_not(http, wor
                 )
 
 
-@pytest.mark.parametrize("caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY], ids=lambda c: c.name)
+@pytest.mark.parametrize("caller", [OTHER_CLINICIAN, OTHER_MUNICIPALITY, OWN_PRACTICE], ids=lambda c: c.name)
 async def test_every_command_route_is_refused_alike_for_what_exists_and_what_does_not(http, world, caller):
     """Every POST and PUT route with an id in it, as callers who see none of these objects: never applied,
     and answered exactly as for ids that do not exist."""

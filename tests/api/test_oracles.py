@@ -12,7 +12,9 @@ REGION, MUNICIPALITY = "region:1082", "municipality:751"
 async def test_only_roles_that_refer_may_refer(http):
     async with http.as_("ops", "ops:national") as ops:
         r = await ops.post("/referrals", json=referral())
-    assert r.status_code == 403 and set(r.json()["allowed"]) == {"clinician", "visitation", "municipality"}, r.text
+    assert r.status_code == 403 and set(r.json()["allowed"]) == {"clinician", "visitation", "municipality", "gp"}, (
+        r.text
+    )
 
 
 async def test_a_referral_for_a_patient_in_a_pathway_says_so_only_to_who_may_see_it(http):

@@ -20,6 +20,7 @@ from dualpath.domain.catalogue import Phase, load_catalogue
 from dualpath.domain.disclosure import CLINICAL
 from dualpath.domain.validation import Id, Input, NotFuture
 from dualpath.readmodels import acute_contacts, queries
+from dualpath.readmodels import staff as staff_register
 from dualpath.readmodels.acute_contacts import AcuteContactRow
 from dualpath.workflows import pathway as wf
 from dualpath.workflows import pathway_messages as messages
@@ -55,6 +56,15 @@ class PathwayOut(PathwaySummary):
     history: list[HistoryEntry]
     acute_contacts: list[AcuteContactRow] = Field(
         default_factory=list, description="Contacts at the acute function without admission, the latest first"
+    )
+    contact_person: staff_register.ContactPersonEntry | None = Field(
+        default=None, description="The named contact person (fast, navngiven kontaktperson) from the staff register"
+    )
+    contact_person_history: list[staff_register.ContactPersonEntry] = Field(
+        default_factory=list, description="Every naming of the contact person, the latest (the current one) first"
+    )
+    task_assignments: list[staff_register.TaskAssignmentRow] = Field(
+        default_factory=list, description="The pathway's tasks given to a named staff member"
     )
     access_basis: str | None = Field(
         description="The basis the caller reads this pathway on, as the access log records it: `consent: …` or, "
@@ -117,12 +127,13 @@ async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
     command it is read again, with no second look in the access log."""
     pathway_id = seen.pathway_id
     # Read side by side, each on a connection of its own: the answer waits for the slowest, not the sum.
-    row, tasks, consents, events, contacts = await asyncio.gather(
+    row, tasks, consents, events, contacts, (contact_persons, assignments) = await asyncio.gather(
         queries.pathway(res.pool, pathway_id),
         queries.pathway_tasks(res.pool, pathway_id),
         queries.pathway_consents(res.pool, pathway_id),
         history(res, workflow_ids.pathway_stream(pathway_id)),
         acute_contacts.acute_contacts(res.pool, pathway_id),
+        staff_register.people(res.pool, pathway_id),
     )
     row = row or seen
     # What each role reads of it is the disclosure policy's (api/disclosure.py), applied to the answer.
@@ -133,6 +144,9 @@ async def answer(res, seen: queries.PathwayRow) -> PathwayOut:
         consents=consents,
         history=events,
         acute_contacts=contacts,
+        contact_person=contact_persons[0] if contact_persons else None,
+        contact_person_history=contact_persons,
+        task_assignments=assignments,
         access_basis=access.granted(row.pathway_id),
     )
 

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 from dualpath import workflow_ids
 from dualpath.api import access, commands, disclosure, idempotency
 from dualpath.api.auth import Role, Staff
-from dualpath.api.deps import CurrentStaff, Limit, Res, require
+from dualpath.api.deps import CurrentStaff, Limit, Offset, Res, require
 from dualpath.api.errors import ApiError
 from dualpath.api.patient import PatientIn
 from dualpath.api.routes.acute_admissions import OpeningAdmissionIn, opening_admission, until_stay_opened
-from dualpath.domain import copenhagen, municipalities
+from dualpath.domain import copenhagen, municipalities, referral_rules
 from dualpath.domain import triage as triage_rules
 from dualpath.domain.referral_rules import EligibilityCriteria, ReferralFacts
 from dualpath.domain.validation import Id, Input, NotFuture
@@ -47,15 +47,24 @@ class ReferralOut(BaseModel):
     reasons: list[str]
 
 
-# Who refers: the region's clinicians and visitation, and the municipality (no wrong door).
-# Ops run the system and refer no one: a referral answers about a patient.
-REFERRERS = (Role.clinician, Role.visitation, Role.municipality)
+# Who refers: the region's clinicians and visitation, the municipality and general practice (no wrong
+# door). Ops run the system and refer no one: a referral answers about a patient.
+REFERRERS = (Role.clinician, Role.visitation, Role.municipality, Role.gp)
+# What a general practitioner's referral is: the source follows from the role.
+GP_SOURCE: Source = "general_practice"
 
 
 @router.post("", status_code=201, response_model=ReferralOut, response_model_exclude_none=False)
 async def refer(
     body: ReferralIn, res: Res, idempotency_key: idempotency.Key = None, staff: Staff = require(*REFERRERS)
 ) -> ReferralOut:
+    if staff.role == Role.gp and body.source != GP_SOURCE:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"source: a general practice refers as {GP_SOURCE!r}, not {body.source!r}",
+            allowed=[GP_SOURCE],
+        )
     # With a key, the referral id — and so the workflow id, which Temporal
     # keeps unique — follows from the key: a repeat cannot start a second one.
     keyed_id = idempotency.derived_id("referral")
@@ -136,6 +145,63 @@ async def list_referrals(
     await access.record_list(res.pool, staff)
     statuses: list[str] = list(UNDECIDED) if status is None else [status]
     return await queries.referrals(res.pool, region=staff.org_code, statuses=statuses, limit=limit)
+
+
+@router.get("/sent", response_model=list[queries.ReferralAnswer])
+async def referrals_sent(
+    res: Res, staff: Staff = require(Role.gp), limit: Limit = 100, offset: Offset = 0
+) -> list[queries.ReferralAnswer]:
+    """The referrals the caller's practice sent, the latest received first, each with its answer:
+    accepted or declined (with the reason), and when treatment started. A general practice's list:
+    only its own referrals, nothing of the pathways."""
+    await access.record_list(res.pool, staff)
+    answers = await queries.referral_answers(res.pool, referred_by=staff.org, limit=limit, offset=offset)
+    return [await _answer_as_seen_by(res, staff, a) for a in answers]
+
+
+@router.get("/{referral_id}/answer", response_model=queries.ReferralAnswer)
+async def referral_answer(
+    referral_id: Annotated[Id, Path(description="The referral's id")], staff: CurrentStaff, res: Res
+) -> queries.ReferralAnswer:
+    """The answer to one referral: accepted or declined (with the reason), the pathway's start and the first
+    treatment contact. For the practice that sent it (a general practice: its own referrals only) and for
+    region staff and ops as the referral itself (the reason is not ops')."""
+    row = await queries.referral_answer(res.pool, referral_id)
+    if row is None:
+        visible = False
+    elif staff.role == Role.gp:
+        visible = row.referred_by == staff.org
+    else:
+        visible = staff.role != Role.municipality and await access.may_see(
+            res.pool, staff, pathway_id=row.pathway_id, region=row.region
+        )
+    seen = await access.seen(res.pool, staff, "referral", referral_id, row, visible)
+    return await _answer_as_seen_by(res, staff, seen)
+
+
+async def _answer_as_seen_by(res, staff: Staff, answer: queries.ReferralAnswer) -> queries.ReferralAnswer:
+    """The answer; a referral that joined a pathway the caller may not see reads as assessed from what was
+    sent (awaiting visitation, or held until its group opens), as `refer` answered it: no answer tells a
+    referrer whether the patient has a pathway."""
+    if answer.status != "attached" or await access.may_see(
+        res.pool, staff, pathway_id=answer.pathway_id, region=answer.region
+    ):
+        return answer
+    opens_on = None
+    if answer.group is not None and answer.region is not None:
+        calendar = res.settings.phase_in_for(answer.region)
+        if not calendar.is_open(answer.group, answer.received_on):
+            opens_on = calendar.opens_on(answer.group)
+    held = opens_on is not None and opens_on > copenhagen.today()  # a held referral is released that day
+    return answer.model_copy(
+        update={
+            "status": "held_until_phase_in" if held else "awaiting_visitation",
+            "opens_on": opens_on,
+            "start_deadline": referral_rules.start_deadline(opens_on or answer.received_on),
+            "decided_on": None,
+            "pathway_id": None,
+        }
+    )
 
 
 async def _as_seen_by(res, staff: Staff, answer: ReferralOut, assessed: ReferralOut) -> ReferralOut:
