@@ -683,12 +683,7 @@ async def run(args: argparse.Namespace) -> dict:
         result["timers"]["steady_state_per_day"] = round(year["timers_fired_per_year"] * len(cohort.pathways) / 365, 1)
         result["timers"]["steady_state_started_per_day"] = round(year["timers_started"] * len(cohort.pathways) / 365, 1)
     finally:
-        await api.aclose()
-        if pool is not None:
-            await pool.close()
-        stack.stop()
-        if args.keep:
-            log(f"kept the data folder: {stack.tmp}")
+        await stack.close(api, pool, log)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 

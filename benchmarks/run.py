@@ -575,12 +575,7 @@ async def run(args: argparse.Namespace) -> dict:
             stack.check_alive()
             results["memory"]["end"] = {f"{n}_rss_mib": round(stack.rss(n) / 2**20, 1) for n in ("worker", "api")}
     finally:
-        await api.aclose()
-        if pool is not None:
-            await pool.close()
-        stack.stop()
-        if args.keep:
-            log(f"kept the data folder: {stack.tmp}")
+        await stack.close(api, pool, log)
     results["latency"].pop("pathway_ids", None)
     results["run"].update(
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -213,6 +213,15 @@ class Stack:
             if not self.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
+    async def close(self, api, pool, log=print) -> None:
+        """A run's end: its HTTP clients and pool closed, the stack stopped (the data folder kept with --keep)."""
+        await api.aclose()
+        if pool is not None:
+            await pool.close()
+        self.stop()
+        if self.keep:
+            log(f"kept the data folder: {self.tmp}")
+
     def _stop_postgres(self) -> None:
         if not (self.data / "postgres" / "PG_VERSION").exists():
             return

@@ -29,7 +29,8 @@ async def _started(handle) -> int:
     raise AssertionError("the pathway never set its due-date timer")
 
 
-async def test_a_command_is_one_workflow_task_with_no_timer_restarted(client, worker, settings):
+async def _pathway(client, settings):
+    """A new pathway on the session's worker, and its view."""
     inp = pathway_input(ACTOR)
     handle = await client.start_workflow(
         wf.PathwayWorkflow.run,
@@ -37,7 +38,11 @@ async def test_a_command_is_one_workflow_task_with_no_timer_restarted(client, wo
         id=wf.workflow_id(inp.state.pathway_id, inp.state.region),
         task_queue=settings.task_queue,
     )
-    view = await handle.query(wf.PathwayWorkflow.view)
+    return handle, await handle.query(wf.PathwayWorkflow.view)
+
+
+async def test_a_command_is_one_workflow_task_with_no_timer_restarted(client, worker, settings):
+    handle, view = await _pathway(client, settings)
     first_due = min(t.due for t in view.open_tasks)
     # A task due after the first one: closing it leaves the next due date where it was.
     later = next(t for t in view.open_tasks if t.due > first_due and t.kind != "consent_dialogue")
@@ -58,14 +63,7 @@ async def test_a_command_is_one_workflow_task_with_no_timer_restarted(client, wo
 
 
 async def test_a_command_that_moves_the_next_due_date_restarts_the_timer_and_publishes_it(client, worker, settings):
-    inp = pathway_input(ACTOR)
-    handle = await client.start_workflow(
-        wf.PathwayWorkflow.run,
-        inp,
-        id=wf.workflow_id(inp.state.pathway_id, inp.state.region),
-        task_queue=settings.task_queue,
-    )
-    view = await handle.query(wf.PathwayWorkflow.view)
+    handle, view = await _pathway(client, settings)
     first_due = min(t.due for t in view.open_tasks)
     firsts = [t for t in view.open_tasks if t.due == first_due]
     assert all(t.kind != "consent_dialogue" for t in firsts)  # closed by recording the consent instead
