@@ -23,6 +23,7 @@ from dualpath.api.routes import (
     audit,
     campaigns,
     codec,
+    competences,
     consents,
     coordinated_courses,
     cvd_referrals,
@@ -31,6 +32,7 @@ from dualpath.api.routes import (
     meetings,
     pathways,
     referrals,
+    relatives,
     reports,
     screenings,
     staff,
@@ -71,6 +73,8 @@ STAFF_ROUTERS = (
     coordinated_courses.router,
     screenings.router,
     staff.router,
+    competences.router,
+    relatives.router,
     audit.router,
 )
 

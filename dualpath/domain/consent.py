@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-ConsentScope = Literal["dialogue", "inform_municipal_treatment"]
+ConsentScope = Literal["dialogue", "inform_municipal_treatment", "involve_relative"]
+# The scopes whose counterpart is a municipality (its three-digit code); `involve_relative`'s counterpart is the
+# relative's pseudonymous id (domain/relatives.py), one of the pathway's relatives.
+MUNICIPAL_SCOPES = ("dialogue", "inform_municipal_treatment")
 ConsentState = Literal["given", "refused", "withdrawn"]
 ConsentForm = Literal["written", "oral"]
 
@@ -14,12 +17,13 @@ SCOPE_DESCRIPTIONS = {
     "dialogue": "dialogue between region and municipality",
     "inform_municipal_treatment": "keeping municipal substance treatment informed of admission, discharge "
     "and FMK changes",
+    "involve_relative": "involving a named relative (pårørende) in the treatment and at meetings",
 }
 
 
 class Consent(BaseModel):
     scope: ConsentScope
-    counterpart: str  # the municipality's three-digit code
+    counterpart: str  # the municipality's three-digit code; for involve_relative, the relative's id
     state: ConsentState
     form: ConsentForm
 

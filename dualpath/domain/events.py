@@ -241,6 +241,23 @@ class ScreeningRecorded(DomainEvent):
     cutoff_sex: str | None = None
 
 
+class RelativeAdded(DomainEvent):
+    """In the pathway's stream: a relative (pårørende) was named on the pathway, by the pseudonymous `relative_id`
+    and the kind of relation only (the name and how to reach them live in the register table `relatives`)."""
+
+    pathway_id: str
+    relative_id: str
+    relation: str
+
+
+class RelativeRemoved(DomainEvent):
+    """In the pathway's stream: a relative is no longer on the pathway (their consent history stays)."""
+
+    pathway_id: str
+    relative_id: str
+    relation: str
+
+
 class ContactPersonNamed(DomainEvent):
     """In the pathway's stream: the pathway's named contact person (fast, navngiven kontaktperson) from the staff
     register, by their subject only (the display name lives in the register); `previous` the one replaced, with

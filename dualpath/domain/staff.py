@@ -17,9 +17,17 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # The teams of a region and of a municipality (the organisation's kind decides which fit).
-RegionTeam = Literal["ambulant_team", "acute_team", "ward", "visitation", "outreach_team", "other_region_team"]
+# peer_support_team: peer workers (peermedarbejdere) and mentors, on either side (issue #15 item 4).
+RegionTeam = Literal[
+    "ambulant_team", "acute_team", "ward", "visitation", "outreach_team", "peer_support_team", "other_region_team"
+]
 MunicipalityTeam = Literal[
-    "substance_treatment_unit", "social_psychiatry", "housing_support", "job_centre", "other_municipal_team"
+    "substance_treatment_unit",
+    "social_psychiatry",
+    "housing_support",
+    "job_centre",
+    "peer_support_team",
+    "other_municipal_team",
 ]
 Team = Literal[RegionTeam, MunicipalityTeam]
 REGION_TEAMS: tuple[str, ...] = get_args(RegionTeam)
@@ -49,6 +57,7 @@ TEAM_NAMES_DA = {
     "ward": "Sengeafsnit",
     "visitation": "Visitation",
     "outreach_team": "Opsøgende team",
+    "peer_support_team": "Peer- og mentorteam",
     "other_region_team": "Andet team (region)",
     "substance_treatment_unit": "Kommunal rusmiddelbehandling",
     "social_psychiatry": "Socialpsykiatri",

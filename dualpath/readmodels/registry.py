@@ -2,6 +2,7 @@
 
 from dualpath.readmodels.acute_contacts import AcuteContactsProjection
 from dualpath.readmodels.campaigns import CampaignsProjection
+from dualpath.readmodels.competences import CompetencesProjection
 from dualpath.readmodels.coordinated_courses import CoordinatedCoursesProjection
 from dualpath.readmodels.meetings import MeetingsProjection
 from dualpath.readmodels.pathways import PathwaysProjection
@@ -25,4 +26,5 @@ def all_projections() -> list[ReadModel]:
         AcuteContactsProjection(),
         ScreeningsProjection(),
         StaffProjection(),
+        CompetencesProjection(),
     ]

@@ -36,6 +36,8 @@ NOTICES = {
     "kontaktperson": "Kontaktpersonen er navngivet.",
     "afsluttet": "Forløbet er afsluttet.",
     "samtykke": "Samtykket er registreret.",
+    "paaroerende": "Den pårørende er tilføjet forløbet.",
+    "paaroerende-fjernet": "Den pårørende er fjernet fra forløbet.",
     "opgave": "Opgaven er lukket.",
     "moede": "Mødet er indkaldt; invitationerne er sendt.",
     "planlagt": "Mødet er planlagt.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dualpath.domain import acute, ambulatory, inpatient, joint_plans, leave, municipalities
+from dualpath.domain import acute, ambulatory, inpatient, joint_plans, leave, municipalities, relatives
 from dualpath.domain.meetings import DANISH_NAMES as MEETING_NAMES
 from dualpath.domain.meetings import OCCASION_NAMES
 
@@ -83,6 +83,7 @@ CRITERIA = [
 CONSENT_SCOPES = {
     "dialogue": "Dialog mellem region og kommune",
     "inform_municipal_treatment": "Orientering af kommunal rusmiddelbehandling (indlæggelse, udskrivelse, FMK)",
+    "involve_relative": "Inddragelse af en navngiven pårørende",
 }
 CONSENT_STATES = {"given": "Givet", "refused": "Afslået", "withdrawn": "Trukket tilbage"}
 CONSENT_FORMS = {"written": "Skriftligt", "oral": "Mundtligt"}
@@ -128,6 +129,7 @@ FOLLOW_UPS = {
 }
 
 PHASES = ambulatory.PHASE_NAMES
+RELATIONS = relatives.RELATION_NAMES_DA
 STAY_PHASES = inpatient.PHASE_NAMES
 
 EVENTS = {
@@ -149,6 +151,8 @@ EVENTS = {
     "FirstTreatmentContact": "Første behandlingskontakt",
     "AcuteContactRecorded": "Kontakt i akutfunktionen",
     "ScreeningRecorded": "Screening (AUDIT/DUDIT)",
+    "RelativeAdded": "Pårørende tilføjet",
+    "RelativeRemoved": "Pårørende fjernet",
     "FirstContactDeadlineApproaching": "Fristen for behandlingsstart nærmer sig (§ 82c)",
     "FirstContactDeadlinePassed": "Fristen for behandlingsstart er overskredet (§ 82c)",
 }
@@ -181,6 +185,27 @@ def org(value: str) -> str:
     if kind == "practice":
         return f"Lægepraksis (ydernr. {code})"
     return value
+
+
+def counterpart(scope: str | None, value: str | None) -> str:
+    """A consent's counterpart: a municipality, or (involve_relative) a relative by the first part of their id."""
+    if scope == relatives.INVOLVE_RELATIVE:
+        return f"pårørende {str(value or '')[:8]}"
+    return municipality(value)
+
+
+def participant_org(value: str, relative_names: dict[str, str]) -> str:
+    """A participant's organisation as written, but a relative (`relative:<id>`) by their name where the reader may
+    read it (the register's name, through the disclosure policy), else by the first part of their id."""
+    if not value.startswith(relatives.RELATIVE_ORGANISATION):
+        return value
+    rid = value.removeprefix(relatives.RELATIVE_ORGANISATION)
+    return relative_names.get(rid) or f"pårørende {rid[:8]}"
+
+
+def participant_role(value: str) -> str:
+    """A meeting participant's role in Danish where it is one of the people around the patient."""
+    return relatives.PARTICIPANT_ROLE_NAMES_DA.get(value, value)
 
 
 def region(code: str | None) -> str:
@@ -250,9 +275,11 @@ def event_summary(entry: Any, task_titles: dict[str, str] | None = None) -> str:
         return " · ".join(x for x in (title, d.get("reason", "")) if x)
     if t == "TaskOverdue":
         return " · ".join(x for x in (title, f"frist {_date(d.get('due'))}") if x)
+    if t in ("RelativeAdded", "RelativeRemoved"):
+        return f"{_word(RELATIONS, d.get('relation'))} · id {str(d.get('relative_id', ''))[:8]}"
     if t == "ConsentRecorded":
         return (
-            f"{_word(CONSENT_SCOPES, d.get('scope'))} · {municipality(d.get('counterpart'))} · "
+            f"{_word(CONSENT_SCOPES, d.get('scope'))} · {counterpart(d.get('scope'), d.get('counterpart'))} · "
             f"{_word(CONSENT_STATES, d.get('state'))} ({_word(CONSENT_FORMS, d.get('form'), '')})"
         )
     if t == "PathwayEnded":

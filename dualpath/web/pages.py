@@ -26,6 +26,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dualpath.web import (
+    competence_page,
     joint_plan_forms,
     meeting_forms,
     pathway_forms,
@@ -36,5 +37,14 @@ from dualpath.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _pages in (worklist, pathway_page, pathway_forms, meeting_forms, joint_plan_forms, stay_forms, referral_pages):
+for _pages in (
+    worklist,
+    pathway_page,
+    pathway_forms,
+    meeting_forms,
+    joint_plan_forms,
+    stay_forms,
+    referral_pages,
+    competence_page,
+):
     router.include_router(_pages.router)

@@ -3,11 +3,16 @@ record a consent, close a task."""
 
 from __future__ import annotations
 
-from dualpath.api.routes import consents, pathways, screenings, staff, tasks
+from fastapi import Request
+from fastapi.responses import Response
+
+from dualpath.api.deps import Res
+from dualpath.api.routes import consents, pathways, relatives, screenings, staff, tasks
 from dualpath.domain import screening
+from dualpath.web.calls import call
 from dualpath.web.forms import a_choice, a_date, optional, stripped, text
-from dualpath.web.pathway_page import CommandForm, command_forms
-from dualpath.web.session import Form
+from dualpath.web.pathway_page import CommandForm, command_forms, pathway_form
+from dualpath.web.session import Form, PageStaff
 
 
 def _consent_form(form: Form, _: str) -> str:
@@ -53,4 +58,22 @@ router = command_forms(
     CommandForm("/afslut", pathways.end_pathway, {"reason_kind": text, "reason": optional}, "end", "afsluttet#top"),
     CommandForm("/samtykke", consents.record_consent, CONSENT, "consent", "samtykke#samtykker"),
     CommandForm("/opgaver/{task_id}", tasks.complete_task, TASK, "task-{task_id}", "opgave#opgaver"),
+    CommandForm(
+        "/paaroerende",
+        relatives.add_relative,
+        {"name": stripped, "relation": text, "contact": optional},
+        "relative",
+        "paaroerende#paaroerende",
+    ),
 )
+
+
+@router.post("/forloeb/{pathway_id}/paaroerende/{relative_id}/fjern", name="remove_relative")
+async def remove_relative(pathway_id: str, relative_id: str, request: Request, staff: PageStaff, res: Res) -> Response:
+    """A relative removed from the pathway (the API's DELETE, from a plain form)."""
+
+    async def act(_: Form) -> None:
+        await call(relatives.remove_relative, staff, res, pathway_id=pathway_id, relative_id=relative_id)
+
+    name = f"relative-remove-{relative_id}"
+    return await pathway_form(request, staff, res, pathway_id, name, act, "paaroerende-fjernet", "paaroerende")

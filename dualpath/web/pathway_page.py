@@ -21,7 +21,16 @@ from dualpath.api import disclosure
 from dualpath.api.auth import Staff
 from dualpath.api.deps import Res, Resources
 from dualpath.api.errors import ApiError
-from dualpath.api.routes import admissions, consents, coordinated_courses, meetings, pathways, screenings, tasks
+from dualpath.api.routes import (
+    admissions,
+    consents,
+    coordinated_courses,
+    meetings,
+    pathways,
+    relatives,
+    screenings,
+    tasks,
+)
 from dualpath.api.routes import staff as staff_routes
 from dualpath.domain import ambulatory, copenhagen, first_contact, inpatient, legal_basis, screening
 from dualpath.domain import staff as staff_register
@@ -47,6 +56,7 @@ def _may(staff: Staff, active: bool) -> dict[str, bool]:
         "acute_contact": active and permitted(pathways.record_acute_contact, staff),
         "screening": active and permitted(screenings.record_screening, staff),
         "contact_person": active and permitted(staff_routes.name_contact_person, staff),
+        "relatives": active and permitted(relatives.add_relative, staff),
         "consent": permitted(consents.record_consent, staff),
         "complete": permitted(tasks.complete_task, staff),
         "call_meeting": active and clinician_meetings,
@@ -81,6 +91,7 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
     stay_rows = await call(admissions.list_admissions, staff, res, pathway_id=pathway_id)
     disclosure_rows = await call(consents.list_disclosures, staff, res, pathway_id=pathway_id)
     screening_rows = await call(screenings.list_screenings, staff, res, pathway_id=pathway_id)
+    relative_list = await call(relatives.list_relatives, staff, res, pathway_id=pathway_id)
     course = await _course_after(staff, res, pathway_id) if p.status == "ended" else None
     # Municipal staff read on consent or, without it, on a named legal basis: the page says which.
     reading_on = legal_basis.kind_of(p.access_basis)
@@ -106,6 +117,8 @@ async def pathway_context(staff: Staff, res: Resources, pathway_id: str) -> dict
         stays=stay_rows,
         disclosures=disclosure_rows,
         screenings=screening_rows,
+        relatives=relative_list,
+        relative_names={r.relative_id: r.name for r in relative_list.relatives if r.name},
         # The instruments as data (domain/screening.py): the forms' items, options and points.
         instruments=[screening.BY_NAME[name] for name in screening.INSTRUMENTS],
         zone_names=screening.ZONE_NAMES_DA,

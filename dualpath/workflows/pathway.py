@@ -45,6 +45,9 @@ the task overdue, search attribute Overdue).
   workflows/pathway_contact_person.py)
 - `assign_task(AssignTaskCommand) -> CommandResult`: an open task given to a named staff member (TaskAssigned;
   workflows/pathway_contact_person.py)
+- `add_relative(RelativeCommand) -> CommandResult`, `remove_relative(RelativeCommand) -> CommandResult`: a
+  relative on the pathway, by pseudonymous id and kind of relation only (RelativeAdded, RelativeRemoved;
+  workflows/pathway_relatives.py)
 Signals:
 - `meeting_held(MeetingHeldSignal)`: closes the task the held meeting fulfils (workflows/pathway_tasks.py)
 - `stay_discharged(StayDischarged)`: the stay's patient went home; the level returns

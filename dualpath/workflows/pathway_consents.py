@@ -31,7 +31,9 @@ class ConsentCommands(PathwayPart):
     @command(lambda self, cmd: self._check_consent(cmd))
     async def record_consent(self, cmd: ConsentCommand) -> CommandResult:
         events: list[DomainEvent] = [kit.from_fields(ConsentRecorded, cmd, pathway_id=self.state.pathway_id)]
-        # The task that asked for this consent is answered by recording it.
+        # The task that asked for this consent is answered by recording it. A consent to involving a relative
+        # (involve_relative) answers none: `.get`, so that it finds no task (histories recorded before the scope
+        # never held it, so they replay as they ran).
         asked_by = {"dialogue": "consent_dialogue", "inform_municipal_treatment": medication.SEEK_CONSENT_TASK}
         # Only the pathway's own municipality answers its consent tasks (before the patch, a dialogue
         # consent towards any municipality did: recorded histories replay as they ran).
@@ -40,7 +42,7 @@ class ConsentCommands(PathwayPart):
         answered = [
             t
             for t in self._open_tasks()
-            if t.kind == asked_by[cmd.scope] and cmd.state in ("given", "refused") and answers
+            if t.kind == asked_by.get(cmd.scope) and cmd.state in ("given", "refused") and answers
         ]
         events += [
             TaskCompleted(task_id=t.task_id, outcome="done", note=f"consent {cmd.state} ({cmd.form})") for t in answered

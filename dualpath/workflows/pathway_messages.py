@@ -15,6 +15,7 @@ from dualpath.domain.ambulatory import AllowedMove, EndReason, LevelOfCare
 from dualpath.domain.consent import Consent, ConsentForm, ConsentScope, ConsentState
 from dualpath.domain.events import Actor, PathwayFacts, ScreeningAnswer
 from dualpath.domain.medication import MedicationChange
+from dualpath.domain.relatives import RelativeRelation
 from dualpath.domain.screening import CutoffSex
 from dualpath.domain.screening import InstrumentName as ScreeningInstrument
 from dualpath.domain.tasks import Task
@@ -141,6 +142,14 @@ class ContactPersonCommand(StaffCommand):
 
     subject: str = Field(min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class RelativeCommand(StaffCommand):
+    """A relative (pårørende) added to or removed from the pathway: by the pseudonymous id the API gave them in the
+    relatives register and the kind of relation; never their name nor how to reach them."""
+
+    relative_id: str = Field(min_length=1, max_length=64)
+    relation: RelativeRelation
 
 
 class AssignTaskCommand(StaffCommand):

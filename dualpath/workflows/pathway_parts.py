@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from dualpath.workflows.pathway_medication import MedicationCommands
     from dualpath.workflows.pathway_overview import Overview
     from dualpath.workflows.pathway_phases import PhaseCommands
+    from dualpath.workflows.pathway_relatives import RelativeCommands
     from dualpath.workflows.pathway_screening import ScreeningCommands
     from dualpath.workflows.pathway_tasks import TaskCommands
 
@@ -35,5 +36,6 @@ class PathwayParts(
     AcuteContactCommands,
     ScreeningCommands,
     ContactPersonCommands,
+    RelativeCommands,
 ):
     """The pathway's updates, signals and query, and what they share (`view`, the search attributes)."""

@@ -11,21 +11,27 @@ the display name is written by the API to the register table `staff_names` (as t
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import ValidationError
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dualpath import workflow_ids
-    from dualpath.domain import staff
+    from dualpath.domain import competences, copenhagen, staff
     from dualpath.domain.events import Actor, StaffMemberChanged, StaffMemberRegistered
     from dualpath.workflows import kit
     from dualpath.workflows.kit import command
     from dualpath.workflows.staff_member_messages import (
+        CertificationCommand,
         ChangeStaffCommand,
+        CompetenceResult,
+        CourseCommand,
         StaffMemberInput,
         StaffMemberState,
         StaffMemberView,
         StaffResult,
+        SupervisionCommand,
     )
 
 workflow_id, stream_id = workflow_ids.staff_member, workflow_ids.staff_stream
@@ -39,6 +45,12 @@ class StaffMemberWorkflow(kit.Process):
     long as the member is registered, continuing-as-new with its state when Temporal suggests it.
     Updates (a validator refuses an illegal one with type CommandRefused, writing nothing):
     - `change(ChangeStaffCommand) -> StaffResult`: team, role or activity changed (StaffMemberChanged).
+    - `record_certification(CertificationCommand) -> CompetenceResult`: certified (or renewed) in a method
+      (CertificationRecorded); a renewal must be certified after the one before.
+    - `record_course(CourseCommand) -> CompetenceResult`: a course attended (CourseAttended).
+    - `record_supervision(SupervisionCommand) -> CompetenceResult`: a method or case supervision
+      (SupervisionReceived; a case by its pathway id only).
+    Competences are recorded for an active member only, and never dated in the future.
     Queries: `view() -> StaffMemberView`.
     """
 
@@ -93,3 +105,65 @@ class StaffMemberWorkflow(kit.Process):
             raise kit.refused(exc) from None
         if (cmd.team, cmd.role, cmd.active) == (self.state.team, self.state.role, self.state.active):
             raise kit.refused(ValueError("nothing to change: team, role and activity are as registered"))
+
+    # -- competences (issue #15 item 3) ---------------------------------------------------------------------------
+
+    @command(lambda self, cmd: self._check_certification(cmd))
+    async def record_certification(self, cmd: CertificationCommand) -> CompetenceResult:
+        event = competences.CertificationRecorded(
+            subject=self.state.subject, method=cmd.method, certified_on=cmd.certified_on, renewal_due=cmd.renewal_due
+        )
+        position = await self._record([event], cmd.actor)
+        self.state.certified[cmd.method] = cmd.certified_on
+        return CompetenceResult(position=position)
+
+    @command(lambda self, cmd: self._check_dated("attended_on", cmd.attended_on))
+    async def record_course(self, cmd: CourseCommand) -> CompetenceResult:
+        event = competences.CourseAttended(
+            subject=self.state.subject,
+            course_id=str(workflow.uuid4()),
+            area=cmd.area,
+            title=cmd.title,
+            attended_on=cmd.attended_on,
+        )
+        return CompetenceResult(position=await self._record([event], cmd.actor))
+
+    @command(lambda self, cmd: self._check_supervision(cmd))
+    async def record_supervision(self, cmd: SupervisionCommand) -> CompetenceResult:
+        event = competences.SupervisionReceived(
+            subject=self.state.subject,
+            supervision_id=str(workflow.uuid4()),
+            kind=cmd.kind,
+            held_on=cmd.held_on,
+            method=cmd.method,
+            pathway_id=cmd.pathway_id,
+        )
+        return CompetenceResult(position=await self._record([event], cmd.actor))
+
+    def _check_dated(self, field: str, on: date) -> None:
+        if not self.state.active:
+            raise kit.refused(ValueError(f"{self.state.subject} is no longer active in the staff register"))
+        try:
+            competences.check_dated(field, on, copenhagen.local_date(workflow.now()))
+        except competences.CompetenceRefused as exc:
+            raise kit.refused(exc) from None
+
+    def _check_certification(self, cmd: CertificationCommand) -> None:
+        self._check_dated("certified_on", cmd.certified_on)
+        try:
+            competences.check_certification(
+                cmd.method,
+                cmd.certified_on,
+                cmd.renewal_due,
+                copenhagen.local_date(workflow.now()),
+                self.state.certified.get(cmd.method),
+            )
+        except competences.CompetenceRefused as exc:
+            raise kit.refused(exc) from None
+
+    def _check_supervision(self, cmd: SupervisionCommand) -> None:
+        self._check_dated("held_on", cmd.held_on)
+        try:
+            competences.check_supervision(cmd.kind, cmd.method, cmd.pathway_id)
+        except competences.CompetenceRefused as exc:
+            raise kit.refused(exc) from None

@@ -3,11 +3,14 @@ them, tests read them. No display name anywhere here: names live in the register
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date
 
+from pydantic import BaseModel, Field
+
+from dualpath.domain.competences import CourseArea, Method, SupervisionKind
 from dualpath.domain.events import Actor
 from dualpath.domain.staff import StaffRole, Team
-from dualpath.domain.validation import Input, Line
+from dualpath.domain.validation import Id, Input, Line
 from dualpath.workflows.kit import StaffCommand
 
 
@@ -20,6 +23,8 @@ class StaffMemberState(BaseModel):
     role: str
     active: bool = True
     registered: bool = False
+    # The latest certification date per method (a renewal must come after it).
+    certified: dict[str, date] = Field(default_factory=dict)
     version: int = 0  # events in the stream so far
 
 
@@ -53,4 +58,33 @@ class StaffMemberView(BaseModel):
 
 class StaffResult(BaseModel):
     member: StaffMemberView
+    position: int
+
+
+class CertificationCommand(StaffCommand):
+    """Certified in a method on `certified_on`; `renewal_due` (the certificate's own) or the method's default."""
+
+    method: Method
+    certified_on: date
+    renewal_due: date
+
+
+class CourseCommand(StaffCommand):
+    """A course of competence development attended (or the leaders' programme)."""
+
+    area: CourseArea
+    title: Line
+    attended_on: date
+
+
+class SupervisionCommand(StaffCommand):
+    """A method supervision (with its method) or a case supervision (with the pathway id only)."""
+
+    kind: SupervisionKind
+    held_on: date
+    method: Method | None = None
+    pathway_id: Id | None = None
+
+
+class CompetenceResult(BaseModel):
     position: int

@@ -218,6 +218,13 @@ async def world(http):
         assert r.status_code == 201, r.text
         r = await cli.post(f"/pathways/{pathway_id}/contact-person", json={"subject": staff_subject})
         assert r.status_code == 200, r.text
+        # A relative on the pathway (issue #15 item 4): name and contact are shared with the municipality on
+        # consent, never with ops (who read the count).
+        r = await cli.post(
+            f"/pathways/{pathway_id}/relatives",
+            json={"name": "SHARED-relname", "relation": "parent", "contact": "SHARED-relcontact"},
+        )
+        assert r.status_code == 201, r.text
     # A general practice's referral, declined: the answer (with its reason) is that practice's to read.
     async with http.as_(OWN_PRACTICE.role, OWN_PRACTICE.org) as gp, http.as_("visitation", REGION) as vis:
         r = await gp.post("/referrals", json=referral(source="general_practice"))
@@ -286,7 +293,7 @@ def _expected(path: str, caller: Caller) -> int:
         return 200 if caller.role == "visitation" else 403  # visitation's list of what it has to decide
     if path == "/reports/monitoring":
         return 403 if caller.role == "municipality" else 200
-    if path == "/staff/{subject}":
+    if path in ("/staff/{subject}", "/staff/{subject}/competences"):
         return 200 if region_staff or caller == OPS else 404  # the staff member's organisation (ops: no name)
     if "{" not in path:
         return 200  # lists: each caller's own slice

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, model_validator
 
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Res, require
+from dualpath.api.errors import ApiError
 from dualpath.api.routes import pathways
 from dualpath.api.routes.pathways import PathwayId, PathwayOut
-from dualpath.domain import legal_basis, municipalities
+from dualpath.domain import consent, legal_basis, municipalities, validation
 from dualpath.domain.consent import ConsentForm, ConsentScope, ConsentState
+from dualpath.domain.relatives import INVOLVE_RELATIVE
 from dualpath.domain.validation import Input
-from dualpath.readmodels import queries
+from dualpath.readmodels import queries, relatives
 from dualpath.workflows import pathway as wf
 from dualpath.workflows import pathway_messages as messages
 
@@ -44,16 +46,31 @@ class ConsentIn(Input):
             )
         return data
 
-    @field_validator("counterpart")
-    @classmethod
-    def _municipality(cls, v: str) -> str:
-        return municipalities.municipality(v).code
+    @model_validator(mode="after")
+    def _counterpart(self) -> ConsentIn:
+        # A municipality's code for the scopes towards a municipality; involve_relative names one of the pathway's
+        # relatives by id (checked against the register by the route).
+        if self.scope in consent.MUNICIPAL_SCOPES:
+            self.counterpart = municipalities.municipality(self.counterpart).code
+        elif validation.id_problem(self.counterpart) is not None:
+            raise ValueError(
+                "counterpart: for scope involve_relative, the relative's id (GET /pathways/{id}/relatives)"
+            )
+        return self
 
 
 @router.post("/pathways/{pathway_id}/consents", response_model=PathwayOut)
 async def record_consent(
     pathway_id: PathwayId, body: ConsentIn, res: Res, staff: Staff = require(Role.clinician)
 ) -> PathwayOut:
+    if body.scope == INVOLVE_RELATIVE:
+        await pathways.visible_pathway(res, staff, pathway_id)
+        if await relatives.relative(res.pool, pathway_id, body.counterpart) is None:
+            raise ApiError(
+                422,
+                "invalid_input",
+                "counterpart: not a relative of this pathway; add the relative first (POST /pathways/{id}/relatives)",
+            )
     return await pathways.command(
         res,
         staff,

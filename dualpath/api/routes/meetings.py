@@ -22,6 +22,7 @@ from dualpath.api.errors import ApiError, not_found
 from dualpath.api.routes.pathways import PathwayId, visible_pathway
 from dualpath.domain import copenhagen
 from dualpath.domain import meetings as rules
+from dualpath.domain import relatives as relative_rules
 from dualpath.domain.meetings import (
     JointPlanInput,
     JointPlanKind,
@@ -32,6 +33,7 @@ from dualpath.domain.meetings import (
 )
 from dualpath.domain.validation import Id, Input, Line
 from dualpath.readmodels import meetings as rm
+from dualpath.readmodels import relatives as relatives_register
 from dualpath.readmodels import stays
 from dualpath.workflows import meeting as wf
 from dualpath.workflows import pathway as pathway_wf
@@ -115,6 +117,7 @@ async def call_meeting(pathway_id: PathwayId, body: CallMeetingIn, staff: Curren
     if pathway.status != "active":
         raise ApiError(409, "refused", "the pathway has ended: no meetings can be called on it")
     for_stay = await _for_stay(res, body, pathway_id, pathway.region)
+    await check_relatives(res, pathway_id, body.participants)
     # With an Idempotency-Key the meeting id — and so its workflow id, which Temporal keeps
     # unique — follows from the key: a repeat calls no second meeting.
     meeting_id = idempotency.derived_id(f"meeting|{pathway_id}") or str(uuid.uuid4())
@@ -183,6 +186,22 @@ async def cancel(
     return await _command(res, staff, pathway_id, meeting_id, "cancelled", wf.MeetingWorkflow.cancel, cmd)
 
 
+async def check_relatives(res, pathway_id: str, participants: list[Participant]) -> None:
+    """Relatives at a meeting (invited or present) only as the pathway's relatives with the patient's consent to
+    involving them (scope involve_relative, given, not withdrawn): 409 saying what is missing.
+
+    Checked here, before the command, rather than in the meeting workflow's validators: the meeting workflow does
+    not know the pathway's consents, and teaching its validators would change what recorded meetings did (a
+    participant of role `relative` was free text before). The API already checks the pathway before commands."""
+    if not any(relative_rules.is_relative(p) for p in participants):
+        return
+    known, consented = await relatives_register.involvable(res.pool, pathway_id)
+    try:
+        relative_rules.check_participants(participants, known=known, consented=consented)
+    except relative_rules.RelativeRefused as exc:
+        raise ApiError(409, "refused", str(exc)) from None
+
+
 async def _command(
     res, staff: Staff, pathway_id: str, meeting_id: str, what: str, update_fn: Any, cmd: Any
 ) -> MeetingOut:
@@ -191,8 +210,15 @@ async def _command(
     _clinician(staff)
     row = await _meeting(res, pathway_id, meeting_id)
     _refuse_if_closed(row, what)
+    await check_relatives(res, pathway_id, [*getattr(cmd, "attendees", []), *_plan_parties(cmd)])
     await commands.run(res, workflow_ids.meeting(meeting_id, pathway.region), update_fn, cmd)
     return await _now(res, meeting_id)
+
+
+def _plan_parties(cmd: Any) -> list[Participant]:
+    """Those who agreed a joint plan made at the meeting: a relative among them took part too."""
+    plan = getattr(cmd, "joint_plan", None)
+    return list(plan.agreed_by) if plan is not None else []
 
 
 async def _now(res, meeting_id: str) -> MeetingOut:

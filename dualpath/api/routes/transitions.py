@@ -31,6 +31,7 @@ from dualpath.api.auth import Role, Staff
 from dualpath.api.deps import CurrentStaff, Limit, Offset, Res
 from dualpath.api.disclosure import REGION_ROLES
 from dualpath.api.errors import ApiError
+from dualpath.api.routes.meetings import check_relatives
 from dualpath.api.routes.pathways import HistoryEntry, history
 from dualpath.domain import copenhagen
 from dualpath.domain import transition as rules
@@ -165,6 +166,11 @@ async def _step(
             rules.check_command(_situation(row), command)
         except TransitionRefused as exc:
             raise ApiError(409, "refused", str(exc), allowed=exc.allowed) from None
+    if command in ("call_network_meeting", "record_network_meeting") and row.pathway_id:
+        # Relatives named at the network meeting (relative:<id>) only with the patient's consent to involving them,
+        # where the transition has a pathway whose relatives they are (a move into integrated care has none yet:
+        # its `relatives_invited` stands as it was).
+        await check_relatives(res, row.pathway_id, [*getattr(cmd, "participants", []), *getattr(cmd, "attendees", [])])
     result = await commands.run(res, workflow_ids.transition(transition_id, row.region), update_fn, cmd)
     if result.transition.closure == "started" and result.transition.pathway_id:
         pathway_id = result.transition.pathway_id

@@ -208,6 +208,19 @@ class ProcessFigures(BaseModel):
     )
 
 
+class CompetenceTotals(BaseModel):
+    """The coverage report's totals (issue #15 item 3; GET /reports/competences has the detail): counts only."""
+
+    staff: int = Field(description="Active staff members of the region (all regions: of every region)")
+    certified: dict[str, int] = Field(description="Per method (KAT, DAT, MI): staff holding a current certification")
+    shares: dict[str, float] = Field(description="Per method: certified / staff")
+    renewals_due: int = Field(description="Certifications whose renewal falls due within 90 days")
+    supervision_sessions_this_quarter: int
+    pathways_lacking_method: int = Field(
+        description="Active pathways whose contact person lacks a method the phase names in the catalogue"
+    )
+
+
 class MonitoringReport(BaseModel):
     generated_at: datetime
     as_of: date = Field(description="The report's day (Copenhagen)")
@@ -221,6 +234,7 @@ class MonitoringReport(BaseModel):
     targets: list[PhaseInTarget]
     stated_totals: list[PhaseInTotal]
     notes: list[str]
+    competences: CompetenceTotals | None = Field(default=None, description="Staff competences: the coverage totals")
 
 
 def region_name(region: str | None) -> str:

@@ -3,7 +3,7 @@ consistent snapshot, handed to the (pure) assembly."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
@@ -11,9 +11,10 @@ from dualpath import workflow_ids
 from dualpath.domain import copenhagen
 from dualpath.domain.events import ReferralAccepted
 from dualpath.domain.municipalities import REGIONS
+from dualpath.readmodels.competences import competence_report
 from dualpath.readmodels.projection import streams_of
 from dualpath.readmodels.report.assembly import assemble
-from dualpath.readmodels.report.model import MonitoringReport
+from dualpath.readmodels.report.model import CompetenceTotals, MonitoringReport
 
 REFERRAL_STREAM_PREFIX = streams_of(workflow_ids.referral_stream)
 
@@ -140,7 +141,7 @@ async def monitoring_report(
             disclosures = await conn.fetch(Q_DISCLOSURES, region)
             acute_contacts = await conn.fetch(Q_ACUTE_CONTACTS, region)
             courses = await conn.fetch(Q_COURSES, region)
-    return assemble(
+    report = assemble(
         generated_at=now,
         as_of=as_of,
         region=region,
@@ -155,4 +156,21 @@ async def monitoring_report(
         disclosures=disclosures,
         acute_contacts=acute_contacts,
         courses=courses,
+    )
+    report.competences = await _competence_totals(pool, region, as_of)
+    return report
+
+
+async def _competence_totals(pool: asyncpg.Pool, region: str | None, as_of: date) -> CompetenceTotals:
+    """The coverage report's totals for the region (all regions: every region's staff, no municipality's)."""
+    coverage = await competence_report(
+        pool, organisation=f"region:{region}" if region is not None else "region:%", team=None, today=as_of
+    )
+    return CompetenceTotals(
+        staff=coverage.staff,
+        certified={m.method: m.certified for m in coverage.methods},
+        shares={m.method: m.share for m in coverage.methods},
+        renewals_due=len(coverage.renewals_due),
+        supervision_sessions_this_quarter=coverage.supervision[0].sessions,
+        pathways_lacking_method=len(coverage.pathways_lacking_method),
     )
