@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
 from dualpath.api import commands, disclosure
 from dualpath.api.auth import Role, Staff
@@ -46,17 +46,17 @@ class ConsentIn(Input):
             )
         return data
 
-    @model_validator(mode="after")
-    def _counterpart(self) -> ConsentIn:
+    @field_validator("counterpart")
+    @classmethod
+    def _counterpart(cls, value: str, info: ValidationInfo) -> str:
         # A municipality's code for the scopes towards a municipality; involve_relative names one of the pathway's
-        # relatives by id (checked against the register by the route).
-        if self.scope in consent.MUNICIPAL_SCOPES:
-            self.counterpart = municipalities.municipality(self.counterpart).code
-        elif validation.id_problem(self.counterpart) is not None:
-            raise ValueError(
-                "counterpart: for scope involve_relative, the relative's id (GET /pathways/{id}/relatives)"
-            )
-        return self
+        # relatives by id (checked against the register by the route). Judged as the field, so a refusal names it.
+        scope = info.data.get("scope")
+        if scope is None or scope in consent.MUNICIPAL_SCOPES:
+            return municipalities.municipality(value).code
+        if validation.id_problem(value) is not None:
+            raise ValueError("for scope involve_relative, the relative's id (GET /pathways/{id}/relatives)")
+        return value
 
 
 @router.post("/pathways/{pathway_id}/consents", response_model=PathwayOut)
