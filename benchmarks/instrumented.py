@@ -60,7 +60,7 @@ def _instrument_common() -> None:
     _patch(store.EventStore, "append", "eventstore.append")
     _patch(store.EventStore, "read_stream", "eventstore.read_stream")
     _patch(projections.ProjectionRunner, "catch_up", "projections.catch_up")
-    _patch(projections.ProjectionRunner, "_batch", "projections.batch (one projection)")
+    _patch(projections.ProjectionRunner, "_batch", "projections.batch")
     _patch(projections.ProjectionRunner, "wait_for", "projections.wait_for")
     _patch(projections.ProjectionRunner, "_held_back", "projections.held_back check")
 

@@ -21,6 +21,9 @@ from dualpath.eventstore.store import CHANNEL, Connection, RecordedEvent, fetch_
 
 log = structlog.get_logger("dualpath.projections")
 
+# Errors that say the database is away, not that a projection failed on an event.
+_DATABASE_GONE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+
 _PROJECTION_LOCK_CLASS = 0x6475_7002  # "dup\2", with hashtext(name)
 
 # How soon to look again while committed events are held back behind an open transaction.
@@ -104,11 +107,11 @@ class ProjectionRunner:
         applied = 0
         try:
             while True:
-                read, n = await self._batch_all()
+                read, n = await self._batch(self._projections)
                 applied += n
                 if read < self._batch_size:
                     return applied
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+        except _DATABASE_GONE:
             raise  # the database, not a projection: nothing to single out
         except Exception:
             log.warning("a projection failed on a batch of all of them; applying them one by one", exc_info=True)
@@ -116,11 +119,11 @@ class ProjectionRunner:
         for projection in self._projections:
             try:
                 while True:
-                    n = await self._batch(projection)
+                    read, n = await self._batch([projection])
                     applied += n
-                    if n < self._batch_size:
+                    if read < self._batch_size:
                         break
-            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            except _DATABASE_GONE:
                 raise
             except Exception as exc:  # this projection stops at the event it fails on; the rest go on
                 failure = failure or exc
@@ -128,32 +131,19 @@ class ProjectionRunner:
             raise failure
         return applied
 
-    async def _batch(self, projection: Projection) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
-            # Read models are derived: the batch's rows and its checkpoint commit together, so a
-            # crash can lose only whole batches, which are applied again from the checkpoint. The
-            # commit need not wait for the WAL flush (the events themselves are written durably).
-            await conn.execute("SET LOCAL synchronous_commit = off")
-            [after] = await _lock_checkpoints(conn, [projection.name])
-            events = await fetch_all(conn, after, self._batch_size)
-            for event in events:
-                await projection.apply(conn, event)
-            if events:
-                await _move_checkpoints(conn, [projection.name], events[-1].position)
-        if events:
-            self._progressed.set()
-            self._progressed = asyncio.Event()
-        return len(events)
-
-    async def _batch_all(self) -> tuple[int, int]:
-        """One batch for every projection, in one transaction: the events past the furthest-behind
-        checkpoint, each applied to the projections that have not had it; (events read, applications)."""
+    async def _batch(self, projections: Sequence[Projection]) -> tuple[int, int]:
+        """One batch for `projections`, in one transaction: the events past the furthest-behind of their
+        checkpoints, each applied to those that have not had it; (events read, applications)."""
+        names = sorted({p.name for p in projections})
         applied = 0
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SET LOCAL synchronous_commit = off")  # as in `_batch`
-            positions = dict(zip(self._names, await _lock_checkpoints(conn, self._names), strict=True))
+            # Read models are derived: the batch's rows and its checkpoints commit together, so a
+            # crash can lose only whole batches, which are applied again from the checkpoints. The
+            # commit need not wait for the WAL flush (the events themselves are written durably).
+            await conn.execute("SET LOCAL synchronous_commit = off")
+            positions = dict(zip(names, await _lock_checkpoints(conn, names), strict=True))
             events = await fetch_all(conn, min(positions.values()), self._batch_size)
-            for projection in self._projections:
+            for projection in projections:
                 after = positions[projection.name]
                 for event in events:
                     if event.position > after:
@@ -163,7 +153,7 @@ class ProjectionRunner:
                 await conn.execute(
                     "UPDATE projection_checkpoints SET position = GREATEST(position, $2), updated_at = now() "
                     "WHERE name = ANY($1::text[])",
-                    self._names,
+                    names,
                     events[-1].position,
                 )
         if events:
