@@ -93,7 +93,7 @@ class StaffMemberWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check_change(cmd))
     async def change(self, cmd: ChangeStaffCommand) -> StaffResult:
-        changed = StaffMemberChanged(subject=self.state.subject, team=cmd.team, role=cmd.role, active=cmd.active)
+        changed = kit.from_fields(StaffMemberChanged, cmd, subject=self.state.subject)
         position = await self._record([changed], cmd.actor)
         self.state.team, self.state.role, self.state.active = cmd.team, cmd.role, cmd.active
         return StaffResult(member=self.view(), position=position)
@@ -110,33 +110,22 @@ class StaffMemberWorkflow(kit.Process):
 
     @command(lambda self, cmd: self._check_certification(cmd))
     async def record_certification(self, cmd: CertificationCommand) -> CompetenceResult:
-        event = competences.CertificationRecorded(
-            subject=self.state.subject, method=cmd.method, certified_on=cmd.certified_on, renewal_due=cmd.renewal_due
-        )
+        event = kit.from_fields(competences.CertificationRecorded, cmd, subject=self.state.subject)
         position = await self._record([event], cmd.actor)
         self.state.certified[cmd.method] = cmd.certified_on
         return CompetenceResult(position=position)
 
     @command(lambda self, cmd: self._check_dated("attended_on", cmd.attended_on))
     async def record_course(self, cmd: CourseCommand) -> CompetenceResult:
-        event = competences.CourseAttended(
-            subject=self.state.subject,
-            course_id=str(workflow.uuid4()),
-            area=cmd.area,
-            title=cmd.title,
-            attended_on=cmd.attended_on,
+        event = kit.from_fields(
+            competences.CourseAttended, cmd, subject=self.state.subject, course_id=str(workflow.uuid4())
         )
         return CompetenceResult(position=await self._record([event], cmd.actor))
 
     @command(lambda self, cmd: self._check_supervision(cmd))
     async def record_supervision(self, cmd: SupervisionCommand) -> CompetenceResult:
-        event = competences.SupervisionReceived(
-            subject=self.state.subject,
-            supervision_id=str(workflow.uuid4()),
-            kind=cmd.kind,
-            held_on=cmd.held_on,
-            method=cmd.method,
-            pathway_id=cmd.pathway_id,
+        event = kit.from_fields(
+            competences.SupervisionReceived, cmd, subject=self.state.subject, supervision_id=str(workflow.uuid4())
         )
         return CompetenceResult(position=await self._record([event], cmd.actor))
 
