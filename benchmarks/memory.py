@@ -35,7 +35,6 @@ import gc
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ from pathlib import Path
 import psutil
 from temporalio.service import RPCError, RPCStatusCode
 
-from benchmarks.stack import ROOT, Stack
+from benchmarks.stack import ROOT, Stack, stop_process
 
 REGION = "1082"
 MUNICIPALITY = "751"
@@ -172,12 +171,7 @@ class Variant:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
 
 
 async def open_pathways(client, variant: Variant, n: int, concurrency: int) -> float:
@@ -302,30 +296,11 @@ async def measure(stack: Stack, name: str, args: argparse.Namespace) -> dict:
 
 async def start_stack(keep: bool) -> Stack:
     """PostgreSQL and the Temporal dev server only: the workers are the variants'."""
-    import asyncpg
-
-    from dualpath.eventstore import migrate
-    from dualpath.infra import temporal_server
-    from dualpath.infra.ports import free_port
-    from dualpath.infra.postgres import ensure_database, start_embedded
-
     tmp = Path(tempfile.mkdtemp(prefix="dualpath-memory-"))
     stack = Stack(tmp=tmp, data=tmp / "data", keep=keep)
     stack.data.mkdir()
     try:
-        admin = await asyncio.to_thread(start_embedded, stack.data)
-        stack.dsn = await ensure_database(admin, "dualpath")
-        conn = await asyncpg.connect(stack.dsn)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        port = free_port()
-        stack.temporal_address = f"127.0.0.1:{port}"
-        stack.procs["temporal"] = temporal_server.start_dev_server(
-            data_dir=stack.data, host="127.0.0.1", port=port, ui_port=None, log_file=stack.data / "temporal.log"
-        )
-        await temporal_server.wait_until_serving(stack.temporal_address, stack.procs["temporal"])
+        await stack.start_servers(log=lambda _msg: None)
     except BaseException:
         stack.stop()
         raise

@@ -36,7 +36,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -50,7 +49,7 @@ import httpx
 
 from benchmarks import scenarios
 from benchmarks.cohort import GROUP_SHARE, PHASE_SHARE, REGION_SHARE
-from benchmarks.stack import Stack
+from benchmarks.stack import Stack, stop_process
 from benchmarks.stats import summary_ms, table
 
 NATIONAL_COHORT = 9200
@@ -131,13 +130,7 @@ async def replace_worker(stack: Stack, max_cached: int) -> str:
     setting where it has one, else this module's launcher. The metrics' address."""
     from dualpath.infra.ports import free_port
 
-    old = stack.procs["worker"]
-    old.send_signal(signal.SIGTERM)
-    try:
-        old.wait(30)
-    except subprocess.TimeoutExpired:
-        old.kill()
-        old.wait()
+    stop_process(stack.procs["worker"], timeout=30)
     metrics = f"127.0.0.1:{free_port()}"
     env = stack.env(int(stack.api_base.rsplit(":", 1)[1]))
     env["DUALPATH_WORKER_METRICS_ADDRESS"] = metrics

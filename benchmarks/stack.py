@@ -57,7 +57,8 @@ class Stack:
             raise
         return stack
 
-    async def _start(self, log) -> None:
+    async def start_servers(self, log=print) -> None:
+        """Embedded PostgreSQL (migrated) and the Temporal dev server, in the stack's data folder."""
         import asyncpg
 
         from dualpath.eventstore import migrate
@@ -82,6 +83,12 @@ class Stack:
         )
         await temporal_server.wait_until_serving(self.temporal_address, self.procs["temporal"])
         log(f"  Temporal dev server (SQLite, WAL) on {self.temporal_address}")
+
+    async def _start(self, log) -> None:
+        from dualpath.infra.ports import free_port
+
+        started = time.perf_counter()
+        await self.start_servers(log)
 
         api_port = free_port()
         self.api_base = f"http://127.0.0.1:{api_port}"
@@ -197,12 +204,7 @@ class Stack:
             proc = self.procs.get(name)
             if proc is None or proc.poll() is not None:
                 continue
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(25)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
     def stop(self) -> None:
         """Stop everything and remove the data folder (unless kept). Safe to call twice."""
@@ -241,3 +243,13 @@ class Stack:
                 pgdata=self.data / "postgres",
                 user="embedded_postgres" if os.geteuid() == 0 else None,
             )
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 25) -> None:
+    """SIGTERM, so that it finishes cleanly; SIGKILL if it has not within `timeout` seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
